@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "DRMM",
+    products: [
+        .library(name: "FactorGraph", targets: ["FactorGraph"]),
+        .library(name: "DRMM", targets: ["DRMM"]),
+        .library(name: "EDRMM", targets: ["EDRMM"]),
+        .executable(name: "drmm", targets: ["drmm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+    ],
+    targets: [
+        // System libraries (Debian packages). GSL is linked without its pkg-config file on purpose:
+        // gsl.pc adds -lgslcblas, and the process must bind every cblas_* symbol to OpenBLAS.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
+
+        .target(name: "NumericalCore", dependencies: ["COpenBLAS", "CLAPACKE", "CGSL"]),
+        .target(name: "FactorGraph", dependencies: ["NumericalCore"]),
+        .target(name: "DRMM", dependencies: ["FactorGraph", "NumericalCore"]),
+        .target(name: "EDRMM", dependencies: ["FactorGraph", "NumericalCore"]),
+        .executableTarget(
+            name: "drmm",
+            dependencies: [
+                "FactorGraph", "DRMM", "EDRMM",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "FactorGraphBenchmark",
+            dependencies: ["FactorGraph", "NumericalCore"],
+            path: "Benchmarks/FactorGraphBenchmark"),
+        .executableTarget(
+            name: "WorkedExamples",
+            dependencies: ["FactorGraph", "NumericalCore"],
+            path: "Examples/WorkedExamples"),
+
+        .testTarget(name: "NumericalCoreTests", dependencies: ["NumericalCore"]),
+        .testTarget(
+            name: "FactorGraphTests",
+            dependencies: [
+                "FactorGraph", "NumericalCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,199 @@
+import NumericalCore
+
+/// Belief propagation on the discrete part of a ``FactorGraph``: sum-product, max-product or
+/// max-sum, exact on trees and forests, loopy with damping and a schedule otherwise.
+///
+/// ```swift
+/// var bp = BeliefPropagation()
+/// bp.options.schedule = .sequential
+/// bp.options.tolerance = 1e-9
+/// let r = try bp.run(graph, semiring: LogSumProduct.self)
+/// print(r.logPartition!, r.marginals[0], r.iterations, r.converged)
+/// ```
+///
+/// With ``Schedule/automatic`` (the default) a forest gets the exact two-pass schedule and a
+/// loopy graph the sequential one.
+public struct BeliefPropagation: InferenceAlgorithm {
+    /// The order in which messages are updated.
+    public enum Schedule: String, Sendable, CaseIterable {
+        /// Exact two-pass on a forest, ``sequential`` otherwise.
+        case automatic
+        /// Leaves to roots and back, once; exact. Throws on a graph with a cycle.
+        case tree
+        /// Flooding: every message from the previous iteration's messages.
+        case parallel
+        /// Variable by variable in index order, each update seeing the newest messages.
+        case sequential
+        /// As ``sequential``, in a random order redrawn every sweep (seeded).
+        case sequentialRandom
+    }
+
+    /// The properties bag of a run.
+    public struct Options: Sendable, Equatable {
+        public var schedule: Schedule = .automatic
+        /// Weight of the old message in `new^(1−d)·old^d`, in `[0, 1)`.
+        public var damping: Double = 0
+        /// Stop when no variable's belief changes by more than this (L∞) in one iteration.
+        public var tolerance: Double = 1e-9
+        /// Stop after this many iterations even if not converged.
+        public var maxIterations: Int = 10_000
+        /// Seed of ``Schedule/sequentialRandom``.
+        public var seed: UInt64 = 0
+        /// Also compute the beliefs of every factor.
+        public var computeFactorMarginals = false
+
+        public init() {}
+
+        /// Options from a libDAI-style properties bag such as
+        /// `["tol": "1e-9", "maxiter": "1000", "updates": "SEQFIX", "damping": "0.1"]`.
+        public init(properties: [String: String]) throws {
+            self.init()
+            for (key, value) in properties {
+                switch key.lowercased() {
+                case "tol", "tolerance":
+                    guard let t = Double(value), t >= 0 else { throw FactorGraphError.unsupported("property \(key)=\(value): expected a non-negative number") }
+                    tolerance = t
+                case "maxiter", "maxiterations":
+                    guard let n = Int(value), n >= 1 else { throw FactorGraphError.unsupported("property \(key)=\(value): expected a positive integer") }
+                    maxIterations = n
+                case "damping":
+                    guard let d = Double(value), d >= 0, d < 1 else { throw FactorGraphError.unsupported("property \(key)=\(value): expected a number in [0, 1)") }
+                    damping = d
+                case "updates", "schedule":
+                    switch value.uppercased() {
+                    case "SEQFIX", "SEQUENTIAL": schedule = .sequential
+                    case "SEQRND", "SEQUENTIALRANDOM": schedule = .sequentialRandom
+                    case "PARALL", "PARALLEL": schedule = .parallel
+                    case "TREE": schedule = .tree
+                    case "AUTO", "AUTOMATIC": schedule = .automatic
+                    default: throw FactorGraphError.unsupported("property \(key)=\(value): expected SEQFIX, SEQRND, PARALL, TREE or AUTO")
+                    }
+                case "seed":
+                    guard let s = UInt64(value) else { throw FactorGraphError.unsupported("property \(key)=\(value): expected an unsigned integer") }
+                    seed = s
+                default:
+                    throw FactorGraphError.unsupported("unknown property '\(key)'")
+                }
+            }
+        }
+
+        func validate() throws {
+            guard damping >= 0, damping < 1 else { throw FactorGraphError.unsupported("damping must be in [0, 1), got \(damping)") }
+            guard tolerance >= 0, !tolerance.isNaN else { throw FactorGraphError.unsupported("tolerance must be non-negative, got \(tolerance)") }
+            guard maxIterations >= 1 else { throw FactorGraphError.unsupported("maxIterations must be at least 1, got \(maxIterations)") }
+        }
+    }
+
+    public var options: Options
+
+    public init(options: Options = Options()) { self.options = options }
+
+    /// Runs message passing in the semiring `S`.
+    ///
+    /// Sum semirings fill ``BeliefPropagationResult/logPartition`` (the Bethe value: exact on
+    /// forests); max semirings fill ``BeliefPropagationResult/map``.
+    public func run<S: Semiring>(
+        _ graph: FactorGraph, evidence: Evidence = .none, semiring: S.Type = LogSumProduct.self
+    ) throws -> BeliefPropagationResult {
+        try options.validate()
+        let problem = try DiscreteProblem(graph, evidence: evidence)
+        let engine = MessagePassingEngine<S>(problem)
+        let treeSchedule = (options.schedule == .automatic || options.schedule == .tree) ? engine.topology.treeSchedule() : nil
+        if options.schedule == .tree && treeSchedule == nil {
+            throw FactorGraphError.unsupported("the tree schedule needs a forest, and this factor graph has a cycle")
+        }
+        var iterations = 0
+        var converged = false
+        var difference = 0.0
+        if let treeSchedule {
+            engine.runTree(treeSchedule)
+            iterations = 1
+            converged = true
+        } else {
+            var rng = RandomSource(seed: options.seed)
+            var order = Array(0..<problem.variableCount)
+            engine.refreshBeliefs()
+            while iterations < options.maxIterations {
+                switch options.schedule {
+                case .parallel:
+                    engine.parallelIteration(damping: options.damping)
+                case .sequentialRandom:
+                    order.shuffle(using: &rng)
+                    engine.sequentialIteration(order: order, damping: options.damping)
+                default:
+                    engine.sequentialIteration(order: order, damping: options.damping)
+                }
+                iterations += 1
+                difference = engine.refreshBeliefs()
+                if difference <= options.tolerance { converged = true; break }
+            }
+        }
+        let marginals = engine.marginals().enumerated().map { problem.isCategorical[$0.offset] ? $0.element : [] }
+        var logZ: Double? = nil
+        var map: MAPAssignment? = nil
+        if S.isMaximizing {
+            let states = treeSchedule.map { engine.backtrack($0) } ?? engine.decodeMaxMarginals()
+            map = MAPAssignment(states: states, logScore: problem.logScore(states), isExact: treeSchedule != nil)
+        } else {
+            logZ = try engine.betheLogPartition()
+        }
+        let factorMarginals = options.computeFactorMarginals
+            ? (0..<problem.graphFactorCount).map { engine.factorBelief($0) } : []
+        return BeliefPropagationResult(
+            semiring: S.name, marginals: marginals, factorMarginals: factorMarginals,
+            logPartition: logZ, map: map, iterations: iterations, converged: converged,
+            maxDifference: difference, messageUpdates: engine.messageUpdates, isExact: treeSchedule != nil)
+    }
+
+    // MARK: InferenceAlgorithm
+
+    public func logPartition(_ graph: FactorGraph, evidence: Evidence) throws -> Double {
+        // A run with a nil log Z cannot happen for a sum semiring.
+        try run(graph, evidence: evidence, semiring: LogSumProduct.self).logPartition ?? -.infinity
+    }
+
+    public func marginals(_ graph: FactorGraph, evidence: Evidence) throws -> [[Double]] {
+        try run(graph, evidence: evidence, semiring: LogSumProduct.self).marginals
+    }
+
+    public func mostProbableAssignment(_ graph: FactorGraph, evidence: Evidence) throws -> MAPAssignment {
+        let r = try run(graph, evidence: evidence, semiring: MaxSum.self)
+        guard let map = r.map else { throw FactorGraphError.unsupported("max-sum run returned no assignment") }
+        return map
+    }
+}
+
+/// What a belief-propagation run returns.
+public struct BeliefPropagationResult: Sendable {
+    /// The semiring's name.
+    public let semiring: String
+    /// Per variable, its (max-)marginal as probabilities summing to one; empty for Gaussian variables.
+    public let marginals: [[Double]]
+    /// Per discrete factor, its belief (row-major), if requested.
+    public let factorMarginals: [[Double]]
+    /// log Z (natural log) for sum semirings: the Bethe value, exact on forests.
+    public let logPartition: Double?
+    /// The decoded assignment, for max semirings.
+    public let map: MAPAssignment?
+    /// Iterations run (1 for the tree schedule).
+    public let iterations: Int
+    /// Whether the tolerance was met (always true for the tree schedule).
+    public let converged: Bool
+    /// The last iteration's largest belief change.
+    public let maxDifference: Double
+    /// Messages computed, both directions.
+    public let messageUpdates: Int
+    /// Whether the run is exact (the exact tree schedule on a forest).
+    public let isExact: Bool
+}
+
+/// A full assignment with its score.
+public struct MAPAssignment: Sendable, Equatable {
+    /// One state per variable (0 for Gaussian variables).
+    public let states: [Int]
+    /// `Σ_f log ψ_f(x)`: the unnormalised log-probability of the assignment.
+    public let logScore: Double
+    /// Whether the assignment is guaranteed to maximise the score (exact methods, and max-sum
+    /// on a forest); `false` for decoding from loopy max-marginals.
+    public let isExact: Bool
+}

@@ -1,0 +1,102 @@
+/// libDAI's `.fg` factor-graph format.
+///
+/// The number of factors, then per factor: the number of variables, their labels, their
+/// cardinalities, the number of non-zero entries, and that many `index value` lines. The
+/// index is linear with the **first** listed variable least significant (the reverse of
+/// UAI); entries not listed are zero. Lines starting with `#` are comments.
+///
+/// Labels may be any non-negative integers; variables are numbered by sorted label, so a file
+/// with labels `0…n−1` keeps them. ``LibDAIModel/labels`` maps back.
+public enum LibDAIFormat {
+    /// The largest table a `.fg` file may declare (its tables are sparse, so the file's size
+    /// does not bound them): 2²⁶ entries.
+    public static let maximumTableSize = 1 << 26
+
+    /// Parses a `.fg` model.
+    public static func parse(_ text: String, path: String = "<model>") throws -> LibDAIModel {
+        var ts = TokenStream(text: text, path: path, comments: true)
+        let m = try ts.integer("the number of factors", in: 0...100_000_000)
+        guard m <= ts.remaining else { throw ts.error("declares \(m) factors but the file has only \(ts.remaining) more tokens") }
+        struct Raw { var labels: [Int]; var cards: [Int]; var values: [Double]; var line: Int }
+        var raws: [Raw] = []
+        var cardOfLabel: [Int: Int] = [:]
+        for f in 0..<m {
+            let line = ts.line
+            let k = try ts.integer("the number of variables of factor \(f)", in: 0...10_000)
+            guard 2 * k <= ts.remaining else { throw ts.error("factor \(f): \(k) variables declared, only \(ts.remaining) tokens left") }
+            var labels: [Int] = []
+            var seen = Set<Int>()
+            for _ in 0..<k {
+                let vl = ts.line
+                let l = try ts.integer("a variable label of factor \(f)", in: 0...Int(Int32.max))
+                guard seen.insert(l).inserted else { throw ts.error("factor \(f): variable label \(l) appears twice", line: vl) }
+                labels.append(l)
+            }
+            var cards: [Int] = []
+            for j in 0..<k {
+                let cl = ts.line
+                let c = try ts.integer("the cardinality of variable \(labels[j])", in: 1...Int(Int32.max))
+                if let old = cardOfLabel[labels[j]], old != c {
+                    throw ts.error("factor \(f): variable \(labels[j]) has cardinality \(c) here but \(old) in an earlier factor", line: cl)
+                }
+                cardOfLabel[labels[j]] = c
+                cards.append(c)
+            }
+            let size: Int
+            do { size = try DiscreteFactor.tableSize(cards, factor: f) } catch {
+                throw ts.error("factor \(f): table over cardinalities \(cards) is too large", line: line)
+            }
+            guard size <= maximumTableSize else {
+                throw ts.error("factor \(f): table over cardinalities \(cards) has \(size) entries, more than the \(maximumTableSize) this reader accepts", line: line)
+            }
+            let nz = try ts.integer("the number of non-zero entries of factor \(f)", in: 0...Int.max)
+            guard nz <= size else { throw ts.error("factor \(f): \(nz) entries listed but the table has only \(size)") }
+            guard 2 * nz <= ts.remaining else { throw ts.error("factor \(f): \(nz) entries declared, only \(ts.remaining) tokens left") }
+            var values = [Double](repeating: 0, count: size)
+            for _ in 0..<nz {
+                let il = ts.line
+                let i = try ts.integer("an entry index of factor \(f)")
+                guard i < size else { throw ts.error("factor \(f): entry index \(i) is outside 0..<\(size)", line: il) }
+                let (v, vl) = try ts.real("the value of entry \(i) of factor \(f)")
+                guard v >= 0, v.isFinite else { throw ts.error("factor \(f): entry \(i) is \(v); potentials must be finite and non-negative", line: vl) }
+                values[i] = v
+            }
+            raws.append(Raw(labels: labels, cards: cards, values: values, line: line))
+        }
+        guard ts.isAtEnd else { throw ts.error("unexpected text after the last factor") }
+        let labels = cardOfLabel.keys.sorted()
+        var id = [Int: Int]()
+        var graph = FactorGraph()
+        for l in labels { id[l] = graph.addCategorical(cardinality: cardOfLabel[l]!, name: "x\(l)") }
+        for (f, raw) in raws.enumerated() {
+            // libDAI index: first variable least significant. Ours: first most significant.
+            let k = raw.labels.count
+            let ourStrides = DiscreteFactor.rowMajorStrides(raw.cards)
+            var values = [Double](repeating: 0, count: raw.values.count)
+            var digits = [Int](repeating: 0, count: k)
+            for i in 0..<raw.values.count {
+                var ours = 0
+                for j in 0..<k { ours += digits[j] * ourStrides[j] }
+                values[ours] = raw.values[i]
+                var j = 0
+                while j < k { digits[j] += 1; if digits[j] < raw.cards[j] { break }; digits[j] = 0; j += 1 }
+            }
+            do { try graph.addFactor(scope: raw.labels.map { id[$0]! }, values: values) } catch let e as FactorGraphError {
+                throw FactorGraphError.malformedFile(path: path, line: raw.line, message: "factor \(f): \(e)")
+            }
+        }
+        return LibDAIModel(graph: graph, labels: labels)
+    }
+
+    /// Reads a `.fg` file.
+    public static func read(path: String) throws -> LibDAIModel {
+        try parse(try readTextFile(path), path: path)
+    }
+}
+
+/// A model read from libDAI's format, with the file's variable labels.
+public struct LibDAIModel: Sendable {
+    public let graph: FactorGraph
+    /// `labels[v]` is the label of variable `v` in the file.
+    public let labels: [Int]
+}

@@ -1,0 +1,187 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Exact inference by variable elimination with a greedy min-fill order.
+///
+/// Eliminating the variables in order builds a bucket tree (each variable's bucket holds the
+/// factors it is eliminated from; its message goes to the bucket of the next variable in its
+/// scope). One upward pass gives log Z or the MAP score; a downward pass on the same tree
+/// gives every marginal at the cost of about two more eliminations; MAP is decoded by
+/// backtracking through the buckets in reverse. The elimination is written once, in a
+/// ``Semiring`` (``LogSumProduct`` for sums, ``MaxSum`` for MAP).
+public struct VariableElimination: InferenceAlgorithm {
+    /// The largest clique table (entries) it will build.
+    public var maximumCliqueSize: Int
+
+    public init(maximumCliqueSize: Int = 1 << 26) { self.maximumCliqueSize = maximumCliqueSize }
+
+    /// The plan: order and bucket tree, computed symbolically before any table is built.
+    struct Plan {
+        let order: [Int]
+        let position: [Int]
+        /// Per bucket (indexed by elimination step): the factor indices assigned to it.
+        var assigned: [[Int]]
+        /// Per bucket: its children buckets.
+        var children: [[Int]]
+        /// Per bucket: the parent bucket, or -1 for a root.
+        var parent: [Int]
+        /// Per bucket: the separator (message scope), in a fixed order.
+        var separator: [[Int]]
+        /// Per bucket: the clique scope without the eliminated variable.
+        var largestClique: Int
+    }
+
+    /// Greedy min-fill order over the free variables (ties: fewest neighbours, then lowest index).
+    static func minFillOrder(variableCount n: Int, scopes: [[Int]], free: [Bool]) -> [Int] {
+        var adj = [Set<Int>](repeating: [], count: n)
+        for s in scopes {
+            let fs = s.filter { free[$0] }
+            for a in fs { for b in fs where a != b { adj[a].insert(b) } }
+        }
+        var remaining = Set((0..<n).filter { free[$0] })
+        var order: [Int] = []
+        while !remaining.isEmpty {
+            var best = -1, bestFill = Int.max, bestDeg = Int.max
+            for v in remaining.sorted() {
+                let nb = Array(adj[v])
+                var fill = 0
+                for i in 0..<nb.count { for j in (i + 1)..<nb.count where j < nb.count && !adj[nb[i]].contains(nb[j]) { fill += 1 } }
+                if fill < bestFill || (fill == bestFill && nb.count < bestDeg) { best = v; bestFill = fill; bestDeg = nb.count }
+            }
+            let nb = Array(adj[best])
+            for a in nb { for b in nb where a != b { adj[a].insert(b) } ; adj[a].remove(best) }
+            adj[best] = []
+            remaining.remove(best)
+            order.append(best)
+        }
+        return order
+    }
+
+    func plan(_ problem: DiscreteProblem, tables: [Table]) throws -> Plan {
+        let n = problem.variableCount
+        let free = problem.clamp.map { $0 == nil }
+        let order = Self.minFillOrder(variableCount: n, scopes: tables.map(\.scope), free: free)
+        var position = [Int](repeating: -1, count: n)
+        for (i, v) in order.enumerated() { position[v] = i }
+        let m = order.count
+        var assigned = [[Int]](repeating: [], count: m)
+        var scopeSets = [Set<Int>](repeating: [], count: m)
+        for (f, t) in tables.enumerated() where !t.scope.isEmpty {
+            let b = t.scope.map { position[$0] }.min()!
+            assigned[b].append(f)
+            scopeSets[b].formUnion(t.scope)
+        }
+        var children = [[Int]](repeating: [], count: m)
+        var parent = [Int](repeating: -1, count: m)
+        var separator = [[Int]](repeating: [], count: m)
+        var largest = 1
+        for b in 0..<m {
+            let v = order[b]
+            scopeSets[b].insert(v)
+            var clique = 1
+            for u in scopeSets[b] {
+                let (p, o) = clique.multipliedReportingOverflow(by: problem.cardinalities[u])
+                guard !o, p <= maximumCliqueSize else {
+                    throw FactorGraphError.tooLarge("variable elimination needs a clique of more than \(maximumCliqueSize) entries (at variable \(v), \(scopeSets[b].count) variables)")
+                }
+                clique = p
+            }
+            largest = max(largest, clique)
+            let sep = scopeSets[b].subtracting([v]).sorted { position[$0] < position[$1] }
+            separator[b] = sep
+            if let first = sep.first {
+                let p = position[first]
+                parent[b] = p
+                children[p].append(b)
+                scopeSets[p].formUnion(sep)
+            }
+        }
+        return Plan(order: order, position: position, assigned: assigned, children: children,
+                    parent: parent, separator: separator, largestClique: largest)
+    }
+
+    /// Runs the upward pass in `S`; returns the plan, the restricted tables, the upward
+    /// messages and `S.log` of the total (log Z or the max score).
+    func upward<S: Semiring>(_ problem: DiscreteProblem, _: S.Type) throws -> (Plan, [Table], [Table], Double) {
+        let tables = problem.factors.map { Table.restricted($0, clamp: problem.clamp, S.self) }
+        let plan = try plan(problem, tables: tables)
+        var total = S.one
+        for t in tables where t.scope.isEmpty { total = S.times(total, t.values[0]) }
+        var up = [Table](repeating: Table(scope: [], cardinalities: [], values: [S.one]), count: plan.order.count)
+        for b in 0..<plan.order.count {
+            let inputs = plan.assigned[b].map { tables[$0] } + plan.children[b].map { up[$0] }
+            let prod = Table.product(inputs, scope: plan.separator[b] + [plan.order[b]], cardinalityOf: problem.cardinalities, S.self)
+            up[b] = prod.eliminatingTrailing(1, S.self)
+            if plan.parent[b] < 0 { total = S.times(total, up[b].values[0]) }
+        }
+        return (plan, tables, up, S.log(total))
+    }
+
+    /// Everything: log Z and all marginals (sum-product, two passes over the bucket tree).
+    public func solve(_ graph: FactorGraph, evidence: Evidence = .none) throws -> (logPartition: Double, marginals: [[Double]]) {
+        let problem = try DiscreteProblem(graph, evidence: evidence)
+        typealias S = LogSumProduct
+        let (plan, tables, up, logZ) = try upward(problem, S.self)
+        guard logZ > -.infinity else { throw FactorGraphError.inconsistentEvidence("the evidence has probability zero") }
+        let m = plan.order.count
+        var down = [Table?](repeating: nil, count: m)
+        var marginals = problem.cardinalities.map { [Double](repeating: 0, count: $0) }
+        for b in stride(from: m - 1, through: 0, by: -1) {
+            let v = plan.order[b]
+            var inputs = plan.assigned[b].map { tables[$0] } + plan.children[b].map { up[$0] }
+            if let d = down[b] { inputs.append(d) }
+            // Marginal of v: the clique belief with everything but v eliminated.
+            let rest = plan.separator[b]
+            let belief = Table.product(inputs, scope: [v] + rest, cardinalityOf: problem.cardinalities, S.self)
+                .eliminatingTrailing(rest.count, S.self)
+            let z = belief.values.reduce(S.zero, S.plus)
+            marginals[v] = belief.values.map { z == -.infinity ? 0 : exp($0 - z) }
+            // Messages to children: everything in the bucket but the child's own message.
+            for (ci, c) in plan.children[b].enumerated() {
+                var others = plan.assigned[b].map { tables[$0] }
+                for (cj, c2) in plan.children[b].enumerated() where cj != ci { others.append(up[c2]) }
+                if let d = down[b] { others.append(d) }
+                let sep = plan.separator[c]
+                let cliqueVars = Set(plan.separator[b] + [v])
+                let trailing = cliqueVars.subtracting(sep).sorted()
+                down[c] = Table.product(others, scope: sep + trailing, cardinalityOf: problem.cardinalities, S.self)
+                    .eliminatingTrailing(trailing.count, S.self)
+            }
+        }
+        for (v, c) in problem.clamp.enumerated() { if let c { marginals[v] = (0..<problem.cardinalities[v]).map { $0 == c ? 1 : 0 } } }
+        let out = marginals.enumerated().map { problem.isCategorical[$0.offset] ? $0.element : [] }
+        return (logZ, out)
+    }
+
+    public func logPartition(_ graph: FactorGraph, evidence: Evidence) throws -> Double {
+        let problem = try DiscreteProblem(graph, evidence: evidence)
+        return try upward(problem, LogSumProduct.self).3
+    }
+
+    public func marginals(_ graph: FactorGraph, evidence: Evidence) throws -> [[Double]] {
+        try solve(graph, evidence: evidence).marginals
+    }
+
+    /// An exact MAP assignment: max-sum elimination, then backtracking in reverse order
+    /// (ties: lowest state).
+    public func mostProbableAssignment(_ graph: FactorGraph, evidence: Evidence) throws -> MAPAssignment {
+        let problem = try DiscreteProblem(graph, evidence: evidence)
+        let (plan, tables, up, best) = try upward(problem, MaxSum.self)
+        guard best > -.infinity else { throw FactorGraphError.inconsistentEvidence("every configuration has probability zero") }
+        var x = problem.clamp.map { $0 ?? 0 }
+        for b in stride(from: plan.order.count - 1, through: 0, by: -1) {
+            let v = plan.order[b]
+            let inputs = plan.assigned[b].map { tables[$0] } + plan.children[b].map { up[$0] }
+            var bestScore = -Double.infinity, bestState = 0
+            for s in 0..<problem.cardinalities[v] {
+                x[v] = s
+                var score = 0.0
+                for t in inputs { score += t.value(at: x) }
+                if score > bestScore { bestScore = score; bestState = s }
+            }
+            x[v] = bestState
+        }
+        return MAPAssignment(states: x, logScore: problem.logScore(x), isExact: true)
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct DRMMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drmm",
+        abstract: "Probabilistic graphical-model inference and the Deep Rendering Mixture Model.",
+        subcommands: [Infer.self])
+}

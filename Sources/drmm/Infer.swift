@@ -1,0 +1,81 @@
+import ArgumentParser
+import FactorGraph
+import Foundation
+
+struct Infer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run inference on a UAI (.uai) or libDAI (.fg) model and print a UAI result.",
+        discussion: """
+            Tasks: PR (log10 of the partition function, or of P(evidence)), MAR (marginals),
+            MAP (a most probable assignment). Algorithms: exact (variable elimination, min-fill),
+            bp (belief propagation: exact two-pass on trees, loopy otherwise), bruteforce.
+            """)
+
+    enum Task: String, ExpressibleByArgument, CaseIterable { case PR, MAR, MAP, MPE }
+    enum Algorithm: String, ExpressibleByArgument, CaseIterable { case exact, bp, bruteforce }
+    enum Updates: String, ExpressibleByArgument, CaseIterable { case automatic, tree, parallel, sequential, random }
+
+    @Argument(help: "The model file (.uai or .fg).")
+    var model: String
+
+    @Option(help: "A UAI evidence file.")
+    var evidence: String?
+
+    @Option(help: "PR, MAR or MAP.")
+    var task: Task = .MAR
+
+    @Option(help: "exact, bp or bruteforce.")
+    var algorithm: Algorithm = .exact
+
+    @Option(help: "BP schedule: automatic, tree, parallel, sequential or random.")
+    var schedule: Updates = .automatic
+
+    @Option(help: "BP damping in [0, 1).")
+    var damping: Double = 0
+
+    @Option(help: "BP convergence tolerance.")
+    var tolerance: Double = 1e-9
+
+    @Option(help: "BP iteration limit.")
+    var maxIterations: Int = 10_000
+
+    @Option(help: "Write the result here (atomically) instead of printing it.")
+    var output: String?
+
+    func run() throws {
+        do {
+            let graph = try ModelFile.read(path: model)
+            let ev = try evidence.map { try UAIFormat.readEvidence(path: $0, for: graph) } ?? Evidence()
+            let algorithm: any InferenceAlgorithm
+            switch self.algorithm {
+            case .exact: algorithm = VariableElimination()
+            case .bruteforce: algorithm = BruteForceEnumeration()
+            case .bp:
+                var bp = BeliefPropagation()
+                bp.options.damping = damping
+                bp.options.tolerance = tolerance
+                bp.options.maxIterations = maxIterations
+                bp.options.schedule = switch schedule {
+                case .automatic: .automatic
+                case .tree: .tree
+                case .parallel: .parallel
+                case .sequential: .sequential
+                case .random: .sequentialRandom
+                }
+                algorithm = bp
+            }
+            let text: String
+            switch task {
+            case .PR: text = UAIFormat.partitionResult(logPartition: try algorithm.logPartition(graph, evidence: ev))
+            case .MAR: text = UAIFormat.marginalsResult(try algorithm.marginals(graph, evidence: ev))
+            case .MAP, .MPE:
+                let map = try algorithm.mostProbableAssignment(graph, evidence: ev)
+                text = UAIFormat.assignmentResult(map.states)
+                FileHandle.standardError.write(Data("log score \(map.logScore) (log10 \(map.logScore / log(10.0)))\(map.isExact ? ", exact" : ", not guaranteed optimal")\n".utf8))
+            }
+            if let output { try writeAtomically(text, to: output) } else { print(text, terminator: "") }
+        } catch let error as FactorGraphError {
+            throw ValidationError(error.description)
+        }
+    }
+}
