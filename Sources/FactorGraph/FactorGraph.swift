@@ -150,6 +150,24 @@ public struct FactorGraph: Sendable {
         return index
     }
 
+    // MARK: Scores
+
+    /// `Σ_f log ψ_f(x)` for a full assignment of the categorical variables (one state per
+    /// variable; Gaussian variables' entries are ignored): the unnormalised log-probability,
+    /// `-∞` where a zero potential or the evidence rules `x` out. Observed conditional
+    /// Gaussians contribute their log-likelihood.
+    public func logScore(_ states: [Int], evidence: Evidence = .none) throws -> Double {
+        guard states.count == variables.count else {
+            throw FactorGraphError.evidenceOutOfRange(variable: states.count, value: "\(states.count) states", message: "an assignment needs one state per variable (\(variables.count))")
+        }
+        for (v, x) in states.enumerated() {
+            if let c = variables[v].cardinality, !(0..<c).contains(x) {
+                throw FactorGraphError.evidenceOutOfRange(variable: v, value: "\(x)", message: "state must be in 0..<\(c)")
+            }
+        }
+        return try DiscreteProblem(self, evidence: evidence).logScore(states)
+    }
+
     // MARK: Structure
 
     /// For each variable, the indices of the discrete factors whose scope contains it.

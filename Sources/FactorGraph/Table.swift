@@ -1,5 +1,10 @@
-/// A dense table over categorical variables in a semiring's encoding, row-major over `scope`
-/// (first variable most significant). The working type of variable elimination.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A dense table over categorical variables in a log-domain semiring's encoding
+/// (``LogSumProduct`` or ``MaxSum``), row-major over `scope` (first variable most
+/// significant). The working type of variable elimination.
 struct Table {
     var scope: [Int]
     var cardinalities: [Int]
@@ -7,8 +12,8 @@ struct Table {
 
     var strides: [Int] { DiscreteFactor.rowMajorStrides(cardinalities) }
 
-    /// The table of `factor` restricted to the evidence (clamped variables dropped), encoded in `S`.
-    static func restricted<S: Semiring>(_ factor: DiscreteFactor, clamp: [Int?], _: S.Type) -> Table {
+    /// The table of `factor` restricted to the evidence (clamped variables dropped).
+    static func restricted(_ factor: DiscreteFactor, clamp: [Int?]) -> Table {
         var keep: [Int] = [], keepCards: [Int] = [], keepStrides: [Int] = []
         var base = 0
         for (i, v) in factor.scope.enumerated() {
@@ -16,67 +21,98 @@ struct Table {
                 keep.append(v); keepCards.append(factor.cardinalities[i]); keepStrides.append(factor.strides[i])
             }
         }
-        let size = keepCards.reduce(1, *)
-        var values = [Double](repeating: 0, count: size)
-        var digits = [Int](repeating: 0, count: keep.count)
-        var src = base
-        for t in 0..<size {
-            values[t] = S.encode(log: factor.logValues[src])
-            var j = keep.count - 1
-            while j >= 0 {
-                digits[j] += 1; src += keepStrides[j]
-                if digits[j] < keepCards[j] { break }
-                src -= keepStrides[j] * keepCards[j]; digits[j] = 0; j -= 1
+        var out = Table(scope: keep, cardinalities: keepCards, values: [Double](repeating: 0, count: keepCards.reduce(1, *)))
+        factor.logValues.withUnsafeBufferPointer { src in
+            out.values.withUnsafeMutableBufferPointer { dst in
+                Table.walk(cardinalities: keepCards, strides: keepStrides, base: base) { i, j in dst[i] = src[j] }
             }
         }
-        return Table(scope: keep, cardinalities: keepCards, values: values)
+        return out
     }
 
-    /// `⊗` of `tables`, laid out over `scope` (which must contain every table's scope).
-    static func product<S: Semiring>(_ tables: [Table], scope: [Int], cardinalityOf card: [Int], _: S.Type) -> Table {
+    /// Visits every configuration of `cardinalities` in row-major order, passing its position
+    /// `i` and `base + Σ digit·strides` (the matching index in another table).
+    @inline(__always)
+    static func walk(cardinalities: [Int], strides: [Int], base: Int = 0, _ body: (Int, Int) -> Void) {
+        let n = cardinalities.count
+        if n == 0 { body(0, base); return }
+        let inner = cardinalities[n - 1], innerStride = strides[n - 1]
+        let outer = cardinalities[..<(n - 1)].reduce(1, *)
+        var digits = [Int](repeating: 0, count: n - 1)
+        var j0 = base
+        var i = 0
+        for _ in 0..<outer {
+            var j = j0
+            for _ in 0..<inner { body(i, j); i += 1; j += innerStride }
+            var d = n - 2
+            while d >= 0 {
+                digits[d] += 1; j0 += strides[d]
+                if digits[d] < cardinalities[d] { break }
+                j0 -= strides[d] * cardinalities[d]; digits[d] = 0; d -= 1
+            }
+        }
+    }
+
+    /// The strides of `self` seen from a table over `scope` (0 where a variable is absent).
+    func strides(in scope: [Int]) -> [Int] {
+        let own = strides
+        return scope.map { v in scope.isEmpty ? 0 : (self.scope.firstIndex(of: v).map { own[$0] } ?? 0) }
+    }
+
+    /// The product (log-domain sum) of `tables`, laid out over `scope`, which must contain
+    /// every table's scope.
+    static func product(_ tables: [Table], scope: [Int], cardinalityOf card: [Int]) -> Table {
         let cards = scope.map { card[$0] }
-        let size = cards.reduce(1, *)
-        let n = scope.count
-        // stride[t][j]: how far table t's index moves when result digit j moves by one.
-        var stride = [[Int]](repeating: [Int](repeating: 0, count: n), count: tables.count)
-        for (t, table) in tables.enumerated() {
-            let s = table.strides
-            for (i, v) in table.scope.enumerated() {
-                if let j = scope.firstIndex(of: v) { stride[t][j] = s[i] }
+        var out = Table(scope: scope, cardinalities: cards, values: [Double](repeating: 0, count: cards.reduce(1, *)))
+        out.values.withUnsafeMutableBufferPointer { dst in
+            for t in tables {
+                t.values.withUnsafeBufferPointer { src in
+                    walk(cardinalities: cards, strides: t.strides(in: scope)) { i, j in dst[i] += src[j] }
+                }
             }
         }
-        var values = [Double](repeating: S.one, count: size)
-        var idx = [Int](repeating: 0, count: tables.count)
-        var digits = [Int](repeating: 0, count: n)
-        for r in 0..<size {
-            var p = S.one
-            for t in 0..<tables.count { p = S.times(p, tables[t].values[idx[t]]) }
-            values[r] = p
-            var j = n - 1
-            while j >= 0 {
-                digits[j] += 1
-                for t in 0..<tables.count { idx[t] += stride[t][j] }
-                if digits[j] < cards[j] { break }
-                for t in 0..<tables.count { idx[t] -= stride[t][j] * cards[j] }
-                digits[j] = 0
-                j -= 1
-            }
-        }
-        return Table(scope: scope, cardinalities: cards, values: values)
+        return out
     }
 
-    /// `⊕` over the last `count` variables of the scope.
-    func eliminatingTrailing<S: Semiring>(_ count: Int, _: S.Type) -> Table {
-        let keep = scope.count - count
-        let block = cardinalities[keep...].reduce(1, *)
-        let outSize = values.count / max(block, 1)
-        var out = [Double](repeating: S.zero, count: outSize)
-        for i in 0..<outSize {
-            var acc = S.zero
-            for k in 0..<block { acc = S.plus(acc, values[i * block + k]) }
-            out[i] = acc
+    /// `⊕` over every variable not in `target` (log-sum-exp, or max when `maximize`), the
+    /// result laid out over `target` (a subset of the scope).
+    func marginalized(onto target: [Int], maximize: Bool) -> Table {
+        let tcards = target.map { cardinalities[scope.firstIndex(of: $0)!] }
+        let tstrides = DiscreteFactor.rowMajorStrides(tcards)
+        let mapped = scope.map { v in target.firstIndex(of: v).map { tstrides[$0] } ?? 0 }
+        var peak = [Double](repeating: -.infinity, count: tcards.reduce(1, *))
+        values.withUnsafeBufferPointer { src in
+            peak.withUnsafeMutableBufferPointer { m in
+                Table.walk(cardinalities: cardinalities, strides: mapped) { i, j in if src[i] > m[j] { m[j] = src[i] } }
+            }
         }
-        return Table(scope: Array(scope[..<keep]), cardinalities: Array(cardinalities[..<keep]), values: out)
+        if maximize { return Table(scope: target, cardinalities: tcards, values: peak) }
+        var sum = [Double](repeating: 0, count: peak.count)
+        values.withUnsafeBufferPointer { src in
+            peak.withUnsafeBufferPointer { m in
+                sum.withUnsafeMutableBufferPointer { s in
+                    Table.walk(cardinalities: cardinalities, strides: mapped) { i, j in
+                        if m[j] > -.infinity { s[j] += exp(src[i] - m[j]) }
+                    }
+                }
+            }
+        }
+        for k in sum.indices { sum[k] = peak[k] == -.infinity ? -.infinity : peak[k] + log(sum[k]) }
+        return Table(scope: target, cardinalities: tcards, values: sum)
+    }
+
+    /// `⊕` over the last variable of the scope (contiguous blocks).
+    func eliminatingLast(maximize: Bool) -> Table {
+        let block = cardinalities.last ?? 1
+        let outSize = values.count / block
+        var out = [Double](repeating: -.infinity, count: outSize)
+        values.withUnsafeBufferPointer { v in
+            for i in 0..<outSize {
+                let b = UnsafeBufferPointer(rebasing: v[(i * block)..<((i + 1) * block)])
+                if maximize { out[i] = b.max() ?? -.infinity } else { out[i] = LogSpace.sum(b) }
+            }
+        }
+        return Table(scope: Array(scope.dropLast()), cardinalities: Array(cardinalities.dropLast()), values: out)
     }
 
     /// The value at a full assignment of the graph's variables.
@@ -90,3 +126,5 @@ struct Table {
         return values[k]
     }
 }
+
+import NumericalCore

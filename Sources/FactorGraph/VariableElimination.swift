@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import NumericalCore
 import Glibc
 #endif
 
@@ -8,8 +9,8 @@ import Glibc
 /// factors it is eliminated from; its message goes to the bucket of the next variable in its
 /// scope). One upward pass gives log Z or the MAP score; a downward pass on the same tree
 /// gives every marginal at the cost of about two more eliminations; MAP is decoded by
-/// backtracking through the buckets in reverse. The elimination is written once, in a
-/// ``Semiring`` (``LogSumProduct`` for sums, ``MaxSum`` for MAP).
+/// backtracking through the buckets in reverse. The elimination is written once, in the log
+/// domain, with `⊕` either log-sum-exp (sum-product) or max (max-sum).
 public struct VariableElimination: InferenceAlgorithm {
     /// The largest clique table (entries) it will build.
     public var maximumCliqueSize: Int
@@ -101,28 +102,33 @@ public struct VariableElimination: InferenceAlgorithm {
                     parent: parent, separator: separator, largestClique: largest)
     }
 
-    /// Runs the upward pass in `S`; returns the plan, the restricted tables, the upward
-    /// messages and `S.log` of the total (log Z or the max score).
-    func upward<S: Semiring>(_ problem: DiscreteProblem, _: S.Type) throws -> (Plan, [Table], [Table], Double) {
-        let tables = problem.factors.map { Table.restricted($0, clamp: problem.clamp, S.self) }
+    /// Runs the upward pass, with `⊕` = max when `maximize` (max-sum) and log-sum-exp otherwise;
+    /// returns the plan, the restricted tables, the upward messages and the log total (log Z,
+    /// or the max score).
+    func upward(_ problem: DiscreteProblem, maximize: Bool) throws -> (Plan, [Table], [Table], Double) {
+        let tables = problem.factors.map { Table.restricted($0, clamp: problem.clamp) }
         let plan = try plan(problem, tables: tables)
-        var total = S.one
-        for t in tables where t.scope.isEmpty { total = S.times(total, t.values[0]) }
-        var up = [Table](repeating: Table(scope: [], cardinalities: [], values: [S.one]), count: plan.order.count)
+        var total = 0.0
+        for t in tables where t.scope.isEmpty { total += t.values[0] }
+        var up = [Table](repeating: Table(scope: [], cardinalities: [], values: [0]), count: plan.order.count)
         for b in 0..<plan.order.count {
             let inputs = plan.assigned[b].map { tables[$0] } + plan.children[b].map { up[$0] }
-            let prod = Table.product(inputs, scope: plan.separator[b] + [plan.order[b]], cardinalityOf: problem.cardinalities, S.self)
-            up[b] = prod.eliminatingTrailing(1, S.self)
-            if plan.parent[b] < 0 { total = S.times(total, up[b].values[0]) }
+            let prod = Table.product(inputs, scope: plan.separator[b] + [plan.order[b]], cardinalityOf: problem.cardinalities)
+            up[b] = prod.eliminatingLast(maximize: maximize)
+            if plan.parent[b] < 0 { total += up[b].values[0] }
         }
-        return (plan, tables, up, S.log(total))
+        return (plan, tables, up, total)
     }
 
     /// Everything: log Z and all marginals (sum-product, two passes over the bucket tree).
+    ///
+    /// The downward pass forms each bucket's belief once; the message to a child is that
+    /// belief marginalised onto the child's separator with the child's own upward message
+    /// divided out (where that message is zero the child's belief is zero whatever is sent,
+    /// so 0/0 is taken as 0).
     public func solve(_ graph: FactorGraph, evidence: Evidence = .none) throws -> (logPartition: Double, marginals: [[Double]]) {
         let problem = try DiscreteProblem(graph, evidence: evidence)
-        typealias S = LogSumProduct
-        let (plan, tables, up, logZ) = try upward(problem, S.self)
+        let (plan, tables, up, logZ) = try upward(problem, maximize: false)
         guard logZ > -.infinity else { throw FactorGraphError.inconsistentEvidence("the evidence has probability zero") }
         let m = plan.order.count
         var down = [Table?](repeating: nil, count: m)
@@ -131,22 +137,17 @@ public struct VariableElimination: InferenceAlgorithm {
             let v = plan.order[b]
             var inputs = plan.assigned[b].map { tables[$0] } + plan.children[b].map { up[$0] }
             if let d = down[b] { inputs.append(d) }
-            // Marginal of v: the clique belief with everything but v eliminated.
-            let rest = plan.separator[b]
-            let belief = Table.product(inputs, scope: [v] + rest, cardinalityOf: problem.cardinalities, S.self)
-                .eliminatingTrailing(rest.count, S.self)
-            let z = belief.values.reduce(S.zero, S.plus)
-            marginals[v] = belief.values.map { z == -.infinity ? 0 : exp($0 - z) }
-            // Messages to children: everything in the bucket but the child's own message.
-            for (ci, c) in plan.children[b].enumerated() {
-                var others = plan.assigned[b].map { tables[$0] }
-                for (cj, c2) in plan.children[b].enumerated() where cj != ci { others.append(up[c2]) }
-                if let d = down[b] { others.append(d) }
-                let sep = plan.separator[c]
-                let cliqueVars = Set(plan.separator[b] + [v])
-                let trailing = cliqueVars.subtracting(sep).sorted()
-                down[c] = Table.product(others, scope: sep + trailing, cardinalityOf: problem.cardinalities, S.self)
-                    .eliminatingTrailing(trailing.count, S.self)
+            let belief = Table.product(inputs, scope: plan.separator[b] + [v], cardinalityOf: problem.cardinalities)
+            let mv = belief.marginalized(onto: [v], maximize: false)
+            let z = LogSpace.sum(mv.values)
+            marginals[v] = mv.values.map { z == -.infinity ? 0 : exp($0 - z) }
+            for c in plan.children[b] {
+                var msg = belief.marginalized(onto: plan.separator[c], maximize: false)
+                let own = up[c]
+                for k in msg.values.indices {
+                    msg.values[k] = own.values[k] == -.infinity ? -.infinity : msg.values[k] - own.values[k]
+                }
+                down[c] = msg
             }
         }
         for (v, c) in problem.clamp.enumerated() { if let c { marginals[v] = (0..<problem.cardinalities[v]).map { $0 == c ? 1 : 0 } } }
@@ -156,7 +157,7 @@ public struct VariableElimination: InferenceAlgorithm {
 
     public func logPartition(_ graph: FactorGraph, evidence: Evidence) throws -> Double {
         let problem = try DiscreteProblem(graph, evidence: evidence)
-        return try upward(problem, LogSumProduct.self).3
+        return try upward(problem, maximize: false).3
     }
 
     public func marginals(_ graph: FactorGraph, evidence: Evidence) throws -> [[Double]] {
@@ -167,7 +168,7 @@ public struct VariableElimination: InferenceAlgorithm {
     /// (ties: lowest state).
     public func mostProbableAssignment(_ graph: FactorGraph, evidence: Evidence) throws -> MAPAssignment {
         let problem = try DiscreteProblem(graph, evidence: evidence)
-        let (plan, tables, up, best) = try upward(problem, MaxSum.self)
+        let (plan, tables, up, best) = try upward(problem, maximize: true)
         guard best > -.infinity else { throw FactorGraphError.inconsistentEvidence("every configuration has probability zero") }
         var x = problem.clamp.map { $0 ?? 0 }
         for b in stride(from: plan.order.count - 1, through: 0, by: -1) {

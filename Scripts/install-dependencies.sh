@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the library links against, if any is missing:
+# OpenBLAS (CBLAS + LAPACK), LAPACKE, GSL, and pkg-config to find them.
+set -euo pipefail
+packages=(libopenblas-dev liblapacke-dev libgsl-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+fi
