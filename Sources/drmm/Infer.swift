@@ -42,40 +42,60 @@ struct Infer: ParsableCommand {
     @Option(help: "Write the result here (atomically) instead of printing it.")
     var output: String?
 
+    /// The result text from any exact or approximate method behind the common interface.
+    func answer(_ algorithm: some InferenceAlgorithm, _ graph: FactorGraph, _ ev: Evidence) throws -> String {
+        switch task {
+        case .PR: return UAIFormat.partitionResult(logPartition: try algorithm.logPartition(graph, evidence: ev))
+        case .MAR: return UAIFormat.marginalsResult(try algorithm.marginals(graph, evidence: ev))
+        case .MAP, .MPE:
+            let map = try algorithm.mostProbableAssignment(graph, evidence: ev)
+            report(map)
+            return UAIFormat.assignmentResult(map.states)
+        }
+    }
+
+    /// Belief propagation, reporting iterations and convergence on stderr.
+    func answerByBP(_ graph: FactorGraph, _ ev: Evidence) throws -> String {
+        var bp = BeliefPropagation()
+        bp.options.damping = damping
+        bp.options.tolerance = tolerance
+        bp.options.maxIterations = maxIterations
+        bp.options.schedule = switch schedule {
+        case .automatic: .automatic
+        case .tree: .tree
+        case .parallel: .parallel
+        case .sequential: .sequential
+        case .random: .sequentialRandom
+        }
+        let r = try task == .MAP || task == .MPE
+            ? bp.run(graph, evidence: ev, semiring: MaxSum.self)
+            : bp.run(graph, evidence: ev, semiring: LogSumProduct.self)
+        let how = r.isExact ? "exact (tree schedule)" : "loopy, \(r.converged ? "converged" : "NOT converged") (last change \(r.maxDifference))"
+        FileHandle.standardError.write(Data("\(r.semiring): \(r.iterations) iteration(s), \(how)\n".utf8))
+        switch task {
+        case .PR: return UAIFormat.partitionResult(logPartition: r.logPartition ?? -.infinity)
+        case .MAR: return UAIFormat.marginalsResult(r.marginals)
+        case .MAP, .MPE:
+            guard let map = r.map else { throw ValidationError("max-sum returned no assignment") }
+            report(map)
+            return UAIFormat.assignmentResult(map.states)
+        }
+    }
+
+    func report(_ map: MAPAssignment) {
+        let note = map.isExact ? "exact" : "decoded from loopy max-marginals, not guaranteed optimal"
+        FileHandle.standardError.write(Data("log score \(map.logScore) (log10 \(map.logScore / log(10.0))), \(note)\n".utf8))
+    }
+
     func run() throws {
-        do {
             let graph = try ModelFile.read(path: model)
             let ev = try evidence.map { try UAIFormat.readEvidence(path: $0, for: graph) } ?? Evidence()
-            let algorithm: any InferenceAlgorithm
-            switch self.algorithm {
-            case .exact: algorithm = VariableElimination()
-            case .bruteforce: algorithm = BruteForceEnumeration()
-            case .bp:
-                var bp = BeliefPropagation()
-                bp.options.damping = damping
-                bp.options.tolerance = tolerance
-                bp.options.maxIterations = maxIterations
-                bp.options.schedule = switch schedule {
-                case .automatic: .automatic
-                case .tree: .tree
-                case .parallel: .parallel
-                case .sequential: .sequential
-                case .random: .sequentialRandom
-                }
-                algorithm = bp
-            }
             let text: String
-            switch task {
-            case .PR: text = UAIFormat.partitionResult(logPartition: try algorithm.logPartition(graph, evidence: ev))
-            case .MAR: text = UAIFormat.marginalsResult(try algorithm.marginals(graph, evidence: ev))
-            case .MAP, .MPE:
-                let map = try algorithm.mostProbableAssignment(graph, evidence: ev)
-                text = UAIFormat.assignmentResult(map.states)
-                FileHandle.standardError.write(Data("log score \(map.logScore) (log10 \(map.logScore / log(10.0)))\(map.isExact ? ", exact" : ", not guaranteed optimal")\n".utf8))
+            switch algorithm {
+            case .exact: text = try answer(VariableElimination(), graph, ev)
+            case .bruteforce: text = try answer(BruteForceEnumeration(), graph, ev)
+            case .bp: text = try answerByBP(graph, ev)
             }
             if let output { try writeAtomically(text, to: output) } else { print(text, terminator: "") }
-        } catch let error as FactorGraphError {
-            throw ValidationError(error.description)
-        }
     }
 }
