@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs missing system libraries, then a release build of the
+# tests (the exact-inference and enumeration oracles are numeric code; debug builds are
+# 10–50× slower). One BLAS thread: two on a shared 2-core machine are often slower.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Scripts/install-dependencies.sh
+export OPENBLAS_NUM_THREADS=1
+swift test -c release "$@"
