@@ -63,7 +63,7 @@ if arguments.first == "memory" {
 
 struct Row: Codable {
     var model: String, method: String, schedule: String
-    var seconds: Double, iterations: Int, messageUpdatesPerSecond: Double, converged: Bool, value: Double
+    var seconds: Double, iterations: Int, messageUpdatesPerSecond: Double, converged: Bool, value: Double?
 }
 var rows: [Row] = []
 
@@ -76,7 +76,9 @@ print("|---|---|---|---|---|---|---|---|")
     var bp = BeliefPropagation()
     bp.options.schedule = schedule
     bp.options.tolerance = 1e-9
-    bp.options.maxIterations = 10_000
+    // Max-sum oscillates on these frustrated grids (as max-product generally may on loopy
+    // graphs); it is capped at 1000 iterations and reported as not converged.
+    bp.options.maxIterations = S.isMaximizing ? 1000 : 10_000
     var times: [Double] = []
     var last: BeliefPropagationResult?
     for _ in 0..<repeats {
@@ -85,16 +87,16 @@ print("|---|---|---|---|---|---|---|---|")
     }
     let r = last!
     let m = median(times)
-    let value = r.logPartition ?? r.map?.logScore ?? .nan
+    let value = r.logPartition ?? r.map?.logScore ?? 0
     rows.append(Row(model: name, method: S.name, schedule: schedule.rawValue, seconds: m, iterations: r.iterations,
                     messageUpdatesPerSecond: Double(r.messageUpdates) / m, converged: r.converged, value: value))
     print(String(format: "| %@ | %@ | %@ | %.4f | %d | %@ | %.3g | %.4f |", name, S.name, schedule.rawValue, m, r.iterations,
                  r.converged ? "yes" : "no", Double(r.messageUpdates) / m, value))
 }
 
-for (name, file) in [("ising20", "ising/ising20.fg"), ("ising50", "ising/ising50.fg")] {
+for (name, file) in [("ising10", "ising/ising10.fg"), ("ising20", "ising/ising20.fg"), ("ising50", "ising/ising50.fg")] {
     let g = try LibDAIFormat.read(path: "\(fixtures)/\(file)").graph
-    let reps = name == "ising20" ? repeats : max(3, repeats / 2)
+    let reps = name == "ising50" ? max(3, repeats / 2) : repeats
     for schedule in [BeliefPropagation.Schedule.sequential, .parallel] {
         try benchBP(name, g, SumProduct.self, schedule, repeats: reps)
         try benchBP(name, g, LogSumProduct.self, schedule, repeats: reps)
@@ -103,8 +105,8 @@ for (name, file) in [("ising20", "ising/ising20.fg"), ("ising50", "ising/ising50
 }
 
 print("")
-print("| instance | task | median s | largest clique | value |")
-print("|---|---|---|---|---|")
+print("| instance | task | median s | value |")
+print("|---|---|---|---|")
 for name in ["Alchemy_11", "CSP_12", "DBN_11", "Grids_12", "Promedus_24", "Segmentation_11"] {
     let g = try UAIFormat.readModel(path: "\(fixtures)/uai2014/\(name).uai")
     let ev = try UAIFormat.readEvidence(path: "\(fixtures)/uai2014/\(name).uai.evid", for: g)
@@ -120,8 +122,8 @@ for name in ["Alchemy_11", "CSP_12", "DBN_11", "Grids_12", "Promedus_24", "Segme
     }
     for (task, ts, v) in [("PR", pr, logZ / log(10)), ("MAR", mar, Double.nan), ("MPE", mpe, score / log(10))] {
         rows.append(Row(model: name, method: "variable elimination", schedule: task, seconds: median(ts), iterations: 1,
-                        messageUpdatesPerSecond: 0, converged: true, value: v))
-        print(String(format: "| %@ | %@ | %.3f | | %@ |", name, task, median(ts), v.isNaN ? "" : String(format: "log10 %.4f", v)))
+                        messageUpdatesPerSecond: 0, converged: true, value: v.isNaN ? nil : v))
+        print(String(format: "| %@ | %@ | %.3f | %@ |", name, task, median(ts), v.isNaN ? "" : String(format: "log10 %.4f", v)))
     }
 }
 

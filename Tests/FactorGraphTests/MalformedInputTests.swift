@@ -185,3 +185,23 @@ struct MalformedInputTests {
         #expect(rejected > 0)
     }
 }
+
+@Suite("Result files")
+struct ResultFileTests {
+    @Test("results are written atomically, replacing an existing file, and read back")
+    func atomicWrite() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fg-results-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("model.MAR").path
+        try writeAtomically(UAIFormat.marginalsResult([[0.25, 0.75]]), to: path)
+        try writeAtomically(UAIFormat.marginalsResult([[0.5, 0.5], [1]]), to: path)
+        #expect(try UAIFormat.parseResult(String(contentsOfFile: path, encoding: .utf8)) == .marginals([[0.5, 0.5], [1]]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.MAR"])
+        #expect(throws: FactorGraphError.self) { try writeAtomically("x", to: dir.path + "/missing/dir/file") }
+        let pr = UAIFormat.partitionResult(logPartition: 3.13226 * 1)
+        guard case .partition(let l10) = try UAIFormat.parseResult(pr) else { Issue.record("not PR"); return }
+        #expect(abs(l10 - 3.13226 / log(10)) < 1e-9)
+        #expect(try UAIFormat.parseResult(UAIFormat.assignmentResult([0, 2, 1])) == .assignment([0, 2, 1]))
+    }
+}

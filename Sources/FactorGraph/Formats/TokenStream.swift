@@ -70,19 +70,19 @@ func readTextFile(_ path: String) throws -> String {
     return text
 }
 
-/// Writes `text` atomically: to a temporary file beside `path`, then renamed over it.
+/// Writes `text` atomically: to a temporary file in the same directory, then `rename(2)` over
+/// `path`, so a reader sees the old file or the new one, never a partial write.
 public func writeAtomically(_ text: String, to path: String) throws {
     let url = URL(fileURLWithPath: path)
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
     do {
-        try Data(text.utf8).write(to: tmp)
-        if FileManager.default.fileExists(atPath: url.path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
-        } else {
-            try FileManager.default.moveItem(at: tmp, to: url)
-        }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))
     } catch {
-        try? FileManager.default.removeItem(at: tmp)
         throw FactorGraphError.malformedFile(path: path, line: 0, message: "cannot write: \(error.localizedDescription)")
+    }
+    if rename(tmp, url.path) != 0 {
+        let reason = String(cString: strerror(errno))
+        unlink(tmp)
+        throw FactorGraphError.malformedFile(path: path, line: 0, message: "cannot write: \(reason)")
     }
 }
