@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import FactorGraph
+
+/// `drmm infer` end to end: the built executable reads a model, writes a UAI result file, and
+/// the file holds what the library computes.
+@Suite("drmm infer")
+struct CommandLineTests {
+    /// The `drmm` executable, built next to the test bundle by `swift test`.
+    static var executable: URL? {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("drmm")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        return nil
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let executable = try #require(Self.executable, "drmm executable not found next to the test bundle")
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = arguments
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("PR, MAR and MAP result files match the library")
+    func results() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-cli-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = Fixture.path("uai2014/Promedus_24.uai"), evidence = model + ".evid"
+        let g = try UAIFormat.readModel(path: model)
+        let ev = try UAIFormat.readEvidence(path: evidence, for: g)
+        let exact = try VariableElimination().solve(g, evidence: ev)
+
+        #expect(try run(["infer", model, "--evidence", evidence, "--task", "PR", "--output", dir.path + "/r.PR"]).status == 0)
+        guard case .partition(let l10) = try UAIFormat.parseResult(String(contentsOfFile: dir.path + "/r.PR", encoding: .utf8)) else { Issue.record("not PR"); return }
+        #expect(abs(l10 - exact.logPartition / log(10)) < 1e-8)
+
+        #expect(try run(["infer", model, "--evidence", evidence, "--task", "MAR", "--algorithm", "bp", "--output", dir.path + "/r.MAR"]).status == 0)
+        guard case .marginals(let m) = try UAIFormat.parseResult(String(contentsOfFile: dir.path + "/r.MAR", encoding: .utf8)) else { Issue.record("not MAR"); return }
+        #expect(m.count == g.variableCount)
+
+        let r = try run(["infer", model, "--evidence", evidence, "--task", "MAP", "--output", dir.path + "/r.MPE"])
+        #expect(r.status == 0 && r.stderr.contains("exact"))
+        guard case .assignment(let x) = try UAIFormat.parseResult(String(contentsOfFile: dir.path + "/r.MPE", encoding: .utf8)) else { Issue.record("not MPE"); return }
+        let best = try VariableElimination().mostProbableAssignment(g, evidence: ev)
+        #expect(abs(try g.logScore(x, evidence: ev) - best.logScore) < 1e-9)
+    }
+
+    @Test("a bad file exits non-zero with the file and line")
+    func badFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(getpid()).uai").path
+        try "MARKOV\n1\n2\n1\n1 0\n2 0.5 nan\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try run(["infer", path, "--task", "PR"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("\(path):6:"))
+    }
+}
