@@ -73,23 +73,20 @@ public struct FactorGraph: Sendable {
     /// significant). Returns the factor's index.
     @discardableResult
     public mutating func addFactor(scope: [VariableID], logValues: [Double]) throws -> Int {
-        let index = factors.count
-        let cards = try categoricalCardinalities(of: scope, factor: index)
-        do {
-            factors.append(try DiscreteFactor(scope: scope, cardinalities: cards, logValues: logValues))
-        } catch let e as FactorGraphError {
-            throw e.naming(factor: index)
-        }
-        return index
+        try appendFactor(scope: scope) { try DiscreteFactor(scope: scope, cardinalities: $0, logValues: logValues) }
     }
 
     /// Adds a table factor given its potentials (finite, non-negative; zeros allowed).
     @discardableResult
     public mutating func addFactor(scope: [VariableID], values: [Double]) throws -> Int {
+        try appendFactor(scope: scope) { try DiscreteFactor(scope: scope, cardinalities: $0, values: values) }
+    }
+
+    private mutating func appendFactor(scope: [VariableID], _ make: ([Int]) throws -> DiscreteFactor) throws -> Int {
         let index = factors.count
         let cards = try categoricalCardinalities(of: scope, factor: index)
         do {
-            factors.append(try DiscreteFactor(scope: scope, cardinalities: cards, values: values))
+            factors.append(try make(cards))
         } catch let e as FactorGraphError {
             throw e.naming(factor: index)
         }
