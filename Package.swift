@@ -22,7 +22,7 @@ let package = Package(
 
         .target(name: "NumericalCore", dependencies: ["COpenBLAS", "CLAPACKE", "CGSL"]),
         .target(name: "FactorGraph", dependencies: ["NumericalCore"]),
-        .target(name: "DRMM", dependencies: ["FactorGraph", "NumericalCore"]),
+        .target(name: "DRMM", dependencies: ["FactorGraph", "NumericalCore", "COpenBLAS"]),
         .target(name: "EDRMM", dependencies: ["FactorGraph", "NumericalCore"]),
         .executableTarget(
             name: "drmm",
@@ -40,6 +40,12 @@ let package = Package(
             path: "Examples/WorkedExamples"),
 
         .testTarget(name: "NumericalCoreTests", dependencies: ["NumericalCore"]),
+        .testTarget(
+            name: "DRMMTests",
+            dependencies: [
+                "DRMM", "FactorGraph", "NumericalCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
         .testTarget(
             name: "FactorGraphTests",
             dependencies: [

@@ -30,7 +30,14 @@ struct DiscreteProblem {
         for (i, cg) in graph.conditionalGaussians.enumerated() {
             if let y = evidence.observations[cg.child] {
                 let table = try cg.logLikelihoodTable(observation: y)
-                factors.append(try DiscreteFactor(scope: cg.parents, cardinalities: cg.parentCardinalities, logValues: table))
+                let likelihood = try DiscreteFactor(scope: cg.parents, cardinalities: cg.parentCardinalities, logValues: table)
+                // A graph factor over the same variables would form a cycle with this table;
+                // fold the table into it instead, so that a tree stays a tree.
+                if let f = factors.firstIndex(where: { Set($0.scope) == Set(cg.parents) && $0.scope.count == cg.parents.count }) {
+                    factors[f].logValues = DiscreteProblem.sum(factors[f], likelihood)
+                } else {
+                    factors.append(likelihood)
+                }
             } else if childUse[cg.child, default: 0] > 1 {
                 throw FactorGraphError.unsupported(
                     "conditional Gaussian \(i): its child \(cg.child) is unobserved and shared with another factor (a hybrid model); observe it")
@@ -44,6 +51,21 @@ struct DiscreteProblem {
     }
 
     var variableCount: Int { cardinalities.count }
+
+    /// `log a + log b` over `a`'s scope, for `b` over the same variables in any order.
+    static func sum(_ a: DiscreteFactor, _ b: DiscreteFactor) -> [Double] {
+        let bStride = a.scope.map { v in b.strides[b.scope.firstIndex(of: v)!] }
+        var out = a.logValues
+        var digits = [Int](repeating: 0, count: a.scope.count)
+        for t in 0..<a.count {
+            var k = 0
+            for i in 0..<digits.count { k += digits[i] * bStride[i] }
+            out[t] += b.logValues[k]
+            var j = digits.count - 1
+            while j >= 0 { digits[j] += 1; if digits[j] < a.cardinalities[j] { break }; digits[j] = 0; j -= 1 }
+        }
+        return out
+    }
 
     /// `Σ_f log ψ_f(x)` for a full assignment; `-∞` if it violates a zero or the evidence.
     func logScore(_ x: [Int]) -> Double {

@@ -81,3 +81,24 @@ struct ConditionalGaussianTests {
         #expect(abs(r.marginals[c][1] - 0.75) < 1e-12)
     }
 }
+
+@Suite("Conditional Gaussian folded into a factor over the same parents")
+struct ConditionalGaussianFoldingTests {
+    @Test("a table over the mixture's parents (in another order) keeps the graph a tree")
+    func folding() throws {
+        let rng = RandomSource(seed: 5)
+        var g = FactorGraph()
+        let a = g.addCategorical(cardinality: 2), b = g.addCategorical(cardinality: 3)
+        let y = try g.addGaussian(dimension: 2)
+        try g.addConditionalGaussian(child: y, parents: [a, b], means: (0..<6).map { _ in [rng.gaussian(), rng.gaussian()] }, covariance: .isotropic(variance: 0.5))
+        try g.addFactor(scope: [b, a], logValues: (0..<6).map { _ in rng.gaussian() })
+        let ev = Evidence(observations: [y: [0.3, -0.2]])
+        let exact = try BruteForceEnumeration().solve(g, evidence: ev)
+        let bp = try BeliefPropagation().run(g, evidence: ev, semiring: LogSumProduct.self)
+        #expect(bp.isExact)
+        #expect(abs(bp.logPartition! - exact.logPartition) < 1e-12)
+        #expect(maxAbsDifference(bp.marginals, exact.marginals) < 1e-12)
+        let map = try BeliefPropagation().run(g, evidence: ev, semiring: MaxSum.self).map!
+        #expect(map.isExact && abs(map.logScore - exact.map.logScore) < 1e-12)
+    }
+}

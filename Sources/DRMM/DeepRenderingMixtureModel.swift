@@ -1,0 +1,121 @@
+import NumericalCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Deep Rendering Mixture Model (spec §3): a class `c` picks a top template `μ_c`; each
+/// level ℓ = L…1 renders it down with the affine operator `Λ⁽ˡ⁾_g` (the rendering matrix):
+/// unpool by the translations `t`, switch by `a`, transposed convolution with the filters
+/// `W⁽ˡ⁾`, plus the bias `α⁽ˡ⁾`; the image is the rendered template plus `N(0, σ² I)` noise.
+///
+/// `filters[ℓ−1]` is `W⁽ˡ⁾`, shaped `[C_ℓ, C_{ℓ−1}, K, K]`: the same tensor renders top-down
+/// (as a transposed convolution) and infers bottom-up (as a convolution).
+public struct DeepRenderingMixtureModel: Sendable {
+    /// `[C, H, W]` of an image.
+    public let inputShape: [Int]
+    /// The levels, bottom (ℓ = 1) first.
+    public let layers: [LayerSpec]
+    /// Shapes of every level, chained from the input.
+    public let geometry: [LayerGeometry]
+    /// `W⁽ˡ⁾` for ℓ = 1…L.
+    public var filters: [Tensor]
+    /// `α⁽ˡ⁾`: the rendering bias added per channel of level ℓ−1 (zero in the theorem).
+    public var renderBias: [[Double]]
+    /// The convnet bias per output channel of level ℓ, used by the bottom-up pass (zero in the
+    /// generative model; free after the discriminative relaxation).
+    public var convBias: [[Double]]
+    /// `μ_c` for every class, each over the top level's pooled map.
+    public var classTemplates: [[Double]]
+    /// `π_c`.
+    public var classPrior: [Double]
+    /// `σ²`, the pixel noise variance.
+    public var noiseVariance: Double
+
+    /// The number of classes.
+    public var classCount: Int { classTemplates.count }
+    /// `D`, the number of pixels (times channels).
+    public var inputSize: Int { inputShape.reduce(1, *) }
+
+    /// A model with zero parameters of the right shapes. Checks that the layers chain.
+    public init(inputShape: [Int], layers: [LayerSpec], classes: Int, noiseVariance: Double = 1) throws {
+        guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
+            throw DRMMError.invalidInput("input shape must be [channels, height, width] with positive sizes, got \(inputShape)")
+        }
+        guard !layers.isEmpty else { throw DRMMError.invalidLayer(layer: 0, message: "a DRMM needs at least one level") }
+        guard classes >= 1 else { throw DRMMError.invalidParameter("the number of classes must be at least 1, got \(classes)") }
+        guard noiseVariance > 0, noiseVariance.isFinite else { throw DRMMError.invalidParameter("σ² must be positive and finite, got \(noiseVariance)") }
+        var geometry: [LayerGeometry] = []
+        var shape = inputShape
+        for (i, spec) in layers.enumerated() {
+            let g = try LayerGeometry.chain(spec, input: shape, layer: i + 1)
+            geometry.append(g)
+            shape = g.pooled
+        }
+        self.inputShape = inputShape
+        self.layers = layers
+        self.geometry = geometry
+        filters = geometry.map { Tensor(shape: [$0.convolved[0], $0.input[0], $0.kernel, $0.kernel]) }
+        renderBias = geometry.map { [Double](repeating: 0, count: $0.input[0]) }
+        convBias = geometry.map { [Double](repeating: 0, count: $0.convolved[0]) }
+        classTemplates = [[Double]](repeating: [Double](repeating: 0, count: shape.reduce(1, *)), count: classes)
+        classPrior = [Double](repeating: 1 / Double(classes), count: classes)
+        self.noiseVariance = noiseVariance
+    }
+
+    /// The top level's pooled shape (the shape of each `μ_c`).
+    public var topShape: [Int] { geometry[geometry.count - 1].pooled }
+
+    /// Checks every parameter's shape and value.
+    public func validate() throws {
+        for (l, g) in geometry.enumerated() {
+            let expected = [g.convolved[0], g.input[0], g.kernel, g.kernel]
+            guard filters[l].shape == expected else { throw DRMMError.shapeMismatch(what: "layer \(l + 1) filters", expected: expected, actual: filters[l].shape) }
+            if let bad = filters[l].elements.firstIndex(where: { !$0.isFinite }) {
+                throw DRMMError.invalidParameter("layer \(l + 1) filter entry \(bad) is \(filters[l].elements[bad])")
+            }
+            guard renderBias[l].count == g.input[0] else { throw DRMMError.shapeMismatch(what: "layer \(l + 1) rendering bias α", expected: [g.input[0]], actual: [renderBias[l].count]) }
+            guard convBias[l].count == g.convolved[0] else { throw DRMMError.shapeMismatch(what: "layer \(l + 1) convolution bias", expected: [g.convolved[0]], actual: [convBias[l].count]) }
+        }
+        let d = topShape.reduce(1, *)
+        for (c, mu) in classTemplates.enumerated() {
+            guard mu.count == d else { throw DRMMError.shapeMismatch(what: "class template μ_\(c)", expected: topShape, actual: [mu.count]) }
+            if mu.contains(where: { !$0.isFinite }) { throw DRMMError.invalidParameter("class template μ_\(c) has a non-finite entry") }
+        }
+        guard classPrior.count == classCount, classPrior.allSatisfy({ $0 > 0 && $0.isFinite }),
+              abs(classPrior.reduce(0, +) - 1) < 1e-9 else {
+            throw DRMMError.invalidParameter("class prior must be \(classCount) positive numbers summing to one, got \(classPrior)")
+        }
+        guard noiseVariance > 0, noiseVariance.isFinite else { throw DRMMError.invalidParameter("σ² must be positive and finite, got \(noiseVariance)") }
+    }
+
+    /// Checks an image against ``inputShape``.
+    func check(_ image: Tensor) throws {
+        guard image.shape == inputShape else {
+            throw DRMMError.invalidInput("image has shape \(image.shape) (channels, height, width), the model expects \(inputShape)")
+        }
+        if let bad = image.elements.firstIndex(where: { !$0.isFinite }) {
+            throw DRMMError.invalidInput("pixel \(bad) is \(image.elements[bad])")
+        }
+    }
+
+    /// Random parameters for tests and demos: filters `N(0, scale²)` (nonnegative from level 2
+    /// up and for `μ_c` when `nonnegative`, the NN-DRMM conditions of the theorem).
+    public static func random(inputShape: [Int], layers: [LayerSpec], classes: Int, seed: UInt64,
+                              nonnegative: Bool = true, noiseVariance: Double = 1) throws -> DeepRenderingMixtureModel {
+        var m = try DeepRenderingMixtureModel(inputShape: inputShape, layers: layers, classes: classes, noiseVariance: noiseVariance)
+        let rng = RandomSource(seed: seed)
+        for l in m.filters.indices {
+            for i in m.filters[l].elements.indices {
+                let v = rng.gaussian()
+                m.filters[l].elements[i] = (nonnegative && l >= 1) ? abs(v) : v
+            }
+        }
+        for c in 0..<classes {
+            for i in m.classTemplates[c].indices {
+                let v = rng.gaussian()
+                m.classTemplates[c][i] = nonnegative ? abs(v) : v
+            }
+        }
+        return m
+    }
+}

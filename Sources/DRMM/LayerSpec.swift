@@ -1,0 +1,75 @@
+/// Zero padding of a convolution, as a convnet user names it.
+public enum Padding: String, Sendable, CaseIterable, Codable {
+    /// No padding: output = input − kernel + 1.
+    case valid
+    /// Pad (kernel − 1)/2 on each side (odd kernels): output = input.
+    case same
+    /// Pad kernel − 1 on each side: output = input + kernel − 1.
+    case full
+
+    /// Padding on each side for a `kernel × kernel` filter.
+    public func amount(kernel: Int) -> Int {
+        switch self {
+        case .valid: return 0
+        case .same: return (kernel - 1) / 2
+        case .full: return kernel - 1
+        }
+    }
+}
+
+/// One rendering level, declared the way a convnet layer is: `channels` filters of size
+/// `kernel × kernel` with `padding`, then a `pool × pool` max-pool with stride `pool` (1 means
+/// no pooling). In the DRMM the pool window is the range of the translational nuisance `t`, and
+/// each pooled unit has a switch `a ∈ {OFF, ON}` with prior `switchPrior = p(a = ON)`.
+public struct LayerSpec: Equatable, Sendable, Codable {
+    public var channels: Int
+    public var kernel: Int
+    public var padding: Padding
+    public var pool: Int
+    public var switchPrior: Double
+
+    public init(channels: Int, kernel: Int, padding: Padding = .valid, pool: Int = 1, switchPrior: Double = 0.5) {
+        self.channels = channels
+        self.kernel = kernel
+        self.padding = padding
+        self.pool = pool
+        self.switchPrior = switchPrior
+    }
+}
+
+/// The shapes of one level once chained from the input.
+public struct LayerGeometry: Equatable, Sendable {
+    /// `[C_{ℓ−1}, H, W]`: the level's input (the previous level's pooled map).
+    public let input: [Int]
+    /// `[C_ℓ, H', W']`: the convolution's output (the unpooled resolution, where switches act).
+    public let convolved: [Int]
+    /// `[C_ℓ, H'/p, W'/p]`: the pooled output, one unit per nuisance `(t, a)`.
+    public let pooled: [Int]
+    public let kernel: Int
+    public let pad: Int
+    public let pool: Int
+
+    /// Chains `spec` onto an input of shape `[C, H, W]`, checking that everything fits.
+    public static func chain(_ spec: LayerSpec, input: [Int], layer: Int) throws -> LayerGeometry {
+        guard spec.channels >= 1 else { throw DRMMError.invalidLayer(layer: layer, message: "channels must be at least 1, got \(spec.channels)") }
+        guard spec.kernel >= 1 else { throw DRMMError.invalidLayer(layer: layer, message: "kernel must be at least 1, got \(spec.kernel)") }
+        guard spec.pool >= 1 else { throw DRMMError.invalidLayer(layer: layer, message: "pool must be at least 1, got \(spec.pool)") }
+        guard spec.switchPrior > 0, spec.switchPrior < 1, spec.switchPrior.isFinite else {
+            throw DRMMError.invalidLayer(layer: layer, message: "switch prior p(ON) must be in (0, 1), got \(spec.switchPrior)")
+        }
+        if spec.padding == .same && spec.kernel % 2 == 0 {
+            throw DRMMError.invalidLayer(layer: layer, message: "'same' padding needs an odd kernel, got \(spec.kernel)")
+        }
+        let pad = spec.padding.amount(kernel: spec.kernel)
+        let (h, w) = (input[1] + 2 * pad, input[2] + 2 * pad)
+        guard spec.kernel <= h, spec.kernel <= w else {
+            throw DRMMError.invalidLayer(layer: layer, message: "kernel \(spec.kernel)×\(spec.kernel) is larger than its padded input \(h)×\(w) (height × width)")
+        }
+        let conv = [spec.channels, h - spec.kernel + 1, w - spec.kernel + 1]
+        guard conv[1] % spec.pool == 0, conv[2] % spec.pool == 0 else {
+            throw DRMMError.invalidLayer(layer: layer, message: "pool \(spec.pool) does not tile the \(conv[1])×\(conv[2]) convolution output (height × width)")
+        }
+        return LayerGeometry(input: input, convolved: conv, pooled: [spec.channels, conv[1] / spec.pool, conv[2] / spec.pool],
+                             kernel: spec.kernel, pad: pad, pool: spec.pool)
+    }
+}

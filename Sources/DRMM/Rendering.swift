@@ -1,0 +1,121 @@
+import NumericalCore
+
+extension DeepRenderingMixtureModel {
+    /// Checks that `nuisances` has one translation and one switch per pooled unit of every level.
+    func check(_ g: Nuisances) throws {
+        guard g.translations.count == geometry.count, g.switches.count == geometry.count else {
+            throw DRMMError.invalidInput("nuisances cover \(g.translations.count) levels, the model has \(geometry.count)")
+        }
+        for (l, geo) in geometry.enumerated() {
+            let units = geo.pooled.reduce(1, *)
+            guard g.translations[l].count == units, g.switches[l].count == units else {
+                throw DRMMError.invalidInput("level \(l + 1): nuisances for \(g.translations[l].count) units, the level has \(units)")
+            }
+            if let bad = g.translations[l].firstIndex(where: { $0 < 0 || $0 >= geo.pool * geo.pool }) {
+                throw DRMMError.invalidInput("level \(l + 1) unit \(bad): translation \(g.translations[l][bad]) outside the \(geo.pool)×\(geo.pool) window")
+            }
+        }
+    }
+
+    func checkClass(_ c: Int) throws {
+        guard (0..<classCount).contains(c) else { throw DRMMError.invalidInput("class \(c) outside 0..<\(classCount)") }
+    }
+
+    /// One top-down step `z⁽ˡ⁻¹⁾ = Λ⁽ˡ⁾_g z⁽ˡ⁾`: unpool by `t`, switch by `a`, transposed
+    /// convolution with `W⁽ˡ⁾`, plus `α⁽ˡ⁾`.
+    func renderStep(_ z: Tensor, level l: Int, translations t: [Int], switches a: [Bool]) -> Tensor {
+        let g = geometry[l]
+        var unpooled = Tensor(shape: g.convolved)
+        let p = g.pool
+        for k in 0..<g.pooled[0] { for i in 0..<g.pooled[1] { for j in 0..<g.pooled[2] {
+            let u = (k * g.pooled[1] + i) * g.pooled[2] + j
+            if a[u] { unpooled[k, i * p + t[u] / p, j * p + t[u] % p] = z.elements[u] }
+        } } }
+        var x = Convolution.transpose(unpooled, filters: filters[l], pad: g.pad, height: g.input[1], width: g.input[2])
+        let plane = g.input[1] * g.input[2]
+        for c in 0..<g.input[0] where renderBias[l][c] != 0 {
+            for i in 0..<plane { x.elements[c * plane + i] += renderBias[l][c] }
+        }
+        return x
+    }
+
+    /// The template `μ_cg = Λ⁽¹⁾_{g¹} ⋯ Λ⁽ᴸ⁾_{gᴸ} μ_c` by the recursive form (spec §3.4); with
+    /// `intermediate`, every `z⁽ˡ⁾` from the top down to `z⁽⁰⁾`.
+    public func render(class c: Int, nuisances g: Nuisances) throws -> Tensor {
+        try renderLevels(class: c, nuisances: g).last!
+    }
+
+    /// `[z⁽ᴸ⁾, z⁽ᴸ⁻¹⁾, …, z⁽⁰⁾]`: the intermediate rendered templates.
+    public func renderLevels(class c: Int, nuisances g: Nuisances) throws -> [Tensor] {
+        try checkClass(c)
+        try check(g)
+        var z = try Tensor(shape: topShape, elements: classTemplates[c])
+        var levels = [z]
+        for l in stride(from: geometry.count - 1, through: 0, by: -1) {
+            z = renderStep(z, level: l, translations: g.translations[l], switches: g.switches[l])
+            levels.append(z)
+        }
+        return levels
+    }
+
+    /// The same template by the sum-over-paths form (spec §3.3): every pixel is the sum, over
+    /// root-to-pixel paths whose switches are all ON, of the product of the weights along the
+    /// path (α terms start paths at their own level). An independent computation of
+    /// ``render(class:nuisances:)`` for small models.
+    public func renderBySumOverPaths(class c: Int, nuisances g: Nuisances) throws -> Tensor {
+        try checkClass(c)
+        try check(g)
+        var image = Tensor(shape: inputShape)
+        // descend(level, unit value at a pooled unit of `level`'s output) stamps downward.
+        func descend(_ level: Int, channel k: Int, y: Int, x: Int, weight: Double) {
+            // (k, y, x) is a unit of the pooled map of `level` (level 0 = the image itself).
+            if level == 0 { image[k, y, x] += weight; return }
+            let geo = geometry[level - 1]
+            let u = (k * geo.pooled[1] + y) * geo.pooled[2] + x
+            guard g.switches[level - 1][u] else { return }
+            let t = g.translations[level - 1][u]
+            let (cy, cx) = (y * geo.pool + t / geo.pool, x * geo.pool + t % geo.pool)
+            for ci in 0..<geo.input[0] { for r in 0..<geo.kernel { for s in 0..<geo.kernel {
+                let (iy, ix) = (cy + r - geo.pad, cx + s - geo.pad)
+                guard iy >= 0, iy < geo.input[1], ix >= 0, ix < geo.input[2] else { continue }
+                let w = filters[level - 1][k, ci, r, s]
+                if w != 0 { descend(level - 1, channel: ci, y: iy, x: ix, weight: weight * w) }
+            } } }
+        }
+        let top = topShape
+        for k in 0..<top[0] { for y in 0..<top[1] { for x in 0..<top[2] {
+            let v = classTemplates[c][(k * top[1] + y) * top[2] + x]
+            if v != 0 { descend(geometry.count, channel: k, y: y, x: x, weight: v) }
+        } } }
+        for l in 0..<geometry.count {   // α⁽ˡ⁾ sits on every unit of level ℓ−1
+            let shape = geometry[l].input
+            for k in 0..<shape[0] where renderBias[l][k] != 0 {
+                for y in 0..<shape[1] { for x in 0..<shape[2] { descend(l, channel: k, y: y, x: x, weight: renderBias[l][k]) } }
+            }
+        }
+        return image
+    }
+
+    /// Top-down reconstruction `Î = Λ_ĝ μ_ĉ` from a bottom-up pass, for the inferred class or
+    /// a given one (e.g. the label).
+    public func reconstruct(_ inference: BottomUpInference, class c: Int? = nil) throws -> Tensor {
+        try render(class: c ?? inference.predictedClass, nuisances: inference.nuisances)
+    }
+
+    /// Draws `c ~ π_c`, every unit's `t` uniformly and `a ~ Bernoulli(switchPrior)`, and an
+    /// image `μ_cg + N(0, σ² I)`.
+    public func sample(using rng: RandomSource) throws -> (class: Int, nuisances: Nuisances, image: Tensor) {
+        let c = rng.categorical(classPrior)
+        var ts: [[Int]] = [], as_: [[Bool]] = []
+        for (l, geo) in geometry.enumerated() {
+            let units = geo.pooled.reduce(1, *)
+            ts.append((0..<units).map { _ in rng.integer(below: geo.pool * geo.pool) })
+            as_.append((0..<units).map { _ in rng.uniform() < layers[l].switchPrior })
+        }
+        let g = Nuisances(translations: ts, switches: as_)
+        var image = try render(class: c, nuisances: g)
+        let sd = noiseVariance.squareRoot()
+        for i in image.elements.indices { image.elements[i] += rng.gaussian(standardDeviation: sd) }
+        return (c, g, image)
+    }
+}
