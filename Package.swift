@@ -35,6 +35,10 @@ let package = Package(
             dependencies: ["FactorGraph", "NumericalCore"],
             path: "Benchmarks/FactorGraphBenchmark"),
         .executableTarget(
+            name: "DRMMBenchmark",
+            dependencies: ["DRMM", "NumericalCore", "COpenBLAS"],
+            path: "Benchmarks/DRMMBenchmark"),
+        .executableTarget(
             name: "WorkedExamples",
             dependencies: ["FactorGraph", "NumericalCore"],
             path: "Examples/WorkedExamples"),

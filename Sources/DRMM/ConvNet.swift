@@ -27,6 +27,9 @@ public struct ConvNet: Sendable {
 
     public let inputShape: [Int]
     public var layers: [Layer]
+    /// Worker threads of the forward pass (im2col, GEMM column blocks, pooling). Each GEMM block
+    /// calls OpenBLAS, so run with one BLAS thread (`OPENBLAS_NUM_THREADS=1`) when this is > 1.
+    public var workers = 2
     public var classifier: Classifier
     public let classes: Int
 
@@ -134,7 +137,7 @@ public struct ConvNet: Sendable {
         ws.activations.withUnsafeBufferPointer { xs in
             ws.columns.withUnsafeMutableBufferPointer { colsBuf in
                 let xS = Shared(xs.baseAddress!), outS = Shared(colsBuf.baseAddress!)
-                let chunks = min(2, rows)
+                let chunks = min(workers, rows)
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                     let x = xS.pointer, out = outS.pointer
                     for row in stride(from: chunk, to: rows, by: chunks) {
@@ -157,14 +160,22 @@ public struct ConvNet: Sendable {
                 }
             }
         }
-        // Y[O, N·Ho·Wo] = W · cols + bias.
+        // Y[O, N·Ho·Wo] = W · cols + bias, the columns split between the workers (each a
+        // single-threaded sgemm on its half: no oversubscription of the cores).
         if ws.next.count < o * cols { ws.next = [Float](repeating: 0, count: o * cols) }
         ws.next.withUnsafeMutableBufferPointer { y in
-            for oc in 0..<o { let b = layer.bias[oc]; for i in 0..<cols { y[oc * cols + i] = b } }
             layer.filters.withUnsafeBufferPointer { wf in
                 ws.columns.withUnsafeBufferPointer { cb in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(cols), Int32(rows),
-                                1, wf.baseAddress, Int32(rows), cb.baseAddress, Int32(cols), 1, y.baseAddress, Int32(cols))
+                    let yS = Shared(y.baseAddress!), wS = Shared(wf.baseAddress!), cS = Shared(cb.baseAddress!)
+                    let bias = layer.bias
+                    let parts = workers
+                    DispatchQueue.concurrentPerform(iterations: parts) { part in
+                        let lo = cols * part / parts, hi = cols * (part + 1) / parts
+                        guard hi > lo else { return }
+                        for oc in 0..<o { let b = bias[oc]; for i in lo..<hi { yS.pointer[oc * cols + i] = b } }
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(hi - lo), Int32(rows),
+                                    1, wS.pointer, Int32(rows), cS.pointer + lo, Int32(cols), 1, yS.pointer + lo, Int32(cols))
+                    }
                 }
             }
         }
@@ -178,9 +189,9 @@ public struct ConvNet: Sendable {
                 t.withUnsafeMutableBufferPointer { tb in
                     a.withUnsafeMutableBufferPointer { ab in
                         let yS = Shared(ys.baseAddress!), outS = Shared(pb.baseAddress!), tS = Shared(tb.baseAddress!), aS = Shared(ab.baseAddress!)
-                        DispatchQueue.concurrentPerform(iterations: min(2, o * n)) { chunk in
+                        DispatchQueue.concurrentPerform(iterations: min(workers, o * n)) { chunk in
                             let y = yS.pointer, out = outS.pointer, tp = tS.pointer, ap = aS.pointer
-                            for plane in stride(from: chunk, to: o * n, by: 2) {
+                            for plane in stride(from: chunk, to: o * n, by: min(workers, o * n)) {
                                 let src = y + plane * ho * wo
                                 let base = plane * hp * wp
                                 for i in 0..<hp { for j in 0..<wp {
