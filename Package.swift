@@ -39,6 +39,10 @@ let package = Package(
             dependencies: ["DRMM", "NumericalCore", "COpenBLAS"],
             path: "Benchmarks/DRMMBenchmark"),
         .executableTarget(
+            name: "RenderAndInfer",
+            dependencies: ["DRMM", "NumericalCore"],
+            path: "Examples/RenderAndInfer"),
+        .executableTarget(
             name: "WorkedExamples",
             dependencies: ["FactorGraph", "NumericalCore"],
             path: "Examples/WorkedExamples"),

@@ -73,10 +73,15 @@ func readTextFile(_ path: String) throws -> String {
 /// Writes `text` atomically: to a temporary file in the same directory, then `rename(2)` over
 /// `path`, so a reader sees the old file or the new one, never a partial write.
 public func writeAtomically(_ text: String, to path: String) throws {
+    try writeAtomically(bytes: Array(text.utf8), to: path)
+}
+
+/// Writes `bytes` atomically: to a temporary file in the same directory, then `rename(2)`.
+public func writeAtomically(bytes: [UInt8], to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
     do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))
+        try Data(bytes).write(to: URL(fileURLWithPath: tmp))
     } catch {
         throw FactorGraphError.malformedFile(path: path, line: 0, message: "cannot write: \(error.localizedDescription)")
     }

@@ -1,0 +1,85 @@
+import FactorGraph
+import NumericalCore
+
+/// Ready-made models and checks for the examples and the `drmm` command.
+public enum Demonstrations {
+    /// A small hand-made rendering model for 16×16 images: level 1 renders oriented strokes
+    /// (horizontal, vertical, two diagonals; 5×5, `same` padding, 2×2 translations), level 2
+    /// nonnegative combinations of strokes (3×3, 2×2 translations), and `classes` sparse
+    /// nonnegative class templates over the 4×4 top map.
+    public static func strokeModel(classes: Int = 4, seed: UInt64 = 1, noiseVariance: Double = 0.01) throws -> DeepRenderingMixtureModel {
+        var m = try DeepRenderingMixtureModel(
+            inputShape: [1, 16, 16],
+            layers: [LayerSpec(channels: 4, kernel: 5, padding: .same, pool: 2, switchPrior: 0.3),
+                     LayerSpec(channels: 6, kernel: 3, padding: .same, pool: 2, switchPrior: 0.3)],
+            classes: classes, noiseVariance: noiseVariance)
+        for r in 0..<5 { for s in 0..<5 {
+            m.filters[0][0, 0, r, s] = r == 2 ? 1 : 0          // horizontal
+            m.filters[0][1, 0, r, s] = s == 2 ? 1 : 0          // vertical
+            m.filters[0][2, 0, r, s] = r == s ? 1 : 0          // diagonal
+            m.filters[0][3, 0, r, s] = r + s == 4 ? 1 : 0      // anti-diagonal
+        } }
+        let rng = RandomSource(seed: seed)
+        for i in m.filters[1].elements.indices { m.filters[1].elements[i] = rng.uniform() < 0.3 ? rng.uniform(0.5, 1) : 0 }
+        for c in 0..<classes { for i in m.classTemplates[c].indices { m.classTemplates[c][i] = rng.uniform() < 0.35 ? rng.uniform(0.5, 1.5) : 0 } }
+        return m
+    }
+
+    /// The class scores of one image by the four computations of the theorem.
+    public struct EquivalenceReport: Sendable {
+        public let convnet: [Double], naiveLoops: [Double], bruteForce: [Double], genericMaxSum: [Double]
+        public var largestDifference: Double {
+            var d = 0.0
+            for c in convnet.indices {
+                for other in [naiveLoops[c], bruteForce[c], genericMaxSum[c]] { d = max(d, abs(other - convnet[c])) }
+            }
+            return d
+        }
+    }
+
+    /// A tiny DRMM satisfying the theorem's conditions (two levels, nonnegative `W⁽²⁾` and
+    /// `μ_c`, zero α, non-overlapping pools) and a random image, solved four ways.
+    public static func equivalence(seed: UInt64) throws -> EquivalenceReport {
+        let model = try DeepRenderingMixtureModel.random(
+            inputShape: [1, 4, 4], layers: [LayerSpec(channels: 1, kernel: 3, padding: .same, pool: 2), LayerSpec(channels: 2, kernel: 2)],
+            classes: 3, seed: seed)
+        let rng = RandomSource(seed: seed &+ 1)
+        var image = Tensor(shape: model.inputShape)
+        for i in image.elements.indices { image.elements[i] = rng.gaussian() }
+        let fast = try model.infer(image)
+        let brute = try model.bruteForceMaxScores(image).map(\.score)
+        // Naive loops: Conv → ReLU → MaxPool written out with no BLAS.
+        var x = image
+        for (l, g) in model.geometry.enumerated() {
+            var pooled = Tensor(shape: g.pooled)
+            for o in 0..<g.convolved[0] { for i in 0..<g.pooled[1] { for j in 0..<g.pooled[2] {
+                var best = -Double.infinity
+                for di in 0..<g.pool { for dj in 0..<g.pool {
+                    let (cy, cx) = (i * g.pool + di, j * g.pool + dj)
+                    var s = model.convBias[l][o]
+                    for c in 0..<g.input[0] { for r in 0..<g.kernel { for q in 0..<g.kernel {
+                        let (iy, ix) = (cy + r - g.pad, cx + q - g.pad)
+                        if iy >= 0 && iy < g.input[1] && ix >= 0 && ix < g.input[2] { s += model.filters[l][o, c, r, q] * x[c, iy, ix] }
+                    } } }
+                    best = max(best, s)
+                } }
+                pooled[o, i, j] = max(0, best)
+            } } }
+            x = pooled
+        }
+        let naive = model.classTemplates.map { zip($0, x.elements).reduce(0) { $0 + $1.0 * $1.1 } }
+        // The generic engine on the factor-graph twin, one class at a time.
+        let twin = try model.factorGraph(observing: image, objective: .linearScore)
+        var logPrior = 0.0
+        for g in model.geometry { logPrior += Double(g.pooled.reduce(1, *)) * (-Foundation.log(Double(g.pool * g.pool)) + Foundation.log(0.5)) }
+        let engine = try (0..<model.classCount).map { c -> Double in
+            var ev = twin.evidence
+            ev.states[twin.classVariable] = c
+            let map = try BeliefPropagation().run(twin.graph, evidence: ev, semiring: MaxSum.self).map!
+            return (map.logScore - twin.observationLogConstant - logPrior - Foundation.log(model.classPrior[c])) * model.noiseVariance
+        }
+        return EquivalenceReport(convnet: fast.classScores, naiveLoops: naive, bruteForce: brute, genericMaxSum: engine)
+    }
+}
+
+import Foundation
