@@ -30,6 +30,9 @@ public struct DeepRenderingMixtureModel: Sendable {
     public var classPrior: [Double]
     /// `σ²`, the pixel noise variance.
     public var noiseVariance: Double
+    /// The NN-DRMM (spec §3.4): clamp every intermediate rendered template `z⁽ˡ⁾`,
+    /// ℓ = 1…L−1, at zero from below during top-down rendering.
+    public var nonnegativeRendering = false
 
     /// The number of classes.
     public var classCount: Int { classTemplates.count }

@@ -53,6 +53,7 @@ extension DeepRenderingMixtureModel {
         var levels = [z]
         for l in stride(from: geometry.count - 1, through: 0, by: -1) {
             z = renderStep(z, level: l, translations: g.translations[l], switches: g.switches[l])
+            if nonnegativeRendering && l > 0 { for i in z.elements.indices where z.elements[i] < 0 { z.elements[i] = 0 } }
             levels.append(z)
         }
         return levels
@@ -62,9 +63,19 @@ extension DeepRenderingMixtureModel {
     /// root-to-pixel paths whose switches are all ON, of the product of the weights along the
     /// path (α terms start paths at their own level). An independent computation of
     /// ``render(class:nuisances:)`` for small models.
+    /// The NN-DRMM's clamp is not linear, so a model with ``nonnegativeRendering`` is accepted
+    /// only when its intermediate templates cannot go negative (nonnegative `W⁽ˡ⁾` for ℓ ≥ 2,
+    /// `α`, and `μ_c`), where the clamp never acts.
     public func renderBySumOverPaths(class c: Int, nuisances g: Nuisances) throws -> Tensor {
         try checkClass(c)
         try check(g)
+        if nonnegativeRendering {
+            let signed = filters.dropFirst().contains { $0.elements.contains { $0 < 0 } }
+                || renderBias.dropFirst().contains { $0.contains { $0 < 0 } } || classTemplates.contains { $0.contains { $0 < 0 } }
+            if signed {
+                throw DRMMError.invalidParameter("the sum-over-paths form is linear; this NN-DRMM has signed weights above level 1, where its clamp acts")
+            }
+        }
         var image = Tensor(shape: inputShape)
         // descend(level, unit value at a pooled unit of `level`'s output) stamps downward.
         func descend(_ level: Int, channel k: Int, y: Int, x: Int, weight: Double) {

@@ -127,3 +127,38 @@ struct RenderingTests {
         #expect(unitRate > 0.5)
     }
 }
+
+/// E3: with overlapping pool windows, the per-unit argmaxes of the convnet can pick the same
+/// position twice. If the rendering model lets each position be explained by at most one
+/// pooled unit (the nuisances of overlapping windows are then coupled), that choice is not a
+/// configuration of the model, and the max over configurations is strictly below the
+/// convnet's score. If instead overlapping stamps simply add, the score is still attained.
+/// Shown on the smallest case: responses s over 3 positions, two windows {0, 1} and {1, 2}
+/// (size 2, stride 1), upstream coefficients z = (1, 1).
+@Suite("Overlapping pools")
+struct OverlappingPoolTests {
+    @Test("per-unit argmaxes collide: exclusive explanation breaks the equality")
+    func overlapping() {
+        let rng = RandomSource(seed: 21)
+        var collisions = 0
+        for _ in 0..<200 {
+            let s = (0..<3).map { _ in rng.gaussian() }
+            let z = [1.0, 1.0]
+            let windows = [[0, 1], [1, 2]]
+            // The convnet: each pooled unit independently takes ReLU(max over its window).
+            let convnet = zip(z, windows).reduce(0) { acc, p in acc + p.0 * max(0, p.1.map { s[$0] }.max()!) }
+            // Every configuration: per unit, a position in its window and a switch.
+            var additive = -Double.infinity, exclusive = -Double.infinity
+            for t0 in windows[0] { for t1 in windows[1] { for a0 in [false, true] { for a1 in [false, true] {
+                let score = (a0 ? z[0] * s[t0] : 0) + (a1 ? z[1] * s[t1] : 0)
+                additive = max(additive, score)
+                if !(a0 && a1 && t0 == t1) { exclusive = max(exclusive, score) }
+            } } } }
+            #expect(abs(additive - convnet) < 1e-12)   // additive stamps: still exact
+            #expect(exclusive <= convnet + 1e-12)
+            if exclusive < convnet - 1e-9 { collisions += 1 }
+        }
+        print("overlapping pools: exclusive explanation falls below the convnet's score in \(collisions) of 200 random cases")
+        #expect(collisions > 0)
+    }
+}
