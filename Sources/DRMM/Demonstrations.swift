@@ -5,8 +5,8 @@ import NumericalCore
 public enum Demonstrations {
     /// A small hand-made rendering model for 16×16 images: level 1 renders oriented strokes
     /// (horizontal, vertical, two diagonals; 5×5, `same` padding, 2×2 translations), level 2
-    /// nonnegative combinations of strokes (3×3, 2×2 translations), and `classes` sparse
-    /// nonnegative class templates over the 4×4 top map.
+    /// nonnegative combinations of strokes (3×3, 2×2 translations), and `classes` class
+    /// templates over the 4×4 top map, each using its own disjoint set of top units.
     public static func strokeModel(classes: Int = 4, seed: UInt64 = 1, noiseVariance: Double = 0.01) throws -> DeepRenderingMixtureModel {
         var m = try DeepRenderingMixtureModel(
             inputShape: [1, 16, 16],
@@ -21,7 +21,12 @@ public enum Demonstrations {
         } }
         let rng = RandomSource(seed: seed)
         for i in m.filters[1].elements.indices { m.filters[1].elements[i] = rng.uniform() < 0.3 ? rng.uniform(0.5, 1) : 0 }
-        for c in 0..<classes { for i in m.classTemplates[c].indices { m.classTemplates[c][i] = rng.uniform() < 0.35 ? rng.uniform(0.5, 1.5) : 0 } }
+        let top = m.topShape
+        for c in 0..<classes {
+            for k in 0..<top[0] { for y in 0..<top[1] { for x in 0..<top[2] where (k + 2 * y + 3 * x) % classes == c {
+                m.classTemplates[c][(k * top[1] + y) * top[2] + x] = rng.uniform(0.5, 1.5)
+            } } }
+        }
         return m
     }
 
