@@ -101,6 +101,9 @@ public struct ConvNet: Sendable {
         var columns: [Float] = []
         var activations: [Float] = []
         var next: [Float] = []
+        var pooled: [Float] = []
+        /// How many leading entries of `activations` are live.
+        var activationCount = 0
         public init() {}
     }
 
@@ -112,7 +115,11 @@ public struct ConvNet: Sendable {
         }
         // NCHW → CNHW (a no-op copy for one channel).
         let (c0, hw0) = (inputShape[0], inputShape[1] * inputShape[2])
-        ws.activations = [Float](repeating: 0, count: n * d)
+        // Both activation buffers are sized once for the largest map of the network.
+        let largest = n * max(d, layers.map { $0.geometry.pooled.reduce(1, *) }.max() ?? 0)
+        if ws.activations.count < largest { ws.activations = [Float](repeating: 0, count: largest) }
+        if ws.pooled.count < largest { ws.pooled = [Float](repeating: 0, count: largest) }
+        ws.activationCount = n * d
         images.withUnsafeBufferPointer { src in
             ws.activations.withUnsafeMutableBufferPointer { dst in
                 for i in 0..<n { for c in 0..<c0 { for p in 0..<hw0 { dst[(c * n + i) * hw0 + p] = src[(i * c0 + c) * hw0 + p] } } }
@@ -123,7 +130,7 @@ public struct ConvNet: Sendable {
             let (t, a) = convReluPool(layer, batch: n, ws)
             translations.append(t); switches.append(a)
         }
-        return Output(scores: classify(batch: n, features: ws.activations), translations: translations, switches: switches)
+        return Output(scores: classify(batch: n, features: Array(ws.activations.prefix(ws.activationCount))), translations: translations, switches: switches)
     }
 
     private func convReluPool(_ layer: Layer, batch n: Int, _ ws: Workspace) -> ([UInt8], [Bool]) {
@@ -143,49 +150,48 @@ public struct ConvNet: Sendable {
                     for row in stride(from: chunk, to: rows, by: chunks) {
                         let ci = row / (k * k), r = (row / k) % k, s = row % k
                         let dst = out + row * cols
+                        // Output columns whose input column is inside the image: one span.
+                        let lo = min(wo, max(0, pad - s)), hi = max(lo, min(wo, w + pad - s))
                         for img in 0..<n {
                             let plane = x + (ci * n + img) * h * w
                             let d = dst + img * ho * wo
                             for oy in 0..<ho {
                                 let iy = oy + r - pad
-                                if iy < 0 || iy >= h { for ox in 0..<wo { d[oy * wo + ox] = 0 }; continue }
-                                let srow = plane + iy * w
-                                for ox in 0..<wo {
-                                    let ix = ox + s - pad
-                                    d[oy * wo + ox] = (ix >= 0 && ix < w) ? srow[ix] : 0
-                                }
+                                let drow = d + oy * wo
+                                if iy < 0 || iy >= h { drow.update(repeating: 0, count: wo); continue }
+                                if lo > 0 { drow.update(repeating: 0, count: lo) }
+                                if hi > lo { drow.advanced(by: lo).update(from: plane + iy * w + lo + s - pad, count: hi - lo) }
+                                if hi < wo { drow.advanced(by: hi).update(repeating: 0, count: wo - hi) }
                             }
                         }
                     }
                 }
             }
         }
-        // Y[O, N·Ho·Wo] = W · cols + bias, the columns split between the workers (each a
-        // single-threaded sgemm on its half: no oversubscription of the cores).
+        // Y[O, N·Ho·Wo] = W · cols (the bias is added while pooling), the columns split between
+        // the workers (each a single-threaded sgemm on its part: no oversubscription of the cores).
         if ws.next.count < o * cols { ws.next = [Float](repeating: 0, count: o * cols) }
         ws.next.withUnsafeMutableBufferPointer { y in
             layer.filters.withUnsafeBufferPointer { wf in
                 ws.columns.withUnsafeBufferPointer { cb in
                     let yS = Shared(y.baseAddress!), wS = Shared(wf.baseAddress!), cS = Shared(cb.baseAddress!)
-                    let bias = layer.bias
                     let parts = workers
                     DispatchQueue.concurrentPerform(iterations: parts) { part in
                         let lo = cols * part / parts, hi = cols * (part + 1) / parts
                         guard hi > lo else { return }
-                        for oc in 0..<o { let b = bias[oc]; for i in lo..<hi { yS.pointer[oc * cols + i] = b } }
                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(hi - lo), Int32(rows),
-                                    1, wS.pointer, Int32(rows), cS.pointer + lo, Int32(cols), 1, yS.pointer + lo, Int32(cols))
+                                    1, wS.pointer, Int32(rows), cS.pointer + lo, Int32(cols), 0, yS.pointer + lo, Int32(cols))
                     }
                 }
             }
         }
-        // ReLU + max-pool with argmax, channels split across the cores.
+        // Bias + ReLU + max-pool with argmax (max(y) + b = max(y + b)), planes split across the cores.
+        let bias = layer.bias
         let (hp, wp) = (ho / p, wo / p)
         let units = o * n * hp * wp
         var t = [UInt8](repeating: 0, count: units), a = [Bool](repeating: false, count: units)
-        var pooled = [Float](repeating: 0, count: units)
         ws.next.withUnsafeBufferPointer { ys in
-            pooled.withUnsafeMutableBufferPointer { pb in
+            ws.pooled.withUnsafeMutableBufferPointer { pb in
                 t.withUnsafeMutableBufferPointer { tb in
                     a.withUnsafeMutableBufferPointer { ab in
                         let yS = Shared(ys.baseAddress!), outS = Shared(pb.baseAddress!), tS = Shared(tb.baseAddress!), aS = Shared(ab.baseAddress!)
@@ -193,6 +199,7 @@ public struct ConvNet: Sendable {
                             let y = yS.pointer, out = outS.pointer, tp = tS.pointer, ap = aS.pointer
                             for plane in stride(from: chunk, to: o * n, by: min(workers, o * n)) {
                                 let src = y + plane * ho * wo
+                                let b = bias[plane / n]
                                 let base = plane * hp * wp
                                 for i in 0..<hp { for j in 0..<wp {
                                     var best = -Float.infinity, bt = 0
@@ -201,6 +208,7 @@ public struct ConvNet: Sendable {
                                         if v > best { best = v; bt = di * p + dj }
                                     } }
                                     let u = base + i * wp + j
+                                    best += b
                                     tp[u] = UInt8(bt); ap[u] = best > 0; out[u] = best > 0 ? best : 0
                                 } }
                             }
@@ -209,7 +217,9 @@ public struct ConvNet: Sendable {
                 }
             }
         }
-        ws.activations = pooled
+        // The pooled map becomes the next level's input; the old input buffer is reused next time.
+        swap(&ws.activations, &ws.pooled)
+        ws.activationCount = units
         return (t, a)
     }
 
