@@ -201,16 +201,38 @@ public struct ConvNet: Sendable {
                                 let src = y + plane * ho * wo
                                 let b = bias[plane / n]
                                 let base = plane * hp * wp
-                                for i in 0..<hp { for j in 0..<wp {
-                                    var best = -Float.infinity, bt = 0
-                                    for di in 0..<p { for dj in 0..<p {
-                                        let v = src[(i * p + di) * wo + j * p + dj]
-                                        if v > best { best = v; bt = di * p + dj }
+                                let (o_, t_, a_) = (out + base, tp + base, ap + base)
+                                switch p {
+                                case 1:   // no pooling: bias + ReLU
+                                    for u in 0..<(hp * wp) {
+                                        let v = src[u] + b
+                                        a_[u] = v > 0; o_[u] = v > 0 ? v : 0; t_[u] = 0
+                                    }
+                                case 2:   // 2×2 windows, ties to the first position
+                                    for i in 0..<hp {
+                                        let r0 = src + 2 * i * wo, r1 = r0 + wo
+                                        for j in 0..<wp {
+                                            var best = r0[2 * j], bt: UInt8 = 0
+                                            if r0[2 * j + 1] > best { best = r0[2 * j + 1]; bt = 1 }
+                                            if r1[2 * j] > best { best = r1[2 * j]; bt = 2 }
+                                            if r1[2 * j + 1] > best { best = r1[2 * j + 1]; bt = 3 }
+                                            best += b
+                                            let u = i * wp + j
+                                            t_[u] = bt; a_[u] = best > 0; o_[u] = best > 0 ? best : 0
+                                        }
+                                    }
+                                default:
+                                    for i in 0..<hp { for j in 0..<wp {
+                                        var best = -Float.infinity, bt = 0
+                                        for di in 0..<p { for dj in 0..<p {
+                                            let v = src[(i * p + di) * wo + j * p + dj]
+                                            if v > best { best = v; bt = di * p + dj }
+                                        } }
+                                        best += b
+                                        let u = i * wp + j
+                                        t_[u] = UInt8(bt); a_[u] = best > 0; o_[u] = best > 0 ? best : 0
                                     } }
-                                    let u = base + i * wp + j
-                                    best += b
-                                    tp[u] = UInt8(bt); ap[u] = best > 0; out[u] = best > 0 ? best : 0
-                                } }
+                                }
                             }
                         }
                     }
