@@ -122,3 +122,20 @@ public struct DeepRenderingMixtureModel: Sendable {
         return m
     }
 }
+
+extension DeepRenderingMixtureModel {
+    /// Sets a global-mean-pool + dense top (the 5-layer MNIST net of spec §6.5): class `c`'s
+    /// score is `Σ_k weights[c][k] · mean_{i,j} I⁽ᴸ⁾[k, i, j]`. As a rendering model this is the
+    /// dense template `μ_c[k, i, j] = weights[c][k] / (H·W)` (and top-down, each weight is
+    /// broadcast over the map), so everything else — inference, rendering, the proof — is
+    /// unchanged.
+    public mutating func setMeanPoolTop(weights: [[Double]]) throws {
+        let top = topShape
+        guard weights.count == classCount, weights.allSatisfy({ $0.count == top[0] }) else {
+            throw DRMMError.shapeMismatch(what: "mean-pool classifier weights", expected: [classCount, top[0]],
+                                          actual: [weights.count, weights.first?.count ?? 0])
+        }
+        let hw = top[1] * top[2]
+        classTemplates = weights.map { w in (0..<(top[0] * hw)).map { w[$0 / hw] / Double(hw) } }
+    }
+}

@@ -61,3 +61,25 @@ struct ConvNetTests {
         #expect(throws: DRMMError.self) { try net.forward([0, 1], count: 1) }
     }
 }
+
+@Suite("Mean-pool top")
+struct MeanPoolTopTests {
+    @Test("a mean-pool + dense top scores Σ_k w[c][k]·mean_k, as the convnet does")
+    func meanPoolTop() throws {
+        var model = try DeepRenderingMixtureModel.random(inputShape: [1, 8, 8], layers: [LayerSpec(channels: 3, kernel: 3, padding: .same, pool: 2)],
+                                                         classes: 4, seed: 9)
+        let rng = RandomSource(seed: 9)
+        let w = (0..<4).map { _ in (0..<3).map { _ in rng.gaussian() } }
+        try model.setMeanPoolTop(weights: w)
+        var image = Tensor(shape: [1, 8, 8])
+        for i in image.elements.indices { image.elements[i] = rng.gaussian() }
+        let r = try model.infer(image)
+        let f = r.features[0]
+        for c in 0..<4 {
+            var expected = 0.0
+            for k in 0..<3 { expected += w[c][k] * f.elements[(k * 16)..<((k + 1) * 16)].reduce(0, +) / 16 }
+            #expect(abs(r.classScores[c] - expected) < 1e-12)
+        }
+        #expect(throws: DRMMError.self) { try model.setMeanPoolTop(weights: [[1, 2]]) }
+    }
+}
