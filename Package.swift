@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "FactorGraph", targets: ["FactorGraph"]),
         .library(name: "DRMM", targets: ["DRMM"]),
         .library(name: "EDRMM", targets: ["EDRMM"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
         .executable(name: "drmm", targets: ["drmm"]),
     ],
     dependencies: [
@@ -19,11 +20,13 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
         .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "NumericalCore", dependencies: ["COpenBLAS", "CLAPACKE", "CGSL"]),
         .target(name: "FactorGraph", dependencies: ["NumericalCore"]),
         .target(name: "DRMM", dependencies: ["FactorGraph", "NumericalCore", "COpenBLAS"]),
         .target(name: "EDRMM", dependencies: ["FactorGraph", "NumericalCore"]),
+        .target(name: "Datasets", dependencies: ["CZlib"]),
         .executableTarget(
             name: "drmm",
             dependencies: [
@@ -48,6 +51,7 @@ let package = Package(
             path: "Examples/WorkedExamples"),
 
         .testTarget(name: "NumericalCoreTests", dependencies: ["NumericalCore"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
         .testTarget(
             name: "DRMMTests",
             dependencies: [
