@@ -52,6 +52,7 @@ let package = Package(
 
         .testTarget(name: "NumericalCoreTests", dependencies: ["NumericalCore"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
+        .testTarget(name: "EDRMMTests", dependencies: ["EDRMM", "FactorGraph", "NumericalCore"]),
         .testTarget(
             name: "DRMMTests",
             dependencies: [
