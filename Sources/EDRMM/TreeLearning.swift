@@ -1,0 +1,180 @@
+import Dispatch
+import NumericalCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A labelled data set of byte-valued features (pixels), row-major `count × dimension`.
+public struct ByteDataset: Sendable {
+    public let features: [UInt8]
+    public let labels: [Int]
+    public let dimension: Int
+    public let classes: Int
+
+    public init(features: [UInt8], labels: [Int], dimension: Int, classes: Int) throws {
+        guard !labels.isEmpty else { throw EDRMMError.invalidInput("empty training set") }
+        guard dimension >= 1, features.count == labels.count * dimension else {
+            throw EDRMMError.invalidInput("\(features.count) feature values for \(labels.count) examples of length \(dimension)")
+        }
+        guard classes >= 2 else { throw EDRMMError.invalidInput("a classifier needs at least two classes, got \(classes)") }
+        if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
+            throw EDRMMError.invalidInput("label \(bad) is \(labels[bad]), outside 0..<\(classes)")
+        }
+        guard Set(labels).count >= 2 else { throw EDRMMError.invalidInput("the training set has a single class") }
+        self.features = features; self.labels = labels; self.dimension = dimension; self.classes = classes
+    }
+
+    public var count: Int { labels.count }
+}
+
+/// Growing a relaxed E-DRMM by hard EM with leaf histograms, which is information-gain split
+/// selection (spec §5.6): at every node, the axis-aligned split `x_f ≤ t` that maximises
+/// `H(Ĉ | parent) − Σ_child (N_child/N) H(Ĉ | child)`.
+public struct TreeLearner: Sendable {
+    public var maxDepth: Int
+    public var minNodeSize: Int
+    /// Features tried per split (all when `nil`): random subsets make a random forest.
+    public var featuresPerSplit: Int?
+    /// Worker threads scanning candidate features.
+    public var workers: Int = 2
+
+    public init(maxDepth: Int = 20, minNodeSize: Int = 2, featuresPerSplit: Int? = nil) {
+        self.maxDepth = maxDepth; self.minNodeSize = minNodeSize; self.featuresPerSplit = featuresPerSplit
+    }
+
+    /// A split of a node: go left when `x[feature] ≤ threshold`.
+    public struct Split: Equatable, Sendable { public let feature: Int; public let threshold: Int; public let gain: Double }
+
+    static func entropy(_ counts: UnsafePointer<Int>, _ k: Int, _ n: Int) -> Double {
+        guard n > 0 else { return 0 }
+        var h = 0.0
+        for c in 0..<k where counts[c] > 0 { let p = Double(counts[c]) / Double(n); h -= p * log(p) }
+        return h
+    }
+
+    /// The best split of `indices` over `candidates` (ties: lowest feature, then lowest threshold).
+    func bestSplit(_ data: ByteDataset, _ indices: [Int], candidates: [Int]) -> Split? {
+        let k = data.classes, n = indices.count
+        var parentCounts = [Int](repeating: 0, count: k)
+        for i in indices { parentCounts[data.labels[i]] += 1 }
+        let parent = parentCounts
+        let hParent = parent.withUnsafeBufferPointer { Self.entropy($0.baseAddress!, k, n) }
+        let chunks = max(1, min(workers, candidates.count))
+        var results = [Split?](repeating: nil, count: chunks)
+        results.withUnsafeMutableBufferPointer { out in
+            let outS = SharedPointer(out.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                var hist = [Int](repeating: 0, count: 256 * k)
+                var left = [Int](repeating: 0, count: k), right = [Int](repeating: 0, count: k)
+                var best: Split?
+                for ci in stride(from: chunk, to: candidates.count, by: chunks) {
+                    let f = candidates[ci]
+                    for q in hist.indices { hist[q] = 0 }
+                    var lo = 255, hi = 0
+                    for i in indices {
+                        let v = Int(data.features[i * data.dimension + f])
+                        hist[v * k + data.labels[i]] += 1
+                        lo = min(lo, v); hi = max(hi, v)
+                    }
+                    guard lo < hi else { continue }
+                    for c in 0..<k { left[c] = 0 }
+                    var nLeft = 0
+                    for t in lo..<hi {
+                        for c in 0..<k { left[c] += hist[t * k + c]; nLeft += hist[t * k + c] }
+                        if hist[t * k..<(t * k + k)].allSatisfy({ $0 == 0 }) { continue }   // no example at t: same split as t − 1
+                        for c in 0..<k { right[c] = parent[c] - left[c] }
+                        let hl = left.withUnsafeBufferPointer { Self.entropy($0.baseAddress!, k, nLeft) }
+                        let hr = right.withUnsafeBufferPointer { Self.entropy($0.baseAddress!, k, n - nLeft) }
+                        let gain = hParent - (Double(nLeft) * hl + Double(n - nLeft) * hr) / Double(n)
+                        if best == nil || gain > best!.gain + 1e-12 { best = Split(feature: f, threshold: t, gain: gain) }
+                    }
+                }
+                outS.pointer[chunk] = best
+            }
+        }
+        // Merge: highest gain, ties to the lowest feature then threshold.
+        var best: Split?
+        for case let r? in results {
+            if let b = best {
+                if r.gain > b.gain + 1e-12 || (abs(r.gain - b.gain) <= 1e-12 && (r.feature, r.threshold) < (b.feature, b.threshold)) { best = r }
+            } else { best = r }
+        }
+        return best.flatMap { $0.gain > 1e-12 ? $0 : nil }
+    }
+
+    /// Grows a tree on the examples `indices` (all by default) and returns it as an ordinary
+    /// decision tree (left when `x_f ≤ t`, i.e. `⟨−e_f, x⟩ ≥ −(t + ½)`) with label counts.
+    public func fit(_ data: ByteDataset, indices: [Int]? = nil, seed: UInt64 = 0) throws -> DecisionTree {
+        guard maxDepth >= 1 else { throw EDRMMError.invalidInput("max depth must be at least 1, got \(maxDepth)") }
+        guard minNodeSize >= 2 else { throw EDRMMError.invalidInput("min node size must be at least 2, got \(minNodeSize)") }
+        if let m = featuresPerSplit, !(1...data.dimension).contains(m) {
+            throw EDRMMError.invalidInput("features per split must be in 1...\(data.dimension), got \(m)")
+        }
+        var rng = RandomSource(seed: seed)
+        func grow(_ idx: [Int], depth: Int) -> DecisionTree {
+            var counts = [Double](repeating: 0, count: data.classes)
+            for i in idx { counts[data.labels[i]] += 1 }
+            let pure = counts.filter { $0 > 0 }.count <= 1
+            if depth >= maxDepth || idx.count < minNodeSize || pure { return .leaf(node: -1, labelCounts: counts) }
+            var candidates = Array(0..<data.dimension)
+            if let m = featuresPerSplit { candidates.shuffle(using: &rng); candidates = Array(candidates.prefix(m)).sorted() }
+            guard let s = bestSplit(data, idx, candidates: candidates) else { return .leaf(node: -1, labelCounts: counts) }
+            var l: [Int] = [], r: [Int] = []
+            for i in idx { if Int(data.features[i * data.dimension + s.feature]) <= s.threshold { l.append(i) } else { r.append(i) } }
+            var w = [Double](repeating: 0, count: data.dimension)
+            w[s.feature] = -1
+            return .split(weights: w, threshold: -(Double(s.threshold) + 0.5),
+                          left: grow(l, depth: depth + 1), right: grow(r, depth: depth + 1))
+        }
+        return grow(indices ?? Array(0..<data.count), depth: 0)
+    }
+}
+
+/// A random decision forest: trees grown on bootstrap resamples with random feature subsets,
+/// their leaf histograms averaged (a mixture of relaxed E-DRMMs, spec §5.5).
+public struct RandomForest: Sendable {
+    public let trees: [DecisionTree]
+    public let classes: Int
+
+    public static func fit(_ data: ByteDataset, trees count: Int, learner: TreeLearner, seed: UInt64) throws -> RandomForest {
+        guard count >= 1 else { throw EDRMMError.invalidInput("a forest needs at least one tree") }
+        let rng = RandomSource(seed: seed)
+        var trees: [DecisionTree] = []
+        for t in 0..<count {
+            let sample = (0..<data.count).map { _ in rng.integer(below: data.count) }
+            trees.append(try learner.fit(data, indices: sample, seed: seed &+ UInt64(t) &* 7919))
+        }
+        return RandomForest(trees: trees, classes: data.classes)
+    }
+
+    /// The averaged class distribution.
+    public func predictProbabilities(_ x: [Double]) -> [Double] {
+        var p = [Double](repeating: 0, count: classes)
+        for t in trees {
+            let counts = t.route(x).labelCounts
+            let n = counts.reduce(0, +)
+            if n > 0 { for c in 0..<classes { p[c] += counts[c] / n / Double(trees.count) } }
+        }
+        return p
+    }
+
+    public func predict(_ x: [Double]) -> Int {
+        let p = predictProbabilities(x)
+        return p.indices.max { p[$0] < p[$1] } ?? 0
+    }
+}
+
+extension DecisionTree {
+    /// The most frequent label at the leaf `x` reaches (ties: the lowest label).
+    public func predict(_ x: [Double]) -> Int {
+        let c = route(x).labelCounts
+        var best = 0
+        for i in c.indices where c[i] > c[best] { best = i }
+        return best
+    }
+}
+
+struct SharedPointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ p: UnsafeMutablePointer<T>) { pointer = p }
+}

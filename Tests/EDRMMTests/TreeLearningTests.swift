@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import NumericalCore
+import EDRMM
+
+/// Hard EM with leaf histograms is information-gain split selection: the learner's tree equals
+/// one grown by an independent brute-force search over every feature and threshold.
+@Suite("Tree learning")
+struct TreeLearningTests {
+    static func dataset(seed: UInt64, n: Int = 80, d: Int = 5, classes: Int = 3) throws -> ByteDataset {
+        let rng = RandomSource(seed: seed)
+        var x: [UInt8] = [], y: [Int] = []
+        for _ in 0..<n {
+            let row = (0..<d).map { _ in UInt8(rng.integer(below: 8)) }
+            x += row
+            // Labels depend on two features, with 15 % noise.
+            var label = (Int(row[1]) > 3 ? 1 : 0) + (Int(row[3]) > 5 ? 1 : 0)
+            if rng.uniform() < 0.15 { label = rng.integer(below: classes) }
+            y.append(min(label, classes - 1))
+        }
+        return try ByteDataset(features: x, labels: y, dimension: d, classes: classes)
+    }
+
+    /// An independent brute-force grower: every feature, every observed value but the largest as
+    /// threshold, gain by direct counting; ties to the lowest feature, then threshold.
+    static func bruteForce(_ data: ByteDataset, _ idx: [Int], depth: Int, maxDepth: Int, minSize: Int) -> DecisionTree {
+        func entropy(_ ids: [Int]) -> Double {
+            var c = [Int: Int]()
+            for i in ids { c[data.labels[i], default: 0] += 1 }
+            return c.values.reduce(0) { h, n in let p = Double(n) / Double(ids.count); return h - p * log(p) }
+        }
+        var counts = [Double](repeating: 0, count: data.classes)
+        for i in idx { counts[data.labels[i]] += 1 }
+        if depth >= maxDepth || idx.count < minSize || counts.filter({ $0 > 0 }).count <= 1 { return .leaf(node: -1, labelCounts: counts) }
+        let h = entropy(idx)
+        var best: (f: Int, t: Int, gain: Double)?
+        for f in 0..<data.dimension {
+            let values = Set(idx.map { Int(data.features[$0 * data.dimension + f]) }).sorted()
+            for t in values.dropLast() {
+                let l = idx.filter { Int(data.features[$0 * data.dimension + f]) <= t }
+                let r = idx.filter { Int(data.features[$0 * data.dimension + f]) > t }
+                let gain = h - (Double(l.count) * entropy(l) + Double(r.count) * entropy(r)) / Double(idx.count)
+                if best == nil || gain > best!.gain + 1e-12 { best = (f, t, gain) }
+            }
+        }
+        guard let b = best, b.gain > 1e-12 else { return .leaf(node: -1, labelCounts: counts) }
+        var w = [Double](repeating: 0, count: data.dimension)
+        w[b.f] = -1
+        return .split(weights: w, threshold: -(Double(b.t) + 0.5),
+                      left: bruteForce(data, idx.filter { Int(data.features[$0 * data.dimension + b.f]) <= b.t }, depth: depth + 1, maxDepth: maxDepth, minSize: minSize),
+                      right: bruteForce(data, idx.filter { Int(data.features[$0 * data.dimension + b.f]) > b.t }, depth: depth + 1, maxDepth: maxDepth, minSize: minSize))
+    }
+
+    @Test("the learned tree equals a brute-force information-gain search, split for split", arguments: Array(UInt64(1)...10))
+    func equalsBruteForce(seed: UInt64) throws {
+        let data = try Self.dataset(seed: seed)
+        let learned = try TreeLearner(maxDepth: 4, minNodeSize: 4).fit(data)
+        let reference = Self.bruteForce(data, Array(0..<data.count), depth: 0, maxDepth: 4, minSize: 4)
+        #expect(learned == reference)
+        func accuracy(_ t: DecisionTree) -> Double {
+            (0..<data.count).filter { i in
+                t.predict((0..<data.dimension).map { Double(data.features[i * data.dimension + $0]) }) == data.labels[i]
+            }.count.doubleValue / Double(data.count)
+        }
+        #expect(accuracy(learned) == accuracy(reference))
+        #expect(accuracy(learned) > 0.6)
+    }
+
+    @Test("as a relaxed E-DRMM, the learned tree makes the same predictions")
+    func asEDRMM() throws {
+        let data = try Self.dataset(seed: 3)
+        let tree = try TreeLearner(maxDepth: 5).fit(data)
+        let model = try EvolutionaryTree.importing(tree, dimension: data.dimension)
+        for i in 0..<data.count {
+            let x = (0..<data.dimension).map { Double(data.features[i * data.dimension + $0]) }
+            let leaf = try model.descend(x).last!
+            let counts = model.nodes[leaf].labelCounts
+            #expect(counts == tree.route(x).labelCounts)
+        }
+    }
+
+    @Test("a forest of bagged trees with random feature subsets beats a single shallow tree on held-out data")
+    func forest() throws {
+        let train = try Self.dataset(seed: 11, n: 400), test = try Self.dataset(seed: 12, n: 400)
+        func accuracy(_ predict: ([Double]) -> Int) -> Double {
+            Double((0..<test.count).filter { i in predict((0..<test.dimension).map { Double(test.features[i * test.dimension + $0]) }) == test.labels[i] }.count) / Double(test.count)
+        }
+        let forest = try RandomForest.fit(train, trees: 25, learner: TreeLearner(maxDepth: 8, featuresPerSplit: 2), seed: 5)
+        let single = try TreeLearner(maxDepth: 8).fit(train)
+        let (af, at) = (accuracy(forest.predict), accuracy(single.predict))
+        print("held-out accuracy: forest of 25 \(af), single tree \(at)")
+        #expect(af > at)
+        #expect(af > 0.7)
+    }
+
+    @Test("bad training input")
+    func badInput() throws {
+        #expect(throws: EDRMMError.self) { try ByteDataset(features: [], labels: [], dimension: 3, classes: 2) }
+        #expect(throws: EDRMMError.self) { try ByteDataset(features: [1, 2, 3, 4], labels: [0, 0], dimension: 2, classes: 2) }   // single class
+        #expect(throws: EDRMMError.self) { try ByteDataset(features: [1, 2, 3], labels: [0, 1], dimension: 2, classes: 2) }      // length mismatch
+        let data = try Self.dataset(seed: 1)
+        #expect(throws: EDRMMError.self) { try TreeLearner(maxDepth: 0).fit(data) }
+        #expect(throws: EDRMMError.self) { try TreeLearner(featuresPerSplit: 99).fit(data) }
+    }
+}
+
+private extension Int { var doubleValue: Double { Double(self) } }
