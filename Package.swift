@@ -30,7 +30,7 @@ let package = Package(
         .executableTarget(
             name: "drmm",
             dependencies: [
-                "FactorGraph", "DRMM", "EDRMM",
+                "FactorGraph", "DRMM", "EDRMM", "Datasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -3,6 +3,9 @@
 /// E-DRMM leaf they came from.
 public indirect enum DecisionTree: Sendable, Equatable {
     case split(weights: [Double], threshold: Double, left: DecisionTree, right: DecisionTree)
+    /// The axis-aligned test `x[feature] ≤ threshold` (left when true), as grown by CART-style
+    /// learners: the oblique split with `w = −e_feature`, stored without the dense vector.
+    case axis(feature: Int, threshold: Double, left: DecisionTree, right: DecisionTree)
     case leaf(node: Int, labelCounts: [Double])
 
     /// The leaf reached by `x`.
@@ -13,11 +16,14 @@ public indirect enum DecisionTree: Sendable, Equatable {
             var s = 0.0
             for i in 0..<w.count where w[i] != 0 { s += w[i] * x[i] }
             return s >= t ? l.route(x) : r.route(x)
+        case let .axis(f, t, l, r):
+            return x[f] <= t ? l.route(x) : r.route(x)
         }
     }
 
     /// If every split is axis-aligned, the (feature, threshold, sign) of the root split.
     public var axisAlignedRoot: (feature: Int, threshold: Double, sign: Double)? {
+        if case let .axis(f, t, _, _) = self { return (f, t, -1) }
         guard case let .split(w, t, _, _) = self else { return nil }
         let nz = w.indices.filter { w[$0] != 0 }
         guard nz.count == 1 else { return nil }
@@ -54,6 +60,11 @@ extension EvolutionaryTree {
         func build(_ t: DecisionTree, at node: Int) throws {
             switch t {
             case let .leaf(_, counts): model.nodes[node].labelCounts = counts
+            case let .axis(f, theta, l, r):
+                guard (0..<dimension).contains(f) else { throw EDRMMError.invalidModel("split feature \(f) outside 0..<\(dimension)") }
+                var w = [Double](repeating: 0, count: dimension)
+                w[f] = -1
+                try build(.split(weights: w, threshold: -theta, left: l, right: r), at: node)
             case let .split(w, theta, l, r):
                 guard w.count == dimension else { throw EDRMMError.invalidModel("split weights of length \(w.count), expected \(dimension)") }
                 let left = try model.addRelaxedChild(of: node, weights: w, bias: -theta)

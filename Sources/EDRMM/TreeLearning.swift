@@ -59,7 +59,8 @@ public struct TreeLearner: Sendable {
         for i in indices { parentCounts[data.labels[i]] += 1 }
         let parent = parentCounts
         let hParent = parent.withUnsafeBufferPointer { Self.entropy($0.baseAddress!, k, n) }
-        let chunks = max(1, min(workers, candidates.count))
+        // Small nodes are scanned on one thread: dispatching costs more than it saves.
+        let chunks = indices.count * candidates.count < 20_000 ? 1 : max(1, min(workers, candidates.count))
         var results = [Split?](repeating: nil, count: chunks)
         results.withUnsafeMutableBufferPointer { out in
             let outS = SharedPointer(out.baseAddress!)
@@ -69,7 +70,9 @@ public struct TreeLearner: Sendable {
                 var best: Split?
                 for ci in stride(from: chunk, to: candidates.count, by: chunks) {
                     let f = candidates[ci]
-                    for q in hist.indices { hist[q] = 0 }
+                    defer {   // clear only the bins this feature touched
+                        for i in indices { let v = Int(data.features[i * data.dimension + f]); for c in 0..<k { hist[v * k + c] = 0 } }
+                    }
                     var lo = 255, hi = 0
                     for i in indices {
                         let v = Int(data.features[i * data.dimension + f])
@@ -103,7 +106,7 @@ public struct TreeLearner: Sendable {
     }
 
     /// Grows a tree on the examples `indices` (all by default) and returns it as an ordinary
-    /// decision tree (left when `x_f ≤ t`, i.e. `⟨−e_f, x⟩ ≥ −(t + ½)`) with label counts.
+    /// decision tree of axis-aligned tests `x_f ≤ t + ½` (left when true) with label counts.
     public func fit(_ data: ByteDataset, indices: [Int]? = nil, seed: UInt64 = 0) throws -> DecisionTree {
         guard maxDepth >= 1 else { throw EDRMMError.invalidInput("max depth must be at least 1, got \(maxDepth)") }
         guard minNodeSize >= 2 else { throw EDRMMError.invalidInput("min node size must be at least 2, got \(minNodeSize)") }
@@ -121,10 +124,8 @@ public struct TreeLearner: Sendable {
             guard let s = bestSplit(data, idx, candidates: candidates) else { return .leaf(node: -1, labelCounts: counts) }
             var l: [Int] = [], r: [Int] = []
             for i in idx { if Int(data.features[i * data.dimension + s.feature]) <= s.threshold { l.append(i) } else { r.append(i) } }
-            var w = [Double](repeating: 0, count: data.dimension)
-            w[s.feature] = -1
-            return .split(weights: w, threshold: -(Double(s.threshold) + 0.5),
-                          left: grow(l, depth: depth + 1), right: grow(r, depth: depth + 1))
+            return .axis(feature: s.feature, threshold: Double(s.threshold) + 0.5,
+                         left: grow(l, depth: depth + 1), right: grow(r, depth: depth + 1))
         }
         return grow(indices ?? Array(0..<data.count), depth: 0)
     }
@@ -138,12 +139,25 @@ public struct RandomForest: Sendable {
 
     public static func fit(_ data: ByteDataset, trees count: Int, learner: TreeLearner, seed: UInt64) throws -> RandomForest {
         guard count >= 1 else { throw EDRMMError.invalidInput("a forest needs at least one tree") }
-        let rng = RandomSource(seed: seed)
-        var trees: [DecisionTree] = []
-        for t in 0..<count {
-            let sample = (0..<data.count).map { _ in rng.integer(below: data.count) }
-            trees.append(try learner.fit(data, indices: sample, seed: seed &+ UInt64(t) &* 7919))
+        // Trees grow in parallel (one per worker, each scanning its features on one thread);
+        // tree t's bootstrap sample and feature draws depend only on (seed, t), so the forest
+        // is the same for any number of workers.
+        var oneThread = learner
+        oneThread.workers = 1
+        let single = oneThread
+        let workers = max(1, learner.workers)
+        var slots = [Result<DecisionTree, Error>?](repeating: nil, count: count)
+        slots.withUnsafeMutableBufferPointer { buf in
+            let out = SharedPointer(buf.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                for t in stride(from: w, to: count, by: workers) {
+                    let rng = RandomSource(seed: seed &+ UInt64(t) &* 0x9E37_79B9)
+                    let sample = (0..<data.count).map { _ in rng.integer(below: data.count) }
+                    out.pointer[t] = Result { try single.fit(data, indices: sample, seed: seed &+ UInt64(t) &* 7919) }
+                }
+            }
         }
+        let trees = try slots.map { try $0!.get() }
         return RandomForest(trees: trees, classes: data.classes)
     }
 

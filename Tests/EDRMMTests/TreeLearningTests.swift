@@ -44,9 +44,7 @@ struct TreeLearningTests {
             }
         }
         guard let b = best, b.gain > 1e-12 else { return .leaf(node: -1, labelCounts: counts) }
-        var w = [Double](repeating: 0, count: data.dimension)
-        w[b.f] = -1
-        return .split(weights: w, threshold: -(Double(b.t) + 0.5),
+        return .axis(feature: b.f, threshold: Double(b.t) + 0.5,
                       left: bruteForce(data, idx.filter { Int(data.features[$0 * data.dimension + b.f]) <= b.t }, depth: depth + 1, maxDepth: maxDepth, minSize: minSize),
                       right: bruteForce(data, idx.filter { Int(data.features[$0 * data.dimension + b.f]) > b.t }, depth: depth + 1, maxDepth: maxDepth, minSize: minSize))
     }

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Datasets
+import EDRMM
+import Foundation
+import FactorGraph
+
+/// Shared options of `drmm tree` and `drmm forest`.
+struct TreeOptions: ParsableArguments {
+    @Option(help: "MNIST directory (IDX files, gzip or plain).") var data = MNIST.defaultDirectory
+    @Option(help: "Maximum depth.") var maxDepth = 20
+    @Option(help: "Minimum examples in a node to split it.") var minNodeSize = 2
+    @Option(help: "Use only the first N training images (0: all).") var trainLimit = 0
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Write results as JSON here.") var json: String?
+
+    func load() throws -> (train: ByteDataset, test: MNIST) {
+        let mnist = try MNIST.load(directory: data, split: .train)
+        let test = try MNIST.load(directory: data, split: .test)
+        let n = trainLimit > 0 ? min(trainLimit, mnist.count) : mnist.count
+        let d = mnist.rows * mnist.columns
+        let train = try ByteDataset(features: Array(mnist.pixels[0..<(n * d)]), labels: mnist.labels[0..<n].map(Int.init), dimension: d, classes: 10)
+        return (train, test)
+    }
+
+    func testError(_ test: MNIST, _ predict: ([Double]) -> Int) -> (error: Double, seconds: Double) {
+        let start = Date()
+        let d = test.rows * test.columns
+        var wrong = 0
+        for i in 0..<test.count {
+            let x = test.pixels[(i * d)..<((i + 1) * d)].map(Double.init)
+            if predict(x) != Int(test.labels[i]) { wrong += 1 }
+        }
+        return (Double(wrong) / Double(test.count), Date().timeIntervalSince(start))
+    }
+
+    func report(_ kind: String, fit: Double, predict: (error: Double, seconds: Double), extra: [String: Any]) throws {
+        print(String(format: "%@: test error %.2f %% (%d images), fit %.2f s, predict %.2f s", kind, 100 * predict.error, 10_000, fit, predict.seconds))
+        if let json {
+            var obj: [String: Any] = ["model": kind, "testError": predict.error, "fitSeconds": fit, "predictSeconds": predict.seconds,
+                                      "maxDepth": maxDepth, "minNodeSize": minNodeSize, "seed": seed]
+            for (k, v) in extra { obj[k] = v }
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
+            try writeAtomically(String(decoding: data, as: UTF8.self), to: json)
+        }
+    }
+}
+
+struct Tree: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Grow one decision tree (a relaxed E-DRMM) on MNIST by information gain and report its test error.")
+    @OptionGroup var options: TreeOptions
+
+    func run() throws {
+        let (train, test) = try options.load()
+        FileHandle.standardError.write(Data("growing a tree on \(train.count) images…\n".utf8))
+        let start = Date()
+        let tree = try TreeLearner(maxDepth: options.maxDepth, minNodeSize: options.minNodeSize).fit(train, seed: options.seed)
+        let fit = Date().timeIntervalSince(start)
+        try options.report("tree", fit: fit, predict: options.testError(test, tree.predict), extra: ["trainImages": train.count])
+    }
+}
+
+struct Forest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Grow a random forest (bagged relaxed E-DRMMs with random feature subsets) on MNIST and report its test error.")
+    @OptionGroup var options: TreeOptions
+    @Option(help: "Number of trees.") var trees = 100
+    @Option(help: "Features tried per split (default: √784 = 28).") var featuresPerSplit = 28
+
+    func run() throws {
+        let (train, test) = try options.load()
+        FileHandle.standardError.write(Data("growing \(trees) trees on \(train.count) images…\n".utf8))
+        let start = Date()
+        let forest = try RandomForest.fit(train, trees: trees, learner: TreeLearner(maxDepth: options.maxDepth, minNodeSize: options.minNodeSize, featuresPerSplit: featuresPerSplit), seed: options.seed)
+        let fit = Date().timeIntervalSince(start)
+        try options.report("forest", fit: fit, predict: options.testError(test, forest.predict),
+                           extra: ["trees": trees, "featuresPerSplit": featuresPerSplit, "trainImages": train.count])
+    }
+}
