@@ -52,26 +52,34 @@ public struct TreeLearner: Sendable {
         return h
     }
 
+    /// `c·ln c` for every count up to `n` (0 for 0): with it, `N·H = N ln N − Σ_c n_c ln n_c`
+    /// needs no logarithm inside the threshold sweep.
+    static func xLogX(upTo n: Int) -> [Double] { (0...n).map { $0 == 0 ? 0 : Double($0) * log(Double($0)) } }
+
     /// The best split of `indices` over `candidates` (ties: lowest feature, then lowest threshold).
-    func bestSplit(_ data: ByteDataset, _ indices: [Int], candidates: [Int]) -> Split? {
+    func bestSplit(_ data: ByteDataset, _ indices: [Int], candidates: [Int], xlx: [Double]) -> Split? {
         let k = data.classes, n = indices.count
         var parentCounts = [Int](repeating: 0, count: k)
         for i in indices { parentCounts[data.labels[i]] += 1 }
         let parent = parentCounts
         let hParent = parent.withUnsafeBufferPointer { Self.entropy($0.baseAddress!, k, n) }
         // Small nodes are scanned on one thread: dispatching costs more than it saves.
-        let chunks = indices.count * candidates.count < 20_000 ? 1 : max(1, min(workers, candidates.count))
+        let chunks = indices.count * candidates.count < 4_000 ? 1 : max(1, min(workers, candidates.count))
         var results = [Split?](repeating: nil, count: chunks)
         results.withUnsafeMutableBufferPointer { out in
             let outS = SharedPointer(out.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 var hist = [Int](repeating: 0, count: 256 * k)
-                var left = [Int](repeating: 0, count: k), right = [Int](repeating: 0, count: k)
+                var left = [Int](repeating: 0, count: k)
                 var best: Split?
                 for ci in stride(from: chunk, to: candidates.count, by: chunks) {
                     let f = candidates[ci]
-                    defer {   // clear only the bins this feature touched
-                        for i in indices { let v = Int(data.features[i * data.dimension + f]); for c in 0..<k { hist[v * k + c] = 0 } }
+                    defer {   // small nodes: clear only the bins they touched
+                        if n < 256 {
+                            for i in indices { let v = Int(data.features[i * data.dimension + f]); for c in 0..<k { hist[v * k + c] = 0 } }
+                        } else {
+                            for q in hist.indices { hist[q] = 0 }
+                        }
                     }
                     var lo = 255, hi = 0
                     for i in indices {
@@ -85,10 +93,10 @@ public struct TreeLearner: Sendable {
                     for t in lo..<hi {
                         for c in 0..<k { left[c] += hist[t * k + c]; nLeft += hist[t * k + c] }
                         if hist[t * k..<(t * k + k)].allSatisfy({ $0 == 0 }) { continue }   // no example at t: same split as t − 1
-                        for c in 0..<k { right[c] = parent[c] - left[c] }
-                        let hl = left.withUnsafeBufferPointer { Self.entropy($0.baseAddress!, k, nLeft) }
-                        let hr = right.withUnsafeBufferPointer { Self.entropy($0.baseAddress!, k, n - nLeft) }
-                        let gain = hParent - (Double(nLeft) * hl + Double(n - nLeft) * hr) / Double(n)
+                        // N_L·H_L + N_R·H_R = N_L ln N_L − Σ l_c ln l_c + N_R ln N_R − Σ r_c ln r_c.
+                        var weighted = xlx[nLeft] + xlx[n - nLeft]
+                        for c in 0..<k { weighted -= xlx[left[c]] + xlx[parent[c] - left[c]] }
+                        let gain = hParent - weighted / Double(n)
                         if best == nil || gain > best!.gain + 1e-12 { best = Split(feature: f, threshold: t, gain: gain) }
                     }
                 }
@@ -113,15 +121,19 @@ public struct TreeLearner: Sendable {
         if let m = featuresPerSplit, !(1...data.dimension).contains(m) {
             throw EDRMMError.invalidInput("features per split must be in 1...\(data.dimension), got \(m)")
         }
-        var rng = RandomSource(seed: seed)
+        let rng = RandomSource(seed: seed)
+        let xlx = Self.xLogX(upTo: data.count)
         func grow(_ idx: [Int], depth: Int) -> DecisionTree {
             var counts = [Double](repeating: 0, count: data.classes)
             for i in idx { counts[data.labels[i]] += 1 }
             let pure = counts.filter { $0 > 0 }.count <= 1
             if depth >= maxDepth || idx.count < minNodeSize || pure { return .leaf(node: -1, labelCounts: counts) }
             var candidates = Array(0..<data.dimension)
-            if let m = featuresPerSplit { candidates.shuffle(using: &rng); candidates = Array(candidates.prefix(m)).sorted() }
-            guard let s = bestSplit(data, idx, candidates: candidates) else { return .leaf(node: -1, labelCounts: counts) }
+            if let m = featuresPerSplit {   // partial Fisher–Yates: m random features, m draws
+                for i in 0..<m { candidates.swapAt(i, i + rng.integer(below: data.dimension - i)) }
+                candidates = Array(candidates.prefix(m)).sorted()
+            }
+            guard let s = bestSplit(data, idx, candidates: candidates, xlx: xlx) else { return .leaf(node: -1, labelCounts: counts) }
             var l: [Int] = [], r: [Int] = []
             for i in idx { if Int(data.features[i * data.dimension + s.feature]) <= s.threshold { l.append(i) } else { r.append(i) } }
             return .axis(feature: s.feature, threshold: Double(s.threshold) + 0.5,
