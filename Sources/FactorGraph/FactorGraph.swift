@@ -37,9 +37,6 @@ public struct FactorGraph: Sendable {
     /// The cardinality of every variable, 0 for Gaussian ones.
     public var cardinalities: [Int] { variables.map { $0.cardinality ?? 0 } }
 
-    /// Whether every variable is categorical (the graph is purely discrete).
-    public var isDiscrete: Bool { variables.allSatisfy { $0.cardinality != nil } }
-
     // MARK: Variables
 
     /// Declares a categorical variable with states `0..<cardinality`.
@@ -163,15 +160,6 @@ public struct FactorGraph: Sendable {
             }
         }
         return try DiscreteProblem(self, evidence: evidence).logScore(states)
-    }
-
-    // MARK: Structure
-
-    /// For each variable, the indices of the discrete factors whose scope contains it.
-    public func factorsTouching() -> [[Int]] {
-        var adj = [[Int]](repeating: [], count: variables.count)
-        for (f, factor) in factors.enumerated() { for v in factor.scope { adj[v].append(f) } }
-        return adj
     }
 
     private func checkScope(_ scope: [VariableID], factor: Int) throws {

@@ -205,3 +205,21 @@ struct ResultFileTests {
         #expect(try UAIFormat.parseResult(UAIFormat.assignmentResult([0, 2, 1])) == .assignment([0, 2, 1]))
     }
 }
+
+@Suite("Editing a graph")
+struct GraphEditingTests {
+    @Test("replacing a table and adding a prebuilt factor are checked")
+    func editing() throws {
+        var g = FactorGraph()
+        let a = g.addCategorical(cardinality: 2), b = g.addCategorical(cardinality: 3)
+        let f = try g.addFactor(scope: [a, b], values: [1, 2, 3, 4, 5, 6])
+        try g.setLogValues([0, 0, 0, 0, 0, log(2)], ofFactor: f)
+        #expect(abs(try VariableElimination().logPartition(g, evidence: .none) - log(7)) < 1e-12)
+        #expect(throws: FactorGraphError.tableSizeMismatch(factor: f, expected: 6, actual: 2)) { try g.setLogValues([0, 0], ofFactor: f) }
+        #expect(throws: FactorGraphError.self) { try g.setLogValues([0, 0, 0, 0, 0, .nan], ofFactor: f) }
+        let prebuilt = try DiscreteFactor(scope: [b], cardinalities: [3], values: [1, 1, 2])
+        try g.add(prebuilt)
+        #expect(throws: FactorGraphError.self) { try g.add(try DiscreteFactor(scope: [b], cardinalities: [2], values: [1, 1])) }
+        #expect(g.factors.count == 2)
+    }
+}
