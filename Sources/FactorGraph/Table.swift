@@ -56,7 +56,7 @@ struct Table {
     /// The strides of `self` seen from a table over `scope` (0 where a variable is absent).
     func strides(in scope: [Int]) -> [Int] {
         let own = strides
-        return scope.map { v in scope.isEmpty ? 0 : (self.scope.firstIndex(of: v).map { own[$0] } ?? 0) }
+        return scope.map { v in self.scope.firstIndex(of: v).map { own[$0] } ?? 0 }
     }
 
     /// The product (log-domain sum) of `tables`, laid out over `scope`, which must contain

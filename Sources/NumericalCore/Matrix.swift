@@ -13,12 +13,13 @@ public struct Matrix: Equatable, Sendable, CustomStringConvertible {
     /// Entries in row-major order: element (i, j) is `elements[i * columns + j]`.
     public var elements: [Double]
 
-    /// A `rows × columns` matrix filled with `value`.
+    /// A `rows × columns` matrix filled with `value`. A negative size is taken as 0, so the
+    /// result is empty and every operation that needs a real shape reports
+    /// ``LinearAlgebraError/shapeMismatch(_:)`` rather than crashing.
     public init(rows: Int, columns: Int, repeating value: Double = 0) {
-        precondition(rows >= 0 && columns >= 0, "Matrix dimensions must be non-negative")
-        self.rows = rows
-        self.columns = columns
-        self.elements = [Double](repeating: value, count: rows * columns)
+        self.rows = max(0, rows)
+        self.columns = max(0, columns)
+        self.elements = [Double](repeating: value, count: self.rows * self.columns)
     }
 
     /// A matrix over the given row-major entries.

@@ -102,3 +102,14 @@ struct NumericalCoreTests {
         #expect(LogSpace.entropyTerm(logP: -.infinity) == 0)
     }
 }
+
+@Suite("Matrix construction")
+struct MatrixConstructionTests {
+    @Test("a negative size gives an empty matrix whose use is a typed shape error")
+    func negativeSize() throws {
+        let m = Matrix(rows: -2, columns: 3)
+        #expect(m.rows == 0 && m.columns == 3 && m.elements.isEmpty)
+        #expect(throws: LinearAlgebraError.self) { try m * Matrix.identity(2) }
+        #expect(throws: LinearAlgebraError.self) { try Matrix(rows: 2, columns: 2, elements: [1]) }
+    }
+}
