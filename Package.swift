@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "FactorGraph", targets: ["FactorGraph"]),
         .library(name: "DRMM", targets: ["DRMM"]),
         .library(name: "EDRMM", targets: ["EDRMM"]),
+        .library(name: "DRMMLearning", targets: ["DRMMLearning"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .executable(name: "drmm", targets: ["drmm"]),
     ],
@@ -26,11 +27,12 @@ let package = Package(
         .target(name: "FactorGraph", dependencies: ["NumericalCore"]),
         .target(name: "DRMM", dependencies: ["FactorGraph", "NumericalCore", "COpenBLAS"]),
         .target(name: "EDRMM", dependencies: ["FactorGraph", "NumericalCore"]),
+        .target(name: "DRMMLearning", dependencies: ["DRMM", "FactorGraph", "NumericalCore", "COpenBLAS"]),
         .target(name: "Datasets", dependencies: ["CZlib"]),
         .executableTarget(
             name: "drmm",
             dependencies: [
-                "FactorGraph", "DRMM", "EDRMM", "Datasets",
+                "FactorGraph", "DRMM", "DRMMLearning", "EDRMM", "Datasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -51,6 +53,7 @@ let package = Package(
             path: "Examples/WorkedExamples"),
 
         .testTarget(name: "NumericalCoreTests", dependencies: ["NumericalCore"]),
+        .testTarget(name: "DRMMLearningTests", dependencies: ["DRMMLearning", "DRMM", "NumericalCore", "Datasets"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
         .testTarget(name: "EDRMMTests", dependencies: ["EDRMM", "FactorGraph", "NumericalCore"]),
         .testTarget(

@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-dependencies.sh
 export OPENBLAS_NUM_THREADS=1
-swift test -c release "$@"
+# -enable-testing lets the learning tests check internal kernels (@testable) in the optimised build.
+swift test -c release -Xswiftc -enable-testing "$@"

@@ -1,0 +1,71 @@
+import DRMM
+
+/// The shape of a trainable DRMM: the rendering levels, and how the top level meets the
+/// classes.
+///
+/// The top is where the class template `μ_c` lives. With ``Top-swift.enum/dense`` `μ_c` is a
+/// full map over the top level (the class scores are `⟨μ_c, I⁽ᴸ⁾⟩ + b_c`); with
+/// ``Top-swift.enum/meanPool`` `μ_c` is one value per channel, broadcast over the map when
+/// rendering, and the scores read the globally mean-pooled map (Conv-Small's top, spec §6.5).
+public struct Architecture: Codable, Equatable, Sendable {
+    public enum Top: String, Codable, Sendable, CaseIterable {
+        case dense
+        case meanPool
+    }
+
+    public var name: String
+    public var inputShape: [Int]
+    public var layers: [LayerSpec]
+    public var classes: Int
+    public var top: Top
+
+    public init(name: String, inputShape: [Int], layers: [LayerSpec], classes: Int, top: Top) {
+        self.name = name
+        self.inputShape = inputShape
+        self.layers = layers
+        self.classes = classes
+        self.top = top
+    }
+
+    /// Every level's shapes, chained from the input; throws if they do not chain.
+    public func geometry() throws -> [LayerGeometry] {
+        guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
+            throw DRMMError.invalidInput("input shape must be [channels, height, width] with positive sizes, got \(inputShape)")
+        }
+        guard !layers.isEmpty else { throw DRMMError.invalidLayer(layer: 0, message: "a DRMM needs at least one level") }
+        guard classes >= 2 else { throw DRMMError.invalidParameter("a classifier needs at least 2 classes, got \(classes)") }
+        var shape = inputShape
+        return try layers.enumerated().map { i, spec in
+            let g = try LayerGeometry.chain(spec, input: shape, layer: i + 1)
+            shape = g.pooled
+            return g
+        }
+    }
+
+    /// The 1-level Rendering Factor Model for MNIST (spec §2.9, §6.2): 32 filters 5×5 with
+    /// "full" padding, 2×2 max-pool, and a dense class template over the 16×16×32 map. The paper
+    /// does not give its configuration; this is the single-level head of Conv-Small.
+    public static let rfm = Architecture(
+        name: "rfm", inputShape: [1, 28, 28],
+        layers: [LayerSpec(channels: 32, kernel: 5, padding: .full, pool: 2)], classes: 10, top: .dense)
+
+    /// A 2-level DRMM for MNIST (configuration not given in the paper): Conv-Small's first two
+    /// levels, 5×5×32 full + pool, 3×3×64 valid + pool, and a dense class template over 7×7×64.
+    public static let drmm2 = Architecture(
+        name: "drmm2", inputShape: [1, 28, 28],
+        layers: [LayerSpec(channels: 32, kernel: 5, padding: .full, pool: 2),
+                 LayerSpec(channels: 64, kernel: 3, padding: .valid, pool: 2)], classes: 10, top: .dense)
+
+    /// The 5-level MNIST DRMM, Ladder's Conv-Small (spec §6.5): 5×5×32 full, pool, 3×3×64 valid,
+    /// 3×3×64 full, pool, 3×3×128 valid, 1×1×10 valid, global mean-pool, then 10 classes.
+    public static let drmm5 = Architecture(
+        name: "drmm5", inputShape: [1, 28, 28],
+        layers: [LayerSpec(channels: 32, kernel: 5, padding: .full, pool: 2),
+                 LayerSpec(channels: 64, kernel: 3, padding: .valid, pool: 1),
+                 LayerSpec(channels: 64, kernel: 3, padding: .full, pool: 2),
+                 LayerSpec(channels: 128, kernel: 3, padding: .valid, pool: 1),
+                 LayerSpec(channels: 10, kernel: 1, padding: .valid, pool: 1)], classes: 10, top: .meanPool)
+
+    /// The named MNIST architectures: `rfm`, `drmm2`, `drmm5`.
+    public static let presets: [String: Architecture] = ["rfm": rfm, "drmm2": drmm2, "drmm5": drmm5]
+}

@@ -1,0 +1,306 @@
+import DRMM
+
+/// A growable, uninitialised-on-growth buffer owned by a pass (no per-batch allocation).
+final class ScratchBuffer<T: TrainingScalar> {
+    private(set) var pointer: UnsafeMutablePointer<T>
+    private(set) var capacity = 0
+    init() { pointer = UnsafeMutablePointer<T>.allocate(capacity: 1) }
+    deinit { pointer.deallocate() }
+    func reserve(_ n: Int) {
+        guard n > capacity else { return }
+        pointer.deallocate()
+        pointer = UnsafeMutablePointer<T>.allocate(capacity: n)
+        pointer.initialize(repeating: 0, count: n)
+        capacity = n
+    }
+}
+
+/// One E-step and G-step gradient on a batch of images, single-threaded (the trainer runs one
+/// pass per core on disjoint shards).
+///
+/// **E-step, bottom-up** (spec §3.7, max-sum): for ℓ = 1…L, `S = W⁽ˡ⁾ ⋆ I⁽ˡ⁻¹⁾` (im2col + GEMM),
+/// `I⁽ˡ⁾ = MaxPool(ReLU(S + b⁽ˡ⁾))`, recording each pooled unit's MAP translation `t` and switch
+/// `a` as one *route* (the argmax offset, or −1 when OFF). The class scores are
+/// `⟨μ_c, I⁽ᴸ⁾⟩ + b_c` and `q = softmax`.
+///
+/// **E-step, top-down** (spec §3.8): `ĉ` is the label, or `argmax q` for an unlabelled image;
+/// `z⁽ᴸ⁾ = μ_ĉ`, and `z⁽ˡ⁻¹⁾ = W⁽ˡ⁾ᵀ ⋆ (a ⊙ t ⊙ Unpool z⁽ˡ⁾)` (GEMM + col2im), so `Î = z⁽⁰⁾`.
+///
+/// **G-step gradient** (spec §4.3), by hand, with the routes and `ĉ` held constant:
+/// - softmax + cross-entropy and the class-posterior term give `∂L/∂scores`;
+/// - back through the classifier, then per level: ReLU/pool routes the gradient to the argmax
+///   (`∂b` is its per-channel sum), `∂W += ∂S · colsᵀ`, `∂I⁽ˡ⁻¹⁾ = col2im(Wᵀ ∂S)`;
+/// - the reconstruction goes back through the tied transposed convolutions:
+///   `∂W += m · im2col(g)ᵀ`, `∂z⁽ˡ⁾ = gather(W · im2col(g))`, plus the nonnegativity term, and at
+///   the top `∂μ_ĉ`.
+final class BatchPass<T: TrainingScalar> {
+    let geometry: [LayerGeometry]
+    let layout: RenderingNetwork<T>.Layout
+    let architecture: Architecture
+
+    /// `features[ℓ]`: the input of level ℓ+1 (`features[0]` the image), `[C, N, H, W]`.
+    private var features: [ScratchBuffer<T>]
+    private var columns: [ScratchBuffer<T>]
+    private var routes: [[Int32]]
+    /// `z[ℓ]`: the top-down signal at the resolution of `features[ℓ]`; `z[0] = Î`.
+    private var z: [ScratchBuffer<T>]
+    private let scratch = ScratchBuffer<T>(), scratch2 = ScratchBuffer<T>()
+    private let gradA = ScratchBuffer<T>(), gradB = ScratchBuffer<T>()
+    private let top = ScratchBuffer<T>(), dTop = ScratchBuffer<T>()
+    private var scores: [T] = [], dScores: [T] = []
+    private(set) var predictions: [Int] = []
+    /// `ĉ` of every image of the last pass.
+    private(set) var renderedClasses: [Int] = []
+    /// ON switches per level in the last pass.
+    private(set) var switchesOn: [Int] = []
+
+    init(network: RenderingNetwork<T>) {
+        geometry = network.geometry
+        layout = network.layout
+        architecture = network.architecture
+        features = (0...geometry.count).map { _ in ScratchBuffer<T>() }
+        columns = geometry.map { _ in ScratchBuffer<T>() }
+        z = (0...geometry.count).map { _ in ScratchBuffer<T>() }
+        routes = geometry.map { _ in [] }
+    }
+
+    private func size(ofLevel l: Int) -> Int {
+        l == 0 ? architecture.inputShape.reduce(1, *) : geometry[l - 1].pooled.reduce(1, *)
+    }
+
+    private func reserve(batch n: Int) {
+        var s1 = 0, s2 = 0, g = 0
+        for (l, geo) in geometry.enumerated() {
+            let cols = n * geo.convolved[1] * geo.convolved[2]
+            let rows = geo.input[0] * geo.kernel * geo.kernel
+            columns[l].reserve(rows * cols)
+            s1 = max(s1, geo.convolved[0] * cols)
+            s2 = max(s2, rows * cols)
+            if routes[l].count != n * geo.pooled.reduce(1, *) { routes[l] = [Int32](repeating: -1, count: n * geo.pooled.reduce(1, *)) }
+        }
+        for l in 0...geometry.count {
+            features[l].reserve(n * size(ofLevel: l))
+            z[l].reserve(n * size(ofLevel: l))
+            g = max(g, n * size(ofLevel: l))
+        }
+        scratch.reserve(s1); scratch2.reserve(s2); gradA.reserve(g); gradB.reserve(g)
+        top.reserve(n * layout.templateLength); dTop.reserve(n * layout.templateLength)
+        let k = architecture.classes
+        if scores.count != n * k { scores = [T](repeating: 0, count: n * k); dScores = scores }
+    }
+
+    /// Runs the E-step on `n` images (`images` in `[N, C, H, W]` order; `labels[i] < 0` marks an
+    /// unlabelled image) and, when `gradient` is given, adds `∂L/∂θ` to it. The loss is
+    /// normalised by the whole batch (`labelledTotal`, `total`), so shards' gradients add up.
+    func run(parameters p: UnsafePointer<T>, images: UnsafePointer<T>, labels: ArraySlice<Int>, count n: Int,
+             objective: Objective, labelledTotal: Int, total: Int,
+             gradient: UnsafeMutablePointer<T>?) -> LossTerms {
+        reserve(batch: n)
+        let L = geometry.count
+        let k = architecture.classes
+        let d = layout.templateLength
+        let (c0, hw0) = (architecture.inputShape[0], architecture.inputShape[1] * architecture.inputShape[2])
+        let x = features[0].pointer
+        for i in 0..<n { for c in 0..<c0 { (x + (c * n + i) * hw0).update(from: images + (i * c0 + c) * hw0, count: hw0) } }
+
+        // Bottom-up.
+        switchesOn = []
+        for (l, g) in geometry.enumerated() {
+            let rows = g.input[0] * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
+            Kernels.im2col(features[l].pointer, g, batch: n, into: columns[l].pointer)
+            T.gemm(transposeA: false, transposeB: false, m: o, n: cols, k: rows, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
+                   b: columns[l].pointer, ldb: cols, beta: 0, c: scratch.pointer, ldc: cols)
+            let on = routes[l].withUnsafeMutableBufferPointer { r in
+                Kernels.biasReLUPool(scratch.pointer, bias: p + layout.biases[l].lowerBound, g, batch: n,
+                                     output: features[l + 1].pointer, route: r.baseAddress!)
+            }
+            switchesOn.append(on)
+        }
+        let topShape = geometry[L - 1].pooled
+        let (ct, hw) = (topShape[0], topShape[1] * topShape[2])
+        let f = top.pointer, fl = features[L].pointer
+        for i in 0..<n {
+            for c in 0..<ct {
+                let plane = fl + (c * n + i) * hw
+                switch architecture.top {
+                case .meanPool:
+                    var s: T = 0
+                    for q in 0..<hw { s += plane[q] }
+                    f[i * d + c] = s / T(hw)
+                case .dense:
+                    (f + i * d + c * hw).update(from: plane, count: hw)
+                }
+            }
+        }
+        let wTop = p + layout.classTemplates.lowerBound, bTop = p + layout.classBias.lowerBound
+        scores.withUnsafeMutableBufferPointer { s in
+            for i in 0..<n { for c in 0..<k { s[i * k + c] = bTop[c] } }
+            T.gemm(transposeA: false, transposeB: true, m: n, n: k, k: d, alpha: 1, a: f, lda: d, b: wTop, ldb: d, beta: 1, c: s.baseAddress!, ldc: k)
+        }
+
+        // Class posterior, cross-entropy, the class-posterior term and ∂L/∂scores.
+        var terms = LossTerms()
+        predictions = [Int](repeating: 0, count: n)
+        renderedClasses = [Int](repeating: 0, count: n)
+        let sign: T = objective.classPosteriorSign == .klToPrior ? 1 : -1
+        let aCE = T(objective.crossEntropy), aKL = T(objective.classPosterior)
+        let logC = T.logarithm(T(k))
+        var anyScoreGradient = false
+        for (i, label) in labels.enumerated() {
+            var m = scores[i * k], best = 0
+            for c in 1..<k where scores[i * k + c] > m { m = scores[i * k + c]; best = c }
+            var z: T = 0
+            for c in 0..<k { z += T.exponential(scores[i * k + c] - m) }
+            let logZ = m + T.logarithm(z)
+            var negEntropy: T = 0   // Σ q ln q
+            for c in 0..<k {
+                let lq = scores[i * k + c] - logZ
+                negEntropy += T.exponential(lq) * lq
+            }
+            predictions[i] = best
+            renderedClasses[i] = label >= 0 ? label : best
+            terms.classPosterior += Double(sign * (negEntropy + logC)) / Double(total)
+            if label >= 0 {
+                terms.labelled += 1
+                if best == label { terms.correct += 1 }
+                terms.crossEntropy -= Double(scores[i * k + label] - logZ) / Double(max(1, labelledTotal))
+            }
+            for c in 0..<k {
+                let lq = scores[i * k + c] - logZ, q = T.exponential(lq)
+                var g: T = 0
+                if label >= 0, aCE != 0 { g += aCE * (q - (c == label ? 1 : 0)) / T(max(1, labelledTotal)) }
+                if aKL != 0 { g += aKL * sign * q * (lq - negEntropy) / T(total) }
+                dScores[i * k + c] = g
+                if g != 0 { anyScoreGradient = true }
+            }
+        }
+
+        // Top-down reconstruction.
+        if objective.needsTopDown {
+            let zt = z[L].pointer
+            for i in 0..<n {
+                let mu = wTop + renderedClasses[i] * d
+                for c in 0..<ct {
+                    let plane = zt + (c * n + i) * hw
+                    switch architecture.top {
+                    case .meanPool: plane.update(repeating: mu[c], count: hw)
+                    case .dense: plane.update(from: mu + c * hw, count: hw)
+                    }
+                }
+            }
+            for l in stride(from: L - 1, through: 0, by: -1) {
+                let g = geometry[l]
+                let rows = g.input[0] * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
+                routes[l].withUnsafeBufferPointer { r in Kernels.scatterRouted(z[l + 1].pointer, g, batch: n, route: r.baseAddress!, into: scratch.pointer) }
+                T.gemm(transposeA: true, transposeB: false, m: rows, n: cols, k: o, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
+                       b: scratch.pointer, ldb: cols, beta: 0, c: scratch2.pointer, ldc: cols)
+                Kernels.col2im(scratch2.pointer, g, batch: n, into: z[l].pointer)
+            }
+            var rc: T = 0
+            let xHat = z[0].pointer
+            for j in 0..<(n * c0 * hw0) { let e = xHat[j] - x[j]; rc += e * e }
+            terms.reconstruction = Double(rc) / Double(total * c0 * hw0)
+            for l in 1...L {
+                let per = size(ofLevel: l), zl = z[l].pointer
+                var s: T = 0
+                for j in 0..<(n * per) where zl[j] < 0 { s += zl[j] * zl[j] }
+                terms.nonnegativity += Double(s) / Double(total * per)
+            }
+        }
+        terms.total = objective.crossEntropy * terms.crossEntropy + objective.reconstruction * terms.reconstruction
+            + objective.classPosterior * terms.classPosterior + objective.nonnegativity * terms.nonnegativity
+
+        guard let grad = gradient else { return terms }
+
+        // ∂ of the reconstruction and nonnegativity terms, through the tied top-down pass.
+        if objective.needsTopDown {
+            var gA = gradA.pointer, gB = gradB.pointer
+            let scale = T(2 * objective.reconstruction) / T(total * c0 * hw0)
+            let xHat = z[0].pointer
+            for j in 0..<(n * c0 * hw0) { gA[j] = scale * (xHat[j] - x[j]) }
+            for (l, g) in geometry.enumerated() {
+                let rows = g.input[0] * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
+                Kernels.im2col(gA, g, batch: n, into: scratch2.pointer)
+                routes[l].withUnsafeBufferPointer { r in Kernels.scatterRouted(z[l + 1].pointer, g, batch: n, route: r.baseAddress!, into: scratch.pointer) }
+                T.gemm(transposeA: false, transposeB: true, m: o, n: rows, k: cols, alpha: 1, a: scratch.pointer, lda: cols,
+                       b: scratch2.pointer, ldb: cols, beta: 1, c: grad + layout.filters[l].lowerBound, ldc: rows)
+                T.gemm(transposeA: false, transposeB: false, m: o, n: cols, k: rows, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
+                       b: scratch2.pointer, ldb: cols, beta: 0, c: scratch.pointer, ldc: cols)
+                routes[l].withUnsafeBufferPointer { r in Kernels.gatherRouted(scratch.pointer, g, batch: n, route: r.baseAddress!, into: gB) }
+                if objective.nonnegativity != 0 {
+                    let per = size(ofLevel: l + 1), zl = z[l + 1].pointer
+                    let nn = T(2 * objective.nonnegativity) / T(total * per)   // ∂(z²)/∂z, z < 0
+                    for j in 0..<(n * per) where zl[j] < 0 { gB[j] += nn * zl[j] }
+                }
+                swap(&gA, &gB)
+            }
+            let gTop = grad + layout.classTemplates.lowerBound
+            for i in 0..<n {
+                let dmu = gTop + renderedClasses[i] * d
+                for c in 0..<ct {
+                    let plane = gA + (c * n + i) * hw
+                    switch architecture.top {
+                    case .meanPool:
+                        var s: T = 0
+                        for q in 0..<hw { s += plane[q] }
+                        dmu[c] += s
+                    case .dense:
+                        for q in 0..<hw { dmu[c * hw + q] += plane[q] }
+                    }
+                }
+            }
+        }
+
+        // ∂ of the classification terms, back through the bottom-up pass.
+        guard anyScoreGradient else { return terms }
+        let gTop = grad + layout.classTemplates.lowerBound, gBias = grad + layout.classBias.lowerBound
+        dScores.withUnsafeBufferPointer { ds in
+            let dsp = ds.baseAddress!
+            T.gemm(transposeA: true, transposeB: false, m: k, n: d, k: n, alpha: 1, a: dsp, lda: k, b: f, ldb: d, beta: 1, c: gTop, ldc: d)
+            for i in 0..<n { for c in 0..<k { gBias[c] += dsp[i * k + c] } }
+            T.gemm(transposeA: false, transposeB: false, m: n, n: d, k: k, alpha: 1, a: dsp, lda: k, b: wTop, ldb: d, beta: 0, c: dTop.pointer, ldc: d)
+        }
+        var gA = gradA.pointer, gB = gradB.pointer
+        let df = dTop.pointer
+        for i in 0..<n {
+            for c in 0..<ct {
+                let plane = gA + (c * n + i) * hw
+                switch architecture.top {
+                case .meanPool: plane.update(repeating: df[i * d + c] / T(hw), count: hw)
+                case .dense: plane.update(from: df + i * d + c * hw, count: hw)
+                }
+            }
+        }
+        for l in stride(from: L - 1, through: 0, by: -1) {
+            let g = geometry[l]
+            let rows = g.input[0] * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
+            let per = g.pooled[1] * g.pooled[2]
+            routes[l].withUnsafeBufferPointer { r in
+                let db = grad + layout.biases[l].lowerBound
+                for plane in 0..<(o * n) {
+                    var s: T = 0
+                    for u in (plane * per)..<((plane + 1) * per) where r[u] >= 0 { s += gA[u] }
+                    db[plane / n] += s
+                }
+                Kernels.scatterRouted(gA, g, batch: n, route: r.baseAddress!, into: scratch.pointer)
+            }
+            T.gemm(transposeA: false, transposeB: true, m: o, n: rows, k: cols, alpha: 1, a: scratch.pointer, lda: cols,
+                   b: columns[l].pointer, ldb: cols, beta: 1, c: grad + layout.filters[l].lowerBound, ldc: rows)
+            if l > 0 {
+                T.gemm(transposeA: true, transposeB: false, m: rows, n: cols, k: o, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
+                       b: scratch.pointer, ldb: cols, beta: 0, c: scratch2.pointer, ldc: cols)
+                Kernels.col2im(scratch2.pointer, g, batch: n, into: gB)
+                swap(&gA, &gB)
+            }
+        }
+        return terms
+    }
+
+    /// The reconstruction `Î` of image `i` of the last pass (after a top-down pass), `[C, H, W]`.
+    func reconstruction(of i: Int, batch n: Int) -> [T] {
+        let (c0, hw0) = (architecture.inputShape[0], architecture.inputShape[1] * architecture.inputShape[2])
+        var out = [T](repeating: 0, count: c0 * hw0)
+        for c in 0..<c0 { for q in 0..<hw0 { out[c * hw0 + q] = z[0].pointer[(c * n + i) * hw0 + q] } }
+        return out
+    }
+}

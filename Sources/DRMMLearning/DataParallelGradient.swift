@@ -1,0 +1,97 @@
+import Dispatch
+import DRMM
+
+/// The gradient of a batch, computed data-parallel: the batch is cut into `workers`
+/// contiguous shards, each run by its own ``BatchPass`` on its own core (single-threaded
+/// GEMMs), and the shard gradients are summed in shard order — so the result depends on the
+/// seed and the worker count only, never on thread timing.
+final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
+    let workers: Int
+    private let passes: [BatchPass<T>]
+    private var shardGradients: [[T]]
+    private var lastShardCount = 1
+
+    init(network: RenderingNetwork<T>, workers: Int) {
+        self.workers = max(1, workers)
+        passes = (0..<self.workers).map { _ in BatchPass(network: network) }
+        shardGradients = (0..<self.workers).map { _ in [T](repeating: 0, count: network.parameters.count) }
+    }
+
+    /// The shard boundaries of a batch of `n`.
+    func shards(_ n: Int) -> [Range<Int>] {
+        (0..<workers).map { w in (n * w / workers)..<(n * (w + 1) / workers) }.filter { !$0.isEmpty }
+    }
+
+    /// Loss terms of the batch and, if `gradient` is given, `∂L/∂θ` written into it.
+    /// `images` holds `labels.count` images in `[N, C, H, W]` order.
+    func evaluate(_ network: RenderingNetwork<T>, images: [T], labels: [Int], objective: Objective,
+                  gradient: inout [T]?, predictions: inout [Int]) -> LossTerms {
+        let n = labels.count
+        let d = network.architecture.inputShape.reduce(1, *)
+        let labelled = labels.filter { $0 >= 0 }.count
+        let parts = shards(n)
+        lastShardCount = max(1, parts.count)
+        var results = [LossTerms](repeating: LossTerms(), count: parts.count)
+        var shardPredictions = [[Int]](repeating: [], count: parts.count)
+        let wantGradient = gradient != nil
+        network.parameters.withUnsafeBufferPointer { p in
+            images.withUnsafeBufferPointer { x in
+                let pS = UnsafeSendable(p.baseAddress!), xS = UnsafeSendable(x.baseAddress!)
+                let box = ResultBox(results: results, predictions: shardPredictions)
+                DispatchQueue.concurrentPerform(iterations: parts.count) { w in
+                    let r = parts[w]
+                    let pass = passes[w]
+                    let terms: LossTerms
+                    if wantGradient {
+                        terms = shardGradients[w].withUnsafeMutableBufferPointer { g in
+                            g.update(repeating: 0)
+                            return pass.run(parameters: pS.value, images: xS.value + r.lowerBound * d, labels: labels[r], count: r.count,
+                                            objective: objective, labelledTotal: labelled, total: n, gradient: g.baseAddress!)
+                        }
+                    } else {
+                        terms = pass.run(parameters: pS.value, images: xS.value + r.lowerBound * d, labels: labels[r], count: r.count,
+                                         objective: objective, labelledTotal: labelled, total: n, gradient: nil)
+                    }
+                    box.set(w, terms, pass.predictions)
+                }
+                results = box.results
+                shardPredictions = box.predictions
+            }
+        }
+        if wantGradient {
+            var g = shardGradients[0]
+            for w in 1..<parts.count { for i in g.indices { g[i] += shardGradients[w][i] } }
+            gradient = g
+        }
+        predictions = shardPredictions.flatMap { $0 }
+        return results.reduce(LossTerms(), +)
+    }
+
+    /// ON switches per level summed over the shards of the last call.
+    var switchesOn: [Int] {
+        passes[1..<lastShardCount].reduce(passes[0].switchesOn) { acc, p in zip(acc, p.switchesOn).map(+) }
+    }
+
+    /// The reconstructions of the last call, `[N][C·H·W]`.
+    func reconstructions(batch n: Int) -> [[T]] {
+        shards(n).enumerated().flatMap { w, r in (0..<r.count).map { passes[w].reconstruction(of: $0, batch: r.count) } }
+    }
+}
+
+struct UnsafeSendable<P>: @unchecked Sendable {
+    let value: P
+    init(_ value: P) { self.value = value }
+}
+
+/// Per-shard results written from the workers (each to its own slot, under a lock).
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    var results: [LossTerms]
+    var predictions: [[Int]]
+    init(results: [LossTerms], predictions: [[Int]]) { self.results = results; self.predictions = predictions }
+    func set(_ w: Int, _ t: LossTerms, _ p: [Int]) {
+        lock.withLock { results[w] = t; predictions[w] = p }
+    }
+}
+
+import Foundation

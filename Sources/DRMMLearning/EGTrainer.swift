@@ -1,0 +1,246 @@
+import Foundation
+import NumericalCore
+
+/// One epoch's record: loss terms (means over the epoch's steps), accuracy on the labelled
+/// images seen, test error, speed, and how often each level's switches were ON.
+public struct EpochMetrics: Codable, Equatable, Sendable {
+    public var epoch: Int
+    public var phase: String
+    public var learningRate: Double
+    public var loss: LossTerms
+    public var trainAccuracy: Double?
+    public var testError: Double?
+    public var seconds: Double
+    public var imagesPerSecond: Double
+    public var switchRates: [Double]
+}
+
+/// What the progress callback sees after every step.
+public struct TrainingProgress: Sendable {
+    public var epoch: Int
+    public var totalEpochs: Int
+    public var step: Int
+    public var steps: Int
+    public var phase: String
+    /// Mean loss terms of the epoch so far.
+    public var loss: LossTerms
+    public var imagesPerSecond: Double
+    public var secondsElapsed: Double
+}
+
+/// The EG algorithm (spec §4.3): generalised EM whose G-step is one optimiser step along the
+/// hand-written gradient of the DRMM objective, with the E-step's latent variables (switches,
+/// translations, rendered class) held fixed. Data-parallel over `workers` cores and
+/// deterministic given the seed and the worker count; every epoch's batches are drawn from
+/// a generator seeded by `(seed, epoch)`, so a run resumed from a checkpoint is bit-identical
+/// to one that never stopped.
+public final class EGTrainer {
+    public private(set) var network: RenderingNetwork<Float>
+    public let configuration: TrainingConfiguration
+    public private(set) var optimizerState: OptimizerState
+    public private(set) var completedEpochs = 0
+    public private(set) var history: [EpochMetrics] = []
+    /// `p(a = ON)` per level as measured in the last epoch (used to sample from the model).
+    public private(set) var switchRates: [Double]
+    /// The labelled training images (`N_L` of them; all images when `labels` is 0).
+    public let labelledIndices: [Int]
+    private let train: ImageSet
+    private let engine: DataParallelGradient<Float>
+    private var batchPixels: [Float] = []
+
+    public init(network: RenderingNetwork<Float>, configuration: TrainingConfiguration, train: ImageSet) throws {
+        try configuration.validate(trainingImages: train.count)
+        try network.validate()
+        guard train.shape == network.architecture.inputShape else {
+            throw LearningError.invalidData("training images are \(train.shape), the model takes \(network.architecture.inputShape)")
+        }
+        let classes = network.architecture.classes
+        if let bad = train.labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
+            throw LearningError.invalidData("training label \(bad) is \(train.labels[bad]); the model has \(classes) classes")
+        }
+        self.network = network
+        self.configuration = configuration
+        self.train = train
+        optimizerState = OptimizerState(parameterCount: network.parameters.count)
+        switchRates = [Double](repeating: 0.5, count: network.geometry.count)
+        labelledIndices = configuration.labels == 0 ? Array(0..<train.count)
+            : try train.balancedSubset(configuration.labels, classes: classes, seed: configuration.seed ^ 0x5EED_1ABE1)
+        engine = DataParallelGradient(network: network, workers: configuration.workers)
+    }
+
+    /// Resumes from a checkpoint (same training set, same configuration).
+    public convenience init(resuming c: Checkpoint, train: ImageSet) throws {
+        var net = try RenderingNetwork<Float>(architecture: c.architecture)
+        guard c.parameters.count == net.parameters.count else {
+            throw LearningError.checkpoint(path: "", reason: "has \(c.parameters.count) parameters, architecture \(c.architecture.name) needs \(net.parameters.count)")
+        }
+        net.parameters = c.parameters
+        try self.init(network: net, configuration: c.configuration, train: train)
+        guard labelledIndices == c.labelledIndices else {
+            throw LearningError.checkpoint(path: "", reason: "was trained on another labelled subset (different training set or seed)")
+        }
+        optimizerState = c.optimizerState
+        completedEpochs = c.epoch
+        history = c.history
+        switchRates = c.switchRates
+    }
+
+    /// The phase of epoch `e` (0-based): its mode, objective, and position within the phase.
+    func phase(ofEpoch e: Int) -> (mode: TrainingConfiguration.Mode, objective: Objective, index: Int, length: Int) {
+        let c = configuration
+        switch c.mode {
+        case .pretrain:
+            return e < c.pretrainEpochs ? (.unsupervised, c.pretrainObjective, e, c.pretrainEpochs)
+                                        : (.supervised, c.objective, e - c.pretrainEpochs, c.epochs)
+        default:
+            return (c.mode, c.objective, e, c.epochs)
+        }
+    }
+
+    /// The batches of epoch `e`: image indices and whether their labels are hidden.
+    func batches(ofEpoch e: Int, mode: TrainingConfiguration.Mode) -> [(indices: [Int], labelled: Int)] {
+        let rng = RandomSource(seed: configuration.seed ^ (UInt64(e + 1) &* 0x9E37_79B9_7F4A_7C15))
+        let b = configuration.batchSize
+        switch mode {
+        case .supervised:
+            var order = labelledIndices
+            rng.shuffle(&order)
+            return stride(from: 0, to: order.count, by: b).map { s in let chunk = Array(order[s..<min(order.count, s + b)]); return (chunk, chunk.count) }
+        case .unsupervised, .pretrain:
+            var order = Array(0..<train.count)
+            rng.shuffle(&order)
+            return stride(from: 0, to: order.count, by: b).map { (Array(order[$0..<min(order.count, $0 + b)]), 0) }
+        case .semi:
+            var order = Array(0..<train.count)
+            rng.shuffle(&order)
+            let half = b / 2, labelledPerStep = b - half
+            var stream: [Int] = []
+            var result: [(indices: [Int], labelled: Int)] = []
+            for s in stride(from: 0, to: order.count, by: half) {
+                while stream.count < labelledPerStep {
+                    var perm = labelledIndices
+                    rng.shuffle(&perm)
+                    stream += perm
+                }
+                let l = stream.prefix(labelledPerStep)
+                stream.removeFirst(labelledPerStep)
+                result.append((Array(l) + order[s..<min(order.count, s + half)], labelledPerStep))
+            }
+            return result
+        }
+    }
+
+    /// Runs the next epoch; evaluates on `test` afterwards when given.
+    @discardableResult
+    public func runEpoch(test: ImageSet? = nil, progress: ((TrainingProgress) -> Void)? = nil) throws -> EpochMetrics {
+        let e = completedEpochs
+        let total = configuration.totalEpochs
+        guard e < total else { throw LearningError.invalidOption("all \(total) epochs are done") }
+        let ph = phase(ofEpoch: e)
+        if configuration.mode == .pretrain && e == configuration.pretrainEpochs {
+            optimizerState = OptimizerState(parameterCount: network.parameters.count)   // fresh moments for fine-tuning
+        }
+        let rate = configuration.optimizer.rate(epoch: ph.index, of: ph.length)
+        let plan = batches(ofEpoch: e, mode: ph.mode)
+        let start = Date()
+        var sum = LossTerms(), images = 0
+        var on = [Int](repeating: 0, count: network.geometry.count)
+        let perImageUnits = network.geometry.map { $0.pooled.reduce(1, *) }
+        let decayed = network.layout.filters + [network.layout.classTemplates]
+        for (step, batch) in plan.enumerated() {
+            var labels = train.gather(batch.indices[...], hideLabels: false, into: &batchPixels)
+            for i in batch.labelled..<labels.count { labels[i] = -1 }
+            var gradient: [Float]? = []
+            var predictions: [Int] = []
+            let terms = engine.evaluate(network, images: batchPixels, labels: labels, objective: ph.objective,
+                                        gradient: &gradient, predictions: &predictions)
+            guard terms.total.isFinite, let g = gradient else {
+                throw LearningError.diverged("epoch \(e + 1), step \(step + 1): the loss is \(terms.total)")
+            }
+            optimizerState.apply(configuration.optimizer, rate: rate, parameters: &network.parameters, gradient: g, decayed: decayed)
+            sum = sum + terms
+            images += labels.count
+            for (l, c) in engine.switchesOn.enumerated() { on[l] += c }
+            if let progress {
+                let secs = Date().timeIntervalSince(start)
+                progress(TrainingProgress(epoch: e + 1, totalEpochs: total, step: step + 1, steps: plan.count,
+                                          phase: phaseName(ph.mode), loss: mean(sum, steps: step + 1),
+                                          imagesPerSecond: Double(images) / max(secs, 1e-9), secondsElapsed: secs))
+            }
+        }
+        if let bad = network.parameters.firstIndex(where: { !$0.isFinite }) {
+            throw LearningError.diverged("epoch \(e + 1): parameter \(bad)\(network.describe(index: bad)) is \(network.parameters[bad])")
+        }
+        let seconds = Date().timeIntervalSince(start)
+        switchRates = zip(on, perImageUnits).map { Double($0) / Double(max(1, images * $1)) }
+        var m = EpochMetrics(epoch: e + 1, phase: phaseName(ph.mode), learningRate: rate, loss: mean(sum, steps: plan.count),
+                             trainAccuracy: sum.labelled > 0 ? Double(sum.correct) / Double(sum.labelled) : nil,
+                             testError: nil, seconds: seconds, imagesPerSecond: Double(images) / max(seconds, 1e-9),
+                             switchRates: switchRates)
+        if let test { m.testError = try evaluate(test).error }
+        completedEpochs += 1
+        history.append(m)
+        return m
+    }
+
+    private func phaseName(_ m: TrainingConfiguration.Mode) -> String { m.rawValue }
+
+    private func mean(_ s: LossTerms, steps: Int) -> LossTerms {
+        var m = s
+        let k = Double(max(1, steps))
+        m.crossEntropy /= k; m.reconstruction /= k; m.classPosterior /= k; m.nonnegativity /= k; m.total /= k
+        return m
+    }
+
+    /// Test error and predictions of the current network on `set`.
+    public func evaluate(_ set: ImageSet, batchSize: Int = 500) throws -> (error: Double, predictions: [Int]) {
+        try Evaluation.classify(network, set, batchSize: batchSize, workers: configuration.workers)
+    }
+
+    /// Reconstructions `Î` of the first `count` images of `set` (class: the label).
+    public func reconstructions(of set: ImageSet, count: Int) throws -> [[Float]] {
+        try Evaluation.reconstruct(network, set, count: count, workers: configuration.workers)
+    }
+
+    /// The state to write to disk.
+    public func checkpoint() -> Checkpoint {
+        Checkpoint(architecture: network.architecture, configuration: configuration, parameters: network.parameters,
+                   optimizerState: optimizerState, epoch: completedEpochs, labelledIndices: labelledIndices,
+                   history: history, switchRates: switchRates)
+    }
+}
+
+/// Classification and reconstruction with a trained network.
+public enum Evaluation {
+    /// The error rate of `network` on `set` and its predicted classes (the max-sum class).
+    public static func classify(_ network: RenderingNetwork<Float>, _ set: ImageSet, batchSize: Int = 500, workers: Int = 2) throws -> (error: Double, predictions: [Int]) {
+        guard set.shape == network.architecture.inputShape else {
+            throw LearningError.invalidData("images are \(set.shape), the model takes \(network.architecture.inputShape)")
+        }
+        let engine = DataParallelGradient(network: network, workers: workers)
+        var predictions: [Int] = []
+        var buffer: [Float] = []
+        let b = max(1, batchSize)
+        for s in stride(from: 0, to: set.count, by: b) {
+            let labels = set.gather((s..<min(set.count, s + b)).map { $0 }[...], hideLabels: false, into: &buffer)
+            var none: [Float]? = nil
+            var p: [Int] = []
+            _ = engine.evaluate(network, images: buffer, labels: labels, objective: Objective(crossEntropy: 0), gradient: &none, predictions: &p)
+            predictions += p
+        }
+        let wrong = zip(predictions, set.labels).filter { $0 != $1 }.count
+        return (Double(wrong) / Double(set.count), predictions)
+    }
+
+    /// Top-down reconstructions of the first `count` images, rendered from their labels.
+    public static func reconstruct(_ network: RenderingNetwork<Float>, _ set: ImageSet, count: Int, workers: Int = 2) throws -> [[Float]] {
+        let sub = set.prefix(count)
+        let engine = DataParallelGradient(network: network, workers: workers)
+        var buffer: [Float] = []
+        let labels = sub.gather(Array(0..<sub.count)[...], hideLabels: false, into: &buffer)
+        var none: [Float]? = nil
+        var p: [Int] = []
+        _ = engine.evaluate(network, images: buffer, labels: labels, objective: Objective(crossEntropy: 0, reconstruction: 1), gradient: &none, predictions: &p)
+        return engine.reconstructions(batch: sub.count)
+    }
+}

@@ -1,0 +1,115 @@
+import DRMM
+
+/// The data-movement kernels of one level, on channel-major batches `[C, N, H, W]`.
+///
+/// `im2col` lays the `K×K` patches of every image side by side so that a convolution of the
+/// whole batch is one GEMM, `S[O, N·H'·W'] = W[O, C·K·K] · cols`; `col2im` is its adjoint
+/// (it sums overlapping patches back), so a transposed convolution — the DRMM's rendering
+/// step — is `col2im(Wᵀ · m)`.
+enum Kernels {
+    /// `cols[(c·K + r)·K + s, (n·H' + y)·W' + x] = input[c, n, y + r − pad, x + s − pad]` (0 outside).
+    static func im2col<T: TrainingScalar>(_ x: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int, into out: UnsafeMutablePointer<T>) {
+        let (c, h, w) = (g.input[0], g.input[1], g.input[2])
+        let (ho, wo, k, pad) = (g.convolved[1], g.convolved[2], g.kernel, g.pad)
+        let cols = n * ho * wo
+        for row in 0..<(c * k * k) {
+            let ci = row / (k * k), r = (row / k) % k, s = row % k
+            let dst = out + row * cols
+            let lo = min(wo, max(0, pad - s)), hi = max(lo, min(wo, w + pad - s))
+            for img in 0..<n {
+                let plane = x + (ci * n + img) * h * w
+                let d = dst + img * ho * wo
+                for oy in 0..<ho {
+                    let iy = oy + r - pad
+                    let drow = d + oy * wo
+                    if iy < 0 || iy >= h { drow.update(repeating: 0, count: wo); continue }
+                    if lo > 0 { drow.update(repeating: 0, count: lo) }
+                    if hi > lo { drow.advanced(by: lo).update(from: plane + iy * w + lo + s - pad, count: hi - lo) }
+                    if hi < wo { drow.advanced(by: hi).update(repeating: 0, count: wo - hi) }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of ``im2col(_:_:batch:into:)``: `out` is overwritten with the patch sums.
+    static func col2im<T: TrainingScalar>(_ colsIn: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int, into x: UnsafeMutablePointer<T>) {
+        let (c, h, w) = (g.input[0], g.input[1], g.input[2])
+        let (ho, wo, k, pad) = (g.convolved[1], g.convolved[2], g.kernel, g.pad)
+        let cols = n * ho * wo
+        x.update(repeating: 0, count: c * n * h * w)
+        for row in 0..<(c * k * k) {
+            let ci = row / (k * k), r = (row / k) % k, s = row % k
+            let src = colsIn + row * cols
+            let lo = min(wo, max(0, pad - s)), hi = max(lo, min(wo, w + pad - s))
+            guard hi > lo else { continue }
+            for img in 0..<n {
+                let plane = x + (ci * n + img) * h * w
+                let sp = src + img * ho * wo
+                for oy in 0..<ho {
+                    let iy = oy + r - pad
+                    if iy < 0 || iy >= h { continue }
+                    let dst = plane + iy * w + s - pad
+                    let srow = sp + oy * wo
+                    for ox in lo..<hi { dst[ox] += srow[ox] }
+                }
+            }
+        }
+    }
+
+    /// Bias, ReLU and `p×p` max-pool of `S[O, N, H', W']`, recording the MAP nuisances: for every
+    /// pooled unit, `route` holds the in-plane offset of its argmax when the switch is ON
+    /// (value + bias > 0) and −1 when it is OFF. Ties go to the first position in the window.
+    /// Returns the number of ON switches.
+    @discardableResult
+    static func biasReLUPool<T: TrainingScalar>(_ s: UnsafePointer<T>, bias: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+                                               output: UnsafeMutablePointer<T>, route: UnsafeMutablePointer<Int32>) -> Int {
+        let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
+        let (hp, wp) = (ho / p, wo / p)
+        var on = 0
+        for plane in 0..<(o * n) {
+            let src = s + plane * ho * wo
+            let b = bias[plane / n]
+            let base = plane * hp * wp
+            for i in 0..<hp {
+                for j in 0..<wp {
+                    var best = src[i * p * wo + j * p], at = i * p * wo + j * p
+                    for di in 0..<p {
+                        for dj in 0..<p {
+                            let q = (i * p + di) * wo + j * p + dj
+                            if src[q] > best { best = src[q]; at = q }
+                        }
+                    }
+                    let v = best + b
+                    let u = base + i * wp + j
+                    if v > 0 { output[u] = v; route[u] = Int32(at); on += 1 } else { output[u] = 0; route[u] = -1 }
+                }
+            }
+        }
+        return on
+    }
+
+    /// Scatters pooled values to their routed positions in a zeroed `[O, N, H', W']` map:
+    /// `a ⊙ t ⊙ Unpool(z)`, the masked unpooling of the top-down pass (and the adjoint of
+    /// ``gatherRouted(_:_:batch:route:into:)``).
+    static func scatterRouted<T: TrainingScalar>(_ z: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+                                                route: UnsafePointer<Int32>, into out: UnsafeMutablePointer<T>) {
+        let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
+        let per = (ho / p) * (wo / p)
+        out.update(repeating: 0, count: o * n * ho * wo)
+        for plane in 0..<(o * n) {
+            let dst = out + plane * ho * wo
+            for u in (plane * per)..<((plane + 1) * per) where route[u] >= 0 { dst[Int(route[u])] = z[u] }
+        }
+    }
+
+    /// Reads `s` at the routed positions: `out[u] = s[route[u]]` (0 when OFF).
+    static func gatherRouted<T: TrainingScalar>(_ s: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+                                               route: UnsafePointer<Int32>, into out: UnsafeMutablePointer<T>) {
+        let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
+        let per = (ho / p) * (wo / p)
+        for plane in 0..<(o * n) {
+            let src = s + plane * ho * wo
+            for u in (plane * per)..<((plane + 1) * per) { out[u] = route[u] >= 0 ? src[Int(route[u])] : 0 }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+/// The terms of the DRMM learning objective (spec §4.4) and their weights:
+///
+/// `L = α_CE·L_CE + α_RC·L_RC + α_KL·L_KL + α_NN·L_NN`, where
+/// - `L_CE = −(1/N_L) Σ_{labelled} ln q(c_n | I_n)`, with `q` the softmax of the class scores;
+/// - `L_RC = (1/(N·D)) Σ_n ‖I_n − Î_n‖²`, the image-level reconstruction of the top-down pass
+///   (the Gaussian complete-data negative log-likelihood up to constants);
+/// - `L_KL = ±(1/N) Σ_n KL(q(·|I_n) ‖ U)`, the class-posterior term against the uniform prior,
+///   with its sign an option (see ``ClassPosteriorSign``);
+/// - `L_NN = Σ_ℓ mean(ReLU(−z̃⁽ˡ⁾)²)`, the NN-DRMM's nonnegativity penalty on the top-down
+///   signal of every level before the switch and translation masks. (Unpooling by repetition
+///   does not change a mean, so it is taken on the pooled signal `z⁽ˡ⁾` itself.)
+public struct Objective: Codable, Equatable, Sendable {
+    /// The sign of the class-posterior term.
+    public enum ClassPosteriorSign: String, Codable, Sendable, CaseIterable {
+        /// `−KL(q ‖ U) = H(q) − ln C` is *added*: entropy minimisation, which makes predictions
+        /// on unlabelled images confident. This is what the authors' code optimises (spec §4.4).
+        case entropyMinimisation
+        /// `+KL(q ‖ U)`: the textbook ELBO regulariser, which pulls `q` toward the prior.
+        case klToPrior
+    }
+
+    public var crossEntropy: Double
+    public var reconstruction: Double
+    public var classPosterior: Double
+    public var classPosteriorSign: ClassPosteriorSign
+    public var nonnegativity: Double
+
+    public init(crossEntropy: Double = 1, reconstruction: Double = 0, classPosterior: Double = 0,
+                classPosteriorSign: ClassPosteriorSign = .entropyMinimisation, nonnegativity: Double = 0) {
+        self.crossEntropy = crossEntropy
+        self.reconstruction = reconstruction
+        self.classPosterior = classPosterior
+        self.classPosteriorSign = classPosteriorSign
+        self.nonnegativity = nonnegativity
+    }
+
+    /// Whether the top-down (reconstruction) pass contributes.
+    public var needsTopDown: Bool { reconstruction != 0 || nonnegativity != 0 }
+
+    /// Supervised: cross-entropy only (the authors' `is_sup` runs).
+    public static let supervised = Objective()
+}
+
+/// The value of each term on a batch (unweighted), and the weighted total.
+public struct LossTerms: Codable, Equatable, Sendable {
+    public var crossEntropy = 0.0
+    public var reconstruction = 0.0
+    public var classPosterior = 0.0
+    public var nonnegativity = 0.0
+    public var total = 0.0
+    /// Images whose argmax class equals their label, among the labelled ones.
+    public var correct = 0
+    public var labelled = 0
+
+    public init() {}
+
+    static func + (a: LossTerms, b: LossTerms) -> LossTerms {
+        var s = LossTerms()
+        s.crossEntropy = a.crossEntropy + b.crossEntropy
+        s.reconstruction = a.reconstruction + b.reconstruction
+        s.classPosterior = a.classPosterior + b.classPosterior
+        s.nonnegativity = a.nonnegativity + b.nonnegativity
+        s.total = a.total + b.total
+        s.correct = a.correct + b.correct
+        s.labelled = a.labelled + b.labelled
+        return s
+    }
+}

@@ -1,0 +1,94 @@
+import DRMM
+import NumericalCore
+
+/// The parameters of a trainable DRMM, in one contiguous buffer.
+///
+/// For each level ℓ = 1…L: the filters `W⁽ˡ⁾` (`[C_ℓ, C_{ℓ−1}, K, K]`, row-major), which render
+/// top-down as a transposed convolution and infer bottom-up as a convolution (tied weights),
+/// then the bias `b⁽ˡ⁾` (one per channel; the discriminatively relaxed prior of the switch,
+/// spec §3.9). Then the class templates `μ_c` (`[classes, d]`, also the softmax weights of
+/// the top) and the class biases `b_c` (the relaxed `ln π_c`). One buffer makes the optimiser,
+/// the data-parallel gradient sum and the checkpoint single loops.
+public struct RenderingNetwork<T: TrainingScalar>: Sendable {
+    /// Where each block lives in ``parameters``.
+    public struct Layout: Sendable, Equatable {
+        public let filters: [Range<Int>]
+        public let biases: [Range<Int>]
+        public let classTemplates: Range<Int>
+        public let classBias: Range<Int>
+        /// `d`: the length of one class template.
+        public let templateLength: Int
+        public var count: Int { classBias.upperBound }
+    }
+
+    public let architecture: Architecture
+    public let geometry: [LayerGeometry]
+    public let layout: Layout
+    public var parameters: [T]
+
+    /// A network with every parameter zero.
+    public init(architecture: Architecture) throws {
+        self.architecture = architecture
+        geometry = try architecture.geometry()
+        var at = 0
+        func take(_ n: Int) -> Range<Int> { defer { at += n }; return at..<(at + n) }
+        var f: [Range<Int>] = [], b: [Range<Int>] = []
+        for g in geometry {
+            f.append(take(g.convolved[0] * g.input[0] * g.kernel * g.kernel))
+            b.append(take(g.convolved[0]))
+        }
+        let top = geometry[geometry.count - 1].pooled
+        let d = architecture.top == .dense ? top.reduce(1, *) : top[0]
+        let templates = take(architecture.classes * d)
+        let classBias = take(architecture.classes)
+        layout = Layout(filters: f, biases: b, classTemplates: templates, classBias: classBias, templateLength: d)
+        parameters = [T](repeating: 0, count: at)
+    }
+
+    /// Xavier-uniform filters and templates (GSL MT19937 draws), zero biases: the
+    /// initialisation of the authors' code (spec §6.6).
+    public init(architecture: Architecture, seed: UInt64) throws {
+        try self.init(architecture: architecture)
+        let rng = RandomSource(seed: seed)
+        for (l, g) in geometry.enumerated() {
+            let k2 = g.kernel * g.kernel
+            let limit = (6.0 / Double((g.input[0] + g.convolved[0]) * k2)).squareRoot()
+            for i in layout.filters[l] { parameters[i] = T(rng.uniform(-limit, limit)) }
+        }
+        let limit = (6.0 / Double(layout.templateLength + architecture.classes)).squareRoot()
+        for i in layout.classTemplates { parameters[i] = T(rng.uniform(-limit, limit)) }
+    }
+
+    /// The same network in another precision.
+    public func converted<U: TrainingScalar>(to: U.Type = U.self) -> RenderingNetwork<U> {
+        // The layout depends only on the architecture, which was already validated.
+        var other = RenderingNetwork<U>(unchecked: architecture, geometry: geometry, layout: RenderingNetwork<U>.Layout(
+            filters: layout.filters, biases: layout.biases, classTemplates: layout.classTemplates,
+            classBias: layout.classBias, templateLength: layout.templateLength))
+        other.parameters = parameters.map { U($0) }
+        return other
+    }
+
+    init(unchecked architecture: Architecture, geometry: [LayerGeometry], layout: Layout) {
+        self.architecture = architecture
+        self.geometry = geometry
+        self.layout = layout
+        parameters = [T](repeating: 0, count: layout.count)
+    }
+
+    /// Checks that every parameter is finite.
+    public func validate() throws {
+        if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
+            throw DRMMError.invalidParameter("parameter \(bad) of \(parameters.count) is \(parameters[bad])" + describe(index: bad))
+        }
+    }
+
+    /// Names the block an index falls in ("filters of level 2", …).
+    public func describe(index i: Int) -> String {
+        for l in geometry.indices {
+            if layout.filters[l].contains(i) { return " (filters of level \(l + 1))" }
+            if layout.biases[l].contains(i) { return " (bias of level \(l + 1))" }
+        }
+        return layout.classTemplates.contains(i) ? " (class templates)" : " (class bias)"
+    }
+}

@@ -1,0 +1,66 @@
+/// What to train and how: the mode (which images carry labels), the objective, the
+/// optimiser, the batch and the seed.
+public struct TrainingConfiguration: Codable, Equatable, Sendable {
+    public enum Mode: String, Codable, Sendable, CaseIterable {
+        /// Labelled images only (the first `labels` of a class-balanced draw, or all).
+        case supervised
+        /// Every step: half a batch of labelled images and half of unlabelled ones (spec §4.5).
+        case semi
+        /// No labels: the class rendered top-down is the current argmax (spec §4.6 step 1).
+        case unsupervised
+        /// `pretrainEpochs` unsupervised, then `epochs` supervised on the labelled images (spec §4.6).
+        case pretrain
+    }
+
+    public var mode: Mode
+    /// `N_L`; 0 means every training image is labelled (supervised and pretrain only).
+    public var labels: Int
+    public var epochs: Int
+    /// Unsupervised epochs before fine-tuning (mode `pretrain`).
+    public var pretrainEpochs: Int
+    public var batchSize: Int
+    public var objective: Objective
+    /// The objective of the unsupervised phase of `pretrain` (reconstruction and
+    /// nonnegativity only).
+    public var pretrainObjective: Objective
+    public var optimizer: Optimizer
+    public var seed: UInt64
+    /// Data-parallel shards (one per core). Results are deterministic given this and `seed`.
+    public var workers: Int
+
+    public init(mode: Mode = .supervised, labels: Int = 0, epochs: Int = 10, pretrainEpochs: Int = 0, batchSize: Int = 100,
+                objective: Objective = .supervised, pretrainObjective: Objective = Objective(crossEntropy: 0, reconstruction: 1),
+                optimizer: Optimizer = Optimizer(), seed: UInt64 = 1, workers: Int = 2) {
+        self.mode = mode
+        self.labels = labels
+        self.epochs = epochs
+        self.pretrainEpochs = pretrainEpochs
+        self.batchSize = batchSize
+        self.objective = objective
+        self.pretrainObjective = pretrainObjective
+        self.optimizer = optimizer
+        self.seed = seed
+        self.workers = workers
+    }
+
+    /// Checks the options against a training set of `n` images.
+    public func validate(trainingImages n: Int) throws {
+        guard epochs >= 0, pretrainEpochs >= 0 else { throw LearningError.invalidOption("epochs must be non-negative") }
+        guard batchSize >= 2 else { throw LearningError.invalidOption("batch size must be at least 2, got \(batchSize)") }
+        guard workers >= 1 else { throw LearningError.invalidOption("workers must be at least 1, got \(workers)") }
+        guard labels >= 0 else { throw LearningError.invalidOption("the number of labels must be non-negative, got \(labels)") }
+        guard labels <= n else { throw LearningError.invalidOption("asked for \(labels) labelled images, the training set has \(n)") }
+        if mode == .semi && labels == 0 { throw LearningError.invalidOption("semi-supervised training needs --labels N > 0") }
+        if mode == .pretrain && pretrainEpochs == 0 { throw LearningError.invalidOption("mode pretrain needs --pretrain-epochs > 0") }
+        for (name, o) in [("objective", objective), ("pretraining objective", pretrainObjective)] {
+            for (term, w) in [("cross-entropy", o.crossEntropy), ("reconstruction", o.reconstruction),
+                              ("class-posterior", o.classPosterior), ("nonnegativity", o.nonnegativity)] where !(w >= 0 && w.isFinite) {
+                throw LearningError.invalidOption("\(name): the \(term) weight must be a non-negative number, got \(w)")
+            }
+        }
+        try optimizer.validate()
+    }
+
+    /// All epochs of the run.
+    public var totalEpochs: Int { (mode == .pretrain ? pretrainEpochs : 0) + epochs }
+}

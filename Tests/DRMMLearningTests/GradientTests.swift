@@ -1,0 +1,83 @@
+import DRMM
+import NumericalCore
+import Testing
+@testable import DRMMLearning
+
+/// The hand-written G-step gradient against central finite differences, in Double, with every
+/// term of the objective switched on. The routes (switches, translations) and the rendered
+/// class are piecewise constant in θ, so away from their boundaries the derivative with them
+/// held fixed is the derivative.
+@Suite struct GradientTests {
+    func check(top: Architecture.Top, sign: Objective.ClassPosteriorSign, seed: UInt64,
+               objective: Objective? = nil) throws {
+        let a = Support.toy(top: top)
+        let net = try Support.randomNetwork(a, seed: seed)
+        let n = 6
+        let images = Support.randomImages(n, size: 64, seed: seed + 100)
+        let labels = [0, 2, -1, 1, -1, 2]
+        let objective = objective ?? Objective(crossEntropy: 1, reconstruction: 0.7, classPosterior: 0.3, classPosteriorSign: sign, nonnegativity: 0.5)
+        let pass = BatchPass(network: net)
+        func loss(_ p: [Double]) -> Double {
+            p.withUnsafeBufferPointer { pp in images.withUnsafeBufferPointer { x in
+                pass.run(parameters: pp.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
+                         labelledTotal: 4, total: n, gradient: nil).total
+            } }
+        }
+        var grad = [Double](repeating: 0, count: net.parameters.count)
+        let terms = net.parameters.withUnsafeBufferPointer { pp in images.withUnsafeBufferPointer { x in
+            grad.withUnsafeMutableBufferPointer { g in
+                pass.run(parameters: pp.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
+                         labelledTotal: 4, total: n, gradient: g.baseAddress!)
+            }
+        } }
+        // Every term is active, so every path of the gradient is exercised.
+        if objective.crossEntropy * objective.reconstruction * objective.nonnegativity * objective.classPosterior != 0 {
+        #expect(terms.crossEntropy > 0 && terms.reconstruction > 0 && terms.nonnegativity > 0 && terms.classPosterior != 0)
+        }
+        let h = 1e-6
+        var worst = 0.0
+        for i in net.parameters.indices {
+            var plus = net.parameters, minus = net.parameters
+            plus[i] += h; minus[i] -= h
+            let fd = (loss(plus) - loss(minus)) / (2 * h)
+            worst = max(worst, abs(fd - grad[i]) / max(1, abs(fd)))
+        }
+        #expect(worst < 1e-6, "\(objective): worst relative gradient error \(worst)")
+        #expect(grad.contains { $0 != 0 })
+    }
+
+    @Test(arguments: [Architecture.Top.dense, .meanPool], [UInt64(1), 2, 3])
+    func handGradientEqualsFiniteDifferences(top: Architecture.Top, seed: UInt64) throws {
+        try check(top: top, sign: .entropyMinimisation, seed: seed)
+        try check(top: top, sign: .klToPrior, seed: seed + 10)
+    }
+
+    @Test func eachTermAlone() throws {
+        for o in [Objective(crossEntropy: 1), Objective(crossEntropy: 0, reconstruction: 1), Objective(crossEntropy: 0, classPosterior: 1),
+                  Objective(crossEntropy: 0, nonnegativity: 1)] {
+            try check(top: .dense, sign: .klToPrior, seed: 5, objective: o)
+        }
+    }
+
+    /// Shards of a batch sum to the gradient of the whole batch.
+    @Test func shardsAddUpToTheBatchGradient() throws {
+        let a = Support.toy(top: .dense)
+        let net = try Support.randomNetwork(a, seed: 7)
+        let images = Support.randomImages(7, size: 64, seed: 8)
+        let labels = [0, -1, 2, 1, -1, 2, 0]
+        let objective = Objective(crossEntropy: 1, reconstruction: 0.5, classPosterior: 0.2, nonnegativity: 0.3)
+        var results: [[Double]] = []
+        var losses: [Double] = []
+        for workers in [1, 2, 3] {
+            let engine = DataParallelGradient(network: net, workers: workers)
+            var g: [Double]? = []
+            var p: [Int] = []
+            losses.append(engine.evaluate(net, images: images, labels: labels, objective: objective, gradient: &g, predictions: &p).total)
+            results.append(g ?? [])
+        }
+        for r in results.dropFirst() {
+            #expect(zip(r, results[0]).allSatisfy { abs($0 - $1) < 1e-12 })
+        }
+        #expect(losses.allSatisfy { abs($0 - losses[0]) < 1e-12 })
+    }
+}
