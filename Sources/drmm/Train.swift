@@ -1,0 +1,247 @@
+import ArgumentParser
+import Datasets
+import DRMM
+import DRMMLearning
+import FactorGraph
+import Foundation
+import NumericalCore
+
+extension TrainingConfiguration.Mode: ExpressibleByArgument {}
+extension Optimizer.Method: ExpressibleByArgument {}
+extension Objective.ClassPosteriorSign: ExpressibleByArgument {}
+
+/// MNIST as `ImageSet`s, optionally cut to the first images.
+func loadMNIST(_ directory: String, trainLimit: Int, testLimit: Int) throws -> (train: ImageSet, test: ImageSet) {
+    func convert(_ m: MNIST, limit: Int) throws -> ImageSet {
+        let n = limit > 0 ? min(limit, m.count) : m.count
+        let d = m.rows * m.columns
+        return try ImageSet(bytes: Array(m.pixels[0..<(n * d)]), labels: m.labels[0..<n].map(Int.init), rows: m.rows, columns: m.columns)
+    }
+    return (try convert(MNIST.load(directory: directory, split: .train), limit: trainLimit),
+            try convert(MNIST.load(directory: directory, split: .test), limit: testLimit))
+}
+
+/// Peak resident memory of this process, in bytes.
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+}
+
+func writeJSON<V: Encodable>(_ value: V, to path: String, pretty: Bool = true) throws {
+    let e = JSONEncoder()
+    e.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+    try writeAtomically(String(decoding: try e.encode(value), as: UTF8.self), to: path)
+}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a DRMM on MNIST by EG (gradient G-step): supervised, semi-supervised, unsupervised, or pre-training then fine-tuning.",
+        discussion: """
+        Writes to --out: checkpoint.json (after every epoch, atomically; --resume continues from it \
+        bit-identically), metrics.jsonl (one JSON object per epoch), results.json, and PNGs: \
+        templates.png (class templates rendered to pixels), reconstructions.png (test digits and \
+        their top-down reconstructions), samples.png, error-curve.png (test error % against epochs).
+        """)
+
+    @Option(help: "Architecture: rfm, drmm2 or drmm5.") var model = "rfm"
+    @Option(help: "supervised, semi, unsupervised or pretrain.") var mode: TrainingConfiguration.Mode = .supervised
+    @Option(help: "Labelled images N_L (class-balanced draw); 0 = all.") var labels = 0
+    @Option(help: "Epochs (of fine-tuning, for pretrain).") var epochs = 10
+    @Option(help: "Unsupervised epochs before fine-tuning (mode pretrain).") var pretrainEpochs = 0
+    @Option(help: "Images per step.") var batch = 100
+    @Option(help: "adam or sgd.") var optimizer: Optimizer.Method = .adam
+    @Option(help: "Learning rate.") var lr = 1e-3
+    @Option(help: "Final learning rate of a geometric decay (default: constant rate).") var lrFinal: Double?
+    @Option(help: "SGD momentum.") var momentum = 0.9
+    @Option(help: "Weight of the cross-entropy term.") var ce = 1.0
+    @Option(help: "Weight of the reconstruction term (default 0 supervised, 0.5 otherwise).") var rc: Double?
+    @Option(help: "Weight of the class-posterior (KL) term.") var kl = 0.0
+    @Option(help: "Sign of the class-posterior term: entropyMinimisation (the authors' code) or klToPrior.") var klSign: Objective.ClassPosteriorSign = .entropyMinimisation
+    @Option(help: "Weight of the nonnegativity penalty (NN-DRMM).") var nn = 0.0
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Data-parallel workers (cores).") var workers = 2
+    @Option(help: "MNIST directory (IDX files, gzip or plain).") var data = MNIST.defaultDirectory
+    @Option(help: "Output directory.") var out = "runs/train"
+    @Option(help: "Use only the first N training images (0: all).") var trainLimit = 0
+    @Option(help: "Use only the first N test images (0: all).") var testLimit = 0
+    @Flag(help: "Continue from --out/checkpoint.json.") var resume = false
+    @Flag(help: "No progress bar.") var quiet = false
+
+    func configurationFromOptions() throws -> (Architecture, TrainingConfiguration) {
+        guard let arch = Architecture.presets[model] else {
+            throw ValidationError("unknown model '\(model)'; choose one of \(Architecture.presets.keys.sorted().joined(separator: ", "))")
+        }
+        let rcWeight = rc ?? (mode == .supervised ? 0 : 0.5)
+        let objective: Objective
+        switch mode {
+        case .unsupervised: objective = Objective(crossEntropy: 0, reconstruction: rcWeight, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn)
+        default: objective = Objective(crossEntropy: ce, reconstruction: rcWeight, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn)
+        }
+        var opt = Optimizer(method: optimizer, learningRate: lr, schedule: lrFinal.map { .geometric(final: $0) } ?? .constant, momentum: momentum)
+        opt.weightDecay = 0
+        let config = TrainingConfiguration(
+            mode: mode, labels: labels, epochs: epochs, pretrainEpochs: pretrainEpochs, batchSize: batch,
+            objective: mode == .pretrain ? Objective(crossEntropy: ce, reconstruction: rc ?? 0, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn) : objective,
+            pretrainObjective: Objective(crossEntropy: 0, reconstruction: rc ?? 1, nonnegativity: nn),
+            optimizer: opt, seed: seed, workers: workers)
+        return (arch, config)
+    }
+
+    func run() throws {
+        if workers > 1 { BLASInfo.setThreadCount(1) }   // one single-threaded GEMM per worker
+        let (arch, config) = try configurationFromOptions()
+        let (train, test) = try loadMNIST(data, trainLimit: trainLimit, testLimit: testLimit)
+        try config.validate(trainingImages: train.count)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let checkpointPath = "\(out)/checkpoint.json"
+        let trainer: EGTrainer
+        if resume {
+            let c = try Checkpoint.read(from: checkpointPath)
+            guard c.architecture == arch else {
+                throw LearningError.checkpoint(path: checkpointPath, reason: "is a \(c.architecture.name) model, --model is \(arch.name)")
+            }
+            guard c.configuration == config else {
+                throw LearningError.checkpoint(path: checkpointPath, reason: "was written with other training options; resume with the same options")
+            }
+            do { trainer = try EGTrainer(resuming: c, train: train) } catch let LearningError.checkpoint(_, reason) {
+                throw LearningError.checkpoint(path: checkpointPath, reason: reason)
+            }
+        } else {
+            trainer = try EGTrainer(network: RenderingNetwork<Float>(architecture: arch, seed: seed), configuration: config, train: train)
+        }
+        let log = FileHandle.standardError
+        log.write(Data("training \(arch.name) (\(trainer.network.parameters.count) parameters), mode \(config.mode.rawValue), \(trainer.labelledIndices.count) labelled of \(train.count) images, \(config.totalEpochs) epochs, \(config.workers) worker(s), BLAS threads \(BLASInfo.threadCount)\n".utf8))
+        let wall = Date()
+        let bar = ProgressBar(enabled: !quiet)
+        while trainer.completedEpochs < config.totalEpochs {
+            let m = try trainer.runEpoch(test: test) { bar.update($0) }
+            bar.finish(m)
+            try writeMetricsLines(trainer.history, to: "\(out)/metrics.jsonl")
+            try trainer.checkpoint().write(to: checkpointPath)
+        }
+        let seconds = Date().timeIntervalSince(wall)
+        try writePictures(trainer, test: test)
+        let errors = trainer.history.compactMap(\.testError)
+        let results = Results(model: arch.name, mode: config.mode.rawValue, labels: trainer.labelledIndices.count, epochs: config.totalEpochs,
+                              seed: config.seed, workers: config.workers, blasThreads: BLASInfo.threadCount, trainImages: train.count,
+                              testImages: test.count, testError: errors.last, bestTestError: errors.min(),
+                              epochsTo1_5Percent: trainer.history.first { ($0.testError ?? 1) <= 0.015 }?.epoch,
+                              wallSecondsThisRun: seconds, trainingSeconds: trainer.history.map(\.seconds).reduce(0, +),
+                              meanImagesPerSecond: trainer.history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, trainer.history.count)),
+                              peakResidentMegabytes: Double(peakResidentBytes()) / 1_048_576, configuration: config, history: trainer.history)
+        try writeJSON(results, to: "\(out)/results.json")
+        print(String(format: "%@ %@: test error %.2f %% after %d epochs (best %.2f %%), %.0f s", arch.name, config.mode.rawValue,
+                     100 * (errors.last ?? .nan), config.totalEpochs, 100 * (errors.min() ?? .nan), seconds))
+    }
+
+    func writeMetricsLines(_ history: [EpochMetrics], to path: String) throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        let lines = try history.map { String(decoding: try e.encode($0), as: UTF8.self) }
+        try writeAtomically(lines.joined(separator: "\n") + "\n", to: path)
+    }
+
+    func writePictures(_ trainer: EGTrainer, test: ImageSet) throws {
+        let net = trainer.network
+        let (h, w) = (net.architecture.inputShape[1], net.architecture.inputShape[2])
+        let templates = try (0..<net.architecture.classes).map { try Generation.render(net, class: $0, nuisances: .expectedTranslation).map(Double.init) }
+        try PNGImage.grid(templates, tileWidth: w, tileHeight: h, columns: templates.count, scale: 3).write(to: "\(out)/templates.png")
+        let k = min(10, test.count)
+        let recon = try trainer.reconstructions(of: test, count: k)
+        let originals = (0..<k).map { i in test.pixels[(i * h * w)..<((i + 1) * h * w)].map(Double.init) }
+        try PNGImage.grid(originals + recon.map { $0.map(Double.init) }, tileWidth: w, tileHeight: h, columns: k, scale: 3).write(to: "\(out)/reconstructions.png")
+        let rng = RandomSource(seed: trainer.configuration.seed &+ 77)
+        var samples: [[Double]] = []
+        for c in 0..<net.architecture.classes {
+            for _ in 0..<4 { samples.append(try Generation.render(net, class: c, nuisances: .sampled(switchRates: trainer.switchRates, rng: rng)).map(Double.init)) }
+        }
+        try PNGImage.grid(samples, tileWidth: w, tileHeight: h, columns: net.architecture.classes, scale: 2).write(to: "\(out)/samples.png")
+        let curve = trainer.history.compactMap { m in m.testError.map { (x: Double(m.epoch), y: 100 * $0) } }
+        if !curve.isEmpty {
+            let top = max(2, (curve.map(\.y).max() ?? 2).rounded(.up))
+            try LinePlot.render([curve], yRange: 0...top).write(to: "\(out)/error-curve.png")
+        }
+    }
+}
+
+/// What `drmm train` writes to results.json.
+struct Results: Encodable {
+    var model: String
+    var mode: String
+    var labels: Int
+    var epochs: Int
+    var seed: UInt64
+    var workers: Int
+    var blasThreads: Int
+    var trainImages: Int
+    var testImages: Int
+    var testError: Double?
+    var bestTestError: Double?
+    var epochsTo1_5Percent: Int?
+    var wallSecondsThisRun: Double
+    var trainingSeconds: Double
+    var meanImagesPerSecond: Double
+    var peakResidentMegabytes: Double
+    var configuration: TrainingConfiguration
+    var history: [EpochMetrics]
+}
+
+/// One line on stderr, redrawn at most four times a second.
+final class ProgressBar {
+    let enabled: Bool
+    var last = Date.distantPast
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ p: TrainingProgress) {
+        guard enabled, Date().timeIntervalSince(last) > 0.25 || p.step == p.steps else { return }
+        last = Date()
+        let width = 24, done = width * p.step / max(1, p.steps)
+        let eta = p.secondsElapsed / Double(p.step) * Double(p.steps - p.step)
+        let line = String(format: "\repoch %d/%d %@ [%@%@] %d/%d  ce %.4f rc %.4f kl %.4f nn %.4f  %.0f img/s  ETA %@   ",
+                          p.epoch, p.totalEpochs, p.phase, String(repeating: "#", count: done), String(repeating: ".", count: width - done),
+                          p.step, p.steps, p.loss.crossEntropy, p.loss.reconstruction, p.loss.classPosterior, p.loss.nonnegativity,
+                          p.imagesPerSecond, Self.clock(eta))
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish(_ m: EpochMetrics) {
+        let line = String(format: "%@epoch %d %@: loss %.4f (ce %.4f rc %.4f kl %.4f nn %.4f), train acc %@, test error %@, %.1f s, %.0f img/s\n",
+                          enabled ? "\r" : "", m.epoch, m.phase, m.loss.total, m.loss.crossEntropy, m.loss.reconstruction, m.loss.classPosterior,
+                          m.loss.nonnegativity, m.trainAccuracy.map { String(format: "%.2f %%", 100 * $0) } ?? "–",
+                          m.testError.map { String(format: "%.2f %%", 100 * $0) } ?? "–", m.seconds, m.imagesPerSecond)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    static func clock(_ s: Double) -> String {
+        guard s.isFinite else { return "--:--" }
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, (t / 60) % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
+    }
+}
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Test error of a trained DRMM checkpoint on MNIST.")
+    @Option(help: "The checkpoint written by drmm train.") var checkpoint: String
+    @Option(help: "MNIST directory.") var data = MNIST.defaultDirectory
+    @Option(help: "Use only the first N test images (0: all).") var testLimit = 0
+    @Option(help: "Data-parallel workers.") var workers = 2
+    @Option(help: "Write the result as JSON here.") var json: String?
+
+    func run() throws {
+        if workers > 1 { BLASInfo.setThreadCount(1) }
+        let c = try Checkpoint.read(from: checkpoint)
+        let net = try c.network()
+        let test = try loadMNIST(data, trainLimit: 1, testLimit: testLimit).test
+        let start = Date()
+        let (error, predictions) = try Evaluation.classify(net, test, workers: workers)
+        let seconds = Date().timeIntervalSince(start)
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: net.architecture.classes), count: net.architecture.classes)
+        for (p, y) in zip(predictions, test.labels) { confusion[y][p] += 1 }
+        print(String(format: "%@ after %d epochs: test error %.2f %% on %d images (%.2f s)", c.architecture.name, c.epoch, 100 * error, test.count, seconds))
+        if let json {
+            struct Report: Encodable { var model: String; var epochs: Int; var testError: Double; var testImages: Int; var seconds: Double; var confusion: [[Int]] }
+            try writeJSON(Report(model: c.architecture.name, epochs: c.epoch, testError: error, testImages: test.count, seconds: seconds, confusion: confusion), to: json)
+        }
+    }
+}
