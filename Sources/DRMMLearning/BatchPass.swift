@@ -41,7 +41,7 @@ final class BatchPass<T: TrainingScalar> {
     /// `features[ℓ]`: the input of level ℓ+1 (`features[0]` the image), `[C, N, H, W]`.
     private var features: [ScratchBuffer<T>]
     private var columns: [ScratchBuffer<T>]
-    private var routes: [[Int32]]
+    private(set) var routes: [[Int32]]
     /// `z[ℓ]`: the top-down signal at the resolution of `features[ℓ]`; `z[0] = Î`.
     private var z: [ScratchBuffer<T>]
     private let scratch = ScratchBuffer<T>(), scratch2 = ScratchBuffer<T>()
