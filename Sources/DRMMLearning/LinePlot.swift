@@ -1,4 +1,5 @@
 import DRMM
+import Foundation
 
 /// A small raster line plot (white background, axes with ticks, one or more polylines in
 /// gray levels), for learning curves written as PNG without a plotting library.
@@ -27,6 +28,21 @@ public enum LinePlot {
             line((left + 1, y), (width - right, y), 225)
         }
         for x in Set(xs) { let px = X(x); line((px, height - bottom), (px, height - bottom + 4), 0) }
+        // Tick labels: y at 0, half and full range; x at the first and last point.
+        func text(_ s: String, right: Int, top: Int) {
+            var x = right - 4 * s.count
+            for ch in s {
+                if let rows = glyphs[ch] {
+                    for (r, bits) in rows.enumerated() { for c in 0..<3 where bits & (4 >> c) != 0 { plot(x + c, top + r, 0) } }
+                }
+                x += 4
+            }
+        }
+        for y in [yRange.lowerBound, (yRange.lowerBound + yRange.upperBound) / 2, yRange.upperBound] {
+            text(label(y), right: left - 6, top: Y(y) - 2)
+        }
+        text(label(x0), right: X(x0) + 6, top: height - bottom + 7)
+        text(label(xs.max() ?? x1), right: X(xs.max() ?? x1) + 2, top: height - bottom + 7)
         for (k, s) in series.enumerated() {
             let shade = UInt8(max(0, 60 * k))
             for (a, b) in zip(s, s.dropFirst()) { line((X(a.x), Y(a.y)), (X(b.x), Y(b.y)), shade) }
@@ -34,4 +50,15 @@ public enum LinePlot {
         }
         return try PNGImage(width: width, height: height, pixels: px)
     }
+
+    static func label(_ v: Double) -> String {
+        v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v)
+    }
+
+    /// A 3×5 pixel font for tick labels.
+    static let glyphs: [Character: [Int]] = [
+        "0": [7, 5, 5, 5, 7], "1": [2, 6, 2, 2, 7], "2": [7, 1, 7, 4, 7], "3": [7, 1, 7, 1, 7], "4": [5, 5, 7, 1, 1],
+        "5": [7, 4, 7, 1, 7], "6": [7, 4, 7, 5, 7], "7": [7, 1, 1, 1, 1], "8": [7, 5, 7, 5, 7], "9": [7, 5, 7, 1, 7],
+        ".": [0, 0, 0, 0, 2], "-": [0, 0, 7, 0, 0],
+    ]
 }
