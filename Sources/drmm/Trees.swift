@@ -3,6 +3,7 @@ import Datasets
 import EDRMM
 import Foundation
 import FactorGraph
+import DRMM
 
 /// Shared options of `drmm tree` and `drmm forest`.
 struct TreeOptions: ParsableArguments {
@@ -47,8 +48,12 @@ struct TreeOptions: ParsableArguments {
 
 struct Tree: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Grow one decision tree (a relaxed E-DRMM) on MNIST by information gain and report its test error.")
+        abstract: "Grow one decision tree (a relaxed E-DRMM) on MNIST by information gain and report its test error.",
+        discussion: "Prints the top of the tree as text and, with --path-png, draws the path of one test digit: the digit, then the template of every node it visits (the mean of the training digits reaching that node, the hard-EM estimate), root to leaf.")
     @OptionGroup var options: TreeOptions
+    @Option(help: "Print the tree down to this depth (0: do not print).") var printDepth = 3
+    @Option(help: "Write the node templates along one test digit's path as PNG here.") var pathPng: String?
+    @Option(help: "The test digit whose path --path-png draws.") var pathImage = 0
 
     func run() throws {
         let (train, test) = try options.load()
@@ -56,6 +61,19 @@ struct Tree: ParsableCommand {
         let start = Date()
         let tree = try TreeLearner(maxDepth: options.maxDepth, minNodeSize: options.minNodeSize).fit(train, seed: options.seed)
         let fit = Date().timeIntervalSince(start)
+        if printDepth > 0 { print(tree.text(maxDepth: printDepth, imageWidth: test.columns)) }
+        if let pathPng {
+            let d = test.rows * test.columns
+            guard (0..<test.count).contains(pathImage) else {
+                throw ValidationError("--path-image \(pathImage) is not a test image index (0..<\(test.count))")
+            }
+            let x = test.pixels[(pathImage * d)..<((pathImage + 1) * d)].map(Double.init)
+            let means = tree.nodeMeans(train)
+            let path = tree.path(x)
+            let tiles = [x] + path.compactMap { means[$0] }
+            try PNGImage.grid(tiles, tileWidth: test.columns, tileHeight: test.rows, columns: min(tiles.count, 12), scale: 3).write(to: pathPng)
+            print("test digit \(pathImage) (label \(test.labels[pathImage])) visits \(path.count) nodes; predicted \(tree.predict(x)); templates along the path in \(pathPng)")
+        }
         try options.report("tree", fit: fit, predict: options.testError(test, tree.predict), extra: ["trainImages": train.count])
     }
 }

@@ -103,3 +103,43 @@ struct TreeLearningTests {
 }
 
 private extension Int { var doubleValue: Double { Double(self) } }
+
+@Suite struct TreeDescriptionTests {
+    @Test func pathsNodeTemplatesAndText() throws {
+        let rng = RandomSource(seed: 3)
+        let (n, d) = (200, 6)
+        let features = (0..<(n * d)).map { _ in UInt8(rng.integer(below: 256)) }
+        let labels = (0..<n).map { i in Int(features[i * d]) > 128 ? (Int(features[i * d + 1]) > 100 ? 1 : 2) : 0 }
+        let data = try ByteDataset(features: features, labels: labels, dimension: d, classes: 3)
+        let tree = try TreeLearner(maxDepth: 4).fit(data, seed: 1)
+        let means = tree.nodeMeans(data)
+        #expect(means.count == tree.nodeCount)
+        // The root's template is the mean of all inputs.
+        for j in 0..<d {
+            let mean = (0..<n).reduce(0.0) { $0 + Double(features[$1 * d + j]) } / Double(n)
+            #expect(abs(means[0]![j] - mean) < 1e-9)
+        }
+        for i in 0..<n {
+            let x = features[(i * d)..<((i + 1) * d)].map(Double.init)
+            let path = tree.path(x)
+            #expect(path.first == 0)
+            #expect(path == path.sorted())   // pre-order: children come after their parent
+            // The last node on the path is a leaf, the one `route` reaches.
+            var leaves: [Int] = []
+            func collect(_ t: DecisionTree, _ id: inout Int) {
+                let mine = id
+                id += 1
+                switch t {
+                case .leaf: leaves.append(mine)
+                case let .axis(_, _, l, r), let .split(_, _, l, r): collect(l, &id); collect(r, &id)
+                }
+            }
+            var id = 0
+            collect(tree, &id)
+            #expect(leaves.contains(path.last!))
+        }
+        let text = tree.text(maxDepth: 2)
+        #expect(text.hasPrefix("x["))
+        #expect(text.contains("yes: ") && text.contains("no:  "))
+    }
+}
