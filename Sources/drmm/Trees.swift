@@ -52,6 +52,7 @@ struct Tree: ParsableCommand {
         discussion: "Prints the top of the tree as text and, with --path-png, draws the path of one test digit: the digit, then the template of every node it visits (the mean of the training digits reaching that node, the hard-EM estimate), root to leaf.")
     @OptionGroup var options: TreeOptions
     @Option(help: "Print the tree down to this depth (0: do not print).") var printDepth = 3
+    @Flag(help: "Grow the tree generatively, without labels (recursive 2-means with the model's split rule); labels only fill the leaf histograms.") var generative = false
     @Option(help: "Write the node templates along one test digit's path as PNG here.") var pathPng: String?
     @Option(help: "The test digit whose path --path-png draws.") var pathImage = 0
 
@@ -59,6 +60,14 @@ struct Tree: ParsableCommand {
         let (train, test) = try options.load()
         FileHandle.standardError.write(Data("growing a tree on \(train.count) images…\n".utf8))
         let start = Date()
+        if generative {
+            let model = try RecursiveTwoMeans(maxDepth: options.maxDepth, minNodeSize: max(2, options.minNodeSize)).fit(train, seed: options.seed)
+            let fit = Date().timeIntervalSince(start)
+            print("generative E-DRMM: \(model.nodes.count) nodes, \(model.leaves.count) leaves, σ² = \(model.noiseVariance)")
+            try options.report("generative-tree", fit: fit, predict: options.testError(test) { (try? model.predict($0)) ?? -1 },
+                               extra: ["trainImages": train.count, "leaves": model.leaves.count])
+            return
+        }
         let tree = try TreeLearner(maxDepth: options.maxDepth, minNodeSize: options.minNodeSize).fit(train, seed: options.seed)
         let fit = Date().timeIntervalSince(start)
         if printDepth > 0 { print(tree.text(maxDepth: printDepth, imageWidth: test.columns)) }

@@ -143,3 +143,43 @@ private extension Int { var doubleValue: Double { Double(self) } }
         #expect(text.contains("yes: ") && text.contains("no:  "))
     }
 }
+
+@Suite struct RecursiveTwoMeansTests {
+    /// Images from a two-level shared-mutation E-DRMM (four leaves, well separated): the
+    /// unsupervised tree recovers the four leaves, and its descent makes the model's choices.
+    @Test(arguments: [UInt64(1), 2, 3])
+    func recoversTheGeneratingLeaves(seed: UInt64) throws {
+        let rng = RandomSource(seed: seed)
+        let d = 16
+        let root = [Double](repeating: 100, count: d)
+        let m1 = [(0..<d).map { $0 < 8 ? 60.0 : 0 }, (0..<d).map { $0 < 8 ? -60.0 : 0 }]
+        let m2 = [(0..<d).map { $0 >= 8 ? 60.0 : 0 }, (0..<d).map { $0 >= 8 ? -60.0 : 0 }]
+        var features: [UInt8] = [], labels: [Int] = []
+        for _ in 0..<400 {
+            let (a, b) = (rng.integer(below: 2), rng.integer(below: 2))
+            for j in 0..<d {
+                let v = root[j] + m1[a][j] + m2[b][j] + rng.gaussian(standardDeviation: 8)
+                features.append(UInt8(max(0, min(255, v.rounded()))))
+            }
+            labels.append(2 * a + b)
+        }
+        let data = try ByteDataset(features: features, labels: labels, dimension: d, classes: 4)
+        let tree = try RecursiveTwoMeans(maxDepth: 2, minNodeSize: 10).fit(data, seed: seed)
+        #expect(tree.leaves.count == 4, "\(tree.nodes.map { ($0.parent, $0.depth, $0.labelCounts, exp($0.logPrior)) })")
+        try tree.validate()   // children's priors sum to one
+        var correct = 0
+        for i in 0..<data.count {
+            let x = features[(i * d)..<((i + 1) * d)].map(Double.init)
+            if try tree.predict(x) == labels[i] { correct += 1 }
+            // Greedy descent equals the exported decision tree (the model's split rule).
+            #expect(try tree.descend(x).last == tree.exportDecisionTree().route(x).node)
+        }
+        #expect(Double(correct) / Double(data.count) > 0.97, "\(correct) of \(data.count)")
+    }
+
+    @Test func badOptionsAreTypedErrors() throws {
+        let data = try ByteDataset(features: [0, 1, 2, 3], labels: [0, 1], dimension: 2, classes: 2)
+        #expect(throws: EDRMMError.self) { try RecursiveTwoMeans(maxDepth: 0).fit(data, seed: 1) }
+        #expect(throws: EDRMMError.self) { try RecursiveTwoMeans(minNodeSize: 1).fit(data, seed: 1) }
+    }
+}
