@@ -70,18 +70,40 @@ enum Kernels {
             let src = s + plane * ho * wo
             let b = bias[plane / n]
             let base = plane * hp * wp
-            for i in 0..<hp {
-                for j in 0..<wp {
-                    var best = src[i * p * wo + j * p], at = i * p * wo + j * p
-                    for di in 0..<p {
-                        for dj in 0..<p {
-                            let q = (i * p + di) * wo + j * p + dj
-                            if src[q] > best { best = src[q]; at = q }
-                        }
+            let out = output + base, r = route + base
+            switch p {
+            case 1:   // no pooling: bias and ReLU
+                for u in 0..<(hp * wp) {
+                    let v = src[u] + b
+                    if v > 0 { out[u] = v; r[u] = Int32(u); on += 1 } else { out[u] = 0; r[u] = -1 }
+                }
+            case 2:   // 2×2 windows
+                for i in 0..<hp {
+                    let r0 = src + 2 * i * wo, r1 = r0 + wo
+                    for j in 0..<wp {
+                        var best = r0[2 * j], at = 2 * i * wo + 2 * j
+                        if r0[2 * j + 1] > best { best = r0[2 * j + 1]; at = 2 * i * wo + 2 * j + 1 }
+                        if r1[2 * j] > best { best = r1[2 * j]; at = (2 * i + 1) * wo + 2 * j }
+                        if r1[2 * j + 1] > best { best = r1[2 * j + 1]; at = (2 * i + 1) * wo + 2 * j + 1 }
+                        let v = best + b
+                        let u = i * wp + j
+                        if v > 0 { out[u] = v; r[u] = Int32(at); on += 1 } else { out[u] = 0; r[u] = -1 }
                     }
-                    let v = best + b
-                    let u = base + i * wp + j
-                    if v > 0 { output[u] = v; route[u] = Int32(at); on += 1 } else { output[u] = 0; route[u] = -1 }
+                }
+            default:
+                for i in 0..<hp {
+                    for j in 0..<wp {
+                        var best = src[i * p * wo + j * p], at = i * p * wo + j * p
+                        for di in 0..<p {
+                            for dj in 0..<p {
+                                let q = (i * p + di) * wo + j * p + dj
+                                if src[q] > best { best = src[q]; at = q }
+                            }
+                        }
+                        let v = best + b
+                        let u = i * wp + j
+                        if v > 0 { out[u] = v; r[u] = Int32(at); on += 1 } else { out[u] = 0; r[u] = -1 }
+                    }
                 }
             }
         }
@@ -95,6 +117,10 @@ enum Kernels {
                                                 route: UnsafePointer<Int32>, into out: UnsafeMutablePointer<T>) {
         let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
         let per = (ho / p) * (wo / p)
+        if p == 1 {   // route[u] is u or −1: a masked copy
+            for u in 0..<(o * n * per) { out[u] = route[u] >= 0 ? z[u] : 0 }
+            return
+        }
         out.update(repeating: 0, count: o * n * ho * wo)
         for plane in 0..<(o * n) {
             let dst = out + plane * ho * wo

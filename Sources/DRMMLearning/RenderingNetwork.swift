@@ -45,14 +45,24 @@ public struct RenderingNetwork<T: TrainingScalar>: Sendable {
         parameters = [T](repeating: 0, count: at)
     }
 
-    /// Xavier-uniform filters and templates (GSL MT19937 draws), zero biases: the
-    /// initialisation of the authors' code (spec §6.6).
-    public init(architecture: Architecture, seed: UInt64) throws {
+    /// How filters are drawn at the start.
+    public enum Initialization: String, Codable, Sendable, CaseIterable {
+        /// Uniform on `±√(6/(fan_in + fan_out))`: the authors' code (spec §6.6).
+        case xavier
+        /// Uniform on `±√(6/fan_in)` (variance `2/fan_in`), which keeps the scale of ReLU
+        /// activations from level to level (He et al.).
+        case he
+    }
+
+    /// Random filters and templates (GSL MT19937 draws) and zero biases. Templates are always
+    /// Xavier-uniform.
+    public init(architecture: Architecture, seed: UInt64, initialization: Initialization = .xavier) throws {
         try self.init(architecture: architecture)
         let rng = RandomSource(seed: seed)
         for (l, g) in geometry.enumerated() {
             let k2 = g.kernel * g.kernel
-            let limit = (6.0 / Double((g.input[0] + g.convolved[0]) * k2)).squareRoot()
+            let limit = initialization == .xavier ? (6.0 / Double((g.input[0] + g.convolved[0]) * k2)).squareRoot()
+                                                  : (6.0 / Double(g.input[0] * k2)).squareRoot()
             for i in layout.filters[l] { parameters[i] = T(rng.uniform(-limit, limit)) }
         }
         let limit = (6.0 / Double(layout.templateLength + architecture.classes)).squareRoot()

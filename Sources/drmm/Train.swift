@@ -9,6 +9,7 @@ import NumericalCore
 extension TrainingConfiguration.Mode: ExpressibleByArgument {}
 extension Optimizer.Method: ExpressibleByArgument {}
 extension Objective.ClassPosteriorSign: ExpressibleByArgument {}
+extension RenderingNetwork.Initialization: ExpressibleByArgument {}
 
 /// MNIST as `ImageSet`s, optionally cut to the first images.
 func loadMNIST(_ directory: String, trainLimit: Int, testLimit: Int) throws -> (train: ImageSet, test: ImageSet) {
@@ -59,6 +60,7 @@ struct Train: ParsableCommand {
     @Option(help: "Weight of the class-posterior (KL) term.") var kl = 0.0
     @Option(help: "Sign of the class-posterior term: entropyMinimisation (the authors' code) or klToPrior.") var klSign: Objective.ClassPosteriorSign = .entropyMinimisation
     @Option(help: "Weight of the nonnegativity penalty (NN-DRMM).") var nn = 0.0
+    @Option(help: "Filter initialisation: xavier (the authors' code) or he.") var initialization: RenderingNetwork<Float>.Initialization = .xavier
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Data-parallel workers (cores).") var workers = 2
     @Option(help: "MNIST directory (IDX files, gzip or plain).") var data = MNIST.defaultDirectory
@@ -108,7 +110,7 @@ struct Train: ParsableCommand {
                 throw LearningError.checkpoint(path: checkpointPath, reason: reason)
             }
         } else {
-            trainer = try EGTrainer(network: RenderingNetwork<Float>(architecture: arch, seed: seed), configuration: config, train: train)
+            trainer = try EGTrainer(network: RenderingNetwork<Float>(architecture: arch, seed: seed, initialization: initialization), configuration: config, train: train)
         }
         let log = FileHandle.standardError
         log.write(Data("training \(arch.name) (\(trainer.network.parameters.count) parameters), mode \(config.mode.rawValue), \(trainer.labelledIndices.count) labelled of \(train.count) images, \(config.totalEpochs) epochs, \(config.workers) worker(s), BLAS threads \(BLASInfo.threadCount)\n".utf8))
@@ -129,7 +131,8 @@ struct Train: ParsableCommand {
                               epochsTo1_5Percent: trainer.history.first { ($0.testError ?? 1) <= 0.015 }?.epoch,
                               wallSecondsThisRun: seconds, trainingSeconds: trainer.history.map(\.seconds).reduce(0, +),
                               meanImagesPerSecond: trainer.history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, trainer.history.count)),
-                              peakResidentMegabytes: Double(peakResidentBytes()) / 1_048_576, configuration: config, history: trainer.history)
+                              peakResidentMegabytes: Double(peakResidentBytes()) / 1_048_576,
+                              initialization: resume ? "from checkpoint" : initialization.rawValue, configuration: config, history: trainer.history)
         try writeJSON(results, to: "\(out)/results.json")
         print(String(format: "%@ %@: test error %.2f %% after %d epochs (best %.2f %%), %.0f s", arch.name, config.mode.rawValue,
                      100 * (errors.last ?? .nan), config.totalEpochs, 100 * (errors.min() ?? .nan), seconds))
@@ -183,6 +186,7 @@ struct Results: Encodable {
     var trainingSeconds: Double
     var meanImagesPerSecond: Double
     var peakResidentMegabytes: Double
+    var initialization: String
     var configuration: TrainingConfiguration
     var history: [EpochMetrics]
 }
