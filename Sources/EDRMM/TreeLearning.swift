@@ -37,6 +37,11 @@ public struct TreeLearner: Sendable {
     public var featuresPerSplit: Int?
     /// Worker threads scanning candidate features.
     public var workers: Int = 2
+    /// Random oblique candidates per node, tried besides the axis-aligned ones: a split
+    /// `⟨w, x⟩ ≤ t` with Gaussian weights on `obliqueFeatures` random features (the general
+    /// E-DRMM split between two children, spec §5.2). 0 grows an ordinary axis-aligned tree.
+    public var obliqueCandidates: Int = 0
+    public var obliqueFeatures: Int = 3
 
     public init(maxDepth: Int = 20, minNodeSize: Int = 2, featuresPerSplit: Int? = nil) {
         self.maxDepth = maxDepth; self.minNodeSize = minNodeSize; self.featuresPerSplit = featuresPerSplit
@@ -113,11 +118,54 @@ public struct TreeLearner: Sendable {
         return best.flatMap { $0.gain > 1e-12 ? $0 : nil }
     }
 
+    /// The best oblique split `⟨w, x⟩ ≤ t` among `obliqueCandidates` random directions, with
+    /// `t` halfway between consecutive projected values; its gain and the dense weights.
+    func bestObliqueSplit(_ data: ByteDataset, _ indices: [Int], rng: RandomSource, xlx: [Double]) -> (weights: [Double], threshold: Double, gain: Double)? {
+        let k = data.classes, n = indices.count, d = data.dimension
+        var parent = [Int](repeating: 0, count: k)
+        for i in indices { parent[data.labels[i]] += 1 }
+        let hParent = (xlx[n] - parent.reduce(0.0) { $0 + xlx[$1] }) / Double(n)
+        var best: (weights: [Double], threshold: Double, gain: Double)?
+        var projected = [(value: Double, label: Int)](repeating: (0, 0), count: n)
+        var left = [Int](repeating: 0, count: k)
+        for _ in 0..<obliqueCandidates {
+            var features = Array(0..<d)
+            let m = min(obliqueFeatures, d)
+            for i in 0..<m { features.swapAt(i, i + rng.integer(below: d - i)) }
+            let chosen = Array(features.prefix(m))
+            let w = chosen.map { _ in rng.gaussian() }
+            for (r, i) in indices.enumerated() {
+                var v = 0.0
+                for (f, wf) in zip(chosen, w) { v += wf * Double(data.features[i * d + f]) }
+                projected[r] = (v, data.labels[i])
+            }
+            projected.sort { $0.value < $1.value }
+            for c in 0..<k { left[c] = 0 }
+            for r in 0..<(n - 1) {
+                left[projected[r].label] += 1
+                guard projected[r + 1].value > projected[r].value else { continue }
+                let nLeft = r + 1
+                var weighted = xlx[nLeft] + xlx[n - nLeft]
+                for c in 0..<k { weighted -= xlx[left[c]] + xlx[parent[c] - left[c]] }
+                let gain = hParent - weighted / Double(n)
+                if best == nil || gain > best!.gain + 1e-12 {
+                    var dense = [Double](repeating: 0, count: d)
+                    for (f, wf) in zip(chosen, w) { dense[f] = wf }
+                    best = (dense, (projected[r].value + projected[r + 1].value) / 2, gain)
+                }
+            }
+        }
+        return best.flatMap { $0.gain > 1e-12 ? $0 : nil }
+    }
+
     /// Grows a tree on the examples `indices` (all by default) and returns it as an ordinary
     /// decision tree of axis-aligned tests `x_f ≤ t + ½` (left when true) with label counts.
     public func fit(_ data: ByteDataset, indices: [Int]? = nil, seed: UInt64 = 0) throws -> DecisionTree {
         guard maxDepth >= 1 else { throw EDRMMError.invalidInput("max depth must be at least 1, got \(maxDepth)") }
         guard minNodeSize >= 2 else { throw EDRMMError.invalidInput("min node size must be at least 2, got \(minNodeSize)") }
+        guard obliqueCandidates >= 0, obliqueFeatures >= 1 else {
+            throw EDRMMError.invalidInput("oblique candidates must be ≥ 0 and oblique features ≥ 1")
+        }
         if let m = featuresPerSplit, !(1...data.dimension).contains(m) {
             throw EDRMMError.invalidInput("features per split must be in 1...\(data.dimension), got \(m)")
         }
@@ -133,7 +181,19 @@ public struct TreeLearner: Sendable {
                 for i in 0..<m { candidates.swapAt(i, i + rng.integer(below: data.dimension - i)) }
                 candidates = Array(candidates.prefix(m)).sorted()
             }
-            guard let s = bestSplit(data, idx, candidates: candidates, xlx: xlx) else { return .leaf(node: -1, labelCounts: counts) }
+            let axis = bestSplit(data, idx, candidates: candidates, xlx: xlx)
+            if obliqueCandidates > 0, let o = bestObliqueSplit(data, idx, rng: rng, xlx: xlx), o.gain > (axis?.gain ?? 0) + 1e-12 {
+                var l: [Int] = [], r: [Int] = []
+                for i in idx {
+                    var v = 0.0
+                    for f in 0..<data.dimension where o.weights[f] != 0 { v += o.weights[f] * Double(data.features[i * data.dimension + f]) }
+                    if v <= o.threshold { l.append(i) } else { r.append(i) }
+                }
+                // DecisionTree's oblique test goes left when ⟨w, x⟩ ≥ θ: store −w and −t.
+                return .split(weights: o.weights.map { -$0 }, threshold: -o.threshold,
+                              left: grow(l, depth: depth + 1), right: grow(r, depth: depth + 1))
+            }
+            guard let s = axis else { return .leaf(node: -1, labelCounts: counts) }
             var l: [Int] = [], r: [Int] = []
             for i in idx { if Int(data.features[i * data.dimension + s.feature]) <= s.threshold { l.append(i) } else { r.append(i) } }
             return .axis(feature: s.feature, threshold: Double(s.threshold) + 0.5,

@@ -12,7 +12,16 @@ struct TreeOptions: ParsableArguments {
     @Option(help: "Minimum examples in a node to split it.") var minNodeSize = 2
     @Option(help: "Use only the first N training images (0: all).") var trainLimit = 0
     @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Random oblique candidate splits per node, besides the axis-aligned ones (0: axis-aligned only).") var oblique = 0
+    @Option(help: "Features combined by each oblique candidate.") var obliqueFeatures = 3
     @Option(help: "Write results as JSON here.") var json: String?
+
+    func learner(featuresPerSplit: Int? = nil) -> TreeLearner {
+        var l = TreeLearner(maxDepth: maxDepth, minNodeSize: minNodeSize, featuresPerSplit: featuresPerSplit)
+        l.obliqueCandidates = oblique
+        l.obliqueFeatures = obliqueFeatures
+        return l
+    }
 
     func load() throws -> (train: ByteDataset, test: MNIST) {
         let mnist = try MNIST.load(directory: data, split: .train)
@@ -38,7 +47,7 @@ struct TreeOptions: ParsableArguments {
         print(String(format: "%@: test error %.2f %% (%d images), fit %.2f s, predict %.2f s", kind, 100 * predict.error, 10_000, fit, predict.seconds))
         if let json {
             var obj: [String: Any] = ["model": kind, "testError": predict.error, "fitSeconds": fit, "predictSeconds": predict.seconds,
-                                      "maxDepth": maxDepth, "minNodeSize": minNodeSize, "seed": seed]
+                                      "maxDepth": maxDepth, "minNodeSize": minNodeSize, "seed": seed, "obliqueCandidates": oblique]
             for (k, v) in extra { obj[k] = v }
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
             try writeAtomically(String(decoding: data, as: UTF8.self), to: json)
@@ -68,7 +77,7 @@ struct Tree: ParsableCommand {
                                extra: ["trainImages": train.count, "leaves": model.leaves.count])
             return
         }
-        let tree = try TreeLearner(maxDepth: options.maxDepth, minNodeSize: options.minNodeSize).fit(train, seed: options.seed)
+        let tree = try options.learner().fit(train, seed: options.seed)
         let fit = Date().timeIntervalSince(start)
         if printDepth > 0 { print(tree.text(maxDepth: printDepth, imageWidth: test.columns)) }
         if let pathPng {
@@ -98,7 +107,7 @@ struct Forest: ParsableCommand {
         let (train, test) = try options.load()
         FileHandle.standardError.write(Data("growing \(trees) trees on \(train.count) images…\n".utf8))
         let start = Date()
-        let forest = try RandomForest.fit(train, trees: trees, learner: TreeLearner(maxDepth: options.maxDepth, minNodeSize: options.minNodeSize, featuresPerSplit: featuresPerSplit), seed: options.seed)
+        let forest = try RandomForest.fit(train, trees: trees, learner: options.learner(featuresPerSplit: featuresPerSplit), seed: options.seed)
         let fit = Date().timeIntervalSince(start)
         try options.report("forest", fit: fit, predict: options.testError(test, forest.predict),
                            extra: ["trees": trees, "featuresPerSplit": featuresPerSplit, "trainImages": train.count])
