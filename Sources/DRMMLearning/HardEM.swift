@@ -81,30 +81,7 @@ public final class HardEM {
 
     /// `Î` (channel-major) for the given parameters, classes and routes.
     func render(_ p: [Double], classes cls: [Int], routes r: [[Int32]]) -> [Double] {
-        let n = count, geo = network.geometry, layout = network.layout, a = network.architecture
-        let top = geo[geo.count - 1].pooled
-        let (ct, hw) = (top[0], top[1] * top[2])
-        let d = layout.templateLength
-        var z = [Double](repeating: 0, count: n * top.reduce(1, *))
-        for i in 0..<n {
-            let base = layout.classTemplates.lowerBound + cls[i] * d
-            for c in 0..<ct { for q in 0..<hw { z[(c * n + i) * hw + q] = a.top == .meanPool ? p[base + c] : p[base + c * hw + q] } }
-        }
-        for (l, g) in geo.enumerated().reversed() {
-            let rows = g.input[0] * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
-            var m = [Double](repeating: 0, count: o * cols), colsBuf = [Double](repeating: 0, count: rows * cols)
-            var below = [Double](repeating: 0, count: n * g.input.reduce(1, *))
-            z.withUnsafeBufferPointer { zp in r[l].withUnsafeBufferPointer { rp in m.withUnsafeMutableBufferPointer { mp in
-                Kernels.scatterRouted(zp.baseAddress!, g, batch: n, route: rp.baseAddress!, into: mp.baseAddress!)
-            } } }
-            p.withUnsafeBufferPointer { pp in m.withUnsafeBufferPointer { mp in colsBuf.withUnsafeMutableBufferPointer { cp in
-                Double.gemm(transposeA: true, transposeB: false, m: rows, n: cols, k: o, alpha: 1, a: pp.baseAddress! + layout.filters[l].lowerBound,
-                            lda: rows, b: mp.baseAddress!, ldb: cols, beta: 0, c: cp.baseAddress!, ldc: cols)
-                below.withUnsafeMutableBufferPointer { Kernels.col2im(UnsafePointer(cp.baseAddress!), g, batch: n, into: $0.baseAddress!) }
-            } } }
-            z = below
-        }
-        return z
+        RenderingLatents(classes: cls, routes: r, network: network).render(network, p)
     }
 
     /// Per image: `‖I − Î‖²`.
@@ -200,22 +177,8 @@ public final class HardEM {
 
     /// Exact ridge least squares for one parameter block (others fixed).
     private func solveBlock(_ block: Range<Int>) throws {
-        let m = count * imageSize
-        var a = Matrix(rows: m, columns: block.count)
-        var probe = network.parameters
-        for j in block { probe[j] = 0 }
-        for (k, j) in block.enumerated() {
-            probe[j] = 1
-            let col = render(probe, classes: classes, routes: routes)
-            probe[j] = 0
-            for r in 0..<m { a.elements[r * block.count + k] = col[r] }
-        }
-        var gram = Matrix(rows: block.count, columns: block.count)
-        try Matrix.multiply(a, a, transposeA: true, into: &gram)
-        for k in 0..<block.count { gram.elements[k * block.count + k] += ridge * noiseVariance }
-        var rhs = Matrix(rows: block.count, columns: 1)
-        try Matrix.multiply(a, Matrix(rows: m, columns: 1, elements: target), transposeA: true, into: &rhs)
-        let solution = try Cholesky(gram).solve(rhs.elements)
+        let latents = RenderingLatents(classes: classes, routes: routes, network: network)
+        let solution = try latents.solveBlock(network, block, target: target, ridge: ridge * noiseVariance)
         for (k, j) in block.enumerated() { network.parameters[j] = solution[k] }
     }
 

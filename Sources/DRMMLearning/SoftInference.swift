@@ -23,6 +23,8 @@ public enum SoftInference {
         public var reconstructions: [[Double]]
         /// Per level, `q(a = ON)` of every pooled unit, channel-major `[C, N, H, W]`.
         public var switchPosterior: [[Double]]
+        /// Per level, the expected mask `q(a = ON)·q(t)` at the convolution's resolution.
+        public var masks: [[Double]]
     }
 
     /// Runs the soft E-step on `images` (`[N, C, H, W]`); `labels[i] ≥ 0` clamps the class.
@@ -96,6 +98,17 @@ public enum SoftInference {
             let z = e.reduce(0, +)
             for c in 0..<k { post[i * k + c] = e[c] / z }
         }
+        // The expected masks q(a)·q(t).
+        var masks: [[Double]] = []
+        for (l, g) in geo.enumerated() {
+            let (o, ho, wo, pool) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
+            let (hp, wp) = (ho / pool, wo / pool)
+            var m = qt[l]
+            for plane in 0..<(o * n) {
+                for y in 0..<ho { for x in 0..<wo { m[(plane * ho + y) * wo + x] *= qa[l][(plane * hp + y / pool) * wp + x / pool] } }
+            }
+            masks.append(m)
+        }
         // Top-down with expected masks.
         var z = [Double](repeating: 0, count: n * ct * hw)
         for i in 0..<n { for cl in 0..<k where post[i * k + cl] > 0 {
@@ -126,6 +139,6 @@ public enum SoftInference {
             z = below
         }
         let recon = (0..<n).map { i in (0..<(c0 * hw0)).map { j in z[((j / hw0) * n + i) * hw0 + j % hw0] } }
-        return Result(scores: scores, classPosterior: post, reconstructions: recon, switchPosterior: qa)
+        return Result(scores: scores, classPosterior: post, reconstructions: recon, switchPosterior: qa, masks: masks)
     }
 }

@@ -119,3 +119,37 @@ import Testing
         }
     }
 }
+
+@Suite struct DeepSoftEMTests {
+    /// At τ → 0 the soft M-step (expected masks, class posterior) is hard EM's M-step.
+    @Test(arguments: [Architecture.Top.dense, .meanPool])
+    func zeroTemperatureMStepIsTheHardOne(top: Architecture.Top) throws {
+        let a = Support.toy(top: top)
+        let (images, labels) = try HardEMTests.teacherData(a, n: 20, seed: 300)
+        let start = try Support.randomNetwork(a, seed: 31, scale: 0.3)
+        let hard = try HardEM(network: start, images: images, labels: labels)
+        let soft = try SoftEM(network: start, images: images, labels: labels, temperature: 1e-7)
+        try hard.mStep()
+        try soft.mStep()
+        let gap = zip(hard.network.parameters, soft.network.parameters).map { abs($0 - $1) }.max()!
+        #expect(gap < 1e-6, "parameters differ by \(gap)")
+        #expect(abs(hard.noiseVariance - soft.noiseVariance) < 1e-9 * max(1, hard.noiseVariance))
+    }
+
+    /// At a finite temperature every block step minimises the mean-field surrogate exactly.
+    @Test func eachBlockLowersTheSurrogate() throws {
+        let a = Support.toy(top: .dense)
+        let (images, labels) = try HardEMTests.teacherData(a, n: 20, seed: 301)
+        let hidden = labels.enumerated().map { $0.offset % 3 == 0 ? $0.element : -1 }
+        let em = try SoftEM(network: Support.randomNetwork(a, seed: 32, scale: 0.3), images: images, labels: hidden, temperature: 0.5)
+        for _ in 0..<4 {
+            var previous = em.surrogateObjective()
+            for j in try em.mStep() {
+                #expect(j <= previous + 1e-9 * abs(previous))
+                previous = j
+            }
+            try em.eStep()
+        }
+        #expect(throws: LearningError.self) { try SoftEM(network: Support.randomNetwork(a, seed: 1), images: images, labels: labels, temperature: 0) }
+    }
+}

@@ -1,0 +1,90 @@
+import NumericalCore
+
+/// The latent variables of a batch as the top-down pass uses them, hard or soft:
+/// per image a weight on every class (one-hot for hard EM, `q(c)` for soft EM), and per level
+/// a mask at the convolution's resolution (one at the argmax of an ON unit for hard EM,
+/// `q(a = ON)·q(t)` for soft EM). With them fixed, the rendered images are linear in the class
+/// templates and in each level's filters — which is what makes the M-step least squares.
+struct RenderingLatents {
+    /// `[N][classes]`.
+    var classWeights: [[Double]]
+    /// Per level, channel-major `[C_ℓ, N, H'_ℓ, W'_ℓ]`.
+    var masks: [[Double]]
+
+    /// Hard latents: classes and routes.
+    init(classes: [Int], routes: [[Int32]], network: RenderingNetwork<Double>) {
+        let k = network.architecture.classes, n = classes.count
+        classWeights = classes.map { c in (0..<k).map { $0 == c ? 1 : 0 } }
+        masks = network.geometry.enumerated().map { l, g in
+            let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
+            let per = (ho / p) * (wo / p)
+            var m = [Double](repeating: 0, count: o * n * ho * wo)
+            for plane in 0..<(o * n) {
+                for u in (plane * per)..<((plane + 1) * per) where routes[l][u] >= 0 { m[plane * ho * wo + Int(routes[l][u])] = 1 }
+            }
+            return m
+        }
+    }
+
+    init(classWeights: [[Double]], masks: [[Double]]) {
+        self.classWeights = classWeights
+        self.masks = masks
+    }
+
+    /// `Î` (channel-major) rendered with parameters `p`: `z⁽ᴸ⁾ = Σ_c w_c μ_c`, then per level
+    /// `z⁽ˡ⁻¹⁾ = W⁽ˡ⁾ᵀ ⋆ (mask ⊙ Unpool z⁽ˡ⁾)`.
+    func render(_ network: RenderingNetwork<Double>, _ p: [Double]) -> [Double] {
+        let n = classWeights.count, geo = network.geometry, layout = network.layout, a = network.architecture
+        let top = geo[geo.count - 1].pooled
+        let (ct, hw) = (top[0], top[1] * top[2])
+        let d = layout.templateLength
+        var z = [Double](repeating: 0, count: n * top.reduce(1, *))
+        for i in 0..<n {
+            for (c, w) in classWeights[i].enumerated() where w != 0 {
+                let base = layout.classTemplates.lowerBound + c * d
+                for ch in 0..<ct { for q in 0..<hw { z[(ch * n + i) * hw + q] += w * (a.top == .meanPool ? p[base + ch] : p[base + ch * hw + q]) } }
+            }
+        }
+        for (l, g) in geo.enumerated().reversed() {
+            let rows = g.input[0] * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
+            let (ho, wo, pool) = (g.convolved[1], g.convolved[2], g.pool)
+            let (hp, wp) = (ho / pool, wo / pool)
+            var m = masks[l]
+            for plane in 0..<(o * n) {
+                for y in 0..<ho { for x in 0..<wo { m[(plane * ho + y) * wo + x] *= z[(plane * hp + y / pool) * wp + x / pool] } }
+            }
+            var colsBuf = [Double](repeating: 0, count: rows * cols)
+            var below = [Double](repeating: 0, count: n * g.input.reduce(1, *))
+            p.withUnsafeBufferPointer { pp in m.withUnsafeBufferPointer { mp in colsBuf.withUnsafeMutableBufferPointer { cp in
+                Double.gemm(transposeA: true, transposeB: false, m: rows, n: cols, k: o, alpha: 1, a: pp.baseAddress! + layout.filters[l].lowerBound,
+                            lda: rows, b: mp.baseAddress!, ldb: cols, beta: 0, c: cp.baseAddress!, ldc: cols)
+                below.withUnsafeMutableBufferPointer { Kernels.col2im(UnsafePointer(cp.baseAddress!), g, batch: n, into: $0.baseAddress!) }
+            } } }
+            z = below
+        }
+        return z
+    }
+
+    /// The ridge least-squares minimiser of `‖target − Î‖² + λ‖θ_B‖²` over one parameter
+    /// block, the other parameters fixed. `Î` is linear in the block; its design matrix is
+    /// built by rendering with unit parameters, and the normal equations are solved by
+    /// Cholesky (LAPACK).
+    func solveBlock(_ network: RenderingNetwork<Double>, _ block: Range<Int>, target: [Double], ridge lambda: Double) throws -> [Double] {
+        let m = target.count
+        var a = Matrix(rows: m, columns: block.count)
+        var probe = network.parameters
+        for j in block { probe[j] = 0 }
+        for (k, j) in block.enumerated() {
+            probe[j] = 1
+            let col = render(network, probe)
+            probe[j] = 0
+            for r in 0..<m { a.elements[r * block.count + k] = col[r] }
+        }
+        var gram = Matrix(rows: block.count, columns: block.count)
+        try Matrix.multiply(a, a, transposeA: true, into: &gram)
+        for k in 0..<block.count { gram.elements[k * block.count + k] += lambda }
+        var rhs = Matrix(rows: block.count, columns: 1)
+        try Matrix.multiply(a, Matrix(rows: m, columns: 1, elements: target), transposeA: true, into: &rhs)
+        return try Cholesky(gram).solve(rhs.elements)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// Soft EM for a deep DRMM with the layer-local mean-field E-step (spec §4.7 (a)):
+/// ``SoftInference`` at temperature τ gives the class posterior `q(c)` and the expected masks
+/// `q(a = ON)·q(t)`; the M-step is the responsibility-weighted least squares of hard EM with
+/// those expectations in place of the hard routes — for each block (the class templates, then
+/// `W⁽ᴸ⁾ … W⁽¹⁾`) the ridge least-squares fit of the images by `Î = Σ_c q(c) Λ(q) μ_c` — and
+/// `σ² = (1/ND) Σ‖I − Î‖²`.
+///
+/// As τ → 0 the expectations become the max-sum routes and the argmax class, and this is the
+/// M-step of ``HardEM`` (tested). The mean-field objective is a surrogate: each block step
+/// minimises it exactly for the current E-step, but, unlike exact EM, the likelihood is not
+/// guaranteed to rise.
+public final class SoftEM {
+    public private(set) var network: RenderingNetwork<Double>
+    public private(set) var noiseVariance: Double
+    public let ridge: Double
+    public let temperature: Double
+    private let images: [Double]
+    private let labels: [Int]
+    private let target: [Double]
+    private var latents: RenderingLatents
+
+    public init(network: RenderingNetwork<Double>, images: [Double], labels: [Int], temperature: Double,
+                noiseVariance: Double = 1, ridge: Double = 1e-6) throws {
+        let d = network.architecture.inputShape.reduce(1, *)
+        guard !labels.isEmpty, images.count == labels.count * d else {
+            throw LearningError.invalidData("\(labels.count) labels and \(images.count) pixel values for images of \(d) pixels")
+        }
+        guard images.allSatisfy(\.isFinite) else { throw LearningError.invalidData("an image has a non-finite pixel") }
+        guard labels.allSatisfy({ $0 < network.architecture.classes }) else {
+            throw LearningError.invalidData("a label is not below the \(network.architecture.classes) classes")
+        }
+        guard temperature > 0, temperature.isFinite else { throw LearningError.invalidOption("temperature must be positive, got \(temperature)") }
+        guard noiseVariance > 0, noiseVariance.isFinite, ridge > 0, ridge.isFinite else {
+            throw LearningError.invalidOption("σ² and the ridge must be positive")
+        }
+        try network.validate()
+        self.network = network
+        self.images = images
+        self.labels = labels
+        self.temperature = temperature
+        self.noiseVariance = noiseVariance
+        self.ridge = ridge
+        let n = labels.count, c0 = network.architecture.inputShape[0], hw = d / c0
+        var t = [Double](repeating: 0, count: images.count)
+        for i in 0..<n { for c in 0..<c0 { for q in 0..<hw { t[(c * n + i) * hw + q] = images[(i * c0 + c) * hw + q] } } }
+        target = t
+        latents = RenderingLatents(classWeights: [], masks: [])
+        try eStep()
+    }
+
+    /// The sum-product E-step at the temperature.
+    public func eStep() throws {
+        let r = try SoftInference.infer(network, images: images, labels: labels, temperature: temperature)
+        let k = network.architecture.classes
+        latents = RenderingLatents(classWeights: (0..<labels.count).map { i in Array(r.classPosterior[(i * k)..<((i + 1) * k)]) }, masks: r.masks)
+    }
+
+    /// `Σ‖I − Î‖²/2σ² + (ND/2) ln 2πσ² + (ε/2)‖θ‖²` with the current expectations.
+    public func surrogateObjective() -> Double {
+        let rendered = latents.render(network, network.parameters)
+        var sq = 0.0
+        for j in target.indices { sq += (target[j] - rendered[j]) * (target[j] - rendered[j]) }
+        var norm = 0.0
+        for range in network.layout.filters + [network.layout.classTemplates] { for j in range { norm += network.parameters[j] * network.parameters[j] } }
+        return sq / (2 * noiseVariance) + Double(target.count) / 2 * log(2 * Double.pi * noiseVariance) + ridge / 2 * norm
+    }
+
+    /// The M-step, block by block; returns the surrogate objective after each block and after
+    /// the σ² update.
+    @discardableResult
+    public func mStep() throws -> [Double] {
+        var trace: [Double] = []
+        for block in [network.layout.classTemplates] + network.layout.filters.reversed() {
+            let solution = try latents.solveBlock(network, block, target: target, ridge: ridge * noiseVariance)
+            for (k, j) in block.enumerated() { network.parameters[j] = solution[k] }
+            trace.append(surrogateObjective())
+        }
+        let rendered = latents.render(network, network.parameters)
+        var sq = 0.0
+        for j in target.indices { sq += (target[j] - rendered[j]) * (target[j] - rendered[j]) }
+        noiseVariance = max(sq / Double(target.count), 1e-12)
+        trace.append(surrogateObjective())
+        return trace
+    }
+}
