@@ -159,7 +159,8 @@ public struct TreeLearner: Sendable {
     }
 
     /// Grows a tree on the examples `indices` (all by default) and returns it as an ordinary
-    /// decision tree of axis-aligned tests `x_f ≤ t + ½` (left when true) with label counts.
+    /// decision tree of axis-aligned tests `x_f ≤ θ` (left when true) with label counts; `θ` lies
+    /// halfway between the largest training value going left and the smallest going right.
     public func fit(_ data: ByteDataset, indices: [Int]? = nil, seed: UInt64 = 0) throws -> DecisionTree {
         guard maxDepth >= 1 else { throw EDRMMError.invalidInput("max depth must be at least 1, got \(maxDepth)") }
         guard minNodeSize >= 2 else { throw EDRMMError.invalidInput("min node size must be at least 2, got \(minNodeSize)") }
@@ -195,8 +196,12 @@ public struct TreeLearner: Sendable {
             }
             guard let s = axis else { return .leaf(node: -1, labelCounts: counts) }
             var l: [Int] = [], r: [Int] = []
-            for i in idx { if Int(data.features[i * data.dimension + s.feature]) <= s.threshold { l.append(i) } else { r.append(i) } }
-            return .axis(feature: s.feature, threshold: Double(s.threshold) + 0.5,
+            var next = 255   // the smallest value going right: the threshold sits halfway to it
+            for i in idx {
+                let v = Int(data.features[i * data.dimension + s.feature])
+                if v <= s.threshold { l.append(i) } else { r.append(i); next = min(next, v) }
+            }
+            return .axis(feature: s.feature, threshold: Double(s.threshold + next) / 2,
                          left: grow(l, depth: depth + 1), right: grow(r, depth: depth + 1))
         }
         return grow(indices ?? Array(0..<data.count), depth: 0)

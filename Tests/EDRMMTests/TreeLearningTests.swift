@@ -22,7 +22,8 @@ struct TreeLearningTests {
     }
 
     /// An independent brute-force grower: every feature, every observed value but the largest as
-    /// threshold, gain by direct counting; ties to the lowest feature, then threshold.
+    /// the last value going left, gain by direct counting; ties to the lowest feature, then
+    /// threshold; the stored threshold is halfway to the next observed value.
     static func bruteForce(_ data: ByteDataset, _ idx: [Int], depth: Int, maxDepth: Int, minSize: Int) -> DecisionTree {
         func entropy(_ ids: [Int]) -> Double {
             var c = [Int: Int]()
@@ -33,18 +34,18 @@ struct TreeLearningTests {
         for i in idx { counts[data.labels[i]] += 1 }
         if depth >= maxDepth || idx.count < minSize || counts.filter({ $0 > 0 }).count <= 1 { return .leaf(node: -1, labelCounts: counts) }
         let h = entropy(idx)
-        var best: (f: Int, t: Int, gain: Double)?
+        var best: (f: Int, t: Int, next: Int, gain: Double)?
         for f in 0..<data.dimension {
             let values = Set(idx.map { Int(data.features[$0 * data.dimension + f]) }).sorted()
-            for t in values.dropLast() {
+            for (k, t) in values.dropLast().enumerated() {
                 let l = idx.filter { Int(data.features[$0 * data.dimension + f]) <= t }
                 let r = idx.filter { Int(data.features[$0 * data.dimension + f]) > t }
                 let gain = h - (Double(l.count) * entropy(l) + Double(r.count) * entropy(r)) / Double(idx.count)
-                if best == nil || gain > best!.gain + 1e-12 { best = (f, t, gain) }
+                if best == nil || gain > best!.gain + 1e-12 { best = (f, t, values[k + 1], gain) }
             }
         }
         guard let b = best, b.gain > 1e-12 else { return .leaf(node: -1, labelCounts: counts) }
-        return .axis(feature: b.f, threshold: Double(b.t) + 0.5,
+        return .axis(feature: b.f, threshold: Double(b.t + b.next) / 2,
                       left: bruteForce(data, idx.filter { Int(data.features[$0 * data.dimension + b.f]) <= b.t }, depth: depth + 1, maxDepth: maxDepth, minSize: minSize),
                       right: bruteForce(data, idx.filter { Int(data.features[$0 * data.dimension + b.f]) > b.t }, depth: depth + 1, maxDepth: maxDepth, minSize: minSize))
     }
