@@ -23,15 +23,16 @@ ap.add_argument("--min-node-size", type=int, default=2)
 ap.add_argument("--trees", type=int, default=0)
 ap.add_argument("--features-per-split", type=int, default=28)
 ap.add_argument("--jobs", type=int, default=2)
+ap.add_argument("--seed", type=int, default=1)
 a = ap.parse_args()
 Xtr = idx(f"{a.data}/train-images-idx3-ubyte.gz").reshape(60000, -1); ytr = idx(f"{a.data}/train-labels-idx1-ubyte.gz")
 Xte = idx(f"{a.data}/t10k-images-idx3-ubyte.gz").reshape(10000, -1); yte = idx(f"{a.data}/t10k-labels-idx1-ubyte.gz")
 if a.trees == 0:
-    model = DecisionTreeClassifier(criterion="entropy", max_depth=a.max_depth, min_samples_split=a.min_node_size, random_state=1)
+    model = DecisionTreeClassifier(criterion="entropy", max_depth=a.max_depth, min_samples_split=a.min_node_size, random_state=a.seed)
     kind = "tree"
 else:
     model = RandomForestClassifier(n_estimators=a.trees, criterion="entropy", max_depth=a.max_depth, min_samples_split=a.min_node_size,
-                                   max_features=a.features_per_split, n_jobs=a.jobs, random_state=1)
+                                   max_features=a.features_per_split, n_jobs=a.jobs, random_state=a.seed)
     kind = f"forest of {a.trees}"
 t0 = time.perf_counter(); model.fit(Xtr, ytr); fit = time.perf_counter() - t0
 t0 = time.perf_counter(); err = float((model.predict(Xte) != yte).mean()); pred = time.perf_counter() - t0

@@ -1,3 +1,4 @@
+import NumericalCore
 import DRMM
 
 /// Images and labels ready for training: `[N, C, H, W]` Float pixels in [0, 1].
@@ -67,14 +68,5 @@ public struct ImageSet: Sendable {
             chosen += pool.prefix(want)
         }
         return chosen.sorted()
-    }
-}
-
-import NumericalCore
-extension RandomSource {
-    /// Fisher–Yates with GSL's uniform integers.
-    func shuffle(_ a: inout [Int]) {
-        guard a.count > 1 else { return }
-        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, integer(below: i + 1)) }
     }
 }

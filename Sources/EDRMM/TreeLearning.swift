@@ -48,7 +48,15 @@ public struct TreeLearner: Sendable {
     }
 
     /// A split of a node: go left when `x[feature] ≤ threshold`.
-    public struct Split: Equatable, Sendable { public let feature: Int; public let threshold: Int; public let gain: Double }
+    public struct Split: Equatable, Sendable {
+        public let feature: Int; public let threshold: Int; public let gain: Double
+        /// Position of the feature in the candidate list (ties go to the earliest).
+        var rank = 0
+    }
+    /// Break ties between equally good splits at random (a random order of the candidate
+    /// features per node, as scikit-learn does) instead of by the lowest feature index. On
+    /// images the lowest index is a pixel near the top-left border, a poor systematic choice.
+    public var randomTieBreak = false
 
     static func entropy(_ counts: UnsafePointer<Int>, _ k: Int, _ n: Int) -> Double {
         guard n > 0 else { return 0 }
@@ -102,17 +110,17 @@ public struct TreeLearner: Sendable {
                         var weighted = xlx[nLeft] + xlx[n - nLeft]
                         for c in 0..<k { weighted -= xlx[left[c]] + xlx[parent[c] - left[c]] }
                         let gain = hParent - weighted / Double(n)
-                        if best == nil || gain > best!.gain + 1e-12 { best = Split(feature: f, threshold: t, gain: gain) }
+                        if best == nil || gain > best!.gain + 1e-12 { best = Split(feature: f, threshold: t, gain: gain, rank: ci) }
                     }
                 }
                 outS.pointer[chunk] = best
             }
         }
-        // Merge: highest gain, ties to the lowest feature then threshold.
+        // Merge: highest gain, ties to the earliest candidate then the lowest threshold.
         var best: Split?
         for case let r? in results {
             if let b = best {
-                if r.gain > b.gain + 1e-12 || (abs(r.gain - b.gain) <= 1e-12 && (r.feature, r.threshold) < (b.feature, b.threshold)) { best = r }
+                if r.gain > b.gain + 1e-12 || (abs(r.gain - b.gain) <= 1e-12 && (r.rank, r.threshold) < (b.rank, b.threshold)) { best = r }
             } else { best = r }
         }
         return best.flatMap { $0.gain > 1e-12 ? $0 : nil }
@@ -180,7 +188,10 @@ public struct TreeLearner: Sendable {
             var candidates = Array(0..<data.dimension)
             if let m = featuresPerSplit {   // partial Fisher–Yates: m random features, m draws
                 for i in 0..<m { candidates.swapAt(i, i + rng.integer(below: data.dimension - i)) }
-                candidates = Array(candidates.prefix(m)).sorted()
+                candidates = Array(candidates.prefix(m))
+                if !randomTieBreak { candidates.sort() }
+            } else if randomTieBreak {
+                rng.shuffle(&candidates)
             }
             let axis = bestSplit(data, idx, candidates: candidates, xlx: xlx)
             if obliqueCandidates > 0, let o = bestObliqueSplit(data, idx, rng: rng, xlx: xlx), o.gain > (axis?.gain ?? 0) + 1e-12 {

@@ -54,4 +54,10 @@ public final class RandomSource: RandomNumberGenerator {
         }
         return weights.lastIndex(where: { $0 > 0 }) ?? 0
     }
+
+    /// Shuffles `a` in place (Fisher–Yates with GSL's uniform integers).
+    public func shuffle<T>(_ a: inout [T]) {
+        guard a.count > 1 else { return }
+        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, integer(below: i + 1)) }
+    }
 }

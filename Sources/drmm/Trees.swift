@@ -14,11 +14,13 @@ struct TreeOptions: ParsableArguments {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Random oblique candidate splits per node, besides the axis-aligned ones (0: axis-aligned only).") var oblique = 0
     @Option(help: "Features combined by each oblique candidate.") var obliqueFeatures = 3
+    @Flag(help: "Break ties between equal splits by the lowest feature index instead of at random.") var lowestFeatureTies = false
     @Option(help: "Write results as JSON here.") var json: String?
 
     func learner(featuresPerSplit: Int? = nil) -> TreeLearner {
         var l = TreeLearner(maxDepth: maxDepth, minNodeSize: minNodeSize, featuresPerSplit: featuresPerSplit)
         l.obliqueCandidates = oblique
+        l.randomTieBreak = !lowestFeatureTies
         l.obliqueFeatures = obliqueFeatures
         return l
     }
