@@ -65,6 +65,28 @@ struct TreeLearningTests {
         #expect(accuracy(learned) > 0.6)
     }
 
+    @Test("with random tie-breaking every split is still a best split", arguments: Array(UInt64(1)...5))
+    func randomTieBreakKeepsTheBestGain(seed: UInt64) throws {
+        let data = try Self.dataset(seed: seed)
+        var learner = TreeLearner(maxDepth: 1, minNodeSize: 4)
+        learner.randomTieBreak = true
+        let stump = try learner.fit(data, seed: seed)
+        let reference = Self.bruteForce(data, Array(0..<data.count), depth: 0, maxDepth: 1, minSize: 4)
+        func gain(_ t: DecisionTree) -> Double {
+            guard case let .axis(f, th, _, _) = t else { return 0 }
+            func h(_ ids: [Int]) -> Double {
+                var c = [Int: Int]()
+                for i in ids { c[data.labels[i], default: 0] += 1 }
+                return c.values.reduce(0) { h, n in let p = Double(n) / Double(ids.count); return h - p * log(p) }
+            }
+            let all = Array(0..<data.count)
+            let l = all.filter { Double(data.features[$0 * data.dimension + f]) <= th }, r = all.filter { Double(data.features[$0 * data.dimension + f]) > th }
+            return h(all) - (Double(l.count) * h(l) + Double(r.count) * h(r)) / Double(all.count)
+        }
+        #expect(abs(gain(stump) - gain(reference)) < 1e-12)
+        #expect(gain(stump) > 0)
+    }
+
     @Test("as a relaxed E-DRMM, the learned tree makes the same predictions")
     func asEDRMM() throws {
         let data = try Self.dataset(seed: 3)
