@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "DRMM", targets: ["DRMM"]),
         .library(name: "EDRMM", targets: ["EDRMM"]),
         .library(name: "DRMMLearning", targets: ["DRMMLearning"]),
+        .library(name: "GenerativeNetworks", targets: ["GenerativeNetworks"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .executable(name: "drmm", targets: ["drmm"]),
     ],
@@ -28,6 +29,7 @@ let package = Package(
         .target(name: "DRMM", dependencies: ["FactorGraph", "NumericalCore", "COpenBLAS"]),
         .target(name: "EDRMM", dependencies: ["FactorGraph", "NumericalCore"]),
         .target(name: "DRMMLearning", dependencies: ["DRMM", "FactorGraph", "NumericalCore", "COpenBLAS"]),
+        .target(name: "GenerativeNetworks", dependencies: ["FactorGraph", "NumericalCore"]),
         .target(name: "Datasets", dependencies: ["CZlib"]),
         .executableTarget(
             name: "drmm",
@@ -54,6 +56,7 @@ let package = Package(
 
         .testTarget(name: "NumericalCoreTests", dependencies: ["NumericalCore"]),
         .testTarget(name: "DRMMLearningTests", dependencies: ["DRMMLearning", "DRMM", "NumericalCore", "Datasets"]),
+        .testTarget(name: "GenerativeNetworksTests", dependencies: ["GenerativeNetworks", "FactorGraph", "NumericalCore"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
         .testTarget(name: "EDRMMTests", dependencies: ["EDRMM", "FactorGraph", "NumericalCore"]),
         .testTarget(
