@@ -7,6 +7,10 @@ import Glibc
 /// A labelled data set of byte-valued features (pixels), row-major `count × dimension`.
 public struct ByteDataset: Sendable {
     public let features: [UInt8]
+    /// The same values feature-major, `dimension × count`: a split search reads one feature of
+    /// many examples, and with sorted example indices this keeps its reads inside one column
+    /// (60 KB for MNIST) instead of one 784-byte row per example.
+    public let columns: [UInt8]
     public let labels: [Int]
     public let dimension: Int
     public let classes: Int
@@ -22,6 +26,14 @@ public struct ByteDataset: Sendable {
         }
         guard Set(labels).count >= 2 else { throw EDRMMError.invalidInput("the training set has a single class") }
         self.features = features; self.labels = labels; self.dimension = dimension; self.classes = classes
+        let n = labels.count
+        var cols = [UInt8](repeating: 0, count: features.count)
+        features.withUnsafeBufferPointer { src in
+            cols.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<n { for f in 0..<dimension { dst[f * n + i] = src[i * dimension + f] } }
+            }
+        }
+        columns = cols
     }
 
     public var count: Int { labels.count }
@@ -67,6 +79,9 @@ public struct TreeLearner: Sendable {
 
     /// `c·ln c` for every count up to `n` (0 for 0): with it, `N·H = N ln N − Σ_c n_c ln n_c`
     /// needs no logarithm inside the threshold sweep.
+    /// Nodes smaller than this sort their values per feature instead of filling a histogram.
+    static let sortedSweepBelow = 64
+
     static func xLogX(upTo n: Int) -> [Double] { (0...n).map { $0 == 0 ? 0 : Double($0) * log(Double($0)) } }
 
     /// The best split of `indices` over `candidates` (ties: lowest feature, then lowest threshold).
@@ -82,21 +97,42 @@ public struct TreeLearner: Sendable {
         results.withUnsafeMutableBufferPointer { out in
             let outS = SharedPointer(out.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                var hist = [Int](repeating: 0, count: 256 * k)
+                var hist = [Int](repeating: 0, count: n < Self.sortedSweepBelow && k <= 256 ? 0 : 256 * k)
                 var left = [Int](repeating: 0, count: k)
                 var best: Split?
+                var keys = [Int32](repeating: 0, count: n < Self.sortedSweepBelow ? n : 0)
                 for ci in stride(from: chunk, to: candidates.count, by: chunks) {
                     let f = candidates[ci]
+                    if n < Self.sortedSweepBelow && k <= 256 {
+                        // Small node: sort (value, label) keys and sweep the n − 1 boundaries,
+                        // instead of a 256-bin histogram. Same thresholds in the same order.
+                        let column = f * data.count
+                        for (r, i) in indices.enumerated() { keys[r] = Int32(Int(data.columns[column + i]) << 8 | data.labels[i]) }
+                        keys.sort()
+                        guard keys[0] >> 8 < keys[n - 1] >> 8 else { continue }
+                        for c in 0..<k { left[c] = 0 }
+                        for r in 0..<(n - 1) {
+                            left[Int(keys[r] & 0xFF)] += 1
+                            let t = Int(keys[r] >> 8)
+                            guard Int(keys[r + 1] >> 8) > t else { continue }
+                            let nLeft = r + 1
+                            var weighted = xlx[nLeft] + xlx[n - nLeft]
+                            for c in 0..<k { weighted -= xlx[left[c]] + xlx[parent[c] - left[c]] }
+                            let gain = hParent - weighted / Double(n)
+                            if best == nil || gain > best!.gain + 1e-12 { best = Split(feature: f, threshold: t, gain: gain, rank: ci) }
+                        }
+                        continue
+                    }
                     defer {   // small nodes: clear only the bins they touched
                         if n < 256 {
-                            for i in indices { let v = Int(data.features[i * data.dimension + f]); for c in 0..<k { hist[v * k + c] = 0 } }
+                            for i in indices { let v = Int(data.columns[f * data.count + i]); for c in 0..<k { hist[v * k + c] = 0 } }
                         } else {
                             for q in hist.indices { hist[q] = 0 }
                         }
                     }
                     var lo = 255, hi = 0
                     for i in indices {
-                        let v = Int(data.features[i * data.dimension + f])
+                        let v = Int(data.columns[f * data.count + i])
                         hist[v * k + data.labels[i]] += 1
                         lo = min(lo, v); hi = max(hi, v)
                     }
@@ -209,7 +245,7 @@ public struct TreeLearner: Sendable {
             var l: [Int] = [], r: [Int] = []
             var next = 255   // the smallest value going right: the threshold sits halfway to it
             for i in idx {
-                let v = Int(data.features[i * data.dimension + s.feature])
+                let v = Int(data.columns[s.feature * data.count + i])
                 if v <= s.threshold { l.append(i) } else { r.append(i); next = min(next, v) }
             }
             return .axis(feature: s.feature, threshold: Double(s.threshold + next) / 2,
@@ -240,7 +276,7 @@ public struct RandomForest: Sendable {
             DispatchQueue.concurrentPerform(iterations: workers) { w in
                 for t in stride(from: w, to: count, by: workers) {
                     let rng = RandomSource(seed: seed &+ UInt64(t) &* 0x9E37_79B9)
-                    let sample = (0..<data.count).map { _ in rng.integer(below: data.count) }
+                    let sample = (0..<data.count).map { _ in rng.integer(below: data.count) }.sorted()   // sorted: column reads in order
                     out.pointer[t] = Result { try single.fit(data, indices: sample, seed: seed &+ UInt64(t) &* 7919) }
                 }
             }

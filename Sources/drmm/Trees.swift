@@ -1,3 +1,4 @@
+import Dispatch
 import ArgumentParser
 import Datasets
 import EDRMM
@@ -34,15 +35,24 @@ struct TreeOptions: ParsableArguments {
         return (train, test)
     }
 
-    func testError(_ test: MNIST, _ predict: ([Double]) -> Int) -> (error: Double, seconds: Double) {
+    /// Test error of `predict` over the test set, the images split between two workers.
+    func testError(_ test: MNIST, _ predict: @escaping @Sendable ([Double]) -> Int) -> (error: Double, seconds: Double) {
         let start = Date()
         let d = test.rows * test.columns
-        var wrong = 0
-        for i in 0..<test.count {
-            let x = test.pixels[(i * d)..<((i + 1) * d)].map(Double.init)
-            if predict(x) != Int(test.labels[i]) { wrong += 1 }
+        let workers = 2
+        var wrong = [Int](repeating: 0, count: workers)
+        wrong.withUnsafeMutableBufferPointer { buf in
+            let out = UncheckedPointer(buf.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var count = 0
+                for i in stride(from: w, to: test.count, by: workers) {
+                    let x = test.pixels[(i * d)..<((i + 1) * d)].map(Double.init)
+                    if predict(x) != Int(test.labels[i]) { count += 1 }
+                }
+                out.pointer[w] = count
+            }
         }
-        return (Double(wrong) / Double(test.count), Date().timeIntervalSince(start))
+        return (Double(wrong.reduce(0, +)) / Double(test.count), Date().timeIntervalSince(start))
     }
 
     func report(_ kind: String, fit: Double, predict: (error: Double, seconds: Double), extra: [String: Any]) throws {
@@ -114,4 +124,10 @@ struct Forest: ParsableCommand {
         try options.report("forest", fit: fit, predict: options.testError(test, forest.predict),
                            extra: ["trees": trees, "featuresPerSplit": featuresPerSplit, "trainImages": train.count])
     }
+}
+
+/// A buffer pointer handed to workers that each write their own slot.
+struct UncheckedPointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }
