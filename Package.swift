@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "drmm",
             dependencies: [
-                "FactorGraph", "DRMM", "DRMMLearning", "EDRMM", "Datasets",
+                "FactorGraph", "DRMM", "DRMMLearning", "EDRMM", "GenerativeNetworks", "Datasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -62,11 +62,30 @@ public enum BestLatentMarginal {
         }
     }
 
-    /// `ln P(x_n | h)` for every example and hidden state, `[N][2^{n_h}]`.
+    /// `ln P(x_n | h)` for every example and hidden state, `[N][2^{n_h}]`. The per-state
+    /// log-probabilities `ln σ(a_hj)` and `ln(1 − σ(a_hj))` are computed once per state, so each
+    /// entry is a dot product over the visible units.
     public static func conditionalLogLikelihoods(_ layer: SigmoidLayer, _ data: [[Double]]) throws -> [[Double]] {
         try check(layer, data)
-        let states = (0..<(1 << layer.hidden)).map { s in (0..<layer.hidden).map { Double((s >> $0) & 1) } }
-        return data.map { x in states.map { layer.logLikelihood(x, given: $0) } }
+        let (v, k) = (layer.visible, 1 << layer.hidden)
+        var on = [Double](repeating: 0, count: k * v), off = on, offSum = [Double](repeating: 0, count: k)
+        for s in 0..<k {
+            for j in 0..<v {
+                var a = layer.bias[j]
+                for i in 0..<layer.hidden where (s >> i) & 1 == 1 { a += layer.weights[j * layer.hidden + i] }
+                // ln σ(a) = −softplus(−a), ln(1 − σ(a)) = −softplus(a).
+                on[s * v + j] = a < 0 ? a - log1p(exp(a)) : -log1p(exp(-a))
+                off[s * v + j] = a > 0 ? -a - log1p(exp(-a)) : -log1p(exp(a))
+                offSum[s] += off[s * v + j]
+            }
+        }
+        return data.map { x in
+            (0..<k).map { s in
+                var t = offSum[s]
+                for j in 0..<v where x[j] != 0 { t += on[s * v + j] - off[s * v + j] }
+                return t
+            }
+        }
     }
 
     /// `E_D ln Σ_h P(x | h) Q(h)` for a given `Q`.
