@@ -3,6 +3,8 @@ import Datasets
 import Foundation
 import FactorGraph
 import GenerativeNetworks
+import NumericalCore
+import DRMM
 
 /// MNIST digits averaged over `factor × factor` blocks and thresholded at ½: small binary data
 /// whose likelihoods can be computed exactly.
@@ -62,6 +64,60 @@ struct Layerwise: ParsableCommand {
             let obj: [String: Any] = ["size": size, "train": train, "test": test, "hidden": hidden, "topHidden": topHidden, "epochs": epochs,
                                       "seed": seed, "blm": rows[0], "stackedRBMs": rows[1]]
             let d = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
+            try writeAtomically(String(decoding: d, as: UTF8.self), to: json)
+        }
+    }
+}
+
+struct Coupled: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A sigmoid recognition network and its tied-transpose generator on binarised MNIST, trained by the symmetric objective next to discriminative training.",
+        discussion: "Reports recognition test error, the generative score −ln q(x | y) of the test images under the generator's mean-field pass (nats per image; lower is better), and writes the generator's image for every class (--png).")
+    @Option(help: "MNIST directory.") var data = MNIST.defaultDirectory
+    @Option(help: "Training images.") var train = 10000
+    @Option(help: "Test images.") var test = 10000
+    @Option(help: "Hidden layer sizes between the 784 pixels and the 10 labels.") var hidden = [200]
+    @Option(help: "Epochs.") var epochs = 10
+    @Option(help: "Adam learning rate.") var lr = 1e-3
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Write the class images of both models as PNG here.") var png: String?
+    @Option(help: "Write the results as JSON here.") var json: String?
+
+    func run() throws {
+        let m = try MNIST.load(directory: data, split: .train), t = try MNIST.load(directory: data, split: .test)
+        func binarise(_ set: MNIST, _ n: Int) -> (images: [[Double]], labels: [Int]) {
+            let d = set.rows * set.columns, count = min(n, set.count)
+            return ((0..<count).map { i in (0..<d).map { set.pixels[i * d + $0] >= 128 ? 1.0 : 0.0 } }, (0..<count).map { Int(set.labels[$0]) })
+        }
+        let (xs, ys) = binarise(m, train), (tx, ty) = binarise(t, test)
+        let testX = try Matrix(rows: tx.count, columns: 784, elements: tx.flatMap { $0 })
+        let testY = try CoupledSigmoidNetwork.oneHot(ty, classes: 10)
+        var report: [String: Any] = ["train": xs.count, "test": tx.count, "hidden": hidden, "epochs": epochs, "seed": seed]
+        var tiles: [[Double]] = []
+        print("binarised MNIST, \(xs.count) training / \(tx.count) test images, layers \([784] + hidden + [10]), \(epochs) epochs, seed \(seed)")
+        for objective in CoupledSigmoidNetwork.Objective.allCases {
+            var net = try CoupledSigmoidNetwork(sizes: [784] + hidden + [10], seed: seed)
+            let start = Date()
+            try net.train(images: xs, labels: ys, objective: objective, epochs: epochs, rate: lr, seed: seed)
+            let secs = Date().timeIntervalSince(start)
+            let mu = try net.recognise(testX).last!
+            var wrong = 0
+            for r in 0..<tx.count {
+                var best = 0
+                for c in 1..<10 where mu[r, c] > mu[r, best] { best = c }
+                if best != ty[r] { wrong += 1 }
+            }
+            let gen = try net.lossAndGradient(images: testX, targets: testY, objective: .symmetric).generation
+            print(objective.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)
+                  + String(format: "recognition test error %.2f %%, generative −ln q(x|y) %.1f nats per image, fit %.1f s",
+                           100 * Double(wrong) / Double(tx.count), gen, secs))
+            report[objective.rawValue] = ["testError": Double(wrong) / Double(tx.count), "generativeNLL": gen, "seconds": secs]
+            let nu = try net.generate(try CoupledSigmoidNetwork.oneHot(Array(0..<10), classes: 10))[0]
+            for c in 0..<10 { tiles.append((0..<784).map { nu[c, $0] }) }
+        }
+        if let png { try PNGImage.grid(tiles, tileWidth: 28, tileHeight: 28, columns: 10, scale: 2, perTileScaling: false).write(to: png) }
+        if let json {
+            let d = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
             try writeAtomically(String(decoding: d, as: UTF8.self), to: json)
         }
     }
