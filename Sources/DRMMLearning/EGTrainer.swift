@@ -193,7 +193,7 @@ public final class EGTrainer {
     }
 
     /// Test error and predictions of the current network on `set`.
-    public func evaluate(_ set: ImageSet, batchSize: Int = 500) throws -> (error: Double, predictions: [Int]) {
+    public func evaluate(_ set: ImageSet, batchSize: Int = 100) throws -> (error: Double, predictions: [Int]) {
         try Evaluation.classify(network, set, batchSize: batchSize, workers: configuration.workers)
     }
 
@@ -213,7 +213,7 @@ public final class EGTrainer {
 /// Classification and reconstruction with a trained network.
 public enum Evaluation {
     /// The error rate of `network` on `set` and its predicted classes (the max-sum class).
-    public static func classify(_ network: RenderingNetwork<Float>, _ set: ImageSet, batchSize: Int = 500, workers: Int = 2) throws -> (error: Double, predictions: [Int]) {
+    public static func classify(_ network: RenderingNetwork<Float>, _ set: ImageSet, batchSize: Int = 100, workers: Int = 2) throws -> (error: Double, predictions: [Int]) {
         guard set.shape == network.architecture.inputShape else {
             throw LearningError.invalidData("images are \(set.shape), the model takes \(network.architecture.inputShape)")
         }
