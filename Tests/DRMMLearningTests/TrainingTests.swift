@@ -51,6 +51,22 @@ import Testing
         #expect(rc.last! < 0.7 * rc.first!, "reconstruction \(rc)")
     }
 
+    /// Unsupervised pre-training, then supervised fine-tuning with fresh optimiser moments.
+    @Test func pretrainingThenFineTuning() throws {
+        let (train, test) = try Support.mnist(train: 300, test: 200)
+        let config = TrainingConfiguration(mode: .pretrain, labels: 100, epochs: 4, pretrainEpochs: 2, batchSize: 10,
+                                           optimizer: Optimizer(learningRate: 3e-3), seed: 6)
+        let trainer = try EGTrainer(network: RenderingNetwork(architecture: Self.small, seed: 6), configuration: config, train: train)
+        for _ in 0..<config.totalEpochs { try trainer.runEpoch() }
+        #expect(trainer.history.map(\.phase) == ["unsupervised", "unsupervised", "supervised", "supervised", "supervised", "supervised"])
+        #expect(trainer.history[0].trainAccuracy == nil)   // no labels while pre-training
+        #expect(trainer.history[1].loss.reconstruction < trainer.history[0].loss.reconstruction)
+        #expect(trainer.history[2].loss.crossEntropy > trainer.history[5].loss.crossEntropy)
+        #expect(trainer.optimizerState.step == 4 * 10)   // reset at fine-tuning: 100 labels / 10 per batch, 4 epochs
+        let error = try trainer.evaluate(test).error
+        #expect(error < 0.6, "test error \(error) after 40 fine-tuning steps on 100 labels (chance 0.9)")
+    }
+
     @Test func runsAreDeterministicAndResumeBitIdentically() throws {
         let (train, _) = try Support.mnist(train: 200, test: 1)
         let config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,

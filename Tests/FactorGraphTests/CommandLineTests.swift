@@ -66,3 +66,44 @@ struct CommandLineTests {
         #expect(r.stderr.contains("\(path):6:"))
     }
 }
+
+/// `drmm train` and `drmm evaluate` end to end on a few hundred digits: the files they write,
+/// resuming, and refusals that name the file at fault and leave the checkpoint untouched.
+@Suite("drmm train")
+struct TrainCommandTests {
+    static let mnist = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Data/mnist").path
+
+    @Test func trainEvaluateAndRefuse() throws {
+        let cli = CommandLineTests()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-train-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let common = ["--data", Self.mnist, "--train-limit", "300", "--test-limit", "200", "--out", dir, "--quiet", "--workers", "1"]
+        let ok = try cli.run(["train", "--model", "rfm", "--epochs", "1"] + common)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        for file in ["checkpoint.json", "metrics.jsonl", "results.json", "templates.png", "reconstructions.png", "samples.png", "error-curve.png"] {
+            #expect(FileManager.default.fileExists(atPath: "\(dir)/\(file)"), "\(file) missing")
+        }
+        let checkpoint = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/checkpoint.json"))
+
+        // A checkpoint of another architecture: refused with its path, nothing overwritten.
+        let other = try cli.run(["train", "--model", "drmm2", "--epochs", "1", "--resume"] + common)
+        #expect(other.status != 0)
+        #expect(other.stderr.contains("\(dir)/checkpoint.json") && other.stderr.contains("rfm"), "\(other.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/checkpoint.json")) == checkpoint)
+
+        // More labels than images; a missing data directory.
+        let labels = try cli.run(["train", "--model", "rfm", "--mode", "semi", "--labels", "1000"] + common)
+        #expect(labels.status != 0 && labels.stderr.contains("1000"), "\(labels.stderr)")
+        let missing = try cli.run(["train", "--model", "rfm", "--data", "/nonexistent/mnist", "--out", dir, "--quiet"])
+        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/mnist"), "\(missing.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/checkpoint.json")) == checkpoint)
+
+        let eval = try cli.run(["evaluate", "--checkpoint", "\(dir)/checkpoint.json", "--data", Self.mnist, "--test-limit", "200", "--workers", "1"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let corrupt = "\(dir)/corrupt.json"
+        try "{\"format\": \"drmm-checkpoint-1\"}".write(toFile: corrupt, atomically: true, encoding: .utf8)
+        let bad = try cli.run(["evaluate", "--checkpoint", corrupt, "--data", Self.mnist])
+        #expect(bad.status != 0 && bad.stderr.contains(corrupt), "\(bad.stderr)")
+    }
+}
