@@ -54,6 +54,8 @@ struct Train: ParsableCommand {
     @Option(help: "adam or sgd.") var optimizer: Optimizer.Method = .adam
     @Option(help: "Learning rate.") var lr = 1e-3
     @Option(help: "Final learning rate of a geometric decay (default: constant rate).") var lrFinal: Double?
+    @Option(help: "Multiply the learning rate by --lr-factor every this many epochs (a step schedule).") var lrStep: Int?
+    @Option(help: "Factor of the step schedule.") var lrFactor = 0.5
     @Option(help: "SGD momentum.") var momentum = 0.9
     @Option(help: "Weight of the cross-entropy term.") var ce = 1.0
     @Option(help: "Weight of the reconstruction term (default 0 supervised, 0.5 otherwise).") var rc: Double?
@@ -80,7 +82,9 @@ struct Train: ParsableCommand {
         case .unsupervised: objective = Objective(crossEntropy: 0, reconstruction: rcWeight, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn)
         default: objective = Objective(crossEntropy: ce, reconstruction: rcWeight, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn)
         }
-        var opt = Optimizer(method: optimizer, learningRate: lr, schedule: lrFinal.map { .geometric(final: $0) } ?? .constant, momentum: momentum)
+        guard lrFinal == nil || lrStep == nil else { throw ValidationError("--lr-final and --lr-step choose different schedules; give one") }
+        let schedule: Optimizer.Schedule = lrFinal.map { .geometric(final: $0) } ?? lrStep.map { .step(every: $0, factor: lrFactor) } ?? .constant
+        var opt = Optimizer(method: optimizer, learningRate: lr, schedule: schedule, momentum: momentum)
         opt.weightDecay = 0
         let config = TrainingConfiguration(
             mode: mode, labels: labels, epochs: epochs, pretrainEpochs: pretrainEpochs, batchSize: batch,

@@ -25,6 +25,19 @@ import Testing
         #expect(after < 0.25, "test error \(after) (chance 0.9)")
     }
 
+    @Test func sgdWithMomentumAndAStepScheduleLearnsToo() throws {
+        let (train, test) = try Support.mnist(train: 400, test: 300)
+        var optimizer = Optimizer(method: .sgd, learningRate: 0.05, schedule: .step(every: 2, factor: 0.5), momentum: 0.9)
+        optimizer.weightDecay = 1e-4
+        #expect(optimizer.rate(epoch: 3, of: 6) == 0.025)
+        let config = TrainingConfiguration(mode: .supervised, epochs: 6, batchSize: 20, optimizer: optimizer, seed: 3)
+        let trainer = try EGTrainer(network: RenderingNetwork(architecture: Self.small, seed: 3), configuration: config, train: train)
+        for _ in 0..<config.epochs { try trainer.runEpoch() }
+        #expect(trainer.history.map(\.learningRate) == [0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125])
+        #expect(trainer.history.last!.loss.crossEntropy < 0.5 * trainer.history.first!.loss.crossEntropy)
+        #expect(try trainer.evaluate(test).error < 0.3)
+    }
+
     @Test func semiSupervisedTrainingReconstructsAndClassifies() throws {
         let (train, test) = try Support.mnist(train: 400, test: 300)
         let objective = Objective(crossEntropy: 1, reconstruction: 1, classPosterior: 0.1, nonnegativity: 0.5)
