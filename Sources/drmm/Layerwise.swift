@@ -51,9 +51,14 @@ struct Layerwise: ParsableCommand {
         let start2 = Date()
         let stacked = try LayerwiseTraining.stackedRBMs(trainSet, hidden: hidden, topHidden: topHidden, epochs: epochs, rate: 0.1, seed: seed)
         let stackedSeconds = Date().timeIntervalSince(start2)
+        let start3 = Date()
+        let ae = try LayerwiseTraining.autoEncoder(trainSet, hidden: hidden, topHidden: topHidden, epochs: epochs, rate: 1.0,
+                                                   topIterations: 3 * epochs, topRate: 0.5, seed: seed)
+        let aeSeconds = Date().timeIntervalSince(start3)
         print("binary \(size)×\(size) MNIST, \(train) training / \(test) test images, h = \(hidden), top RBM hidden = \(topHidden), seed \(seed)")
         print("model                      train LL   test LL    U_D(bottom)   fit")
-        for (name, model, secs) in [("BLM layer-wise", blm, blmSeconds), ("stacked RBMs (CD-1)", stacked, stackedSeconds)] {
+        for (name, model, secs) in [("BLM layer-wise", blm, blmSeconds), ("stacked RBMs (CD-1)", stacked, stackedSeconds),
+                                    ("auto-encoder layer-wise", ae.model, aeSeconds)] {
             let tr = try model.logLikelihood(trainSet), te = try model.logLikelihood(testSet)
             let u = try BestLatentMarginal.bound(model.bottom, data: trainSet, iterations: 500, tolerance: 1e-9).bound
             print(name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: " %8.4f   %8.4f   %8.4f    %6.1f s", tr, te, u, secs))
@@ -62,7 +67,7 @@ struct Layerwise: ParsableCommand {
         print(String(format: "uniform: %.4f nats per image", -Double(size * size) * log(2.0)))
         if let json {
             let obj: [String: Any] = ["size": size, "train": train, "test": test, "hidden": hidden, "topHidden": topHidden, "epochs": epochs,
-                                      "seed": seed, "blm": rows[0], "stackedRBMs": rows[1]]
+                                      "seed": seed, "blm": rows[0], "stackedRBMs": rows[1], "autoEncoder": rows[2]]
             let d = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
             try writeAtomically(String(decoding: d, as: UTF8.self), to: json)
         }

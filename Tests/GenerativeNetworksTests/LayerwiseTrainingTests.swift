@@ -45,3 +45,27 @@ import GenerativeNetworks
         #expect(throws: GenerativeNetworkError.self) { try LayerwiseTraining.fitRBM(to: [1], units: 2, hidden: 1, iterations: 1, rate: 1, seed: 1) }
     }
 }
+
+@Suite struct AutoEncoderBoundTests {
+    /// `U_D ≥ E_D ln Σ_h P(x|h) q(h|x) − H(D) ≥ E_D E_q ln P(x|h) − H(D)`, before and after
+    /// training, and training raises the reconstruction criterion.
+    @Test(arguments: [UInt64(1), 2])
+    func reconstructionBoundsTheBLMCriterionFromBelow(seed: UInt64) throws {
+        let data = LayerwiseTrainingTests.data + LayerwiseTrainingTests.data.prefix(5)   // with duplicates: H(D) < ln N
+        var ae = try AutoEncoder(visible: 9, hidden: 4, seed: seed)
+        let h = BestLatentMarginal.dataEntropy(data)
+        #expect(h < log(Double(data.count)) && h > 0)
+        let start = try ae.reconstructionCriterion(data)
+        for trained in [false, true] {
+            if trained { try ae.train(data, epochs: 300, rate: 1.0) }
+            let u = try BestLatentMarginal.bound(ae.decoder, data: data, iterations: 20_000, tolerance: 1e-13).bound
+            let mixture = try ae.mixtureCriterion(data), reconstruction = try ae.reconstructionCriterion(data)
+            #expect(u >= mixture - h - 1e-9, "U_D \(u) < mixture \(mixture) − H \(h)")
+            #expect(mixture >= reconstruction - 1e-12)
+        }
+        #expect(try ae.reconstructionCriterion(data) > start + 1)
+        let q = ae.aggregatePosterior(data)
+        #expect(abs(q.reduce(0, +) - 1) < 1e-12)
+        #expect(throws: GenerativeNetworkError.self) { try AutoEncoder(visible: 3, hidden: 13, seed: 1) }
+    }
+}
