@@ -1,6 +1,21 @@
 import Foundation
 import NumericalCore
 
+/// Adam (Kingma & Ba) for gradient ascent on a flat parameter vector.
+struct Adam {
+    var first: [Double], second: [Double], step = 0
+    init(count: Int) { first = [Double](repeating: 0, count: count); second = first }
+    mutating func ascend(_ p: inout [Double], gradient g: [Double], rate: Double, beta1: Double = 0.9, beta2: Double = 0.999) {
+        step += 1
+        let c = rate * (1 - pow(beta2, Double(step))).squareRoot() / (1 - pow(beta1, Double(step)))
+        for i in p.indices {
+            first[i] = beta1 * first[i] + (1 - beta1) * g[i]
+            second[i] = beta2 * second[i] + (1 - beta2) * g[i] * g[i]
+            p[i] += c * first[i] / (second[i].squareRoot() + 1e-8)
+        }
+    }
+}
+
 /// A two-level generative model `P(x) = Σ_h P(x | h) P_top(h)`: a sigmoid layer below and an
 /// RBM over `h` on top, with its log-likelihood computed exactly by enumerating `h`.
 public struct TwoLevelModel: Sendable {
@@ -45,7 +60,8 @@ public struct TwoLevelModel: Sendable {
 ///   probabilities by CD; the generative model is the first RBM's conditional `P(x | h)` under
 ///   the second RBM's marginal.
 public enum LayerwiseTraining {
-    /// Bottom layer by the BLM bound; returns the layer, the BLM and the bound after every epoch.
+    /// Bottom layer by the BLM bound (EM on `Q` alternating with Adam steps of size `rate` on
+    /// the layer); returns the layer, the BLM and the objective after every epoch.
     public static func trainBottomByBLM(_ data: [[Double]], hidden: Int, epochs: Int, rate: Double, seed: UInt64) throws
         -> (layer: SigmoidLayer, marginal: [Double], bound: [Double]) {
         guard let v = data.first?.count else { throw GenerativeNetworkError.invalidInput("the data set is empty") }
@@ -57,6 +73,7 @@ public enum LayerwiseTraining {
         let states = (0..<k).map { s in (0..<hidden).map { Double((s >> $0) & 1) } }
         var q = [Double](repeating: 1 / Double(k), count: k)
         var trace: [Double] = []
+        var adam = Adam(count: v * hidden + v)
         for _ in 0..<epochs {
             let logP = try BestLatentMarginal.conditionalLogLikelihoods(layer, data)
             // Posteriors r_n(h) ∝ P(x_n | h) Q(h); Q ← their mean (EM on Q).
@@ -90,9 +107,11 @@ public enum LayerwiseTraining {
                     for i in 0..<hidden where h[i] != 0 { gW[j * hidden + i] += d }
                 }
             }
-            let scale = rate / Double(data.count)
-            for q in layer.weights.indices { layer.weights[q] += scale * gW[q] }
-            for j in 0..<v { layer.bias[j] += scale * gc[j] }
+            // Adam ascent on the mean objective (gradient divided by N).
+            var params = layer.weights + layer.bias
+            adam.ascend(&params, gradient: (gW + gc).map { $0 / Double(data.count) }, rate: rate)
+            layer.weights = Array(params[0..<(v * hidden)])
+            layer.bias = Array(params[(v * hidden)...])
             trace.append(BestLatentMarginal.objective(try BestLatentMarginal.conditionalLogLikelihoods(layer, data), q))
         }
         return (layer, try BestLatentMarginal.bound(layer, data: data).marginal, trace)

@@ -45,7 +45,7 @@ struct Layerwise: ParsableCommand {
         let testSet = try binarisedMNIST(m, count: test, offset: train, size: size)
         var rows: [[String: Double]] = []
         let start = Date()
-        let blm = try LayerwiseTraining.blm(trainSet, hidden: hidden, topHidden: topHidden, epochs: epochs, rate: 1.0,
+        let blm = try LayerwiseTraining.blm(trainSet, hidden: hidden, topHidden: topHidden, epochs: epochs, rate: 0.05,
                                            topIterations: 3 * epochs, topRate: 0.5, seed: seed)
         let blmSeconds = Date().timeIntervalSince(start)
         let start2 = Date()

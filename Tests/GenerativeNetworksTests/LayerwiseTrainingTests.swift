@@ -8,7 +8,7 @@ import GenerativeNetworks
 
     /// The BLM bound holds for any two-level model with that bottom layer, whatever the top.
     @Test func theBoundHoldsForBothProcedures() throws {
-        let blm = try LayerwiseTraining.blm(Self.data, hidden: 5, topHidden: 4, epochs: 300, rate: 1.0, topIterations: 500, topRate: 0.5, seed: 1)
+        let blm = try LayerwiseTraining.blm(Self.data, hidden: 5, topHidden: 4, epochs: 300, rate: 0.05, topIterations: 500, topRate: 0.5, seed: 1)
         let stacked = try LayerwiseTraining.stackedRBMs(Self.data, hidden: 5, topHidden: 4, epochs: 1500, rate: 0.5, seed: 1)
         for model in [blm, stacked] {
             let ll = try model.logLikelihood(Self.data)
@@ -21,7 +21,7 @@ import GenerativeNetworks
     /// Alternating the EM update of Q with small gradient steps on the bottom layer raises the
     /// bound's objective.
     @Test func blmTrainingRaisesTheBound() throws {
-        let (_, q, trace) = try LayerwiseTraining.trainBottomByBLM(Self.data, hidden: 4, epochs: 200, rate: 0.5, seed: 2)
+        let (_, q, trace) = try LayerwiseTraining.trainBottomByBLM(Self.data, hidden: 4, epochs: 200, rate: 0.02, seed: 2)
         for (a, b) in zip(trace, trace.dropFirst()) { #expect(b >= a - 1e-9) }
         #expect(trace.last! > trace.first! + 1)
         #expect(abs(q.reduce(0, +) - 1) < 1e-12)
