@@ -80,7 +80,7 @@ public struct TreeLearner: Sendable {
     /// `c·ln c` for every count up to `n` (0 for 0): with it, `N·H = N ln N − Σ_c n_c ln n_c`
     /// needs no logarithm inside the threshold sweep.
     /// Nodes smaller than this sort their values per feature instead of filling a histogram.
-    static let sortedSweepBelow = 64
+    static let sortedSweepBelow = 256
 
     static func xLogX(upTo n: Int) -> [Double] { (0...n).map { $0 == 0 ? 0 : Double($0) * log(Double($0)) } }
 
@@ -123,13 +123,7 @@ public struct TreeLearner: Sendable {
                         }
                         continue
                     }
-                    defer {   // small nodes: clear only the bins they touched
-                        if n < 256 {
-                            for i in indices { let v = Int(data.columns[f * data.count + i]); for c in 0..<k { hist[v * k + c] = 0 } }
-                        } else {
-                            for q in hist.indices { hist[q] = 0 }
-                        }
-                    }
+                    defer { for q in hist.indices { hist[q] = 0 } }   // nodes here have ≥ 256 examples (or > 256 classes)
                     var lo = 255, hi = 0
                     for i in indices {
                         let v = Int(data.columns[f * data.count + i])

@@ -65,6 +65,15 @@ struct TreeLearningTests {
         #expect(accuracy(learned) > 0.6)
     }
 
+    /// Large nodes (≥ 256 examples) take the histogram sweep, small ones the sorted sweep; the
+    /// grown tree must not depend on which.
+    @Test("large nodes: the histogram sweep also equals the brute-force search", arguments: [UInt64(1), 2, 3])
+    func histogramSweepEqualsBruteForce(seed: UInt64) throws {
+        let data = try Self.dataset(seed: seed, n: 700)
+        let learned = try TreeLearner(maxDepth: 4, minNodeSize: 4).fit(data)
+        #expect(learned == Self.bruteForce(data, Array(0..<data.count), depth: 0, maxDepth: 4, minSize: 4))
+    }
+
     @Test("with random tie-breaking every split is still a best split", arguments: Array(UInt64(1)...5))
     func randomTieBreakKeepsTheBestGain(seed: UInt64) throws {
         let data = try Self.dataset(seed: seed)
