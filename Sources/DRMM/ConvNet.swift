@@ -135,36 +135,18 @@ public struct ConvNet: Sendable {
 
     private func convReluPool(_ layer: Layer, batch n: Int, _ ws: Workspace) -> ([UInt8], [Bool]) {
         let g = layer.geometry
-        let (c, h, w) = (g.input[0], g.input[1], g.input[2])
+        let c = g.input[0]
         let (o, ho, wo) = (g.convolved[0], g.convolved[1], g.convolved[2])
-        let (k, pad, p) = (g.kernel, g.pad, g.pool)
+        let (k, p) = (g.kernel, g.pool)
         let rows = c * k * k, cols = n * ho * wo
         if ws.columns.count < rows * cols { ws.columns = [Float](repeating: 0, count: rows * cols) }
-        // im2col over the batch, rows split across the cores.
+        // im2col over the batch (the kernel the training pass uses), rows split across the cores.
         ws.activations.withUnsafeBufferPointer { xs in
             ws.columns.withUnsafeMutableBufferPointer { colsBuf in
                 let xS = Shared(xs.baseAddress!), outS = Shared(colsBuf.baseAddress!)
                 let chunks = min(workers, rows)
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                    let x = xS.pointer, out = outS.pointer
-                    for row in stride(from: chunk, to: rows, by: chunks) {
-                        let ci = row / (k * k), r = (row / k) % k, s = row % k
-                        let dst = out + row * cols
-                        // Output columns whose input column is inside the image: one span.
-                        let lo = min(wo, max(0, pad - s)), hi = max(lo, min(wo, w + pad - s))
-                        for img in 0..<n {
-                            let plane = x + (ci * n + img) * h * w
-                            let d = dst + img * ho * wo
-                            for oy in 0..<ho {
-                                let iy = oy + r - pad
-                                let drow = d + oy * wo
-                                if iy < 0 || iy >= h { drow.update(repeating: 0, count: wo); continue }
-                                if lo > 0 { drow.update(repeating: 0, count: lo) }
-                                if hi > lo { drow.advanced(by: lo).update(from: plane + iy * w + lo + s - pad, count: hi - lo) }
-                                if hi < wo { drow.advanced(by: hi).update(repeating: 0, count: wo - hi) }
-                            }
-                        }
-                    }
+                    Kernels.im2col(UnsafePointer(xS.pointer), g, batch: n, rows: (rows * chunk / chunks)..<(rows * (chunk + 1) / chunks), into: outS.pointer)
                 }
             }
         }

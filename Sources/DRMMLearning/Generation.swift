@@ -1,3 +1,4 @@
+import DRMM
 import NumericalCore
 
 /// Top-down rendering with a trained network: class templates in pixel space and samples.

@@ -1,3 +1,4 @@
+import DRMM
 import NumericalCore
 
 /// The latent variables of a batch as the top-down pass uses them, hard or soft:

@@ -1,3 +1,4 @@
+import DRMM
 import Foundation
 
 /// The sum-product E-step of a deep DRMM at temperature τ (spec §4.7, approximation (a),

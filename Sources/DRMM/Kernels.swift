@@ -1,18 +1,18 @@
-import DRMM
-
 /// The data-movement kernels of one level, on channel-major batches `[C, N, H, W]`.
 ///
 /// `im2col` lays the `K×K` patches of every image side by side so that a convolution of the
 /// whole batch is one GEMM, `S[O, N·H'·W'] = W[O, C·K·K] · cols`; `col2im` is its adjoint
 /// (it sums overlapping patches back), so a transposed convolution — the DRMM's rendering
 /// step — is `col2im(Wᵀ · m)`.
-enum Kernels {
-    /// `cols[(c·K + r)·K + s, (n·H' + y)·W' + x] = input[c, n, y + r − pad, x + s − pad]` (0 outside).
-    static func im2col<T: TrainingScalar>(_ x: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int, into out: UnsafeMutablePointer<T>) {
+package enum Kernels {
+    /// `cols[(c·K + r)·K + s, (n·H' + y)·W' + x] = input[c, n, y + r − pad, x + s − pad]` (0 outside),
+    /// for the rows in `rows` (all by default; callers splitting the work pass disjoint ranges).
+    package static func im2col<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+                                                      rows: Range<Int>? = nil, into out: UnsafeMutablePointer<T>) {
         let (c, h, w) = (g.input[0], g.input[1], g.input[2])
         let (ho, wo, k, pad) = (g.convolved[1], g.convolved[2], g.kernel, g.pad)
         let cols = n * ho * wo
-        for row in 0..<(c * k * k) {
+        for row in rows ?? 0..<(c * k * k) {
             let ci = row / (k * k), r = (row / k) % k, s = row % k
             let dst = out + row * cols
             let lo = min(wo, max(0, pad - s)), hi = max(lo, min(wo, w + pad - s))
@@ -32,7 +32,7 @@ enum Kernels {
     }
 
     /// The adjoint of ``im2col(_:_:batch:into:)``: `out` is overwritten with the patch sums.
-    static func col2im<T: TrainingScalar>(_ colsIn: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int, into x: UnsafeMutablePointer<T>) {
+    package static func col2im<T: BinaryFloatingPoint>(_ colsIn: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int, into x: UnsafeMutablePointer<T>) {
         let (c, h, w) = (g.input[0], g.input[1], g.input[2])
         let (ho, wo, k, pad) = (g.convolved[1], g.convolved[2], g.kernel, g.pad)
         let cols = n * ho * wo
@@ -61,7 +61,7 @@ enum Kernels {
     /// (value + bias > 0) and −1 when it is OFF. Ties go to the first position in the window.
     /// Returns the number of ON switches.
     @discardableResult
-    static func biasReLUPool<T: TrainingScalar>(_ s: UnsafePointer<T>, bias: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+    package static func biasReLUPool<T: BinaryFloatingPoint>(_ s: UnsafePointer<T>, bias: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
                                                output: UnsafeMutablePointer<T>, route: UnsafeMutablePointer<Int32>) -> Int {
         let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
         let (hp, wp) = (ho / p, wo / p)
@@ -113,7 +113,7 @@ enum Kernels {
     /// Scatters pooled values to their routed positions in a zeroed `[O, N, H', W']` map:
     /// `a ⊙ t ⊙ Unpool(z)`, the masked unpooling of the top-down pass (and the adjoint of
     /// ``gatherRouted(_:_:batch:route:into:)``).
-    static func scatterRouted<T: TrainingScalar>(_ z: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+    package static func scatterRouted<T: BinaryFloatingPoint>(_ z: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
                                                 route: UnsafePointer<Int32>, into out: UnsafeMutablePointer<T>) {
         let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
         let per = (ho / p) * (wo / p)
@@ -129,7 +129,7 @@ enum Kernels {
     }
 
     /// Reads `s` at the routed positions: `out[u] = s[route[u]]` (0 when OFF).
-    static func gatherRouted<T: TrainingScalar>(_ s: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+    package static func gatherRouted<T: BinaryFloatingPoint>(_ s: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
                                                route: UnsafePointer<Int32>, into out: UnsafeMutablePointer<T>) {
         let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
         let per = (ho / p) * (wo / p)
