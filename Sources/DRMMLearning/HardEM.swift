@@ -48,14 +48,7 @@ public final class HardEM {
     /// - Parameters:
     ///   - images: `N` images `[N, C, H, W]`; `labels[n] < 0` marks an unlabelled image.
     public init(network: RenderingNetwork<Double>, images: [Double], labels: [Int], noiseVariance: Double = 1, ridge: Double = 1e-6) throws {
-        let d = network.architecture.inputShape.reduce(1, *)
-        guard !labels.isEmpty, images.count == labels.count * d else {
-            throw LearningError.invalidData("\(labels.count) labels and \(images.count) pixel values for images of \(d) pixels")
-        }
-        guard images.allSatisfy(\.isFinite) else { throw LearningError.invalidData("an image has a non-finite pixel") }
-        guard labels.allSatisfy({ $0 < network.architecture.classes }) else {
-            throw LearningError.invalidData("a label is not below the \(network.architecture.classes) classes")
-        }
+        target = try RenderingLatents.channelMajorImages(network, images: images, labels: labels)
         guard noiseVariance > 0, noiseVariance.isFinite else { throw LearningError.invalidOption("σ² must be positive, got \(noiseVariance)") }
         guard ridge > 0, ridge.isFinite else { throw LearningError.invalidOption("the ridge ε must be positive, got \(ridge)") }
         try network.validate()
@@ -65,11 +58,7 @@ public final class HardEM {
         self.images = images
         self.labels = labels
         count = labels.count
-        imageSize = d
-        let c0 = network.architecture.inputShape[0], hw = d / c0
-        var t = [Double](repeating: 0, count: images.count)
-        for i in 0..<count { for c in 0..<c0 { for q in 0..<hw { t[(c * count + i) * hw + q] = images[(i * c0 + c) * hw + q] } } }
-        target = t
+        imageSize = network.architecture.inputShape.reduce(1, *)
         classPrior = [Double](repeating: 1 / Double(network.architecture.classes), count: network.architecture.classes)
         switchPrior = network.geometry.map { _ in 0.5 }
         pass = BatchPass(network: network)

@@ -27,6 +27,23 @@ struct RenderingLatents {
         }
     }
 
+    /// Checks a batch for the exact learners (`[N, C, H, W]` images, labels below the class
+    /// count, −1 for unlabelled) and returns it channel-major, the layout of the renderer.
+    static func channelMajorImages(_ network: RenderingNetwork<Double>, images: [Double], labels: [Int]) throws -> [Double] {
+        let d = network.architecture.inputShape.reduce(1, *)
+        guard !labels.isEmpty, images.count == labels.count * d else {
+            throw LearningError.invalidData("\(labels.count) labels and \(images.count) pixel values for images of \(d) pixels")
+        }
+        guard images.allSatisfy(\.isFinite) else { throw LearningError.invalidData("an image has a non-finite pixel") }
+        guard labels.allSatisfy({ $0 < network.architecture.classes }) else {
+            throw LearningError.invalidData("a label is not below the \(network.architecture.classes) classes")
+        }
+        let n = labels.count, c0 = network.architecture.inputShape[0], hw = d / c0
+        var t = [Double](repeating: 0, count: images.count)
+        for i in 0..<n { for c in 0..<c0 { for q in 0..<hw { t[(c * n + i) * hw + q] = images[(i * c0 + c) * hw + q] } } }
+        return t
+    }
+
     init(classWeights: [[Double]], masks: [[Double]]) {
         self.classWeights = classWeights
         self.masks = masks

@@ -23,14 +23,7 @@ public final class SoftEM {
 
     public init(network: RenderingNetwork<Double>, images: [Double], labels: [Int], temperature: Double,
                 noiseVariance: Double = 1, ridge: Double = 1e-6) throws {
-        let d = network.architecture.inputShape.reduce(1, *)
-        guard !labels.isEmpty, images.count == labels.count * d else {
-            throw LearningError.invalidData("\(labels.count) labels and \(images.count) pixel values for images of \(d) pixels")
-        }
-        guard images.allSatisfy(\.isFinite) else { throw LearningError.invalidData("an image has a non-finite pixel") }
-        guard labels.allSatisfy({ $0 < network.architecture.classes }) else {
-            throw LearningError.invalidData("a label is not below the \(network.architecture.classes) classes")
-        }
+        target = try RenderingLatents.channelMajorImages(network, images: images, labels: labels)
         guard temperature > 0, temperature.isFinite else { throw LearningError.invalidOption("temperature must be positive, got \(temperature)") }
         guard noiseVariance > 0, noiseVariance.isFinite, ridge > 0, ridge.isFinite else {
             throw LearningError.invalidOption("σ² and the ridge must be positive")
@@ -42,10 +35,6 @@ public final class SoftEM {
         self.temperature = temperature
         self.noiseVariance = noiseVariance
         self.ridge = ridge
-        let n = labels.count, c0 = network.architecture.inputShape[0], hw = d / c0
-        var t = [Double](repeating: 0, count: images.count)
-        for i in 0..<n { for c in 0..<c0 { for q in 0..<hw { t[(c * n + i) * hw + q] = images[(i * c0 + c) * hw + q] } } }
-        target = t
         latents = RenderingLatents(classWeights: [], masks: [])
         try eStep()
     }

@@ -31,12 +31,10 @@ public enum SoftInference {
     /// Runs the soft E-step on `images` (`[N, C, H, W]`); `labels[i] ≥ 0` clamps the class.
     public static func infer(_ network: RenderingNetwork<Double>, images: [Double], labels: [Int], temperature tau: Double) throws -> Result {
         let a = network.architecture, geo = network.geometry, layout = network.layout, p = network.parameters
-        let n = labels.count, d0 = a.inputShape.reduce(1, *)
+        let n = labels.count
         guard tau > 0, tau.isFinite else { throw LearningError.invalidOption("temperature must be positive, got \(tau)") }
-        guard n > 0, images.count == n * d0 else { throw LearningError.invalidData("\(images.count) pixel values for \(n) images of \(d0)") }
+        let x = try RenderingLatents.channelMajorImages(network, images: images, labels: labels)
         let (c0, hw0) = (a.inputShape[0], a.inputShape[1] * a.inputShape[2])
-        var x = [Double](repeating: 0, count: n * d0)
-        for i in 0..<n { for c in 0..<c0 { for q in 0..<hw0 { x[(c * n + i) * hw0 + q] = images[(i * c0 + c) * hw0 + q] } } }
 
         var level = x
         var qa: [[Double]] = [], qt: [[Double]] = []   // q(a) per pooled unit, q(t) per convolved position
@@ -110,35 +108,8 @@ public enum SoftInference {
             }
             masks.append(m)
         }
-        // Top-down with expected masks.
-        var z = [Double](repeating: 0, count: n * ct * hw)
-        for i in 0..<n { for cl in 0..<k where post[i * k + cl] > 0 {
-            let base = layout.classTemplates.lowerBound + cl * dT
-            for c in 0..<ct { for q in 0..<hw {
-                z[(c * n + i) * hw + q] += post[i * k + cl] * (a.top == .meanPool ? p[base + c] : p[base + c * hw + q])
-            } }
-        } }
-        for (l, g) in geo.enumerated().reversed() {
-            let rows = g.input[0] * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
-            let (ho, wo, pool) = (g.convolved[1], g.convolved[2], g.pool)
-            let (hp, wp) = (ho / pool, wo / pool)
-            var m = [Double](repeating: 0, count: o * cols)
-            for plane in 0..<(o * n) { for i in 0..<hp { for j in 0..<wp {
-                let unit = plane * hp * wp + i * wp + j
-                for t in 0..<(pool * pool) {
-                    let row: Int = i * pool + t / pool, col: Int = j * pool + t % pool
-                    let k: Int = plane * ho * wo + row * wo + col
-                    m[k] = qa[l][unit] * qt[l][k] * z[unit]
-                }
-            } } }
-            var colsBuf = [Double](repeating: 0, count: rows * cols), below = [Double](repeating: 0, count: n * g.input.reduce(1, *))
-            p.withUnsafeBufferPointer { pp in m.withUnsafeBufferPointer { mp in colsBuf.withUnsafeMutableBufferPointer { cp in
-                Double.gemm(transposeA: true, transposeB: false, m: rows, n: cols, k: o, alpha: 1, a: pp.baseAddress! + layout.filters[l].lowerBound,
-                            lda: rows, b: mp.baseAddress!, ldb: cols, beta: 0, c: cp.baseAddress!, ldc: cols)
-                below.withUnsafeMutableBufferPointer { Kernels.col2im(UnsafePointer(cp.baseAddress!), g, batch: n, into: $0.baseAddress!) }
-            } } }
-            z = below
-        }
+        // Top-down with expected masks, by the renderer hard and soft EM share.
+        let z = RenderingLatents(classWeights: (0..<n).map { Array(post[($0 * k)..<(($0 + 1) * k)]) }, masks: masks).render(network, p)
         let recon = (0..<n).map { i in (0..<(c0 * hw0)).map { j in z[((j / hw0) * n + i) * hw0 + j % hw0] } }
         return Result(scores: scores, classPosterior: post, reconstructions: recon, switchPosterior: qa, masks: masks)
     }
