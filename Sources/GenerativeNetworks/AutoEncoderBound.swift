@@ -1,9 +1,8 @@
 import Foundation
 import NumericalCore
 
-/// An auto-encoder read as a generative model (spec §8.2): a factorised encoder
-/// `q(h | x) = Π_i σ(⟨V_i, x⟩ + d_i)^{h_i} (1 − σ(·))^{1−h_i}` — an inference model of its own,
-/// richer than the decoder's — and a decoder `P(x | h)` (a ``SigmoidLayer``).
+/// An auto-encoder read as a generative model (spec §8.2): an encoder `q(h | x)` (an
+/// ``InferenceModel``, factorised or deep) and a decoder `P(x | h)` (a ``SigmoidLayer``).
 ///
 /// Its criteria bound the best latent marginal from below. With `Q_D(h) = E_D q(h | x)`, which
 /// is at least `P_D(x) q(h | x)` for each training `x`, and Jensen's inequality:
@@ -11,53 +10,73 @@ import NumericalCore
 /// `U_D ≥ E_D ln Σ_h P(x|h) q(h|x) − H(D) ≥ E_D E_{q(h|x)} ln P(x|h) − H(D)`,
 ///
 /// where `H(D)` is the entropy of the empirical data distribution. So training an auto-encoder
-/// on its reconstruction log-likelihood maximises a lower bound of the BLM criterion.
+/// on either criterion maximises a lower bound of the BLM criterion. The encoder is the
+/// inference model that forms the next layer's data `Q_D`; a deep one is the "inference model
+/// richer than the generative model" that Arnold & Ollivier recommend.
 public struct AutoEncoder: Sendable {
-    public var decoder: SigmoidLayer
-    /// `V`, `[hidden, visible]`.
-    public var encoderWeights: [Double]
-    public var encoderBias: [Double]
+    /// What training maximises.
+    public enum Criterion: String, Sendable, CaseIterable {
+        /// `E_D E_{q(h|x)} ln P(x | h)`, the expected reconstruction log-likelihood.
+        case reconstruction
+        /// `E_D ln Σ_h P(x | h) q(h | x)`, the tighter of the two bounds.
+        case mixture
+    }
 
-    public init(visible: Int, hidden: Int, seed: UInt64) throws {
+    /// How parameters move along the gradient of the mean criterion.
+    public enum Step: Sendable {
+        case gradient(rate: Double)
+        case adam(rate: Double)
+    }
+
+    public var decoder: SigmoidLayer
+    public var encoder: InferenceModel
+
+    /// Decoder weights from `N(0, 0.5²)`, then the encoder's (see ``InferenceModel``), biases zero.
+    public init(visible: Int, hidden: Int, inference: InferenceModel.Kind = .factorised, seed: UInt64) throws {
         guard hidden <= 12 else { throw GenerativeNetworkError.invalidShape("the hidden layer must have at most 12 units to enumerate, got \(hidden)") }
         let rng = RandomSource(seed: seed)
         decoder = try SigmoidLayer(visible: visible, hidden: hidden, weights: (0..<(visible * hidden)).map { _ in rng.gaussian(standardDeviation: 0.5) },
                                    bias: [Double](repeating: 0, count: visible))
-        encoderWeights = (0..<(visible * hidden)).map { _ in rng.gaussian(standardDeviation: 0.5) }
-        encoderBias = [Double](repeating: 0, count: hidden)
+        encoder = try InferenceModel(kind: inference, visible: visible, hidden: hidden, rng: rng)
     }
 
     /// `q(h | x)` for every hidden state.
-    public func encode(_ x: [Double]) -> [Double] {
-        let (v, n) = (decoder.visible, decoder.hidden)
-        let p = (0..<n).map { i -> Double in
-            var a = encoderBias[i]
-            for j in 0..<v where x[j] != 0 { a += encoderWeights[i * v + j] }
-            return 1 / (1 + exp(-a))
-        }
-        var q = [Double](repeating: 1, count: 1 << n)
-        for s in 0..<(1 << n) {
-            for i in 0..<n { q[s] *= (s >> i) & 1 == 1 ? p[i] : 1 - p[i] }
-        }
-        return q
-    }
+    public func encode(_ x: [Double]) -> [Double] { encoder.distribution(x) }
 
     /// `E_D E_{q(h|x)} ln P(x | h)`: the reconstruction log-likelihood.
     public func reconstructionCriterion(_ data: [[Double]]) throws -> Double {
-        let logP = try BestLatentMarginal.conditionalLogLikelihoods(decoder, data)
-        return zip(data, logP).reduce(0) { acc, pair in
-            acc + zip(encode(pair.0), pair.1).reduce(0) { $0 + ($1.0 > 0 ? $1.0 * $1.1 : 0) }
-        } / Double(data.count)
+        try criterion(.reconstruction, data)
     }
 
     /// `E_D ln Σ_h P(x | h) q(h | x)`.
     public func mixtureCriterion(_ data: [[Double]]) throws -> Double {
+        try criterion(.mixture, data)
+    }
+
+    /// The mean of `criterion` over `data`, nats per example.
+    public func criterion(_ criterion: Criterion, _ data: [[Double]]) throws -> Double {
         let logP = try BestLatentMarginal.conditionalLogLikelihoods(decoder, data)
-        return zip(data, logP).reduce(0) { acc, pair in
-            let t = zip(encode(pair.0), pair.1).map { $0.0 > 0 ? log($0.0) + $0.1 : -Double.infinity }
+        return zip(data, logP).reduce(0) { acc, pair in acc + Self.terms(criterion, q: encode(pair.0), logP: pair.1).value } / Double(data.count)
+    }
+
+    /// One example's criterion, and the weights `w(h)` with which its gradient is
+    /// `Σ_h w(h) ∇ ln q(h|x)` in the encoder and `Σ_h r(h) ∇ ln P(x|h)` in the decoder.
+    /// Reconstruction: `r = q`, `w = q (ln P − L̄)` (the mean `L̄` subtracted, as `Σ_h q ∇ ln q = 0`).
+    /// Mixture: `r = w =` the posterior `∝ P(x|h) q(h|x)`.
+    static func terms(_ criterion: Criterion, q: [Double], logP: [Double]) -> (value: Double, encoder: [Double], decoder: [Double]) {
+        switch criterion {
+        case .reconstruction:
+            var mean = 0.0
+            for (qs, l) in zip(q, logP) where qs > 0 { mean += qs * l }
+            return (mean, zip(q, logP).map { $0.0 > 0 ? $0.0 * ($0.1 - mean) : 0 }, q)
+        case .mixture:
+            let t = zip(q, logP).map { $0.0 > 0 ? log($0.0) + $0.1 : -Double.infinity }
             let m = t.max() ?? 0
-            return acc + m + log(t.reduce(0) { $0 + exp($1 - m) })
-        } / Double(data.count)
+            let e = t.map { exp($0 - m) }
+            let z = e.reduce(0, +)
+            let r = e.map { $0 / z }
+            return (m + log(z), r, r)
+        }
     }
 
     /// `Q_D(h) = E_D q(h | x)`, the aggregate of the encoder: the data the next layer models.
@@ -67,47 +86,62 @@ public struct AutoEncoder: Sendable {
         return q
     }
 
-    /// Gradient ascent on the reconstruction criterion, exact by enumeration of `h`.
-    public mutating func train(_ data: [[Double]], epochs: Int, rate: Double) throws {
-        let (v, n) = (decoder.visible, decoder.hidden), k = 1 << n
-        let states = (0..<k).map { s in (0..<n).map { Double((s >> $0) & 1) } }
-        for _ in 0..<epochs {
-            let logP = try BestLatentMarginal.conditionalLogLikelihoods(decoder, data)
-            var gW = [Double](repeating: 0, count: v * n), gc = [Double](repeating: 0, count: v)
-            var gV = [Double](repeating: 0, count: n * v), gd = [Double](repeating: 0, count: n)
-            var mass = [Double](repeating: 0, count: k), weighted = [[Double]](repeating: [Double](repeating: 0, count: v), count: k)
-            for (idx, x) in data.enumerated() {
-                let q = encode(x)
-                var pi = [Double](repeating: 0, count: n)
-                for (s, h) in states.enumerated() { for i in 0..<n { pi[i] += q[s] * h[i] } }
-                // Encoder: ∂/∂e_i Σ_h q(h|x) ln P(x|h) = Σ_h q(h|x)(h_i − π_i) ln P(x|h).
-                for i in 0..<n {
-                    var g = 0.0
-                    for (s, h) in states.enumerated() where q[s] > 0 { g += q[s] * (h[i] - pi[i]) * logP[idx][s] }
-                    gd[i] += g
-                    for j in 0..<v where x[j] != 0 { gV[i * v + j] += g }
-                }
-                for s in 0..<k where q[s] > 0 {
-                    mass[s] += q[s]
-                    for j in 0..<v where x[j] != 0 { weighted[s][j] += q[s] }
-                }
+    /// The gradient of the mean criterion, exact by enumeration of `h`: the decoder's laid out as
+    /// its weights then its bias, the encoder's like ``InferenceModel/parameters``.
+    public func gradient(_ criterion: Criterion, _ data: [[Double]]) throws -> (decoder: [Double], encoder: [Double]) {
+        let (v, n, k) = (decoder.visible, decoder.hidden, 1 << decoder.hidden)
+        let logP = try BestLatentMarginal.conditionalLogLikelihoods(decoder, data)
+        var gEncoder = [Double](repeating: 0, count: encoder.parameters.count)
+        var mass = [Double](repeating: 0, count: k), weighted = [Double](repeating: 0, count: k * v)
+        for (idx, x) in data.enumerated() {
+            let (_, w, r) = Self.terms(criterion, q: encode(x), logP: logP[idx])
+            encoder.accumulateScoreGradient(x, weights: w, into: &gEncoder)
+            for s in 0..<k where r[s] > 0 {
+                mass[s] += r[s]
+                for j in 0..<v where x[j] != 0 { weighted[s * v + j] += r[s] }
             }
-            // Decoder: Σ_n Σ_h q(h|x_n)(x_n − σ(a_h)) hᵀ, with σ(a_h) depending on h only.
-            for (s, h) in states.enumerated() where mass[s] > 0 {
-                for j in 0..<v {
-                    var a = decoder.bias[j]
-                    for i in 0..<n where h[i] != 0 { a += decoder.weights[j * n + i] }
-                    let d = weighted[s][j] - mass[s] / (1 + exp(-a))
-                    gc[j] += d
-                    for i in 0..<n where h[i] != 0 { gW[j * n + i] += d }
-                }
-            }
-            let scale = rate / Double(data.count)
-            for q in decoder.weights.indices { decoder.weights[q] += scale * gW[q] }
-            for j in 0..<v { decoder.bias[j] += scale * gc[j] }
-            for q in encoderWeights.indices { encoderWeights[q] += scale * gV[q] }
-            for i in 0..<n { encoderBias[i] += scale * gd[i] }
         }
+        // Decoder: Σ_n Σ_h r_n(h)(x_n − σ(a_h)) hᵀ, with σ(a_h) depending on h only.
+        var gW = [Double](repeating: 0, count: v * n), gc = [Double](repeating: 0, count: v)
+        for s in 0..<k where mass[s] > 0 {
+            for j in 0..<v {
+                var a = decoder.bias[j]
+                for i in 0..<n where (s >> i) & 1 == 1 { a += decoder.weights[j * n + i] }
+                let d = weighted[s * v + j] - mass[s] / (1 + exp(-a))
+                gc[j] += d
+                for i in 0..<n where (s >> i) & 1 == 1 { gW[j * n + i] += d }
+            }
+        }
+        let scale = 1 / Double(data.count)
+        return ((gW + gc).map { $0 * scale }, gEncoder.map { $0 * scale })
+    }
+
+    /// Ascends the mean `criterion` for `epochs` full-batch steps; with `freezingDecoder`, only
+    /// the encoder moves. Returns the criterion before every step and after the last.
+    @discardableResult
+    public mutating func train(_ data: [[Double]], criterion: Criterion = .reconstruction, epochs: Int, step: Step,
+                               freezingDecoder: Bool = false) throws -> [Double] {
+        let (v, n) = (decoder.visible, decoder.hidden)
+        var adam = Adam(count: v * n + v + encoder.parameters.count)
+        var trace: [Double] = []
+        for _ in 0..<epochs {
+            trace.append(try self.criterion(criterion, data))
+            var (gDecoder, gEncoder) = try gradient(criterion, data)
+            if freezingDecoder { gDecoder = [Double](repeating: 0, count: gDecoder.count) }
+            var p = decoder.weights + decoder.bias + encoder.parameters
+            let g = gDecoder + gEncoder
+            switch step {
+            case let .gradient(rate): for i in p.indices { p[i] += rate * g[i] }
+            case let .adam(rate): adam.ascend(&p, gradient: g, rate: rate)
+            }
+            if !freezingDecoder {
+                decoder.weights = Array(p[0..<(v * n)])
+                decoder.bias = Array(p[(v * n)..<(v * n + v)])
+            }
+            encoder.parameters = Array(p[(v * n + v)...])
+        }
+        trace.append(try self.criterion(criterion, data))
+        return trace
     }
 }
 
@@ -122,14 +156,14 @@ extension BestLatentMarginal {
 }
 
 extension LayerwiseTraining {
-    /// Layer-wise training with an auto-encoder as the bottom layer: train it on its
-    /// reconstruction criterion (a lower bound of the BLM criterion), then fit the top RBM to
-    /// the encoder's aggregate `Q_D`.
-    public static func autoEncoder(_ data: [[Double]], hidden: Int, topHidden: Int, epochs: Int, rate: Double,
+    /// Layer-wise training with an auto-encoder as the bottom layer: train it on `criterion` (a
+    /// lower bound of the BLM criterion), then fit the top RBM to the encoder's aggregate `Q_D`.
+    public static func autoEncoder(_ data: [[Double]], hidden: Int, topHidden: Int, inference: InferenceModel.Kind = .factorised,
+                                   criterion: AutoEncoder.Criterion = .reconstruction, epochs: Int, step: AutoEncoder.Step,
                                    topIterations: Int, topRate: Double, seed: UInt64) throws -> (model: TwoLevelModel, autoEncoder: AutoEncoder) {
         guard let v = data.first?.count else { throw GenerativeNetworkError.invalidInput("the data set is empty") }
-        var ae = try AutoEncoder(visible: v, hidden: hidden, seed: seed)
-        try ae.train(data, epochs: epochs, rate: rate)
+        var ae = try AutoEncoder(visible: v, hidden: hidden, inference: inference, seed: seed)
+        try ae.train(data, criterion: criterion, epochs: epochs, step: step)
         let top = try fitRBM(to: ae.aggregatePosterior(data), units: hidden, hidden: topHidden, iterations: topIterations, rate: topRate, seed: seed &+ 1)
         return (try TwoLevelModel(bottom: ae.decoder, top: top), ae)
     }

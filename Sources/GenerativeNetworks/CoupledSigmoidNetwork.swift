@@ -78,6 +78,28 @@ public struct CoupledSigmoidNetwork: Sendable {
         return out
     }
 
+    /// Ancestral samples of the generator: from a top-layer batch `[N, n_L]` (one-hot labels),
+    /// each layer below is drawn unit by unit from `q(x_{k−1} = 1 | x_k) = σ(W_kᵀ x_k + a_k)`.
+    /// Returns the binary images and, for display, their pixel means given the sampled layer
+    /// above (`q(x₀ = 1 | x₁)`).
+    public func sample(_ top: Matrix, rng: RandomSource) throws -> (images: Matrix, means: Matrix) {
+        guard top.columns == sizes[sizes.count - 1] else {
+            throw GenerativeNetworkError.invalidShape("the top layer has \(sizes[sizes.count - 1]) units, the batch \(top.columns)")
+        }
+        var v = top
+        var means = top
+        for k in stride(from: weights.count - 1, through: 0, by: -1) {
+            var g = Matrix(rows: v.rows, columns: sizes[k])
+            try Matrix.multiply(v, weights[k], into: &g)
+            for r in 0..<g.rows { for c in 0..<g.columns { g.elements[r * g.columns + c] += generationBias[k][c] } }
+            Self.sigmoid(&g)
+            means = g
+            for i in g.elements.indices { g.elements[i] = rng.uniform() < g.elements[i] ? 1 : 0 }
+            v = g
+        }
+        return (v, means)
+    }
+
     /// The objective per example and its gradient (same shapes as the parameters).
     public func lossAndGradient(images x: Matrix, targets y: Matrix, objective: Objective)
         throws -> (recognition: Double, generation: Double, dW: [Matrix], db: [[Double]], da: [[Double]]) {

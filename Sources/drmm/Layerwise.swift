@@ -27,7 +27,7 @@ func binarisedMNIST(_ m: MNIST, count: Int, offset: Int = 0, size: Int) throws -
 
 struct Layerwise: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Layer-wise training of a two-level generative model by the best latent marginal, next to stacked RBMs, with exact log-likelihoods.",
+        abstract: "Layer-wise training of a two-level generative model by the best latent marginal, next to stacked RBMs and auto-encoders with a factorised or a deep (richer) encoder, with exact log-likelihoods.",
         discussion: "The data are MNIST digits reduced to size×size binary images (block average ≥ ½). Both models are a sigmoid layer P(x|h) under an RBM prior on h; their log-likelihoods (nats per image) and the BLM bound U_D of each bottom layer are exact (enumeration of h).")
     @Option(help: "MNIST directory.") var data = MNIST.defaultDirectory
     @Option(help: "Binary image side (divides 28).") var size = 4
@@ -36,6 +36,7 @@ struct Layerwise: ParsableCommand {
     @Option(help: "Hidden units of the bottom layer (≤ 12).") var hidden = 8
     @Option(help: "Hidden units of the top RBM.") var topHidden = 6
     @Option(help: "Training epochs of each layer.") var epochs = 200
+    @Option(help: "Units of the deep encoder's own hidden layer (the richer inference model).") var encoderUnits = 32
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Write the results as JSON here.") var json: String?
 
@@ -43,7 +44,6 @@ struct Layerwise: ParsableCommand {
         let m = try MNIST.load(directory: data, split: .train)
         let trainSet = try binarisedMNIST(m, count: train, size: size)
         let testSet = try binarisedMNIST(m, count: test, offset: train, size: size)
-        var rows: [[String: Double]] = []
         let start = Date()
         let blm = try LayerwiseTraining.blm(trainSet, hidden: hidden, topHidden: topHidden, epochs: epochs, rate: 0.05,
                                            topIterations: 3 * epochs, topRate: 0.5, seed: seed)
@@ -51,24 +51,43 @@ struct Layerwise: ParsableCommand {
         let start2 = Date()
         let stacked = try LayerwiseTraining.stackedRBMs(trainSet, hidden: hidden, topHidden: topHidden, epochs: epochs, rate: 0.1, seed: seed)
         let stackedSeconds = Date().timeIntervalSince(start2)
-        let start3 = Date()
-        let ae = try LayerwiseTraining.autoEncoder(trainSet, hidden: hidden, topHidden: topHidden, epochs: epochs, rate: 1.0,
-                                                   topIterations: 3 * epochs, topRate: 0.5, seed: seed)
-        let aeSeconds = Date().timeIntervalSince(start3)
+        var models: [(name: String, key: String, model: TwoLevelModel, seconds: Double, autoEncoder: AutoEncoder?, criterion: AutoEncoder.Criterion?)] = [
+            ("BLM layer-wise", "blm", blm, blmSeconds, nil, nil), ("stacked RBMs (CD-1)", "stackedRBMs", stacked, stackedSeconds, nil, nil)]
+        // Auto-encoders: the factorised encoder on the reconstruction criterion (plain gradient
+        // ascent), then both encoders on the tighter mixture criterion with the BLM's optimiser.
+        let variants: [(String, String, InferenceModel.Kind, AutoEncoder.Criterion, AutoEncoder.Step)] = [
+            ("AE, factorised, reconstr.", "autoEncoder", .factorised, .reconstruction, .gradient(rate: 1.0)),
+            ("AE, factorised, mixture", "autoEncoderMixture", .factorised, .mixture, .adam(rate: 0.05)),
+            ("AE, deep encoder, mixture", "autoEncoderDeep", .deep(units: encoderUnits), .mixture, .adam(rate: 0.05))]
+        for (name, key, kind, criterion, step) in variants {
+            let start = Date()
+            let ae = try LayerwiseTraining.autoEncoder(trainSet, hidden: hidden, topHidden: topHidden, inference: kind, criterion: criterion,
+                                                       epochs: epochs, step: step, topIterations: 3 * epochs, topRate: 0.5, seed: seed)
+            models.append((name, key, ae.model, Date().timeIntervalSince(start), ae.autoEncoder, criterion))
+        }
+        let entropy = BestLatentMarginal.dataEntropy(trainSet)
         print("binary \(size)×\(size) MNIST, \(train) training / \(test) test images, h = \(hidden), top RBM hidden = \(topHidden), seed \(seed)")
-        print("model                      train LL   test LL    U_D(bottom)   fit")
-        for (name, model, secs) in [("BLM layer-wise", blm, blmSeconds), ("stacked RBMs (CD-1)", stacked, stackedSeconds),
-                                    ("auto-encoder layer-wise", ae.model, aeSeconds)] {
+        print("deep encoder: \(encoderUnits) units of its own; H(D) = \(String(format: "%.4f", entropy)) nats")
+        print("model                        train LL   test LL    U_D(bottom)  AE criterion − H(D)   fit")
+        var report: [String: Any] = ["size": size, "train": train, "test": test, "hidden": hidden, "topHidden": topHidden, "epochs": epochs,
+                                     "seed": seed, "encoderUnits": encoderUnits, "dataEntropy": entropy]
+        for (name, key, model, secs, ae, criterion) in models {
             let tr = try model.logLikelihood(trainSet), te = try model.logLikelihood(testSet)
             let u = try BestLatentMarginal.bound(model.bottom, data: trainSet, iterations: 500, tolerance: 1e-9).bound
-            print(name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: " %8.4f   %8.4f   %8.4f    %6.1f s", tr, te, u, secs))
-            rows.append(["trainLogLikelihood": tr, "testLogLikelihood": te, "bound": u, "seconds": secs])
+            var row = ["trainLogLikelihood": tr, "testLogLikelihood": te, "bound": u, "seconds": secs]
+            var lower = "                    "
+            if let ae, let criterion {
+                let c = try ae.criterion(criterion, trainSet) - entropy
+                row["criterionMinusEntropy"] = c
+                lower = String(format: "   %8.4f          ", c)
+            }
+            print(name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %8.4f   %8.4f   %8.4f", tr, te, u) + lower
+                  + String(format: "%6.1f s", secs))
+            report[key] = row
         }
         print(String(format: "uniform: %.4f nats per image", -Double(size * size) * log(2.0)))
         if let json {
-            let obj: [String: Any] = ["size": size, "train": train, "test": test, "hidden": hidden, "topHidden": topHidden, "epochs": epochs,
-                                      "seed": seed, "blm": rows[0], "stackedRBMs": rows[1], "autoEncoder": rows[2]]
-            let d = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
+            let d = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
             try writeAtomically(String(decoding: d, as: UTF8.self), to: json)
         }
     }
@@ -86,6 +105,7 @@ struct Coupled: ParsableCommand {
     @Option(help: "Adam learning rate.") var lr = 1e-3
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Write the class images of both models as PNG here.") var png: String?
+    @Option(help: "Write 10 ancestral samples per class of each model as PNG to <prefix>-<objective>.png (pixel means given the sampled hidden layer).") var samples: String?
     @Option(help: "Write the results as JSON here.") var json: String?
 
     func run() throws {
@@ -119,6 +139,13 @@ struct Coupled: ParsableCommand {
             report[objective.rawValue] = ["testError": Double(wrong) / Double(tx.count), "generativeNLL": gen, "seconds": secs]
             let nu = try net.generate(try CoupledSigmoidNetwork.oneHot(Array(0..<10), classes: 10))[0]
             for c in 0..<10 { tiles.append((0..<784).map { nu[c, $0] }) }
+            if let samples {
+                let rng = RandomSource(seed: seed &+ 100)
+                let drawn = try net.sample(try CoupledSigmoidNetwork.oneHot((0..<100).map { $0 / 10 }, classes: 10), rng: rng).means
+                let sampleTiles = (0..<100).map { r in (0..<784).map { drawn[r, $0] } }
+                try PNGImage.grid(sampleTiles, tileWidth: 28, tileHeight: 28, columns: 10, scale: 2, perTileScaling: false)
+                    .write(to: "\(samples)-\(objective.rawValue).png")
+            }
         }
         if let png { try PNGImage.grid(tiles, tileWidth: 28, tileHeight: 28, columns: 10, scale: 2, perTileScaling: false).write(to: png) }
         if let json {

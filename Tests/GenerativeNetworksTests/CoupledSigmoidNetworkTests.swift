@@ -60,4 +60,40 @@ import GenerativeNetworks
         for c in 0..<2 { for j in 0..<12 { #expect(abs(nu[c, j] - prototypes[c][j]) < 0.35) } }
         #expect(throws: GenerativeNetworkError.self) { try net.train(images: [[0.5]], labels: [0], objective: .symmetric, epochs: 1, seed: 1) }
     }
+
+    /// Ancestral sampling draws the hidden layer from `q(x₁ | y)` and the pixels from
+    /// `q(x₀ | x₁)`: pixel frequencies equal the exact marginal `Σ_{x₁} q(x₁ | y) q(x₀ = 1 | x₁)`,
+    /// computed by enumerating the 3 hidden units. (The mean-field pass `generate` is only an
+    /// approximation of it.)
+    @Test func samplesFollowTheGeneratorsMarginals() throws {
+        let net = try CoupledSigmoidNetwork(sizes: [4, 3, 2], seed: 8)
+        var scaled = net
+        for k in scaled.weights.indices { for i in scaled.weights[k].elements.indices { scaled.weights[k].elements[i] *= 4 } }
+        scaled.generationBias[1] = [0.5, -1, 0.25]
+        let y = try CoupledSigmoidNetwork.oneHot([1], classes: 2)
+        func sigma(_ a: Double) -> Double { 1 / (1 + exp(-a)) }
+        let w1 = scaled.weights[0], w2 = scaled.weights[1]
+        let pHidden = (0..<3).map { j in sigma(w2[1, j] + scaled.generationBias[1][j]) }
+        var exact = [Double](repeating: 0, count: 4)
+        for s in 0..<8 {
+            var p = 1.0
+            for j in 0..<3 { p *= (s >> j) & 1 == 1 ? pHidden[j] : 1 - pHidden[j] }
+            for i in 0..<4 {
+                var a = scaled.generationBias[0][i]
+                for j in 0..<3 where (s >> j) & 1 == 1 { a += w1[j, i] }
+                exact[i] += p * sigma(a)
+            }
+        }
+        let draws = 20_000
+        let top = try Matrix(rows: draws, columns: 2, elements: (0..<draws).flatMap { _ in y.elements })
+        let (images, means) = try scaled.sample(top, rng: RandomSource(seed: 9))
+        for i in 0..<4 {
+            let freq = (0..<draws).reduce(0.0) { $0 + images[$1, i] } / Double(draws)
+            let meanOfMeans = (0..<draws).reduce(0.0) { $0 + means[$1, i] } / Double(draws)
+            #expect(abs(freq - exact[i]) < 0.015, "pixel \(i): frequency \(freq), exact \(exact[i])")
+            #expect(abs(meanOfMeans - exact[i]) < 0.01, "pixel \(i): mean \(meanOfMeans), exact \(exact[i])")
+        }
+        #expect(images.elements.allSatisfy { $0 == 0 || $0 == 1 })
+        #expect(throws: GenerativeNetworkError.self) { try scaled.sample(try CoupledSigmoidNetwork.oneHot([0], classes: 3), rng: RandomSource(seed: 1)) }
+    }
 }

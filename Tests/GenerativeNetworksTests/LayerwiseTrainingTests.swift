@@ -57,7 +57,7 @@ import GenerativeNetworks
         #expect(h < log(Double(data.count)) && h > 0)
         let start = try ae.reconstructionCriterion(data)
         for trained in [false, true] {
-            if trained { try ae.train(data, epochs: 300, rate: 1.0) }
+            if trained { try ae.train(data, epochs: 300, step: .gradient(rate: 1.0)) }
             let u = try BestLatentMarginal.bound(ae.decoder, data: data, iterations: 20_000, tolerance: 1e-13).bound
             let mixture = try ae.mixtureCriterion(data), reconstruction = try ae.reconstructionCriterion(data)
             #expect(u >= mixture - h - 1e-9, "U_D \(u) < mixture \(mixture) − H \(h)")
