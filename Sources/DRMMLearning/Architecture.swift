@@ -13,18 +13,53 @@ public struct Architecture: Codable, Equatable, Sendable {
         case meanPool
     }
 
+    /// What happens to a level's convolution before its bias and switch.
+    ///
+    /// With ``batch`` (Ioffe & Szegedy), training normalises each channel of `S = W ⋆ I` by the
+    /// mean and variance over the batch's images and positions and rescales it by a learned
+    /// `γ`: `γ (S − m) / √(v + ε) + b`. At test time `m` and `v` are running averages, so the
+    /// level is again `W' ⋆ I + b'` with `W' = γ W / √(v + ε)` and `b' = b − γ m / √(v + ε)`: a
+    /// DRMM level with a rescaled rendering matrix and a shifted switch prior. It acts on the
+    /// bottom-up pass only; the top-down reconstruction renders with `W` itself (spec §9: the
+    /// authors' code has it as an option, and Ladder's Conv-Small uses it).
+    public enum Normalisation: String, Codable, Sendable, CaseIterable {
+        case none
+        case batch
+    }
+
     public var name: String
     public var inputShape: [Int]
     public var layers: [LayerSpec]
     public var classes: Int
     public var top: Top
+    public var normalisation: Normalisation
 
-    public init(name: String, inputShape: [Int], layers: [LayerSpec], classes: Int, top: Top) {
+    public init(name: String, inputShape: [Int], layers: [LayerSpec], classes: Int, top: Top, normalisation: Normalisation = .none) {
         self.name = name
         self.inputShape = inputShape
         self.layers = layers
         self.classes = classes
         self.top = top
+        self.normalisation = normalisation
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, inputShape, layers, classes, top, normalisation }
+
+    /// Reads an architecture; one written before normalisation existed has none.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(name: c.decode(String.self, forKey: .name), inputShape: c.decode([Int].self, forKey: .inputShape),
+                      layers: c.decode([LayerSpec].self, forKey: .layers), classes: c.decode(Int.self, forKey: .classes),
+                      top: c.decode(Top.self, forKey: .top),
+                      normalisation: c.decodeIfPresent(Normalisation.self, forKey: .normalisation) ?? .none)
+    }
+
+    /// The same architecture with batch normalisation (named `<name>-bn`).
+    public func batchNormalised() -> Architecture {
+        var a = self
+        a.normalisation = .batch
+        if !a.name.hasSuffix("-bn") { a.name += "-bn" }
+        return a
     }
 
     /// Every level's shapes, chained from the input; throws if they do not chain.

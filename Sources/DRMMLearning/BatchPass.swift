@@ -33,6 +33,11 @@ final class ScratchBuffer<T: TrainingScalar> {
 /// - the reconstruction goes back through the tied transposed convolutions:
 ///   `∂W += m · im2col(g)ᵀ`, `∂z⁽ˡ⁾ = gather(W · im2col(g))`, plus the nonnegativity term, and at
 ///   the top `∂μ_ĉ`.
+///
+/// **Batch normalisation** (when the architecture has it): `S ← γ (S − m) / √(v + ε)` before
+/// the bias, with the shard's own channel statistics in training (kept in
+/// ``batchStatistics`` for the running averages) and the running ones otherwise. Its backward
+/// step is the usual one, `∂S = γ/σ (∂A − mean ∂A − x̂ mean(∂A x̂))`, with `∂γ = Σ ∂A x̂`.
 final class BatchPass<T: TrainingScalar> {
     let geometry: [LayerGeometry]
     let layout: RenderingNetwork<T>.Layout
@@ -53,6 +58,13 @@ final class BatchPass<T: TrainingScalar> {
     private(set) var renderedClasses: [Int] = []
     /// ON switches per level in the last pass.
     private(set) var switchesOn: [Int] = []
+    /// `ε` of batch normalisation.
+    static var normalisationEpsilon: T { T(1e-5) }
+    /// With batch normalisation: `x̂ = (S − m)/σ` per level, and `1/σ` per channel.
+    private var normalised: [ScratchBuffer<T>]
+    private var inverseDeviation: [[T]]
+    /// The channel means then variances of every level in the last training-mode pass.
+    private(set) var batchStatistics: [[T]]
 
     init(network: RenderingNetwork<T>) {
         geometry = network.geometry
@@ -62,6 +74,9 @@ final class BatchPass<T: TrainingScalar> {
         columns = geometry.map { _ in ScratchBuffer<T>() }
         z = (0...geometry.count).map { _ in ScratchBuffer<T>() }
         routes = geometry.map { _ in [] }
+        normalised = geometry.map { _ in ScratchBuffer<T>() }
+        inverseDeviation = geometry.map { [T](repeating: 0, count: $0.convolved[0]) }
+        batchStatistics = geometry.map { [T](repeating: 0, count: 2 * $0.convolved[0]) }
     }
 
     private func size(ofLevel l: Int) -> Int {
@@ -74,6 +89,7 @@ final class BatchPass<T: TrainingScalar> {
             let cols = n * geo.convolved[1] * geo.convolved[2]
             let rows = geo.input[0] * geo.kernel * geo.kernel
             columns[l].reserve(rows * cols)
+            if architecture.normalisation == .batch { normalised[l].reserve(geo.convolved[0] * cols) }
             s1 = max(s1, geo.convolved[0] * cols)
             s2 = max(s2, rows * cols)
             if routes[l].count != n * geo.pooled.reduce(1, *) { routes[l] = [Int32](repeating: -1, count: n * geo.pooled.reduce(1, *)) }
@@ -91,10 +107,13 @@ final class BatchPass<T: TrainingScalar> {
 
     /// Runs the E-step on `n` images (`images` in `[N, C, H, W]` order; `labels[i] < 0` marks an
     /// unlabelled image) and, when `gradient` is given, adds `∂L/∂θ` to it. The loss is
-    /// normalised by the whole batch (`labelledTotal`, `total`), so shards' gradients add up.
+    /// normalised by the whole batch (`labelledTotal`, `total`), so shards' gradients add up
+    /// (without batch normalisation; with it, each shard normalises by its own statistics).
+    /// `batchStatistics` chooses the statistics of batch normalisation: the batch's (the default
+    /// when a gradient is wanted) or the running ones.
     func run(parameters p: UnsafePointer<T>, images: UnsafePointer<T>, labels: ArraySlice<Int>, count n: Int,
              objective: Objective, labelledTotal: Int, total: Int,
-             gradient: UnsafeMutablePointer<T>?) -> LossTerms {
+             gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool? = nil) -> LossTerms {
         reserve(batch: n)
         let L = geometry.count
         let k = architecture.classes
@@ -110,6 +129,7 @@ final class BatchPass<T: TrainingScalar> {
             Kernels.im2col(features[l].pointer, g, batch: n, into: columns[l].pointer)
             T.gemm(transposeA: false, transposeB: false, m: o, n: cols, k: rows, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
                    b: columns[l].pointer, ldb: cols, beta: 0, c: scratch.pointer, ldc: cols)
+            if architecture.normalisation == .batch { normaliseForward(level: l, p, count: o, length: cols, useBatch: useBatch ?? (gradient != nil)) }
             let on = routes[l].withUnsafeMutableBufferPointer { r in
                 Kernels.biasReLUPool(scratch.pointer, bias: p + layout.biases[l].lowerBound, g, batch: n,
                                      output: features[l + 1].pointer, route: r.baseAddress!)
@@ -284,6 +304,9 @@ final class BatchPass<T: TrainingScalar> {
                 }
                 Kernels.scatterRouted(gA, g, batch: n, route: r.baseAddress!, into: scratch.pointer)
             }
+            if architecture.normalisation == .batch {
+                normaliseBackward(level: l, p, gradient: grad, count: o, length: cols, useBatch: useBatch ?? true)
+            }
             T.gemm(transposeA: false, transposeB: true, m: o, n: rows, k: cols, alpha: 1, a: scratch.pointer, lda: cols,
                    b: columns[l].pointer, ldb: cols, beta: 1, c: grad + layout.filters[l].lowerBound, ldc: rows)
             if l > 0 {
@@ -294,6 +317,58 @@ final class BatchPass<T: TrainingScalar> {
             }
         }
         return terms
+    }
+
+    /// `S ← γ x̂`, `x̂ = (S − m)/√(v + ε)`, in place on the `[count, length]` convolution in
+    /// `scratch`, with the batch's statistics (recorded) or the running ones.
+    private func normaliseForward(level l: Int, _ p: UnsafePointer<T>, count o: Int, length: Int, useBatch: Bool) {
+        let gamma = p + layout.scales[l].lowerBound, running = p + layout.statistics[l].lowerBound
+        let s = scratch.pointer, xHat = normalised[l].pointer
+        for c in 0..<o {
+            let row = s + c * length, hat = xHat + c * length
+            var mean: T, variance: T
+            if useBatch {
+                var sum: T = 0
+                for q in 0..<length { sum += row[q] }
+                mean = sum / T(length)
+                var squares: T = 0
+                for q in 0..<length { let e = row[q] - mean; squares += e * e }
+                variance = squares / T(length)
+                batchStatistics[l][c] = mean
+                batchStatistics[l][o + c] = variance
+            } else {
+                mean = running[c]
+                variance = running[o + c]
+            }
+            let inv = 1 / (variance + Self.normalisationEpsilon).squareRoot()
+            inverseDeviation[l][c] = inv
+            let g = gamma[c]
+            for q in 0..<length {
+                let h = (row[q] - mean) * inv
+                hat[q] = h
+                row[q] = g * h
+            }
+        }
+    }
+
+    /// Turns `∂A` (in `scratch`) into `∂S` in place and adds `∂γ`.
+    private func normaliseBackward(level l: Int, _ p: UnsafePointer<T>, gradient grad: UnsafeMutablePointer<T>, count o: Int, length: Int, useBatch: Bool) {
+        let gamma = p + layout.scales[l].lowerBound, dGamma = grad + layout.scales[l].lowerBound
+        let s = scratch.pointer, xHat = normalised[l].pointer
+        let invN = 1 / T(length)
+        for c in 0..<o {
+            let row = s + c * length, hat = xHat + c * length
+            var sum: T = 0, sumHat: T = 0
+            for q in 0..<length { sum += row[q]; sumHat += row[q] * hat[q] }
+            dGamma[c] += sumHat
+            let k = gamma[c] * inverseDeviation[l][c]
+            if useBatch {
+                let (meanD, meanDHat) = (sum * invN, sumHat * invN)
+                for q in 0..<length { row[q] = k * (row[q] - meanD - hat[q] * meanDHat) }
+            } else {
+                for q in 0..<length { row[q] *= k }
+            }
+        }
     }
 
     /// The reconstruction `Î` of image `i` of the last pass (after a top-down pass), `[C, H, W]`.

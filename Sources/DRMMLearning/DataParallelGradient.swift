@@ -10,6 +10,7 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
     private let passes: [BatchPass<T>]
     private var shardGradients: [[T]]
     private var lastShardCount = 1
+    private var lastShards: [Range<Int>] = []
 
     init(network: RenderingNetwork<T>, workers: Int) {
         self.workers = max(1, workers)
@@ -31,6 +32,7 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
         let labelled = labels.filter { $0 >= 0 }.count
         let parts = shards(n)
         lastShardCount = max(1, parts.count)
+        lastShards = parts
         var results = [LossTerms](repeating: LossTerms(), count: parts.count)
         var shardPredictions = [[Int]](repeating: [], count: parts.count)
         let wantGradient = gradient != nil
@@ -70,6 +72,18 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
     /// ON switches per level summed over the shards of the last call.
     var switchesOn: [Int] {
         passes[1..<lastShardCount].reduce(passes[0].switchesOn) { acc, p in zip(acc, p.switchesOn).map(+) }
+    }
+
+    /// The batch-normalisation statistics (per level: channel means, then variances) of the last
+    /// training-mode call, averaged over the shards weighted by their sizes.
+    var batchStatistics: [[T]] {
+        let total = T(lastShards.reduce(0) { $0 + $1.count })
+        var out = passes[0].batchStatistics.map { [T](repeating: 0, count: $0.count) }
+        for (w, r) in lastShards.enumerated() {
+            let weight = T(r.count) / total
+            for l in out.indices { for i in out[l].indices { out[l][i] += weight * passes[w].batchStatistics[l][i] } }
+        }
+        return out
     }
 
     /// The reconstructions of the last call, `[N][C·H·W]`.

@@ -158,6 +158,7 @@ public final class EGTrainer {
                 throw LearningError.diverged("epoch \(e + 1), step \(step + 1): the loss is \(terms.total)")
             }
             optimizerState.apply(configuration.optimizer, rate: rate, parameters: &network.parameters, gradient: g, decayed: decayed)
+            if network.architecture.normalisation == .batch { updateRunningStatistics(engine.batchStatistics) }
             sum = sum + terms
             images += labels.count
             for (l, c) in engine.switchesOn.enumerated() { on[l] += c }
@@ -184,6 +185,16 @@ public final class EGTrainer {
     }
 
     private func phaseName(_ m: TrainingConfiguration.Mode) -> String { m.rawValue }
+
+    /// Momentum of the running batch-normalisation statistics: `r ← (1 − α) r + α b`.
+    public static let statisticsMomentum: Float = 0.1
+
+    private func updateRunningStatistics(_ batch: [[Float]]) {
+        let a = Self.statisticsMomentum
+        for (l, range) in network.layout.statistics.enumerated() {
+            for (i, j) in range.enumerated() { network.parameters[j] = (1 - a) * network.parameters[j] + a * batch[l][i] }
+        }
+    }
 
     private func mean(_ s: LossTerms, steps: Int) -> LossTerms {
         var m = s

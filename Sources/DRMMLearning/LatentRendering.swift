@@ -30,6 +30,9 @@ struct RenderingLatents {
     /// Checks a batch for the exact learners (`[N, C, H, W]` images, labels below the class
     /// count, −1 for unlabelled) and returns it channel-major, the layout of the renderer.
     static func channelMajorImages(_ network: RenderingNetwork<Double>, images: [Double], labels: [Int]) throws -> [Double] {
+        guard network.architecture.normalisation == .none else {
+            throw LearningError.invalidOption("the exact learners (hard EM, soft EM, soft inference) take a DRMM without batch normalisation; \(network.architecture.name) has it")
+        }
         let d = network.architecture.inputShape.reduce(1, *)
         guard !labels.isEmpty, images.count == labels.count * d else {
             throw LearningError.invalidData("\(labels.count) labels and \(images.count) pixel values for images of \(d) pixels")

@@ -9,11 +9,20 @@ import NumericalCore
 /// spec §3.9). Then the class templates `μ_c` (`[classes, d]`, also the softmax weights of
 /// the top) and the class biases `b_c` (the relaxed `ln π_c`). One buffer makes the optimiser,
 /// the data-parallel gradient sum and the checkpoint single loops.
+///
+/// With batch normalisation (``Architecture/Normalisation/batch``) each level also holds its
+/// scales `γ` (one per channel, trained) and its running statistics (the channel means, then
+/// the variances; updated by the trainer from the batches, never by the optimiser: their
+/// gradient is zero).
 public struct RenderingNetwork<T: TrainingScalar>: Sendable {
     /// Where each block lives in ``parameters``.
     public struct Layout: Sendable, Equatable {
         public let filters: [Range<Int>]
         public let biases: [Range<Int>]
+        /// `γ` per level (empty without batch normalisation).
+        public let scales: [Range<Int>]
+        /// Running means then variances per level (empty without batch normalisation).
+        public let statistics: [Range<Int>]
         public let classTemplates: Range<Int>
         public let classBias: Range<Int>
         /// `d`: the length of one class template.
@@ -26,23 +35,31 @@ public struct RenderingNetwork<T: TrainingScalar>: Sendable {
     public let layout: Layout
     public var parameters: [T]
 
-    /// A network with every parameter zero.
+    /// A network with every parameter zero (batch-normalisation scales and variances one).
     public init(architecture: Architecture) throws {
         self.architecture = architecture
         geometry = try architecture.geometry()
         var at = 0
         func take(_ n: Int) -> Range<Int> { defer { at += n }; return at..<(at + n) }
-        var f: [Range<Int>] = [], b: [Range<Int>] = []
+        var f: [Range<Int>] = [], b: [Range<Int>] = [], scales: [Range<Int>] = [], statistics: [Range<Int>] = []
+        let normalised = architecture.normalisation == .batch
         for g in geometry {
             f.append(take(g.convolved[0] * g.input[0] * g.kernel * g.kernel))
             b.append(take(g.convolved[0]))
+            scales.append(take(normalised ? g.convolved[0] : 0))
+            statistics.append(take(normalised ? 2 * g.convolved[0] : 0))
         }
         let top = geometry[geometry.count - 1].pooled
         let d = architecture.top == .dense ? top.reduce(1, *) : top[0]
         let templates = take(architecture.classes * d)
         let classBias = take(architecture.classes)
-        layout = Layout(filters: f, biases: b, classTemplates: templates, classBias: classBias, templateLength: d)
+        layout = Layout(filters: f, biases: b, scales: scales, statistics: statistics, classTemplates: templates, classBias: classBias, templateLength: d)
         parameters = [T](repeating: 0, count: at)
+        // γ = 1; running means 0 and variances 1.
+        for (l, g) in geometry.enumerated() where normalised {
+            for i in layout.scales[l] { parameters[i] = 1 }
+            for i in layout.statistics[l].dropFirst(g.convolved[0]) { parameters[i] = 1 }
+        }
     }
 
     /// How filters are drawn at the start.
@@ -73,7 +90,7 @@ public struct RenderingNetwork<T: TrainingScalar>: Sendable {
     public func converted<U: TrainingScalar>(to: U.Type = U.self) -> RenderingNetwork<U> {
         // The layout depends only on the architecture, which was already validated.
         var other = RenderingNetwork<U>(unchecked: architecture, geometry: geometry, layout: RenderingNetwork<U>.Layout(
-            filters: layout.filters, biases: layout.biases, classTemplates: layout.classTemplates,
+            filters: layout.filters, biases: layout.biases, scales: layout.scales, statistics: layout.statistics, classTemplates: layout.classTemplates,
             classBias: layout.classBias, templateLength: layout.templateLength))
         other.parameters = parameters.map { U($0) }
         return other
@@ -98,6 +115,8 @@ public struct RenderingNetwork<T: TrainingScalar>: Sendable {
         for l in geometry.indices {
             if layout.filters[l].contains(i) { return " (filters of level \(l + 1))" }
             if layout.biases[l].contains(i) { return " (bias of level \(l + 1))" }
+            if layout.scales[l].contains(i) { return " (normalisation scale of level \(l + 1))" }
+            if layout.statistics[l].contains(i) { return " (running statistics of level \(l + 1))" }
         }
         return layout.classTemplates.contains(i) ? " (class templates)" : " (class bias)"
     }

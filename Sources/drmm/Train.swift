@@ -46,6 +46,7 @@ struct Train: ParsableCommand {
         """)
 
     @Option(help: "Architecture: rfm, drmm2 or drmm5.") var model = "rfm"
+    @Flag(help: "Batch normalisation of every level's convolution in the bottom-up pass (the model is named <model>-bn).") var batchNorm = false
     @Option(help: "supervised, semi, unsupervised or pretrain.") var mode: TrainingConfiguration.Mode = .supervised
     @Option(help: "Labelled images N_L (class-balanced draw); 0 = all.") var labels = 0
     @Option(help: "Epochs (of fine-tuning, for pretrain).") var epochs = 10
@@ -73,9 +74,10 @@ struct Train: ParsableCommand {
     @Flag(help: "No progress bar.") var quiet = false
 
     func configurationFromOptions() throws -> (Architecture, TrainingConfiguration) {
-        guard let arch = Architecture.presets[model] else {
+        guard let preset = Architecture.presets[model] else {
             throw ValidationError("unknown model '\(model)'; choose one of \(Architecture.presets.keys.sorted().joined(separator: ", "))")
         }
+        let arch = batchNorm ? preset.batchNormalised() : preset
         let rcWeight = rc ?? (mode == .supervised ? 0 : 0.5)
         let objective: Objective
         switch mode {

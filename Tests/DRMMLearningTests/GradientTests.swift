@@ -9,8 +9,8 @@ import Testing
 /// held fixed is the derivative.
 @Suite struct GradientTests {
     func check(top: Architecture.Top, sign: Objective.ClassPosteriorSign, seed: UInt64,
-               objective: Objective? = nil) throws {
-        let a = Support.toy(top: top)
+               objective: Objective? = nil, normalisation: Architecture.Normalisation = .none) throws {
+        let a = normalisation == .batch ? Support.toy(top: top).batchNormalised() : Support.toy(top: top)
         let net = try Support.randomNetwork(a, seed: seed)
         let n = 6
         let images = Support.randomImages(n, size: 64, seed: seed + 100)
@@ -20,7 +20,7 @@ import Testing
         func loss(_ p: [Double]) -> Double {
             p.withUnsafeBufferPointer { pp in images.withUnsafeBufferPointer { x in
                 pass.run(parameters: pp.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
-                         labelledTotal: 4, total: n, gradient: nil).total
+                         labelledTotal: 4, total: n, gradient: nil, batchStatistics: true).total
             } }
         }
         var grad = [Double](repeating: 0, count: net.parameters.count)
@@ -50,6 +50,14 @@ import Testing
     func handGradientEqualsFiniteDifferences(top: Architecture.Top, seed: UInt64) throws {
         try check(top: top, sign: .entropyMinimisation, seed: seed)
         try check(top: top, sign: .klToPrior, seed: seed + 10)
+    }
+
+    /// With batch normalisation, through the batch statistics (every image's gradient depends on
+    /// the whole shard) and into the scales `γ`.
+    @Test(arguments: [Architecture.Top.dense, .meanPool], [UInt64(1), 2])
+    func batchNormalisedGradientEqualsFiniteDifferences(top: Architecture.Top, seed: UInt64) throws {
+        try check(top: top, sign: .entropyMinimisation, seed: seed + 20, normalisation: .batch)
+        try check(top: top, sign: .klToPrior, seed: seed + 30, objective: Objective(crossEntropy: 1), normalisation: .batch)
     }
 
     @Test func eachTermAlone() throws {
