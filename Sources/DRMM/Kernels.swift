@@ -7,7 +7,9 @@
 package enum Kernels {
     /// `cols[(c·K + r)·K + s, (n·H' + y)·W' + x] = input[c, n, y + r − pad, x + s − pad]` (0 outside),
     /// for the rows in `rows` (all by default; callers splitting the work pass disjoint ranges).
-    package static func im2col<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
+    @inlinable package static func im2col<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
                                                       rows: Range<Int>? = nil, into out: UnsafeMutablePointer<T>) {
         let (c, h, w) = (g.input[0], g.input[1], g.input[2])
         let (ho, wo, k, pad) = (g.convolved[1], g.convolved[2], g.kernel, g.pad)
@@ -32,7 +34,9 @@ package enum Kernels {
     }
 
     /// The adjoint of ``im2col(_:_:batch:into:)``: `out` is overwritten with the patch sums.
-    package static func col2im<T: BinaryFloatingPoint>(_ colsIn: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int, into x: UnsafeMutablePointer<T>) {
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
+    @inlinable package static func col2im<T: BinaryFloatingPoint>(_ colsIn: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int, into x: UnsafeMutablePointer<T>) {
         let (c, h, w) = (g.input[0], g.input[1], g.input[2])
         let (ho, wo, k, pad) = (g.convolved[1], g.convolved[2], g.kernel, g.pad)
         let cols = n * ho * wo
@@ -61,7 +65,9 @@ package enum Kernels {
     /// (value + bias > 0) and −1 when it is OFF. Ties go to the first position in the window.
     /// Returns the number of ON switches.
     @discardableResult
-    package static func biasReLUPool<T: BinaryFloatingPoint>(_ s: UnsafePointer<T>, bias: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
+    @inlinable package static func biasReLUPool<T: BinaryFloatingPoint>(_ s: UnsafePointer<T>, bias: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
                                                output: UnsafeMutablePointer<T>, route: UnsafeMutablePointer<Int32>) -> Int {
         let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
         let (hp, wp) = (ho / p, wo / p)
@@ -113,7 +119,9 @@ package enum Kernels {
     /// Scatters pooled values to their routed positions in a zeroed `[O, N, H', W']` map:
     /// `a ⊙ t ⊙ Unpool(z)`, the masked unpooling of the top-down pass (and the adjoint of
     /// ``gatherRouted(_:_:batch:route:into:)``).
-    package static func scatterRouted<T: BinaryFloatingPoint>(_ z: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
+    @inlinable package static func scatterRouted<T: BinaryFloatingPoint>(_ z: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
                                                 route: UnsafePointer<Int32>, into out: UnsafeMutablePointer<T>) {
         let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
         let per = (ho / p) * (wo / p)
@@ -129,7 +137,9 @@ package enum Kernels {
     }
 
     /// Reads `s` at the routed positions: `out[u] = s[route[u]]` (0 when OFF).
-    package static func gatherRouted<T: BinaryFloatingPoint>(_ s: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
+    @inlinable package static func gatherRouted<T: BinaryFloatingPoint>(_ s: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
                                                route: UnsafePointer<Int32>, into out: UnsafeMutablePointer<T>) {
         let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
         let per = (ho / p) * (wo / p)

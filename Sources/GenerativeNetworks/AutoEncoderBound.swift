@@ -86,15 +86,17 @@ public struct AutoEncoder: Sendable {
         return q
     }
 
-    /// The gradient of the mean criterion, exact by enumeration of `h`: the decoder's laid out as
+    /// The mean criterion and its gradient, exact by enumeration of `h`: the decoder's laid out as
     /// its weights then its bias, the encoder's like ``InferenceModel/parameters``.
-    public func gradient(_ criterion: Criterion, _ data: [[Double]]) throws -> (decoder: [Double], encoder: [Double]) {
+    public func gradient(_ criterion: Criterion, _ data: [[Double]]) throws -> (value: Double, decoder: [Double], encoder: [Double]) {
         let (v, n, k) = (decoder.visible, decoder.hidden, 1 << decoder.hidden)
         let logP = try BestLatentMarginal.conditionalLogLikelihoods(decoder, data)
         var gEncoder = [Double](repeating: 0, count: encoder.parameters.count)
         var mass = [Double](repeating: 0, count: k), weighted = [Double](repeating: 0, count: k * v)
+        var value = 0.0
         for (idx, x) in data.enumerated() {
-            let (_, w, r) = Self.terms(criterion, q: encode(x), logP: logP[idx])
+            let (term, w, r) = Self.terms(criterion, q: encode(x), logP: logP[idx])
+            value += term
             encoder.accumulateScoreGradient(x, weights: w, into: &gEncoder)
             for s in 0..<k where r[s] > 0 {
                 mass[s] += r[s]
@@ -113,7 +115,7 @@ public struct AutoEncoder: Sendable {
             }
         }
         let scale = 1 / Double(data.count)
-        return ((gW + gc).map { $0 * scale }, gEncoder.map { $0 * scale })
+        return (value * scale, (gW + gc).map { $0 * scale }, gEncoder.map { $0 * scale })
     }
 
     /// Ascends the mean `criterion` for `epochs` full-batch steps; with `freezingDecoder`, only
@@ -125,8 +127,8 @@ public struct AutoEncoder: Sendable {
         var adam = Adam(count: v * n + v + encoder.parameters.count)
         var trace: [Double] = []
         for _ in 0..<epochs {
-            trace.append(try self.criterion(criterion, data))
-            var (gDecoder, gEncoder) = try gradient(criterion, data)
+            var (value, gDecoder, gEncoder) = try gradient(criterion, data)
+            trace.append(value)
             if freezingDecoder { gDecoder = [Double](repeating: 0, count: gDecoder.count) }
             var p = decoder.weights + decoder.bias + encoder.parameters
             let g = gDecoder + gEncoder
