@@ -28,8 +28,8 @@ import GenerativeNetworks
         let rng = RandomSource(seed: 7)
         let data = (0..<12).map { _ in (0..<5).map { _ in rng.uniform() < 0.4 ? 1.0 : 0.0 } }
         let ae = try AutoEncoder(visible: 5, hidden: 3, inference: kind, seed: 3)
-        let (value, gDecoder, gEncoder) = try ae.gradient(criterion, data)
-        #expect(abs(value - (try ae.criterion(criterion, data))) < 1e-12)
+        let (mean, gDecoder, gEncoder) = try ae.gradient(criterion, data)
+        #expect(abs(mean - (try ae.criterion(criterion, data))) < 1e-12)
         let h = 1e-6
         func value(_ edit: (inout AutoEncoder) -> Void) throws -> Double {
             var copy = ae
