@@ -63,17 +63,23 @@ public struct CoupledSigmoidNetwork: Sendable {
         return out
     }
 
+    /// `q(x_k = 1 | x_{k+1}) = σ(W_{k+1}ᵀ x_{k+1} + a_{k+1})` for a batch of the layer above (`k` is
+    /// the index of the layer below, 0 for the image).
+    func generationProbabilities(below k: Int, given above: Matrix) throws -> Matrix {
+        var g = Matrix(rows: above.rows, columns: sizes[k])
+        try Matrix.multiply(above, weights[k], into: &g)
+        for r in 0..<g.rows { for c in 0..<g.columns { g.elements[r * g.columns + c] += generationBias[k][c] } }
+        Self.sigmoid(&g)
+        return g
+    }
+
     /// The generation pass from a top-layer batch `[N, n_L]`: `ν_{L−1} … ν_0`, returned bottom first.
     public func generate(_ top: Matrix) throws -> [Matrix] {
         var out: [Matrix] = []
         var v = top
         for k in stride(from: weights.count - 1, through: 0, by: -1) {
-            var g = Matrix(rows: v.rows, columns: sizes[k])
-            try Matrix.multiply(v, weights[k], into: &g)
-            for r in 0..<g.rows { for c in 0..<g.columns { g.elements[r * g.columns + c] += generationBias[k][c] } }
-            Self.sigmoid(&g)
-            out.insert(g, at: 0)
-            v = g
+            v = try generationProbabilities(below: k, given: v)
+            out.insert(v, at: 0)
         }
         return out
     }
@@ -89,10 +95,7 @@ public struct CoupledSigmoidNetwork: Sendable {
         var v = top
         var means = top
         for k in stride(from: weights.count - 1, through: 0, by: -1) {
-            var g = Matrix(rows: v.rows, columns: sizes[k])
-            try Matrix.multiply(v, weights[k], into: &g)
-            for r in 0..<g.rows { for c in 0..<g.columns { g.elements[r * g.columns + c] += generationBias[k][c] } }
-            Self.sigmoid(&g)
+            var g = try generationProbabilities(below: k, given: v)
             means = g
             for i in g.elements.indices { g.elements[i] = rng.uniform() < g.elements[i] ? 1 : 0 }
             v = g
