@@ -71,6 +71,7 @@ struct Train: ParsableCommand {
     @Option(help: "Use only the first N training images (0: all).") var trainLimit = 0
     @Option(help: "Use only the first N test images (0: all).") var testLimit = 0
     @Flag(help: "Continue from --out/checkpoint.json.") var resume = false
+    @Option(help: "Start from the parameters of this checkpoint (same architecture) instead of a random draw, e.g. to fine-tune an unsupervised run with labels; the optimiser starts afresh.") var initFrom: String?
     @Flag(help: "No progress bar.") var quiet = false
 
     func configurationFromOptions() throws -> (Architecture, TrainingConfiguration) {
@@ -99,6 +100,7 @@ struct Train: ParsableCommand {
     func run() throws {
         if workers > 1 { BLASInfo.setThreadCount(1) }   // one single-threaded GEMM per worker
         let (arch, config) = try configurationFromOptions()
+        guard !(resume && initFrom != nil) else { throw ValidationError("--resume continues this run's own checkpoint; --init-from starts a new run from another; give one") }
         let (train, test) = try loadMNIST(data, trainLimit: trainLimit, testLimit: testLimit)
         try config.validate(trainingImages: train.count)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -115,6 +117,13 @@ struct Train: ParsableCommand {
             do { trainer = try EGTrainer(resuming: c, train: train) } catch let LearningError.checkpoint(_, reason) {
                 throw LearningError.checkpoint(path: checkpointPath, reason: reason)
             }
+        } else if let initFrom {
+            guard initFrom != checkpointPath else { throw ValidationError("--init-from names the checkpoint this run writes; use --resume or another --out") }
+            let c = try Checkpoint.read(from: initFrom)
+            guard c.architecture == arch else {
+                throw LearningError.checkpoint(path: initFrom, reason: "is a \(c.architecture.name) model, --model is \(arch.name)")
+            }
+            trainer = try EGTrainer(network: c.network(), configuration: config, train: train)
         } else {
             trainer = try EGTrainer(network: RenderingNetwork<Float>(architecture: arch, seed: seed, initialization: initialization), configuration: config, train: train)
         }
@@ -138,7 +147,7 @@ struct Train: ParsableCommand {
                               wallSecondsThisRun: seconds, trainingSeconds: trainer.history.map(\.seconds).reduce(0, +),
                               meanImagesPerSecond: trainer.history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, trainer.history.count)),
                               peakResidentMegabytes: Double(peakResidentBytes()) / 1_048_576,
-                              initialization: resume ? "from checkpoint" : initialization.rawValue, configuration: config, history: trainer.history)
+                              initialization: resume ? "from checkpoint" : initFrom.map { "from \($0)" } ?? initialization.rawValue, configuration: config, history: trainer.history)
         try writeJSON(results, to: "\(out)/results.json")
         print(String(format: "%@ %@: test error %.2f %% after %d epochs (best %.2f %%), %.0f s", arch.name, config.mode.rawValue,
                      100 * (errors.last ?? .nan), config.totalEpochs, 100 * (errors.min() ?? .nan), seconds))

@@ -99,6 +99,20 @@ struct TrainCommandTests {
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/mnist"), "\(missing.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/checkpoint.json")) == checkpoint)
 
+        // Fine-tuning from it elsewhere: starts from its parameters; another architecture is refused.
+        let tuned = dir + "-tuned"
+        defer { try? FileManager.default.removeItem(atPath: tuned) }
+        let tuneOptions = ["--data", Self.mnist, "--train-limit", "300", "--test-limit", "200", "--quiet", "--workers", "1", "--out", tuned,
+                           "--init-from", "\(dir)/checkpoint.json", "--epochs", "1", "--labels", "50"]
+        let tune = try cli.run(["train", "--model", "rfm"] + tuneOptions)
+        #expect(tune.status == 0, "\(tune.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(tuned)/results.json"))) as? [String: Any]
+        #expect(report?["initialization"] as? String == "from \(dir)/checkpoint.json")
+        let wrong = try cli.run(["train", "--model", "drmm2"] + tuneOptions)
+        #expect(wrong.status != 0 && wrong.stderr.contains("\(dir)/checkpoint.json"), "\(wrong.stderr)")
+        let both = try cli.run(["train", "--model", "rfm", "--resume"] + tuneOptions)
+        #expect(both.status != 0, "\(both.stderr)")
+
         let eval = try cli.run(["evaluate", "--checkpoint", "\(dir)/checkpoint.json", "--data", Self.mnist, "--test-limit", "200", "--workers", "1"])
         #expect(eval.status == 0, "\(eval.stderr)")
         let corrupt = "\(dir)/corrupt.json"
