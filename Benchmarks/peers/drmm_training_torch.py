@@ -19,6 +19,7 @@ ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--lr", type=float, default=1e-3)
 ap.add_argument("--lr-final", type=float, default=None)
 ap.add_argument("--rc", type=float, default=0.0)
+ap.add_argument("--batch-norm", action="store_true", help="batch normalisation after every convolution, scaled by a learned gamma (as drmm train --batch-norm)")
 ap.add_argument("--batch", type=int, default=100)
 ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--data", default="Data/mnist")
@@ -51,13 +52,16 @@ for (o, k, p, pool) in levels:
 top_d = 10 if mean_pool_top else 32 * 16 * 16
 wt = torch.empty(10, top_d); torch.nn.init.xavier_uniform_(wt)
 params += [wt.requires_grad_(), torch.zeros(10, requires_grad=True)]
-opt = torch.optim.Adam(params, lr=a.lr)
+gammas = [torch.ones(o, requires_grad=True) for (o, k, p, pool) in levels] if a.batch_norm else []
+opt = torch.optim.Adam(params + gammas, lr=a.lr)
 
 def forward(x, record):
     routes = []
     h = x
     for i, (o, k, p, pool) in enumerate(levels):
         s = F.conv2d(h, params[2 * i], padding=p)
+        if a.batch_norm:
+            s = F.batch_norm(s, None, None, gammas[i], None, training=True, eps=1e-5)
         if pool > 1:
             m, ind = F.max_pool2d(s, pool, return_indices=True)
         else:
@@ -97,7 +101,7 @@ def test_error():
             wrong += (forward(xte[s:s + 1000], False)[0].argmax(1) != yte[s:s + 1000]).sum().item()
     return wrong / len(xte)
 
-info = {"torch": torch.__version__, "threads": a.threads, "model": a.model, "rc": a.rc}
+info = {"torch": torch.__version__, "threads": a.threads, "model": a.model, "rc": a.rc, "batchNorm": a.batch_norm}
 if a.steps:
     for s in range(5):
         step(xtr[s * a.batch:(s + 1) * a.batch], ytr[s * a.batch:(s + 1) * a.batch])
