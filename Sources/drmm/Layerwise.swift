@@ -87,8 +87,7 @@ struct Layerwise: ParsableCommand {
         }
         print(String(format: "uniform: %.4f nats per image", -Double(size * size) * log(2.0)))
         if let json {
-            let d = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
-            try writeAtomically(String(decoding: d, as: UTF8.self), to: json)
+            try writeJSONObject(report, to: json)
         }
     }
 }
@@ -149,8 +148,7 @@ struct Coupled: ParsableCommand {
         }
         if let png { try PNGImage.grid(tiles, tileWidth: 28, tileHeight: 28, columns: 10, scale: 2, perTileScaling: false).write(to: png) }
         if let json {
-            let d = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
-            try writeAtomically(String(decoding: d, as: UTF8.self), to: json)
+            try writeJSONObject(report, to: json)
         }
     }
 }

@@ -35,6 +35,12 @@ func writeJSON<V: Encodable>(_ value: V, to path: String, pretty: Bool = true) t
     try writeAtomically(String(decoding: try e.encode(value), as: UTF8.self), to: path)
 }
 
+/// Writes a JSON dictionary or array (sorted keys, pretty) atomically.
+func writeJSONObject(_ object: Any, to path: String) throws {
+    let d = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    try writeAtomically(String(decoding: d, as: UTF8.self), to: path)
+}
+
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a DRMM on MNIST by EG (gradient G-step): supervised, semi-supervised, unsupervised, or pre-training then fine-tuning.",

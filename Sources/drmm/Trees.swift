@@ -61,8 +61,7 @@ struct TreeOptions: ParsableArguments {
             var obj: [String: Any] = ["model": kind, "testError": predict.error, "fitSeconds": fit, "predictSeconds": predict.seconds,
                                       "maxDepth": maxDepth, "minNodeSize": minNodeSize, "seed": seed, "obliqueCandidates": oblique]
             for (k, v) in extra { obj[k] = v }
-            let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
-            try writeAtomically(String(decoding: data, as: UTF8.self), to: json)
+            try writeJSONObject(obj, to: json)
         }
     }
 }
