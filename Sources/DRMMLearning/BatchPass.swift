@@ -18,7 +18,8 @@ final class ScratchBuffer<T: TrainingScalar> {
 /// One E-step and G-step gradient on a batch of images, single-threaded (the trainer runs one
 /// pass per core on disjoint shards).
 ///
-/// **E-step, bottom-up** (spec §3.7, max-sum): for ℓ = 1…L, `S = W⁽ˡ⁾ ⋆ I⁽ˡ⁻¹⁾` (im2col + GEMM),
+/// **E-step, bottom-up** (spec §3.7, max-sum): for ℓ = 1…L, `S = W⁽ˡ⁾ ⋆ I⁽ˡ⁻¹⁾` (im2col + GEMM,
+/// or Winograd's F(2×2, 3×3) for 3×3 levels, see ``ConvolutionAlgorithm``),
 /// `I⁽ˡ⁾ = MaxPool(ReLU(S + b⁽ˡ⁾))`, recording each pooled unit's MAP translation `t` and switch
 /// `a` as one *route* (the argmax offset, or −1 when OFF). The class scores are
 /// `⟨μ_c, I⁽ᴸ⁾⟩ + b_c` and `q = softmax`.
@@ -42,10 +43,20 @@ final class BatchPass<T: TrainingScalar> {
     let geometry: [LayerGeometry]
     let layout: RenderingNetwork<T>.Layout
     let architecture: Architecture
+    /// Per level: whether its convolution runs by Winograd's algorithm.
+    let winograd: [Bool]
 
     /// `features[ℓ]`: the input of level ℓ+1 (`features[0]` the image), `[C, N, H, W]`.
     private var features: [ScratchBuffer<T>]
+    /// The im2col columns of every im2col level, kept for the filter gradient. (A Winograd
+    /// level transforms its input again, a few images at a time, when it needs it.)
     private var columns: [ScratchBuffer<T>]
+    /// Winograd levels: the transformed filters `U[16, O, C]` of the current parameters.
+    private var filterTiles: [ScratchBuffer<T>]
+    /// Winograd scratch for one chunk of images: products `M` or output gradients `Δ`
+    /// (`[16, O, T]`), transformed inputs `V` or their gradients `∂V` (`[16, C, T]`), and the
+    /// filter gradient `∂U` (`[16, O, C]`).
+    private let products = ScratchBuffer<T>(), inputTiles = ScratchBuffer<T>(), filterTileGradient = ScratchBuffer<T>()
     private(set) var routes: [[Int32]]
     /// `z[ℓ]`: the top-down signal at the resolution of `features[ℓ]`; `z[0] = Î`.
     private var z: [ScratchBuffer<T>]
@@ -66,12 +77,14 @@ final class BatchPass<T: TrainingScalar> {
     /// The channel means then variances of every level in the last training-mode pass.
     private(set) var batchStatistics: [[T]]
 
-    init(network: RenderingNetwork<T>) {
+    init(network: RenderingNetwork<T>, convolution: ConvolutionAlgorithm = .winograd) {
         geometry = network.geometry
         layout = network.layout
         architecture = network.architecture
+        winograd = network.geometry.map { convolution.usesWinograd($0) }
         features = (0...geometry.count).map { _ in ScratchBuffer<T>() }
         columns = geometry.map { _ in ScratchBuffer<T>() }
+        filterTiles = geometry.map { _ in ScratchBuffer<T>() }
         z = (0...geometry.count).map { _ in ScratchBuffer<T>() }
         routes = geometry.map { _ in [] }
         normalised = geometry.map { _ in ScratchBuffer<T>() }
@@ -88,10 +101,18 @@ final class BatchPass<T: TrainingScalar> {
         for (l, geo) in geometry.enumerated() {
             let cols = n * geo.convolved[1] * geo.convolved[2]
             let rows = geo.input[0] * geo.kernel * geo.kernel
-            columns[l].reserve(rows * cols)
+            if winograd[l] {
+                let images = winogradChunk(level: l, batch: n)
+                filterTiles[l].reserve(Winograd.filterLength(geo))
+                filterTileGradient.reserve(Winograd.filterLength(geo))
+                products.reserve(Winograd.outputLength(geo, batch: images))
+                inputTiles.reserve(Winograd.inputLength(geo, batch: images))
+            } else {
+                columns[l].reserve(rows * cols)
+                s2 = max(s2, rows * cols)
+            }
             if architecture.normalisation == .batch { normalised[l].reserve(geo.convolved[0] * cols) }
             s1 = max(s1, geo.convolved[0] * cols)
-            s2 = max(s2, rows * cols)
             if routes[l].count != n * geo.pooled.reduce(1, *) { routes[l] = [Int32](repeating: -1, count: n * geo.pooled.reduce(1, *)) }
         }
         for l in 0...geometry.count {
@@ -124,11 +145,12 @@ final class BatchPass<T: TrainingScalar> {
 
         // Bottom-up.
         switchesOn = []
+        for (l, g) in geometry.enumerated() where winograd[l] {
+            Winograd.transformFilters(p + layout.filters[l].lowerBound, g, into: filterTiles[l].pointer)
+        }
         for (l, g) in geometry.enumerated() {
-            let rows = g.input[0] * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
-            Kernels.im2col(features[l].pointer, g, batch: n, into: columns[l].pointer)
-            T.gemm(transposeA: false, transposeB: false, m: o, n: cols, k: rows, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
-                   b: columns[l].pointer, ldb: cols, beta: 0, c: scratch.pointer, ldc: cols)
+            let cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
+            convolve(level: l, features[l].pointer, batch: n, parameters: p, lowered: winograd[l] ? nil : columns[l].pointer, into: scratch.pointer)
             if architecture.normalisation == .batch { normaliseForward(level: l, p, count: o, length: cols, useBatch: useBatch ?? (gradient != nil)) }
             let on = routes[l].withUnsafeMutableBufferPointer { r in
                 Kernels.biasReLUPool(scratch.pointer, bias: p + layout.biases[l].lowerBound, g, batch: n,
@@ -209,12 +231,8 @@ final class BatchPass<T: TrainingScalar> {
                 }
             }
             for l in stride(from: L - 1, through: 0, by: -1) {
-                let g = geometry[l]
-                let rows = g.input[0] * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
-                routes[l].withUnsafeBufferPointer { r in Kernels.scatterRouted(z[l + 1].pointer, g, batch: n, route: r.baseAddress!, into: scratch.pointer) }
-                T.gemm(transposeA: true, transposeB: false, m: rows, n: cols, k: o, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
-                       b: scratch.pointer, ldb: cols, beta: 0, c: scratch2.pointer, ldc: cols)
-                Kernels.col2im(scratch2.pointer, g, batch: n, into: z[l].pointer)
+                routes[l].withUnsafeBufferPointer { r in Kernels.scatterRouted(z[l + 1].pointer, geometry[l], batch: n, route: r.baseAddress!, into: scratch.pointer) }
+                convolutionAdjoint(level: l, scratch.pointer, batch: n, parameters: p, input: nil, filterGradient: nil, inputGradient: z[l].pointer)
             }
             var rc: T = 0
             let xHat = z[0].pointer
@@ -239,14 +257,12 @@ final class BatchPass<T: TrainingScalar> {
             let xHat = z[0].pointer
             for j in 0..<(n * c0 * hw0) { gA[j] = scale * (xHat[j] - x[j]) }
             for (l, g) in geometry.enumerated() {
-                let rows = g.input[0] * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
-                Kernels.im2col(gA, g, batch: n, into: scratch2.pointer)
-                routes[l].withUnsafeBufferPointer { r in Kernels.scatterRouted(z[l + 1].pointer, g, batch: n, route: r.baseAddress!, into: scratch.pointer) }
-                T.gemm(transposeA: false, transposeB: true, m: o, n: rows, k: cols, alpha: 1, a: scratch.pointer, lda: cols,
-                       b: scratch2.pointer, ldb: cols, beta: 1, c: grad + layout.filters[l].lowerBound, ldc: rows)
-                T.gemm(transposeA: false, transposeB: false, m: o, n: cols, k: rows, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
-                       b: scratch2.pointer, ldb: cols, beta: 0, c: scratch.pointer, ldc: cols)
+                // ∂z⁽ˡ⁺¹⁾ = gather(W ⋆ g), and ∂W += m ⋆ g with m the masked unpooled z⁽ˡ⁺¹⁾.
+                convolve(level: l, gA, batch: n, parameters: p, lowered: winograd[l] ? nil : scratch2.pointer, into: scratch.pointer)
                 routes[l].withUnsafeBufferPointer { r in Kernels.gatherRouted(scratch.pointer, g, batch: n, route: r.baseAddress!, into: gB) }
+                routes[l].withUnsafeBufferPointer { r in Kernels.scatterRouted(z[l + 1].pointer, g, batch: n, route: r.baseAddress!, into: scratch.pointer) }
+                convolutionAdjoint(level: l, scratch.pointer, batch: n, parameters: p, input: (UnsafePointer(gA), UnsafePointer(scratch2.pointer)),
+                                   filterGradient: grad + layout.filters[l].lowerBound, inputGradient: nil)
                 if objective.nonnegativity != 0 {
                     let per = size(ofLevel: l + 1), zl = z[l + 1].pointer
                     let nn = T(2 * objective.nonnegativity) / T(total * per)   // ∂(z²)/∂z, z < 0
@@ -293,7 +309,7 @@ final class BatchPass<T: TrainingScalar> {
         }
         for l in stride(from: L - 1, through: 0, by: -1) {
             let g = geometry[l]
-            let rows = g.input[0] * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
+            let cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
             let per = g.pooled[1] * g.pooled[2]
             routes[l].withUnsafeBufferPointer { r in
                 let db = grad + layout.biases[l].lowerBound
@@ -307,17 +323,104 @@ final class BatchPass<T: TrainingScalar> {
             if architecture.normalisation == .batch {
                 normaliseBackward(level: l, p, gradient: grad, count: o, length: cols, useBatch: useBatch ?? true)
             }
-            T.gemm(transposeA: false, transposeB: true, m: o, n: rows, k: cols, alpha: 1, a: scratch.pointer, lda: cols,
-                   b: columns[l].pointer, ldb: cols, beta: 1, c: grad + layout.filters[l].lowerBound, ldc: rows)
-            if l > 0 {
-                T.gemm(transposeA: true, transposeB: false, m: rows, n: cols, k: o, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
-                       b: scratch.pointer, ldb: cols, beta: 0, c: scratch2.pointer, ldc: cols)
-                Kernels.col2im(scratch2.pointer, g, batch: n, into: gB)
-                swap(&gA, &gB)
-            }
+            convolutionAdjoint(level: l, scratch.pointer, batch: n, parameters: p, input: (UnsafePointer(features[l].pointer), UnsafePointer(columns[l].pointer)),
+                               filterGradient: grad + layout.filters[l].lowerBound, inputGradient: l > 0 ? gB : nil)
+            if l > 0 { swap(&gA, &gB) }
         }
         return terms
     }
+
+    /// `S = W⁽ˡ⁾ ⋆ x` into `s` (`[O, N, H', W']`). An im2col level leaves its columns in
+    /// `lowered` for ``convolutionAdjoint``; a Winograd level runs a few images at a time.
+    private func convolve(level l: Int, _ x: UnsafePointer<T>, batch n: Int, parameters p: UnsafePointer<T>,
+                          lowered: UnsafeMutablePointer<T>?, into s: UnsafeMutablePointer<T>) {
+        let g = geometry[l]
+        let (o, c) = (g.convolved[0], g.input[0])
+        if winograd[l] {
+            let u = filterTiles[l].pointer, m = products.pointer, v = inputTiles.pointer
+            for images in winogradChunks(level: l, batch: n) {
+                let t = tileCount(level: l, batch: images.count)
+                Winograd.transformInput(x, g, batch: n, images: images, into: v)
+                for xi in 0..<16 {
+                    T.gemm(transposeA: false, transposeB: false, m: o, n: t, k: c, alpha: 1, a: u + xi * o * c, lda: c,
+                           b: v + xi * c * t, ldb: t, beta: 0, c: m + xi * o * t, ldc: t)
+                }
+                Winograd.transformOutput(m, g, batch: n, images: images, into: s)
+            }
+        } else if let lowered {
+            let rows = c * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2]
+            Kernels.im2col(x, g, batch: n, into: lowered)
+            T.gemm(transposeA: false, transposeB: false, m: o, n: cols, k: rows, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
+                   b: lowered, ldb: cols, beta: 0, c: s, ldc: cols)
+        }
+    }
+
+    /// The two adjoints of ``convolve`` for an output-side signal `ds` (`[O, N, H', W']`): the
+    /// filter gradient `∂W += ds ⋆ x` when `filterGradient` is given (from the level's input `x`,
+    /// or its im2col columns `lowered` on an im2col level), and the transposed convolution
+    /// `Wᵀ ⋆ ds` written into `inputGradient` when it is given.
+    private func convolutionAdjoint(level l: Int, _ ds: UnsafePointer<T>, batch n: Int, parameters p: UnsafePointer<T>,
+                                    input: (x: UnsafePointer<T>, lowered: UnsafePointer<T>)?, filterGradient dw: UnsafeMutablePointer<T>?,
+                                    inputGradient dx: UnsafeMutablePointer<T>?) {
+        let g = geometry[l]
+        let (o, c) = (g.convolved[0], g.input[0])
+        if winograd[l] {
+            let delta = products.pointer, v = inputTiles.pointer, u = filterTiles[l].pointer, du = filterTileGradient.pointer
+            let filters = dw != nil && input != nil
+            for (k, images) in winogradChunks(level: l, batch: n).enumerated() {
+                let t = tileCount(level: l, batch: images.count)
+                Winograd.transformOutputGradient(ds, g, batch: n, images: images, into: delta)
+                if filters, let input {
+                    Winograd.transformInput(input.x, g, batch: n, images: images, into: v)
+                    for xi in 0..<16 {
+                        T.gemm(transposeA: false, transposeB: true, m: o, n: c, k: t, alpha: 1, a: delta + xi * o * t, lda: t,
+                               b: v + xi * c * t, ldb: t, beta: k == 0 ? 0 : 1, c: du + xi * o * c, ldc: c)
+                    }
+                }
+                if let dx {
+                    for xi in 0..<16 {
+                        T.gemm(transposeA: true, transposeB: false, m: c, n: t, k: o, alpha: 1, a: u + xi * o * c, lda: c,
+                               b: delta + xi * o * t, ldb: t, beta: 0, c: v + xi * c * t, ldc: t)
+                    }
+                    Winograd.transformInputGradient(v, g, batch: n, images: images, into: dx)
+                }
+            }
+            if filters, let dw { Winograd.accumulateFilterGradient(du, g, into: dw) }
+        } else {
+            let rows = c * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2]
+            if let dw, let input {
+                T.gemm(transposeA: false, transposeB: true, m: o, n: rows, k: cols, alpha: 1, a: ds, lda: cols,
+                       b: input.lowered, ldb: cols, beta: 1, c: dw, ldc: rows)
+            }
+            if let dx {
+                T.gemm(transposeA: true, transposeB: false, m: rows, n: cols, k: o, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
+                       b: ds, ldb: cols, beta: 0, c: scratch2.pointer, ldc: cols)
+                Kernels.col2im(scratch2.pointer, g, batch: n, into: dx)
+            }
+        }
+    }
+
+    /// Tiles of `n` images of a Winograd level.
+    private func tileCount(level l: Int, batch n: Int) -> Int {
+        let t = Winograd.tiles(geometry[l])
+        return n * t.high * t.wide
+    }
+
+    /// Images per Winograd chunk: about ``winogradChunkTiles`` tiles, so that a chunk's
+    /// transformed tiles and products stay in the core's cache.
+    private func winogradChunk(level l: Int, batch n: Int) -> Int {
+        max(1, min(n, Self.winogradChunkTiles / max(1, tileCount(level: l, batch: 1))))
+    }
+
+    private func winogradChunks(level l: Int, batch n: Int) -> [Range<Int>] {
+        let step = winogradChunk(level: l, batch: n)
+        return stride(from: 0, to: n, by: step).map { $0..<min(n, $0 + step) }
+    }
+
+    /// The tile count a Winograd chunk aims at: 16 · 64 channels · 128 tiles · 4 bytes = 512 KB
+    /// of transformed tiles. On the 5-level model, 64 and 128 tiles ran at the same speed,
+    /// 256 was 15 % slower and the whole batch at once 25 % slower (1 worker).
+    static var winogradChunkTiles: Int { 128 }
 
     /// `S ← γ x̂`, `x̂ = (S − m)/√(v + ε)`, in place on the `[count, length]` convolution in
     /// `scratch`, with the batch's statistics (recorded) or the running ones.

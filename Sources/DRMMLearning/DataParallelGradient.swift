@@ -12,9 +12,9 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
     private var lastShardCount = 1
     private var lastShards: [Range<Int>] = []
 
-    init(network: RenderingNetwork<T>, workers: Int) {
+    init(network: RenderingNetwork<T>, workers: Int, convolution: ConvolutionAlgorithm = .winograd) {
         self.workers = max(1, workers)
-        passes = (0..<self.workers).map { _ in BatchPass(network: network) }
+        passes = (0..<self.workers).map { _ in BatchPass(network: network, convolution: convolution) }
         shardGradients = (0..<self.workers).map { _ in [T](repeating: 0, count: network.parameters.count) }
     }
 

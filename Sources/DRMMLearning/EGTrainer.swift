@@ -65,7 +65,7 @@ public final class EGTrainer {
         switchRates = [Double](repeating: 0.5, count: network.geometry.count)
         labelledIndices = configuration.labels == 0 ? Array(0..<train.count)
             : try train.balancedSubset(configuration.labels, classes: classes, seed: configuration.seed ^ 0x5EED_1ABE1)
-        engine = DataParallelGradient(network: network, workers: configuration.workers)
+        engine = DataParallelGradient(network: network, workers: configuration.workers, convolution: configuration.convolution)
     }
 
     /// Resumes from a checkpoint (same training set, same configuration).
@@ -205,12 +205,12 @@ public final class EGTrainer {
 
     /// Test error and predictions of the current network on `set`.
     public func evaluate(_ set: ImageSet, batchSize: Int = 100) throws -> (error: Double, predictions: [Int]) {
-        try Evaluation.classify(network, set, batchSize: batchSize, workers: configuration.workers)
+        try Evaluation.classify(network, set, batchSize: batchSize, workers: configuration.workers, convolution: configuration.convolution)
     }
 
     /// Reconstructions `Î` of the first `count` images of `set` (class: the label).
     public func reconstructions(of set: ImageSet, count: Int) throws -> [[Float]] {
-        try Evaluation.reconstruct(network, set, count: count, workers: configuration.workers)
+        try Evaluation.reconstruct(network, set, count: count, workers: configuration.workers, convolution: configuration.convolution)
     }
 
     /// The state to write to disk.
@@ -224,11 +224,12 @@ public final class EGTrainer {
 /// Classification and reconstruction with a trained network.
 public enum Evaluation {
     /// The error rate of `network` on `set` and its predicted classes (the max-sum class).
-    public static func classify(_ network: RenderingNetwork<Float>, _ set: ImageSet, batchSize: Int = 100, workers: Int = 2) throws -> (error: Double, predictions: [Int]) {
+    public static func classify(_ network: RenderingNetwork<Float>, _ set: ImageSet, batchSize: Int = 100, workers: Int = 2,
+                                convolution: ConvolutionAlgorithm = .winograd) throws -> (error: Double, predictions: [Int]) {
         guard set.shape == network.architecture.inputShape else {
             throw LearningError.invalidData("images are \(set.shape), the model takes \(network.architecture.inputShape)")
         }
-        let engine = DataParallelGradient(network: network, workers: workers)
+        let engine = DataParallelGradient(network: network, workers: workers, convolution: convolution)
         var predictions: [Int] = []
         var buffer: [Float] = []
         let b = max(1, batchSize)
@@ -244,9 +245,10 @@ public enum Evaluation {
     }
 
     /// Top-down reconstructions of the first `count` images, rendered from their labels.
-    public static func reconstruct(_ network: RenderingNetwork<Float>, _ set: ImageSet, count: Int, workers: Int = 2) throws -> [[Float]] {
+    public static func reconstruct(_ network: RenderingNetwork<Float>, _ set: ImageSet, count: Int, workers: Int = 2,
+                                   convolution: ConvolutionAlgorithm = .winograd) throws -> [[Float]] {
         let sub = set.prefix(count)
-        let engine = DataParallelGradient(network: network, workers: workers)
+        let engine = DataParallelGradient(network: network, workers: workers, convolution: convolution)
         var buffer: [Float] = []
         let labels = sub.gather(Array(0..<sub.count)[...], hideLabels: false, into: &buffer)
         var none: [Float]? = nil

@@ -27,10 +27,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var seed: UInt64
     /// Data-parallel shards (one per core). Results are deterministic given this and `seed`.
     public var workers: Int
+    /// How the convolutions are computed. The choice changes rounding only, but a resumed run
+    /// keeps it so that it stays bit-identical.
+    public var convolution: ConvolutionAlgorithm
 
     public init(mode: Mode = .supervised, labels: Int = 0, epochs: Int = 10, pretrainEpochs: Int = 0, batchSize: Int = 100,
                 objective: Objective = .supervised, pretrainObjective: Objective = Objective(crossEntropy: 0, reconstruction: 1),
-                optimizer: Optimizer = Optimizer(), seed: UInt64 = 1, workers: Int = 2) {
+                optimizer: Optimizer = Optimizer(), seed: UInt64 = 1, workers: Int = 2,
+                convolution: ConvolutionAlgorithm = .winograd) {
         self.mode = mode
         self.labels = labels
         self.epochs = epochs
@@ -41,6 +45,27 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         self.optimizer = optimizer
         self.seed = seed
         self.workers = workers
+        self.convolution = convolution
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case mode, labels, epochs, pretrainEpochs, batchSize, objective, pretrainObjective, optimizer, seed, workers, convolution
+    }
+
+    /// Decodes a configuration; one written before the choice of convolution existed ran im2col.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        mode = try c.decode(Mode.self, forKey: .mode)
+        labels = try c.decode(Int.self, forKey: .labels)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        pretrainEpochs = try c.decode(Int.self, forKey: .pretrainEpochs)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        objective = try c.decode(Objective.self, forKey: .objective)
+        pretrainObjective = try c.decode(Objective.self, forKey: .pretrainObjective)
+        optimizer = try c.decode(Optimizer.self, forKey: .optimizer)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        workers = try c.decode(Int.self, forKey: .workers)
+        convolution = try c.decodeIfPresent(ConvolutionAlgorithm.self, forKey: .convolution) ?? .im2col
     }
 
     /// Checks the options against a training set of `n` images.

@@ -10,6 +10,7 @@ extension TrainingConfiguration.Mode: ExpressibleByArgument {}
 extension Optimizer.Method: ExpressibleByArgument {}
 extension Objective.ClassPosteriorSign: ExpressibleByArgument {}
 extension RenderingNetwork.Initialization: ExpressibleByArgument {}
+extension ConvolutionAlgorithm: ExpressibleByArgument {}
 
 /// MNIST as `ImageSet`s, optionally cut to the first images.
 func loadMNIST(_ directory: String, trainLimit: Int, testLimit: Int) throws -> (train: ImageSet, test: ImageSet) {
@@ -72,6 +73,7 @@ struct Train: ParsableCommand {
     @Option(help: "Filter initialisation: xavier (the authors' code) or he.") var initialization: RenderingNetwork<Float>.Initialization = .xavier
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Data-parallel workers (cores).") var workers = 2
+    @Option(help: "Convolution algorithm: winograd (F(2×2,3×3) for 3×3 levels) or im2col (default: winograd; on --resume, the checkpoint's).") var convolution: ConvolutionAlgorithm?
     @Option(help: "MNIST directory (IDX files, gzip or plain).") var data = MNIST.defaultDirectory
     @Option(help: "Output directory.") var out = "runs/train"
     @Option(help: "Use only the first N training images (0: all).") var trainLimit = 0
@@ -99,13 +101,14 @@ struct Train: ParsableCommand {
             mode: mode, labels: labels, epochs: epochs, pretrainEpochs: pretrainEpochs, batchSize: batch,
             objective: mode == .pretrain ? Objective(crossEntropy: ce, reconstruction: rc ?? 0, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn) : objective,
             pretrainObjective: Objective(crossEntropy: 0, reconstruction: rc ?? 1, nonnegativity: nn),
-            optimizer: opt, seed: seed, workers: workers)
+            optimizer: opt, seed: seed, workers: workers, convolution: convolution ?? .winograd)
         return (arch, config)
     }
 
     func run() throws {
         if workers > 1 { BLASInfo.setThreadCount(1) }   // one single-threaded GEMM per worker
-        let (arch, config) = try configurationFromOptions()
+        let (arch, options) = try configurationFromOptions()
+        var config = options
         guard !(resume && initFrom != nil) else { throw ValidationError("--resume continues this run's own checkpoint; --init-from starts a new run from another; give one") }
         let (train, test) = try loadMNIST(data, trainLimit: trainLimit, testLimit: testLimit)
         try config.validate(trainingImages: train.count)
@@ -114,6 +117,7 @@ struct Train: ParsableCommand {
         let trainer: EGTrainer
         if resume {
             let c = try Checkpoint.read(from: checkpointPath)
+            if convolution == nil { config.convolution = c.configuration.convolution }
             guard c.architecture == arch else {
                 throw LearningError.checkpoint(path: checkpointPath, reason: "is a \(c.architecture.name) model, --model is \(arch.name)")
             }
