@@ -21,7 +21,8 @@
 ///   `∂V_ξ = U_ξᵀ · Δ_ξ`, then each tile's `B ∂V Bᵀ` is added back onto its 4×4 patch.
 ///
 /// Tensors are channel-major batches `[C, N, H, W]` as in ``Kernels``. Transformed tensors are
-/// `[16, rows, T]` with the tile index `t = (n · tilesHigh + ty) · tilesWide + tx`. The image
+/// `[16, rows, T]`, their planes ``planeStride(rows:tiles:)`` apart, with the tile index
+/// `t = (n · tilesHigh + ty) · tilesWide + tx`. The image
 /// transforms can work on a range of the batch's images (`images`), with `n` counted from the
 /// range's start: a caller keeps the transformed tiles of a few images in cache instead of
 /// streaming the whole batch's through memory. Filters are the rows of `W[O, C·3·3]`, in the
@@ -36,16 +37,25 @@ package enum Winograd {
         ((g.convolved[1] + 1) / 2, (g.convolved[2] + 1) / 2)
     }
 
-    /// Length of the transformed input `V[16, C, T]` of a batch of `n`.
-    @inlinable package static func inputLength(_ g: LayerGeometry, batch n: Int) -> Int {
-        let t = tiles(g)
-        return 16 * g.input[0] * n * t.high * t.wide
+    /// The distance between the 16 planes `[rows, T]` of a transformed tensor: `rows · T`
+    /// rounded up to an odd multiple of 16 elements, so that the 16 planes a tile is written to
+    /// fall in different cache sets (a multiple of 4 KB would send them all to one).
+    @inlinable package static func planeStride(rows: Int, tiles t: Int) -> Int {
+        var s = (rows * t + 15) / 16 * 16
+        if (s / 16) % 2 == 0 { s += 16 }
+        return s
     }
 
-    /// Length of the transformed output `M[16, O, T]` (or output gradient `Δ`) of a batch of `n`.
+    /// Length of the transformed input `V[16, C, T]` of `n` images.
+    @inlinable package static func inputLength(_ g: LayerGeometry, batch n: Int) -> Int {
+        let t = tiles(g)
+        return 16 * planeStride(rows: g.input[0], tiles: n * t.high * t.wide)
+    }
+
+    /// Length of the transformed output `M[16, O, T]` (or output gradient `Δ`) of `n` images.
     @inlinable package static func outputLength(_ g: LayerGeometry, batch n: Int) -> Int {
         let t = tiles(g)
-        return 16 * g.convolved[0] * n * t.high * t.wide
+        return 16 * planeStride(rows: g.convolved[0], tiles: n * t.high * t.wide)
     }
 
     /// Length of the transformed filters `U[16, O, C]`.
@@ -125,21 +135,19 @@ package enum Winograd {
     /// `V_ξ[c, t] = (Bᵀ d B)_ξ` for the 4×4 input patch `d` of every tile (zero outside the
     /// image: the level's padding).
     ///
-    /// Each `(c, n)` plane is copied into a zero-bordered buffer, transformed there (Bᵀ on whole
-    /// rows, then B along them), and its 16 rows of tiles are written out in 16 bursts: the
-    /// transformed tensor is never written one scattered element at a time.
+    /// Each `(c, n)` plane is copied into a zero-bordered buffer and transformed there: Bᵀ on
+    /// whole rows, then B along them.
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     @inlinable package static func transformInput<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
                                                                          into v: UnsafeMutablePointer<T>) {
         let (c, h, w, pad) = (geometry.input[0], geometry.input[1], geometry.input[2], geometry.pad)
         let (th, tw) = tiles(geometry)
-        let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = c * t
+        let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = planeStride(rows: c, tiles: t)
         let (hp, wp) = (2 * th + 2, 2 * tw + 2)   // every patch, padding included
         let (rowsIn, colsIn) = (min(h, hp - pad), min(w, wp - pad))
         let plane = UnsafeMutablePointer<T>.allocate(capacity: hp * wp), k = UnsafeMutablePointer<T>.allocate(capacity: 4 * wp)
-        let buffer = UnsafeMutablePointer<T>.allocate(capacity: 16 * per)
-        defer { plane.deallocate(); k.deallocate(); buffer.deallocate() }
+        defer { plane.deallocate(); k.deallocate() }
         plane.initialize(repeating: 0, count: hp * wp)   // the border stays 0: the same cells are copied every time
         for ci in 0..<c {
             for img in chunk {
@@ -156,15 +164,14 @@ package enum Winograd {
                     // B along each row, one tile (4 columns, step 2) at a time.
                     for a in 0..<4 {
                         let ka = k + a * wp
-                        let o0 = buffer + 4 * a * per + ty * tw, o1 = o0 + per, o2 = o1 + per, o3 = o2 + per
+                        let o0 = v + 4 * a * stride + ci * t + (img - chunk.lowerBound) * per + ty * tw
+                        let o1 = o0 + stride, o2 = o1 + stride, o3 = o2 + stride
                         for tx in 0..<tw {
                             let (e0, e1, e2, e3) = (ka[2 * tx], ka[2 * tx + 1], ka[2 * tx + 2], ka[2 * tx + 3])
                             o0[tx] = e0 - e2; o1[tx] = e1 + e2; o2[tx] = e2 - e1; o3[tx] = e1 - e3
                         }
                     }
                 }
-                let dst = v + ci * t + (img - chunk.lowerBound) * per
-                for xi in 0..<16 { (dst + xi * stride).update(from: buffer + xi * per, count: per) }
             }
         }
     }
@@ -176,19 +183,18 @@ package enum Winograd {
                                                                           into s: UnsafeMutablePointer<T>) {
         let (o, ho, wo) = (geometry.convolved[0], geometry.convolved[1], geometry.convolved[2])
         let (th, tw) = tiles(geometry)
-        let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = o * t
+        let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = planeStride(rows: o, tiles: t)
         let wq = 2 * tw
-        let plane = UnsafeMutablePointer<T>.allocate(capacity: 2 * th * wq), buffer = UnsafeMutablePointer<T>.allocate(capacity: 16 * per)
-        defer { plane.deallocate(); buffer.deallocate() }
+        let plane = UnsafeMutablePointer<T>.allocate(capacity: 2 * th * wq)
+        defer { plane.deallocate() }
         for oi in 0..<o {
             for img in chunk {
                 let src = m + oi * t + (img - chunk.lowerBound) * per
-                for xi in 0..<16 { (buffer + xi * per).update(from: src + xi * stride, count: per) }
                 for ty in 0..<th {
-                    let base = buffer + ty * tw
+                    let base = src + ty * tw
                     let row0 = plane + 2 * ty * wq, row1 = row0 + wq
                     for tx in 0..<tw {
-                        @inline(__always) func e(_ a: Int, _ b: Int) -> T { base[(4 * a + b) * per + tx] }
+                        @inline(__always) func e(_ a: Int, _ b: Int) -> T { base[(4 * a + b) * stride + tx] }
                         // Aᵀ down the columns: 4×4 → 2×4, then A along the rows: 2×4 → 2×2.
                         let k0 = at(e(0, 0), e(1, 0), e(2, 0), e(3, 0)), k1 = at(e(0, 1), e(1, 1), e(2, 1), e(3, 1))
                         let k2 = at(e(0, 2), e(1, 2), e(2, 2), e(3, 2)), k3 = at(e(0, 3), e(1, 3), e(2, 3), e(3, 3))
@@ -211,10 +217,10 @@ package enum Winograd {
                                                                                   into delta: UnsafeMutablePointer<T>) {
         let (o, ho, wo) = (geometry.convolved[0], geometry.convolved[1], geometry.convolved[2])
         let (th, tw) = tiles(geometry)
-        let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = o * t
+        let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = planeStride(rows: o, tiles: t)
         let wq = 2 * tw
-        let plane = UnsafeMutablePointer<T>.allocate(capacity: 2 * th * wq), buffer = UnsafeMutablePointer<T>.allocate(capacity: 16 * per)
-        defer { plane.deallocate(); buffer.deallocate() }
+        let plane = UnsafeMutablePointer<T>.allocate(capacity: 2 * th * wq)
+        defer { plane.deallocate() }
         plane.initialize(repeating: 0, count: 2 * th * wq)   // an odd side's extra row and column stay 0
         for oi in 0..<o {
             for img in chunk {
@@ -222,21 +228,19 @@ package enum Winograd {
                 for y in 0..<ho { (plane + y * wq).update(from: src + y * wo, count: wo) }
                 for ty in 0..<th {
                     let d0 = plane + 2 * ty * wq, d1 = d0 + wq
-                    let out = buffer + ty * tw
+                    let out = delta + oi * t + (img - chunk.lowerBound) * per + ty * tw
                     for tx in 0..<tw {
                         // A down the columns: 2×2 → 4×2, then Aᵀ along the rows: 4×2 → 4×4.
                         let (p0, p1, q0, q1) = (d0[2 * tx], d0[2 * tx + 1], d1[2 * tx], d1[2 * tx + 1])
                         let rows = ((p0, p1), (p0 + q0, p1 + q1), (p0 - q0, p1 - q1), (-q0, -q1))
                         @inline(__always) func put(_ a: Int, _ r: (T, T)) {
                             let q = Winograd.a(r.0, r.1)
-                            out[4 * a * per + tx] = q.0; out[(4 * a + 1) * per + tx] = q.1
-                            out[(4 * a + 2) * per + tx] = q.2; out[(4 * a + 3) * per + tx] = q.3
+                            out[4 * a * stride + tx] = q.0; out[(4 * a + 1) * stride + tx] = q.1
+                            out[(4 * a + 2) * stride + tx] = q.2; out[(4 * a + 3) * stride + tx] = q.3
                         }
                         put(0, rows.0); put(1, rows.1); put(2, rows.2); put(3, rows.3)
                     }
                 }
-                let dst = delta + oi * t + (img - chunk.lowerBound) * per
-                for xi in 0..<16 { (dst + xi * stride).update(from: buffer + xi * per, count: per) }
             }
         }
     }
@@ -249,21 +253,20 @@ package enum Winograd {
                                                                                  into x: UnsafeMutablePointer<T>) {
         let (c, h, w, pad) = (geometry.input[0], geometry.input[1], geometry.input[2], geometry.pad)
         let (th, tw) = tiles(geometry)
-        let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = c * t
+        let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = planeStride(rows: c, tiles: t)
         let (hp, wp) = (2 * th + 2, 2 * tw + 2)
         let (rowsIn, colsIn) = (min(h, hp - pad), min(w, wp - pad))
-        let plane = UnsafeMutablePointer<T>.allocate(capacity: hp * wp), buffer = UnsafeMutablePointer<T>.allocate(capacity: 16 * per)
-        defer { plane.deallocate(); buffer.deallocate() }
+        let plane = UnsafeMutablePointer<T>.allocate(capacity: hp * wp)
+        defer { plane.deallocate() }
         for ci in 0..<c {
             for img in chunk {
                 let src = dv + ci * t + (img - chunk.lowerBound) * per
-                for xi in 0..<16 { (buffer + xi * per).update(from: src + xi * stride, count: per) }
                 plane.update(repeating: 0, count: hp * wp)
                 for ty in 0..<th {
-                    let base = buffer + ty * tw
+                    let base = src + ty * tw
                     let r0 = plane + 2 * ty * wp, r1 = r0 + wp, r2 = r1 + wp, r3 = r2 + wp
                     for tx in 0..<tw {
-                        @inline(__always) func e(_ a: Int, _ b: Int) -> T { base[(4 * a + b) * per + tx] }
+                        @inline(__always) func e(_ a: Int, _ b: Int) -> T { base[(4 * a + b) * stride + tx] }
                         // B down the columns, then Bᵀ along the rows, added onto the patch.
                         let k0 = b(e(0, 0), e(1, 0), e(2, 0), e(3, 0)), k1 = b(e(0, 1), e(1, 1), e(2, 1), e(3, 1))
                         let k2 = b(e(0, 2), e(1, 2), e(2, 2), e(3, 2)), k3 = b(e(0, 3), e(1, 3), e(2, 3), e(3, 3))

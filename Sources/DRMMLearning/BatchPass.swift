@@ -340,10 +340,11 @@ final class BatchPass<T: TrainingScalar> {
             let u = filterTiles[l].pointer, m = products.pointer, v = inputTiles.pointer
             for images in winogradChunks(level: l, batch: n) {
                 let t = tileCount(level: l, batch: images.count)
+                let (sv, sm) = (Winograd.planeStride(rows: c, tiles: t), Winograd.planeStride(rows: o, tiles: t))
                 Winograd.transformInput(x, g, batch: n, images: images, into: v)
                 for xi in 0..<16 {
                     T.gemm(transposeA: false, transposeB: false, m: o, n: t, k: c, alpha: 1, a: u + xi * o * c, lda: c,
-                           b: v + xi * c * t, ldb: t, beta: 0, c: m + xi * o * t, ldc: t)
+                           b: v + xi * sv, ldb: t, beta: 0, c: m + xi * sm, ldc: t)
                 }
                 Winograd.transformOutput(m, g, batch: n, images: images, into: s)
             }
@@ -369,18 +370,19 @@ final class BatchPass<T: TrainingScalar> {
             let filters = dw != nil && input != nil
             for (k, images) in winogradChunks(level: l, batch: n).enumerated() {
                 let t = tileCount(level: l, batch: images.count)
+                let (sv, sd) = (Winograd.planeStride(rows: c, tiles: t), Winograd.planeStride(rows: o, tiles: t))
                 Winograd.transformOutputGradient(ds, g, batch: n, images: images, into: delta)
                 if filters, let input {
                     Winograd.transformInput(input.x, g, batch: n, images: images, into: v)
                     for xi in 0..<16 {
-                        T.gemm(transposeA: false, transposeB: true, m: o, n: c, k: t, alpha: 1, a: delta + xi * o * t, lda: t,
-                               b: v + xi * c * t, ldb: t, beta: k == 0 ? 0 : 1, c: du + xi * o * c, ldc: c)
+                        T.gemm(transposeA: false, transposeB: true, m: o, n: c, k: t, alpha: 1, a: delta + xi * sd, lda: t,
+                               b: v + xi * sv, ldb: t, beta: k == 0 ? 0 : 1, c: du + xi * o * c, ldc: c)
                     }
                 }
                 if let dx {
                     for xi in 0..<16 {
                         T.gemm(transposeA: true, transposeB: false, m: c, n: t, k: o, alpha: 1, a: u + xi * o * c, lda: c,
-                               b: delta + xi * o * t, ldb: t, beta: 0, c: v + xi * c * t, ldc: t)
+                               b: delta + xi * sd, ldb: t, beta: 0, c: v + xi * sv, ldc: t)
                     }
                     Winograd.transformInputGradient(v, g, batch: n, images: images, into: dx)
                 }

@@ -33,10 +33,11 @@ import Testing
         var s = [Double](repeating: 0, count: o * n * g.convolved[1] * g.convolved[2])
         w.withUnsafeBufferPointer { Winograd.transformFilters($0.baseAddress!, g, into: &u) }
         x.withUnsafeBufferPointer { Winograd.transformInput($0.baseAddress!, g, batch: n, into: &v) }
+        let (sv, sm) = (Winograd.planeStride(rows: c, tiles: t), Winograd.planeStride(rows: o, tiles: t))
         for xi in 0..<16 { for oi in 0..<o { for k in 0..<t {
             var acc = 0.0
-            for ci in 0..<c { acc += u[xi * o * c + oi * c + ci] * v[xi * c * t + ci * t + k] }
-            m[xi * o * t + oi * t + k] = acc
+            for ci in 0..<c { acc += u[xi * o * c + oi * c + ci] * v[xi * sv + ci * t + k] }
+            m[xi * sm + oi * t + k] = acc
         } } }
         m.withUnsafeBufferPointer { Winograd.transformOutput($0.baseAddress!, g, batch: n, into: &s) }
         return s
