@@ -1,4 +1,5 @@
 import DRMM
+import Foundation
 import NumericalCore
 import Testing
 @testable import DRMMLearning
@@ -132,5 +133,20 @@ import Testing
         let worst = zip(g1, g2).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0
         #expect(worst < 1e-11, "worst relative gradient difference \(worst)")
         #expect(g1.contains { $0 != 0 })
+    }
+
+    /// A configuration written before the choice existed decodes as im2col (what such runs
+    /// used), so that `--resume` continues them bit-identically; new ones round-trip.
+    @Test func configurationsWithoutTheChoiceDecodeAsIm2col() throws {
+        let config = TrainingConfiguration(mode: .semi, labels: 100, epochs: 3, seed: 9, workers: 1)
+        #expect(config.convolution == .winograd)
+        let data = try JSONEncoder().encode(config)
+        #expect(try JSONDecoder().decode(TrainingConfiguration.self, from: data) == config)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object.removeValue(forKey: "convolution") != nil)
+        let old = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        var expected = config
+        expected.convolution = .im2col
+        #expect(old == expected)
     }
 }
