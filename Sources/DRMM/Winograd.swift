@@ -135,8 +135,9 @@ package enum Winograd {
     /// `V_ξ[c, t] = (Bᵀ d B)_ξ` for the 4×4 input patch `d` of every tile (zero outside the
     /// image: the level's padding).
     ///
-    /// Each `(c, n)` plane is copied into a zero-bordered buffer and transformed there: Bᵀ on
-    /// whole rows, then B along them.
+    /// Bᵀ combines four input rows at once over the whole width (rows outside the image read
+    /// as zeros, columns outside it are the zero border of the combined rows), then B runs along
+    /// the combined rows, one tile (4 columns, step 2) at a time.
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     @inlinable package static func transformInput<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
@@ -144,20 +145,22 @@ package enum Winograd {
         let (c, h, w, pad) = (geometry.input[0], geometry.input[1], geometry.input[2], geometry.pad)
         let (th, tw) = tiles(geometry)
         let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = planeStride(rows: c, tiles: t)
-        let (hp, wp) = (2 * th + 2, 2 * tw + 2)   // every patch, padding included
-        let (rowsIn, colsIn) = (min(h, hp - pad), min(w, wp - pad))
-        let plane = UnsafeMutablePointer<T>.allocate(capacity: hp * wp), k = UnsafeMutablePointer<T>.allocate(capacity: 4 * wp)
-        defer { plane.deallocate(); k.deallocate() }
-        plane.initialize(repeating: 0, count: hp * wp)   // the border stays 0: the same cells are copied every time
+        let wp = 2 * tw + 2   // the width every patch reads, padding included (≥ w + pad)
+        let cols = min(w, wp - pad)
+        let k = UnsafeMutablePointer<T>.allocate(capacity: 4 * wp), zeros = UnsafeMutablePointer<T>.allocate(capacity: w)
+        defer { k.deallocate(); zeros.deallocate() }
+        k.initialize(repeating: 0, count: 4 * wp)   // columns outside the image are never written: they stay 0
+        zeros.initialize(repeating: 0, count: w)
         for ci in 0..<c {
             for img in chunk {
                 let src = x + (ci * n + img) * h * w
-                for y in 0..<rowsIn { (plane + (y + pad) * wp + pad).update(from: src + y * w, count: colsIn) }
+                @inline(__always) func row(_ y: Int) -> UnsafePointer<T> { y >= 0 && y < h ? src + y * w : UnsafePointer(zeros) }
                 for ty in 0..<th {
-                    // Bᵀ down the columns of the patch rows 2ty…2ty+3, for the whole width at once.
-                    let r0 = plane + 2 * ty * wp, r1 = r0 + wp, r2 = r1 + wp, r3 = r2 + wp
-                    let k0 = k, k1 = k + wp, k2 = k + 2 * wp, k3 = k + 3 * wp
-                    for j in 0..<wp {
+                    // Bᵀ down the columns of the patch rows 2ty−pad…2ty−pad+3, for the whole width at once.
+                    let y0 = 2 * ty - pad
+                    let r0 = row(y0), r1 = row(y0 + 1), r2 = row(y0 + 2), r3 = row(y0 + 3)
+                    let k0 = k + pad, k1 = k0 + wp, k2 = k1 + wp, k3 = k2 + wp
+                    for j in 0..<cols {
                         let (d0, d1, d2, d3) = (r0[j], r1[j], r2[j], r3[j])
                         k0[j] = d0 - d2; k1[j] = d1 + d2; k2[j] = d2 - d1; k3[j] = d1 - d3
                     }
@@ -187,12 +190,14 @@ package enum Winograd {
         let wq = 2 * tw
         let plane = UnsafeMutablePointer<T>.allocate(capacity: 2 * th * wq)
         defer { plane.deallocate() }
+        let even = ho % 2 == 0 && wo % 2 == 0   // whole tiles: write straight into S
         for oi in 0..<o {
             for img in chunk {
                 let src = m + oi * t + (img - chunk.lowerBound) * per
+                let dst = s + (oi * n + img) * ho * wo, out = even ? dst : plane
                 for ty in 0..<th {
                     let base = src + ty * tw
-                    let row0 = plane + 2 * ty * wq, row1 = row0 + wq
+                    let row0 = out + 2 * ty * wq, row1 = row0 + wq
                     for tx in 0..<tw {
                         @inline(__always) func e(_ a: Int, _ b: Int) -> T { base[(4 * a + b) * stride + tx] }
                         // Aᵀ down the columns: 4×4 → 2×4, then A along the rows: 2×4 → 2×2.
@@ -203,8 +208,7 @@ package enum Winograd {
                         row1[2 * tx] = y1.0; row1[2 * tx + 1] = y1.1
                     }
                 }
-                let dst = s + (oi * n + img) * ho * wo
-                for y in 0..<ho { (dst + y * wo).update(from: plane + y * wq, count: wo) }
+                if !even { for y in 0..<ho { (dst + y * wo).update(from: plane + y * wq, count: wo) } }
             }
         }
     }
@@ -222,12 +226,14 @@ package enum Winograd {
         let plane = UnsafeMutablePointer<T>.allocate(capacity: 2 * th * wq)
         defer { plane.deallocate() }
         plane.initialize(repeating: 0, count: 2 * th * wq)   // an odd side's extra row and column stay 0
+        let even = ho % 2 == 0 && wo % 2 == 0   // whole tiles: read straight from ∂S
         for oi in 0..<o {
             for img in chunk {
                 let src = ds + (oi * n + img) * ho * wo
-                for y in 0..<ho { (plane + y * wq).update(from: src + y * wo, count: wo) }
+                if !even { for y in 0..<ho { (plane + y * wq).update(from: src + y * wo, count: wo) } }
+                let input = even ? src : UnsafePointer(plane)
                 for ty in 0..<th {
-                    let d0 = plane + 2 * ty * wq, d1 = d0 + wq
+                    let d0 = input + 2 * ty * wq, d1 = d0 + wq
                     let out = delta + oi * t + (img - chunk.lowerBound) * per + ty * tw
                     for tx in 0..<tw {
                         // A down the columns: 2×2 → 4×2, then Aᵀ along the rows: 4×2 → 4×4.
