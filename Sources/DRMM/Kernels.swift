@@ -71,6 +71,16 @@ package enum Kernels {
                                                output: UnsafeMutablePointer<T>, route: UnsafeMutablePointer<Int32>) -> Int {
         let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
         let (hp, wp) = (ho / p, wo / p)
+        if T.self == Float.self, p == 1 {
+            return biasReLU(UnsafeRawPointer(s).assumingMemoryBound(to: Float.self),
+                            bias: UnsafeRawPointer(bias).assumingMemoryBound(to: Float.self), g, batch: n,
+                            output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self), route: route)
+        }
+        if T.self == Float.self, p == 2 {
+            return biasReLUPool2(UnsafeRawPointer(s).assumingMemoryBound(to: Float.self),
+                                 bias: UnsafeRawPointer(bias).assumingMemoryBound(to: Float.self), g, batch: n,
+                                 output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self), route: route)
+        }
         var on = 0
         for plane in 0..<(o * n) {
             let src = s + plane * ho * wo
@@ -114,6 +124,84 @@ package enum Kernels {
             }
         }
         return on
+    }
+
+    /// ``biasReLUPool(_:bias:_:batch:output:route:)`` without pooling (1×1 windows) in Float,
+    /// eight units at a time with SIMD.
+    @inlinable static func biasReLU(_ s: UnsafePointer<Float>, bias: UnsafePointer<Float>, _ g: LayerGeometry, batch n: Int,
+                                    output: UnsafeMutablePointer<Float>, route: UnsafeMutablePointer<Int32>) -> Int {
+        let (o, per) = (g.convolved[0], g.convolved[1] * g.convolved[2])
+        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7), one = SIMD8<Int32>(repeating: 1)
+        var on = SIMD8<Int32>(repeating: 0), onScalar = 0
+        for plane in 0..<(o * n) {
+            let src = s + plane * per, out = output + plane * per, r = route + plane * per
+            let b = bias[plane / n]
+            var u = 0
+            while u + 8 <= per {
+                let v = UnsafeRawPointer(src + u).loadUnaligned(as: SIMD8<Float>.self) + b
+                let off = .!(v .> 0)
+                UnsafeMutableRawPointer(out + u).storeBytes(of: v.replacing(with: 0, where: off), as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(r + u).storeBytes(of: (lanes &+ Int32(u)).replacing(with: -1, where: off), as: SIMD8<Int32>.self)
+                on &+= one.replacing(with: 0, where: off)
+                u += 8
+            }
+            while u < per {
+                let v = src[u] + b
+                if v > 0 { out[u] = v; r[u] = Int32(u); onScalar += 1 } else { out[u] = 0; r[u] = -1 }
+                u += 1
+            }
+        }
+        return onScalar + Int(on.wrappedSum())
+    }
+
+    /// ``biasReLUPool(_:bias:_:batch:output:route:)`` for 2×2 windows in Float, eight windows at
+    /// a time with SIMD (the same comparisons in the same order, so the same routes and ties).
+    @inlinable static func biasReLUPool2(_ s: UnsafePointer<Float>, bias: UnsafePointer<Float>, _ g: LayerGeometry, batch n: Int,
+                                         output: UnsafeMutablePointer<Float>, route: UnsafeMutablePointer<Int32>) -> Int {
+        let (o, ho, wo) = (g.convolved[0], g.convolved[1], g.convolved[2])
+        let (hp, wp) = (ho / 2, wo / 2)
+        let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14), one = SIMD8<Int32>(repeating: 1)
+        var on = SIMD8<Int32>(repeating: 0), onScalar = 0
+        for plane in 0..<(o * n) {
+            let src = s + plane * ho * wo
+            let b = bias[plane / n]
+            let base = plane * hp * wp
+            let out = output + base, r = route + base
+            for i in 0..<hp {
+                let r0 = src + 2 * i * wo, r1 = r0 + wo
+                var j = 0
+                while j + 8 <= wp {
+                    let top = UnsafeRawPointer(r0 + 2 * j).loadUnaligned(as: SIMD16<Float>.self)
+                    let bottom = UnsafeRawPointer(r1 + 2 * j).loadUnaligned(as: SIMD16<Float>.self)
+                    var best = top.evenHalf
+                    var at = lanes &+ Int32(2 * i * wo + 2 * j)
+                    var m = top.oddHalf .> best
+                    best.replace(with: top.oddHalf, where: m); at.replace(with: at &+ 1, where: m)
+                    m = bottom.evenHalf .> best
+                    best.replace(with: bottom.evenHalf, where: m); at.replace(with: lanes &+ Int32((2 * i + 1) * wo + 2 * j), where: m)
+                    m = bottom.oddHalf .> best
+                    best.replace(with: bottom.oddHalf, where: m); at.replace(with: lanes &+ Int32((2 * i + 1) * wo + 2 * j + 1), where: m)
+                    let v = best + b
+                    let off = .!(v .> 0)
+                    let u = i * wp + j
+                    UnsafeMutableRawPointer(out + u).storeBytes(of: v.replacing(with: 0, where: off), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(r + u).storeBytes(of: at.replacing(with: -1, where: off), as: SIMD8<Int32>.self)
+                    on &+= one.replacing(with: 0, where: off)
+                    j += 8
+                }
+                while j < wp {
+                    var best = r0[2 * j], at = 2 * i * wo + 2 * j
+                    if r0[2 * j + 1] > best { best = r0[2 * j + 1]; at = 2 * i * wo + 2 * j + 1 }
+                    if r1[2 * j] > best { best = r1[2 * j]; at = (2 * i + 1) * wo + 2 * j }
+                    if r1[2 * j + 1] > best { best = r1[2 * j + 1]; at = (2 * i + 1) * wo + 2 * j + 1 }
+                    let v = best + b
+                    let u = i * wp + j
+                    if v > 0 { out[u] = v; r[u] = Int32(at); onScalar += 1 } else { out[u] = 0; r[u] = -1 }
+                    j += 1
+                }
+            }
+        }
+        return onScalar + Int(on.wrappedSum())
     }
 
     /// Scatters pooled values to their routed positions in a zeroed `[O, N, H', W']` map:

@@ -11,6 +11,29 @@ func innerProduct(_ a: [Double], _ b: [Double]) -> Double {
 
 @Suite struct KernelTests {
     /// `⟨im2col x, y⟩ = ⟨x, col2im y⟩` and `⟨scatter z, s⟩ = ⟨z, gather s⟩` for every padding.
+    /// The Float pooling kernels (eight windows at a time, 2×2 and 1×1) equal the generic one in
+    /// Double: values, routes (ties to the first position, on a coarse grid with many ties) and
+    /// the ON count, for widths with and without a remainder of eight windows.
+    @Test(arguments: [16, 22, 6], [1, 2])
+    func floatPoolingMatchesGenericPooling(width: Int, pool: Int) throws {
+        let g = try LayerGeometry.chain(LayerSpec(channels: 3, kernel: 1, padding: .valid, pool: pool), input: [2, 4, width], layer: 1)
+        let n = 2
+        let count = 3 * n * 4 * width, units = 3 * n * (4 / pool) * (width / pool)
+        let s = Support.randomImages(1, size: count, seed: UInt64(width)).map { (($0 * 8).rounded() - 4) / 4 }   // ties on purpose
+        let bias = [0.25, -0.5, 0.0]
+        func run<T: BinaryFloatingPoint>(_: T.Type) -> ([Double], [Int32], Int) {
+            let st = s.map { T($0) }, bt = bias.map { T($0) }
+            var out = [T](repeating: 9, count: units)
+            var route = [Int32](repeating: 9, count: units)
+            let on = Kernels.biasReLUPool(st, bias: bt, g, batch: n, output: &out, route: &route)
+            return (out.map { Double($0) }, route, on)
+        }
+        let (a, b) = (run(Float.self), run(Double.self))
+        #expect(a.0 == b.0)
+        #expect(a.1 == b.1)
+        #expect(a.2 == b.2 && a.2 > 0 && a.2 < units)
+    }
+
     @Test(arguments: Padding.allCases)
     func kernelsAreAdjointPairs(padding: Padding) throws {
         let g = try LayerGeometry.chain(LayerSpec(channels: 3, kernel: 3, padding: padding, pool: 2), input: [2, 8, 8], layer: 1)
