@@ -120,4 +120,22 @@ struct TrainCommandTests {
         let bad = try cli.run(["evaluate", "--checkpoint", corrupt, "--data", Self.mnist])
         #expect(bad.status != 0 && bad.stderr.contains(corrupt), "\(bad.stderr)")
     }
+
+    /// The convolution algorithm is recorded: `--resume` without `--convolution` keeps the
+    /// checkpoint's, and asking for the other one is refused with the checkpoint's path.
+    @Test func resumeKeepsTheConvolutionAlgorithm() throws {
+        let cli = CommandLineTests()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-conv-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let common = ["train", "--model", "drmm2", "--epochs", "1", "--data", Self.mnist, "--train-limit", "200", "--test-limit", "100",
+                      "--out", dir, "--quiet", "--workers", "1"]
+        let first = try cli.run(common + ["--convolution", "im2col"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/results.json"))) as? [String: Any]
+        #expect((report?["configuration"] as? [String: Any])?["convolution"] as? String == "im2col")
+        let resumed = try cli.run(common + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let other = try cli.run(common + ["--resume", "--convolution", "winograd"])
+        #expect(other.status != 0 && other.stderr.contains("\(dir)/checkpoint.json"), "\(other.stderr)")
+    }
 }
