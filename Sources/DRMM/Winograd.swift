@@ -22,12 +22,11 @@
 ///
 /// Tensors are channel-major batches `[C, N, H, W]` as in ``Kernels``. Transformed tensors are
 /// `[16, rows, T]`, their planes ``planeStride(rows:tiles:)`` apart, with the tile index
-/// `t = (n · tilesHigh + ty) · tilesWide + tx`. The image
-/// transforms can work on a range of the batch's images (`images`), with `n` counted from the
-/// range's start: a caller keeps the transformed tiles of a few images in cache instead of
-/// streaming the whole batch's through memory. Filters are the rows of `W[O, C·3·3]`, in the
-/// im2col order `(c·3 + r)·3 + s`. Outputs with an odd side are handled by a last, partial
-/// tile.
+/// `t = (n · tilesHigh + ty) · tilesWide + tx`. The image transforms can work on a range of the
+/// batch's images (`images`), with `n` counted from the range's start: a caller keeps the
+/// transformed tiles of a few images in cache instead of streaming the whole batch's through
+/// memory. Filters are the rows of `W[O, C·3·3]`, in the im2col order `(c·3 + r)·3 + s`.
+/// Outputs with an odd side are handled by a last, partial tile.
 package enum Winograd {
     /// Whether F(2×2, 3×3) computes a level's convolution: a 3×3 kernel (any padding).
     @inlinable package static func applies(to g: LayerGeometry) -> Bool { g.kernel == 3 }
