@@ -97,10 +97,7 @@ package enum Kernels {
                 for i in 0..<hp {
                     let r0 = src + 2 * i * wo, r1 = r0 + wo
                     for j in 0..<wp {
-                        var best = r0[2 * j], at = 2 * i * wo + 2 * j
-                        if r0[2 * j + 1] > best { best = r0[2 * j + 1]; at = 2 * i * wo + 2 * j + 1 }
-                        if r1[2 * j] > best { best = r1[2 * j]; at = (2 * i + 1) * wo + 2 * j }
-                        if r1[2 * j + 1] > best { best = r1[2 * j + 1]; at = (2 * i + 1) * wo + 2 * j + 1 }
+                        let (best, at) = window2(r0, r1, row: i, column: j, width: wo)
                         let v = best + b
                         let u = i * wp + j
                         if v > 0 { out[u] = v; r[u] = Int32(at); on += 1 } else { out[u] = 0; r[u] = -1 }
@@ -124,6 +121,17 @@ package enum Kernels {
             }
         }
         return on
+    }
+
+    /// The maximum of the 2×2 window `(i, j)` over the rows `r0 = 2i`, `r1 = 2i + 1` of a plane
+    /// `wo` wide, and its in-plane offset (ties to the first position, row by row).
+    @inlinable @inline(__always) static func window2<T: BinaryFloatingPoint>(_ r0: UnsafePointer<T>, _ r1: UnsafePointer<T>,
+                                                                            row i: Int, column j: Int, width wo: Int) -> (T, Int) {
+        var best = r0[2 * j], at = 2 * i * wo + 2 * j
+        if r0[2 * j + 1] > best { best = r0[2 * j + 1]; at = 2 * i * wo + 2 * j + 1 }
+        if r1[2 * j] > best { best = r1[2 * j]; at = (2 * i + 1) * wo + 2 * j }
+        if r1[2 * j + 1] > best { best = r1[2 * j + 1]; at = (2 * i + 1) * wo + 2 * j + 1 }
+        return (best, at)
     }
 
     /// ``biasReLUPool(_:bias:_:batch:output:route:)`` without pooling (1×1 windows) in Float,
@@ -190,10 +198,7 @@ package enum Kernels {
                     j += 8
                 }
                 while j < wp {
-                    var best = r0[2 * j], at = 2 * i * wo + 2 * j
-                    if r0[2 * j + 1] > best { best = r0[2 * j + 1]; at = 2 * i * wo + 2 * j + 1 }
-                    if r1[2 * j] > best { best = r1[2 * j]; at = (2 * i + 1) * wo + 2 * j }
-                    if r1[2 * j + 1] > best { best = r1[2 * j + 1]; at = (2 * i + 1) * wo + 2 * j + 1 }
+                    let (best, at) = window2(r0, r1, row: i, column: j, width: wo)
                     let v = best + b
                     let u = i * wp + j
                     if v > 0 { out[u] = v; r[u] = Int32(at); onScalar += 1 } else { out[u] = 0; r[u] = -1 }
