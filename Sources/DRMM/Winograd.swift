@@ -144,8 +144,7 @@ package enum Winograd {
         let (c, h, w, pad) = (geometry.input[0], geometry.input[1], geometry.input[2], geometry.pad)
         let (th, tw) = tiles(geometry)
         let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = planeStride(rows: c, tiles: t)
-        let wp = 2 * tw + 2   // the width every patch reads, padding included (≥ w + pad)
-        let cols = min(w, wp - pad)
+        let wp = 2 * tw + 2   // the width every patch reads, padding included (≥ w + pad for a 3×3 kernel)
         let k = UnsafeMutablePointer<T>.allocate(capacity: 4 * wp), zeros = UnsafeMutablePointer<T>.allocate(capacity: w)
         defer { k.deallocate(); zeros.deallocate() }
         k.initialize(repeating: 0, count: 4 * wp)   // columns outside the image are never written: they stay 0
@@ -159,7 +158,7 @@ package enum Winograd {
                     let y0 = 2 * ty - pad
                     let r0 = row(y0), r1 = row(y0 + 1), r2 = row(y0 + 2), r3 = row(y0 + 3)
                     let k0 = k + pad, k1 = k0 + wp, k2 = k1 + wp, k3 = k2 + wp
-                    for j in 0..<cols {
+                    for j in 0..<w {
                         let (d0, d1, d2, d3) = (r0[j], r1[j], r2[j], r3[j])
                         k0[j] = d0 - d2; k1[j] = d1 + d2; k2[j] = d2 - d1; k3[j] = d1 - d3
                     }
@@ -259,8 +258,7 @@ package enum Winograd {
         let (c, h, w, pad) = (geometry.input[0], geometry.input[1], geometry.input[2], geometry.pad)
         let (th, tw) = tiles(geometry)
         let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = planeStride(rows: c, tiles: t)
-        let (hp, wp) = (2 * th + 2, 2 * tw + 2)
-        let (rowsIn, colsIn) = (min(h, hp - pad), min(w, wp - pad))
+        let (hp, wp) = (2 * th + 2, 2 * tw + 2)   // every patch, padding included (≥ h + pad, w + pad for a 3×3 kernel)
         let plane = UnsafeMutablePointer<T>.allocate(capacity: hp * wp)
         defer { plane.deallocate() }
         for ci in 0..<c {
@@ -285,8 +283,7 @@ package enum Winograd {
                     }
                 }
                 let dst = x + (ci * n + img) * h * w
-                if rowsIn < h || colsIn < w { dst.update(repeating: 0, count: h * w) }
-                for y in 0..<rowsIn { (dst + y * w).update(from: plane + (y + pad) * wp + pad, count: colsIn) }
+                for y in 0..<h { (dst + y * w).update(from: plane + (y + pad) * wp + pad, count: w) }
             }
         }
     }
