@@ -35,6 +35,11 @@ final class ScratchBuffer<T: TrainingScalar> {
 ///   `∂W += m · im2col(g)ᵀ`, `∂z⁽ˡ⁾ = gather(W · im2col(g))`, plus the nonnegativity term, and at
 ///   the top `∂μ_ĉ`.
 ///
+/// The products are written above in their im2col form. A Winograd level computes the same
+/// three (the convolution, `∂W`, and the transposed convolution `Wᵀ ⋆`) from the transformed
+/// tiles, in ``convolve(level:_:batch:parameters:lowered:into:)`` and
+/// ``convolutionAdjoint(level:_:batch:parameters:input:filterGradient:inputGradient:)``.
+///
 /// **Batch normalisation** (when the architecture has it): `S ← γ (S − m) / √(v + ε)` before
 /// the bias, with the shard's own channel statistics in training (kept in
 /// ``batchStatistics`` for the running averages) and the running ones otherwise. Its backward
