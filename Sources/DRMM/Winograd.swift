@@ -45,6 +45,16 @@ package enum Winograd {
         return s
     }
 
+    /// The tiling of a transformed tensor with `rows` rows over `images` of a batch of `n`
+    /// (all by default): tiles high and wide per image, tiles per image, the image range, its
+    /// tile count `T`, and the plane stride.
+    @inlinable static func chunkLayout(_ g: LayerGeometry, rows: Int, batch n: Int, images: Range<Int>?)
+        -> (high: Int, wide: Int, perImage: Int, chunk: Range<Int>, tiles: Int, stride: Int) {
+        let (th, tw) = tiles(g)
+        let chunk = images ?? 0..<n, t = chunk.count * th * tw
+        return (th, tw, th * tw, chunk, t, planeStride(rows: rows, tiles: t))
+    }
+
     /// Length of the transformed input `V[16, C, T]` of `n` images.
     @inlinable package static func inputLength(_ g: LayerGeometry, batch n: Int) -> Int {
         let t = tiles(g)
@@ -142,8 +152,7 @@ package enum Winograd {
     @inlinable package static func transformInput<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
                                                                          into v: UnsafeMutablePointer<T>) {
         let (c, h, w, pad) = (geometry.input[0], geometry.input[1], geometry.input[2], geometry.pad)
-        let (th, tw) = tiles(geometry)
-        let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = planeStride(rows: c, tiles: t)
+        let (th, tw, per, chunk, t, stride) = chunkLayout(geometry, rows: c, batch: n, images: images)
         let wp = 2 * tw + 2   // the width every patch reads, padding included (≥ w + pad for a 3×3 kernel)
         let k = UnsafeMutablePointer<T>.allocate(capacity: 4 * wp), zeros = UnsafeMutablePointer<T>.allocate(capacity: w)
         defer { k.deallocate(); zeros.deallocate() }
@@ -183,8 +192,7 @@ package enum Winograd {
     @inlinable package static func transformOutput<T: BinaryFloatingPoint>(_ m: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
                                                                           into s: UnsafeMutablePointer<T>) {
         let (o, ho, wo) = (geometry.convolved[0], geometry.convolved[1], geometry.convolved[2])
-        let (th, tw) = tiles(geometry)
-        let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = planeStride(rows: o, tiles: t)
+        let (th, tw, per, chunk, t, stride) = chunkLayout(geometry, rows: o, batch: n, images: images)
         let wq = 2 * tw
         let plane = UnsafeMutablePointer<T>.allocate(capacity: 2 * th * wq)
         defer { plane.deallocate() }
@@ -218,8 +226,7 @@ package enum Winograd {
     @inlinable package static func transformOutputGradient<T: BinaryFloatingPoint>(_ ds: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
                                                                                   into delta: UnsafeMutablePointer<T>) {
         let (o, ho, wo) = (geometry.convolved[0], geometry.convolved[1], geometry.convolved[2])
-        let (th, tw) = tiles(geometry)
-        let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = planeStride(rows: o, tiles: t)
+        let (th, tw, per, chunk, t, stride) = chunkLayout(geometry, rows: o, batch: n, images: images)
         let wq = 2 * tw
         let plane = UnsafeMutablePointer<T>.allocate(capacity: 2 * th * wq)
         defer { plane.deallocate() }
@@ -256,8 +263,7 @@ package enum Winograd {
     @inlinable package static func transformInputGradient<T: BinaryFloatingPoint>(_ dv: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
                                                                                  into x: UnsafeMutablePointer<T>) {
         let (c, h, w, pad) = (geometry.input[0], geometry.input[1], geometry.input[2], geometry.pad)
-        let (th, tw) = tiles(geometry)
-        let per = th * tw, chunk = images ?? 0..<n, t = chunk.count * per, stride = planeStride(rows: c, tiles: t)
+        let (th, tw, per, chunk, t, stride) = chunkLayout(geometry, rows: c, batch: n, images: images)
         let (hp, wp) = (2 * th + 2, 2 * tw + 2)   // every patch, padding included (≥ h + pad, w + pad for a 3×3 kernel)
         let plane = UnsafeMutablePointer<T>.allocate(capacity: hp * wp)
         defer { plane.deallocate() }
