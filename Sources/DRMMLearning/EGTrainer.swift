@@ -69,13 +69,24 @@ public final class EGTrainer {
     }
 
     /// Resumes from a checkpoint (same training set, same configuration).
-    public convenience init(resuming c: Checkpoint, train: ImageSet) throws {
+    ///
+    /// `configuration`, when given, replaces the checkpoint's; it may differ from it only in the
+    /// execution options (`workers`, `convolution`), which change the rounding and nothing else.
+    public convenience init(resuming c: Checkpoint, train: ImageSet, configuration: TrainingConfiguration? = nil) throws {
         var net = try RenderingNetwork<Float>(architecture: c.architecture)
         guard c.parameters.count == net.parameters.count else {
             throw LearningError.checkpoint(path: "", reason: "has \(c.parameters.count) parameters, architecture \(c.architecture.name) needs \(net.parameters.count)")
         }
         net.parameters = c.parameters
-        try self.init(network: net, configuration: c.configuration, train: train)
+        var options = configuration ?? c.configuration
+        if let configuration {
+            (options.workers, options.convolution) = (c.configuration.workers, c.configuration.convolution)
+            guard options == c.configuration else {
+                throw LearningError.checkpoint(path: "", reason: "was written with other training options; only the workers and the convolution algorithm may change on resume")
+            }
+            (options.workers, options.convolution) = (configuration.workers, configuration.convolution)
+        }
+        try self.init(network: net, configuration: options, train: train)
         guard labelledIndices == c.labelledIndices else {
             throw LearningError.checkpoint(path: "", reason: "was trained on another labelled subset (different training set or seed)")
         }

@@ -72,7 +72,7 @@ struct Train: ParsableCommand {
     @Option(help: "Weight of the nonnegativity penalty (NN-DRMM).") var nn = 0.0
     @Option(help: "Filter initialisation: xavier (the authors' code) or he.") var initialization: RenderingNetwork<Float>.Initialization = .xavier
     @Option(help: "Random seed.") var seed: UInt64 = 1
-    @Option(help: "Data-parallel workers (cores).") var workers = 2
+    @Option(help: "Data-parallel workers (cores) (default: 2; on --resume, the checkpoint's).") var workers: Int?
     @Option(help: "Convolution algorithm: winograd (F(2×2,3×3) for 3×3 levels) or im2col (default: winograd; on --resume, the checkpoint's).") var convolution: ConvolutionAlgorithm?
     @Option(help: "MNIST directory (IDX files, gzip or plain).") var data = MNIST.defaultDirectory
     @Option(help: "Output directory.") var out = "runs/train"
@@ -101,12 +101,11 @@ struct Train: ParsableCommand {
             mode: mode, labels: labels, epochs: epochs, pretrainEpochs: pretrainEpochs, batchSize: batch,
             objective: mode == .pretrain ? Objective(crossEntropy: ce, reconstruction: rc ?? 0, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn) : objective,
             pretrainObjective: Objective(crossEntropy: 0, reconstruction: rc ?? 1, nonnegativity: nn),
-            optimizer: opt, seed: seed, workers: workers, convolution: convolution ?? .winograd)
+            optimizer: opt, seed: seed, workers: workers ?? 2, convolution: convolution ?? .winograd)
         return (arch, config)
     }
 
     func run() throws {
-        if workers > 1 { BLASInfo.setThreadCount(1) }   // one single-threaded GEMM per worker
         let (arch, options) = try configurationFromOptions()
         var config = options
         guard !(resume && initFrom != nil) else { throw ValidationError("--resume continues this run's own checkpoint; --init-from starts a new run from another; give one") }
@@ -117,14 +116,26 @@ struct Train: ParsableCommand {
         let trainer: EGTrainer
         if resume {
             let c = try Checkpoint.read(from: checkpointPath)
-            if convolution == nil { config.convolution = c.configuration.convolution }
             guard c.architecture == arch else {
                 throw LearningError.checkpoint(path: checkpointPath, reason: "is a \(c.architecture.name) model, --model is \(arch.name)")
             }
-            guard c.configuration == config else {
+            // The execution options change only the rounding: unless given, they are the checkpoint's.
+            if convolution == nil { config.convolution = c.configuration.convolution }
+            if workers == nil { config.workers = c.configuration.workers }
+            var sameRun = config
+            (sameRun.convolution, sameRun.workers) = (c.configuration.convolution, c.configuration.workers)
+            guard c.configuration == sameRun else {
                 throw LearningError.checkpoint(path: checkpointPath, reason: "was written with other training options; resume with the same options")
             }
-            do { trainer = try EGTrainer(resuming: c, train: train) } catch let LearningError.checkpoint(_, reason) {
+            if config != c.configuration {
+                FileHandle.standardError.write(Data("""
+                    note: resuming with \(config.workers) worker(s) and \(config.convolution.rawValue) convolutions; the checkpoint was \
+                    written with \(c.configuration.workers) and \(c.configuration.convolution.rawValue). The run continues the same \
+                    training up to rounding, not bit-identically.
+
+                    """.utf8))
+            }
+            do { trainer = try EGTrainer(resuming: c, train: train, configuration: config) } catch let LearningError.checkpoint(_, reason) {
                 throw LearningError.checkpoint(path: checkpointPath, reason: reason)
             }
         } else if let initFrom {
@@ -137,6 +148,7 @@ struct Train: ParsableCommand {
         } else {
             trainer = try EGTrainer(network: RenderingNetwork<Float>(architecture: arch, seed: seed, initialization: initialization), configuration: config, train: train)
         }
+        if config.workers > 1 { BLASInfo.setThreadCount(1) }   // one single-threaded GEMM per worker
         let log = FileHandle.standardError
         log.write(Data("training \(arch.name) (\(trainer.network.parameters.count) parameters), mode \(config.mode.rawValue), \(trainer.labelledIndices.count) labelled of \(train.count) images, \(config.totalEpochs) epochs, \(config.workers) worker(s), BLAS threads \(BLASInfo.threadCount)\n".utf8))
         let wall = Date()

@@ -123,7 +123,7 @@ struct TrainCommandTests {
 
     /// The convolution algorithm is recorded: `--resume` without `--convolution` keeps the
     /// checkpoint's, and asking for the other one is refused with the checkpoint's path.
-    @Test func resumeKeepsTheConvolutionAlgorithm() throws {
+    @Test func resumeKeepsOrChangesTheExecutionOptions() throws {
         let cli = CommandLineTests()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-conv-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -135,7 +135,16 @@ struct TrainCommandTests {
         #expect((report?["configuration"] as? [String: Any])?["convolution"] as? String == "im2col")
         let resumed = try cli.run(common + ["--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        let other = try cli.run(common + ["--resume", "--convolution", "winograd"])
-        #expect(other.status != 0 && other.stderr.contains("\(dir)/checkpoint.json"), "\(other.stderr)")
+        // Another algorithm or worker count continues the run (up to rounding), and says so.
+        let twoWorkers = Array(common.dropLast(2)) + ["--workers", "2"]
+        let other = try cli.run(twoWorkers + ["--resume", "--convolution", "winograd"])
+        #expect(other.status == 0 && other.stderr.contains("not bit-identically"), "\(other.stderr)")
+        let continued = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/results.json"))) as? [String: Any]
+        let options = continued?["configuration"] as? [String: Any]
+        #expect(options?["convolution"] as? String == "winograd" && options?["workers"] as? Int == 2)
+        #expect((continued?["history"] as? [Any])?.count == 1)
+        // Any other option must be the checkpoint's.
+        let changed = try cli.run(twoWorkers + ["--resume", "--lr", "0.5"])
+        #expect(changed.status != 0 && changed.stderr.contains("\(dir)/checkpoint.json"), "\(changed.stderr)")
     }
 }
