@@ -19,12 +19,21 @@ public struct Architecture: Codable, Equatable, Sendable {
     /// mean and variance over the batch's images and positions and rescales it by a learned
     /// `γ`: `γ (S − m) / √(v + ε) + b`. At test time `m` and `v` are running averages, so the
     /// level is again `W' ⋆ I + b'` with `W' = γ W / √(v + ε)` and `b' = b − γ m / √(v + ε)`: a
-    /// DRMM level with a rescaled rendering matrix and a shifted switch prior. It acts on the
-    /// bottom-up pass only; the top-down reconstruction renders with `W` itself (spec §9: the
+    /// DRMM level with a rescaled rendering matrix and a shifted switch prior (spec §9: the
     /// authors' code has it as an option, and Ladder's Conv-Small uses it).
     public enum Normalisation: String, Codable, Sendable, CaseIterable {
+        /// No normalisation: the level is `W ⋆ I + b`.
         case none
+        /// Batch normalisation in the bottom-up pass only; the top-down reconstruction renders
+        /// with `W` itself, whose scale the normalisation leaves free.
         case batch
+        /// Batch normalisation whose top-down pass renders with the normalised rendering matrix
+        /// `Λ = γ W / σ` (per output channel, `σ = √(v + ε)` of the same statistics as the
+        /// bottom-up pass): the rendering matrix of the DRMM the normalised level folds into.
+        case batchFolded
+
+        /// Whether the bottom-up pass normalises.
+        public var isBatch: Bool { self != .none }
     }
 
     public var name: String
@@ -54,11 +63,13 @@ public struct Architecture: Codable, Equatable, Sendable {
                       normalisation: c.decodeIfPresent(Normalisation.self, forKey: .normalisation) ?? .none)
     }
 
-    /// The same architecture with batch normalisation (named `<name>-bn`).
-    public func batchNormalised() -> Architecture {
+    /// The same architecture with batch normalisation, named `<name>-bn`, or `<name>-bnf` when
+    /// the top-down pass renders with the normalised filters (`folded`).
+    public func batchNormalised(folded: Bool = false) -> Architecture {
         var a = self
-        a.normalisation = .batch
-        if !a.name.hasSuffix("-bn") { a.name += "-bn" }
+        a.normalisation = folded ? .batchFolded : .batch
+        for suffix in ["-bn", "-bnf"] where a.name.hasSuffix(suffix) { a.name.removeLast(suffix.count) }
+        a.name += folded ? "-bnf" : "-bn"
         return a
     }
 

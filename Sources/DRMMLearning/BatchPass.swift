@@ -50,6 +50,8 @@ final class BatchPass<T: TrainingScalar> {
     let architecture: Architecture
     /// Per level: whether its convolution runs by Winograd's algorithm.
     let winograd: [Bool]
+    /// Whether the top-down pass renders with the normalised filters `γ W/σ` (`.batchFolded`).
+    var folded: Bool { architecture.normalisation == .batchFolded }
 
     /// `features[ℓ]`: the input of level ℓ+1 (`features[0]` the image), `[C, N, H, W]`.
     private var features: [ScratchBuffer<T>]
@@ -79,6 +81,8 @@ final class BatchPass<T: TrainingScalar> {
     /// With batch normalisation: `x̂ = (S − m)/σ` per level, and `1/σ` per channel.
     private var normalised: [ScratchBuffer<T>]
     private var inverseDeviation: [[T]]
+    /// With `.batchFolded`: `∂L/∂σ` per channel from the top-down pass, for the bottom-up backward.
+    private var deviationGradient: [[T]]
     /// The channel means then variances of every level in the last training-mode pass.
     private(set) var batchStatistics: [[T]]
 
@@ -94,6 +98,7 @@ final class BatchPass<T: TrainingScalar> {
         routes = geometry.map { _ in [] }
         normalised = geometry.map { _ in ScratchBuffer<T>() }
         inverseDeviation = geometry.map { [T](repeating: 0, count: $0.convolved[0]) }
+        deviationGradient = inverseDeviation
         batchStatistics = geometry.map { [T](repeating: 0, count: 2 * $0.convolved[0]) }
     }
 
@@ -116,7 +121,7 @@ final class BatchPass<T: TrainingScalar> {
                 columns[l].reserve(rows * cols)
                 s2 = max(s2, rows * cols)
             }
-            if architecture.normalisation == .batch { normalised[l].reserve(geo.convolved[0] * cols) }
+            if architecture.normalisation.isBatch { normalised[l].reserve(geo.convolved[0] * cols) }
             s1 = max(s1, geo.convolved[0] * cols)
             if routes[l].count != n * geo.pooled.reduce(1, *) { routes[l] = [Int32](repeating: -1, count: n * geo.pooled.reduce(1, *)) }
         }
@@ -156,7 +161,7 @@ final class BatchPass<T: TrainingScalar> {
         for (l, g) in geometry.enumerated() {
             let cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
             convolve(level: l, features[l].pointer, batch: n, parameters: p, lowered: winograd[l] ? nil : columns[l].pointer, into: scratch.pointer)
-            if architecture.normalisation == .batch { normaliseForward(level: l, p, count: o, length: cols, useBatch: useBatch ?? (gradient != nil)) }
+            if architecture.normalisation.isBatch { normaliseForward(level: l, p, count: o, length: cols, useBatch: useBatch ?? (gradient != nil)) }
             let on = routes[l].withUnsafeMutableBufferPointer { r in
                 Kernels.biasReLUPool(scratch.pointer, bias: p + layout.biases[l].lowerBound, g, batch: n,
                                      output: features[l + 1].pointer, route: r.baseAddress!)
@@ -237,6 +242,7 @@ final class BatchPass<T: TrainingScalar> {
             }
             for l in stride(from: L - 1, through: 0, by: -1) {
                 routes[l].withUnsafeBufferPointer { r in Kernels.scatterRouted(z[l + 1].pointer, geometry[l], batch: n, route: r.baseAddress!, into: scratch.pointer) }
+                if folded { scaleByRenderingScale(level: l, scratch.pointer, p, planeLength: n * geometry[l].convolved[1] * geometry[l].convolved[2]) }
                 convolutionAdjoint(level: l, scratch.pointer, batch: n, parameters: p, input: nil, filterGradient: nil, inputGradient: z[l].pointer)
             }
             var rc: T = 0
@@ -263,9 +269,13 @@ final class BatchPass<T: TrainingScalar> {
             for j in 0..<(n * c0 * hw0) { gA[j] = scale * (xHat[j] - x[j]) }
             for (l, g) in geometry.enumerated() {
                 // ∂z⁽ˡ⁺¹⁾ = gather(W ⋆ g), and ∂W += m ⋆ g with m the masked unpooled z⁽ˡ⁺¹⁾.
+                // Folded: m is scaled by κ = γ/σ per channel, so ∂z⁽ˡ⁺¹⁾ is too, and
+                // ∂κ = Σ gather(W ⋆ g) z⁽ˡ⁺¹⁾ goes to γ and σ.
                 convolve(level: l, gA, batch: n, parameters: p, lowered: winograd[l] ? nil : scratch2.pointer, into: scratch.pointer)
                 routes[l].withUnsafeBufferPointer { r in Kernels.gatherRouted(scratch.pointer, g, batch: n, route: r.baseAddress!, into: gB) }
+                if folded { renderingScaleBackward(level: l, gB, p, gradient: grad, batch: n, useBatch: useBatch ?? true) }
                 routes[l].withUnsafeBufferPointer { r in Kernels.scatterRouted(z[l + 1].pointer, g, batch: n, route: r.baseAddress!, into: scratch.pointer) }
+                if folded { scaleByRenderingScale(level: l, scratch.pointer, p, planeLength: n * g.convolved[1] * g.convolved[2]) }
                 convolutionAdjoint(level: l, scratch.pointer, batch: n, parameters: p, input: (UnsafePointer(gA), UnsafePointer(scratch2.pointer)),
                                    filterGradient: grad + layout.filters[l].lowerBound, inputGradient: nil)
                 if objective.nonnegativity != 0 {
@@ -292,8 +302,9 @@ final class BatchPass<T: TrainingScalar> {
             }
         }
 
-        // ∂ of the classification terms, back through the bottom-up pass.
-        guard anyScoreGradient else { return terms }
+        // ∂ of the classification terms (and, folded, of σ), back through the bottom-up pass.
+        let anyDeviationGradient = folded && objective.needsTopDown && (useBatch ?? true)
+        guard anyScoreGradient || anyDeviationGradient else { return terms }
         let gTop = grad + layout.classTemplates.lowerBound, gBias = grad + layout.classBias.lowerBound
         dScores.withUnsafeBufferPointer { ds in
             let dsp = ds.baseAddress!
@@ -325,8 +336,9 @@ final class BatchPass<T: TrainingScalar> {
                 }
                 Kernels.scatterRouted(gA, g, batch: n, route: r.baseAddress!, into: scratch.pointer)
             }
-            if architecture.normalisation == .batch {
+            if architecture.normalisation.isBatch {
                 normaliseBackward(level: l, p, gradient: grad, count: o, length: cols, useBatch: useBatch ?? true)
+                if anyDeviationGradient { addDeviationGradient(level: l, count: o, length: cols) }
             }
             convolutionAdjoint(level: l, scratch.pointer, batch: n, parameters: p, input: (UnsafePointer(features[l].pointer), UnsafePointer(columns[l].pointer)),
                                filterGradient: grad + layout.filters[l].lowerBound, inputGradient: l > 0 ? gB : nil)
@@ -478,6 +490,49 @@ final class BatchPass<T: TrainingScalar> {
             } else {
                 for q in 0..<length { row[q] *= k }
             }
+        }
+    }
+
+    /// Folded rendering: multiplies channel `c` of the `[O, planeLength]` tensor `m` by the
+    /// rendering scale `κ_c = γ_c/σ_c` of level `l` (statistics of the last bottom-up pass).
+    private func scaleByRenderingScale(level l: Int, _ m: UnsafeMutablePointer<T>, _ p: UnsafePointer<T>, planeLength: Int) {
+        let gamma = p + layout.scales[l].lowerBound
+        for c in 0..<geometry[l].convolved[0] {
+            let kappa = gamma[c] * inverseDeviation[l][c]
+            let row = m + c * planeLength
+            for q in 0..<planeLength { row[q] *= kappa }
+        }
+    }
+
+    /// Folded rendering, backward at level `l`: `dz` holds `gather(W ⋆ g)` (`[O, N, H'', W'']`,
+    /// the pooled shape). Adds `∂γ_c = ∂κ_c/σ_c` with `∂κ_c = Σ dz_c z⁽ˡ⁺¹⁾_c`, records
+    /// `∂σ_c = −∂κ_c γ_c/σ_c²` (batch statistics only), and scales `dz` by `κ`.
+    private func renderingScaleBackward(level l: Int, _ dz: UnsafeMutablePointer<T>, _ p: UnsafePointer<T>, gradient grad: UnsafeMutablePointer<T>,
+                                        batch n: Int, useBatch: Bool) {
+        let gamma = p + layout.scales[l].lowerBound, dGamma = grad + layout.scales[l].lowerBound
+        let planeLength = n * geometry[l].pooled[1] * geometry[l].pooled[2]
+        let zl = z[l + 1].pointer
+        for c in 0..<geometry[l].convolved[0] {
+            let row = dz + c * planeLength, zrow = zl + c * planeLength
+            var dKappa: T = 0
+            for q in 0..<planeLength { dKappa += row[q] * zrow[q] }
+            let inv = inverseDeviation[l][c]
+            dGamma[c] += dKappa * inv
+            deviationGradient[l][c] = useBatch ? -dKappa * gamma[c] * inv * inv : 0
+            let kappa = gamma[c] * inv
+            for q in 0..<planeLength { row[q] *= kappa }
+        }
+    }
+
+    /// Folded rendering: adds the path through `σ` to `∂S` (in `scratch`), `∂σ_c x̂/length`
+    /// (`∂σ/∂S = (S − m)/(σ · length)`; the mean's part sums to zero).
+    private func addDeviationGradient(level l: Int, count o: Int, length: Int) {
+        let s = scratch.pointer, xHat = normalised[l].pointer
+        for c in 0..<o {
+            let k = deviationGradient[l][c] / T(length)
+            guard k != 0 else { continue }
+            let row = s + c * length, hat = xHat + c * length
+            for q in 0..<length { row[q] += k * hat[q] }
         }
     }
 

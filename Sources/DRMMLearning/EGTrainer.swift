@@ -169,7 +169,7 @@ public final class EGTrainer {
                 throw LearningError.diverged("epoch \(e + 1), step \(step + 1): the loss is \(terms.total)")
             }
             optimizerState.apply(configuration.optimizer, rate: rate, parameters: &network.parameters, gradient: g, decayed: decayed)
-            if network.architecture.normalisation == .batch { updateRunningStatistics(engine.batchStatistics) }
+            if network.architecture.normalisation.isBatch { updateRunningStatistics(engine.batchStatistics) }
             sum = sum + terms
             images += labels.count
             for (l, c) in engine.switchesOn.enumerated() { on[l] += c }

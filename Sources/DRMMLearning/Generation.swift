@@ -48,6 +48,13 @@ public enum Generation {
                     }
                 }
             }
+            if a.normalisation == .batchFolded {   // render with Λ = γ W/√(v + ε), running statistics
+                for ch in 0..<o {
+                    let gamma = p[network.layout.scales[l].lowerBound + ch], v = p[network.layout.statistics[l].lowerBound + o + ch]
+                    let kappa = gamma / (v + 1e-5).squareRoot()
+                    for q in (ch * ho * wo)..<((ch + 1) * ho * wo) { m[q] *= kappa }
+                }
+            }
             let rows = g.input[0] * g.kernel * g.kernel
             var cols = [Float](repeating: 0, count: rows * ho * wo)
             var below = [Float](repeating: 0, count: g.input.reduce(1, *))

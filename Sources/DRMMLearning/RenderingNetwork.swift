@@ -42,7 +42,7 @@ public struct RenderingNetwork<T: TrainingScalar>: Sendable {
         var at = 0
         func take(_ n: Int) -> Range<Int> { defer { at += n }; return at..<(at + n) }
         var f: [Range<Int>] = [], b: [Range<Int>] = [], scales: [Range<Int>] = [], statistics: [Range<Int>] = []
-        let normalised = architecture.normalisation == .batch
+        let normalised = architecture.normalisation.isBatch
         for g in geometry {
             f.append(take(g.convolved[0] * g.input[0] * g.kernel * g.kernel))
             b.append(take(g.convolved[0]))

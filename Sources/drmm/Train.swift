@@ -54,6 +54,7 @@ struct Train: ParsableCommand {
 
     @Option(help: "Architecture: rfm, drmm2 or drmm5.") var model = "rfm"
     @Flag(help: "Batch normalisation of every level's convolution in the bottom-up pass (the model is named <model>-bn).") var batchNorm = false
+    @Flag(help: "With --batch-norm: the top-down pass renders with the normalised filters γW/σ, the rendering matrices of the DRMM the levels fold into (the model is named <model>-bnf).") var renderNormalised = false
     @Option(help: "supervised, semi, unsupervised or pretrain.") var mode: TrainingConfiguration.Mode = .supervised
     @Option(help: "Labelled images N_L (class-balanced draw); 0 = all.") var labels = 0
     @Option(help: "Epochs (of fine-tuning, for pretrain).") var epochs = 10
@@ -86,7 +87,8 @@ struct Train: ParsableCommand {
         guard let preset = Architecture.presets[model] else {
             throw ValidationError("unknown model '\(model)'; choose one of \(Architecture.presets.keys.sorted().joined(separator: ", "))")
         }
-        let arch = batchNorm ? preset.batchNormalised() : preset
+        guard batchNorm || !renderNormalised else { throw ValidationError("--render-normalised needs --batch-norm") }
+        let arch = batchNorm ? preset.batchNormalised(folded: renderNormalised) : preset
         let rcWeight = rc ?? (mode == .supervised ? 0 : 0.5)
         let objective: Objective
         switch mode {

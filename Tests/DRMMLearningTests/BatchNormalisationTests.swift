@@ -34,8 +34,15 @@ import Testing
         #expect(abs(training.crossEntropy - testTime.crossEntropy) < 1e-12)
         #expect(trainingPredictions == testPredictions)
 
-        // Fold γ, m and v into W and b.
-        var plain = try RenderingNetwork<Double>(architecture: Support.toy(top: top))
+        let (folded, foldedPredictions, _) = run(try Self.fold(net, into: Support.toy(top: top)), batch: false)
+        #expect(abs(folded.crossEntropy - testTime.crossEntropy) < 1e-10)
+        #expect(foldedPredictions == testPredictions)
+    }
+
+    /// The network without normalisation that `net` is at test time: `γ, m, v` folded into the
+    /// filters `γ W / √(v + ε)` and biases `b − γ m / √(v + ε)`.
+    static func fold(_ net: RenderingNetwork<Double>, into plainArchitecture: Architecture) throws -> RenderingNetwork<Double> {
+        var plain = try RenderingNetwork<Double>(architecture: plainArchitecture)
         for l in net.geometry.indices {
             let o = net.geometry[l].convolved[0], per = net.layout.filters[l].count / o
             for c in 0..<o {
@@ -49,9 +56,46 @@ import Testing
         for (to, from) in [(plain.layout.classTemplates, net.layout.classTemplates), (plain.layout.classBias, net.layout.classBias)] {
             for (i, j) in zip(to, from) { plain.parameters[i] = net.parameters[j] }
         }
-        let (folded, foldedPredictions, _) = run(plain, batch: false)
-        #expect(abs(folded.crossEntropy - testTime.crossEntropy) < 1e-10)
-        #expect(foldedPredictions == testPredictions)
+        return plain
+    }
+
+    /// Rendering with the normalised filters (`.batchFolded`) at test time is the top-down pass
+    /// of the folded DRMM: same routes, same reconstruction and nonnegativity terms. Rendering
+    /// with `W` itself (`.batch`) is not, unless every `γ/σ` is one.
+    @Test(arguments: [Architecture.Top.dense, .meanPool])
+    func foldedRenderingIsTheFoldedDRMMsRendering(top: Architecture.Top) throws {
+        let n = 6
+        let images = Support.randomImages(n, size: 64, seed: 11)
+        let labels = [0, -1, 2, 1, -1, 2]
+        let objective = Objective(crossEntropy: 1, reconstruction: 1, nonnegativity: 1)
+        func run(_ network: RenderingNetwork<Double>) -> (LossTerms, [Double]) {
+            let pass = BatchPass(network: network)
+            let t = network.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
+                pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
+                         labelledTotal: 4, total: n, gradient: nil, batchStatistics: false)
+            } }
+            return (t, pass.reconstruction(of: 1, batch: n))
+        }
+        var reconstructions: [Architecture.Normalisation: Double] = [:]
+        for normalisation in [Architecture.Normalisation.batchFolded, .batch] {
+            var net = try Support.randomNetwork(Support.toy(top: top).batchNormalised(folded: normalisation == .batchFolded), seed: 12)
+            // Running statistics away from (0, 1) and scales away from 1.
+            for (l, range) in net.layout.statistics.enumerated() {
+                let o = net.geometry[l].convolved[0]
+                for (i, j) in range.enumerated() { net.parameters[j] = i < o ? 0.1 * Double(i) : 0.5 + 0.3 * Double(i - o) }
+                for (i, j) in net.layout.scales[l].enumerated() { net.parameters[j] = 0.6 + 0.25 * Double(i) }
+            }
+            let (normalised, image) = run(net)
+            let (plain, plainImage) = run(try Self.fold(net, into: Support.toy(top: top)))
+            #expect(abs(normalised.crossEntropy - plain.crossEntropy) < 1e-10)
+            reconstructions[normalisation] = abs(normalised.reconstruction - plain.reconstruction)
+            if normalisation == .batchFolded {
+                #expect(abs(normalised.reconstruction - plain.reconstruction) < 1e-10)
+                #expect(abs(normalised.nonnegativity - plain.nonnegativity) < 1e-10)
+                #expect(zip(image, plainImage).allSatisfy { abs($0 - $1) < 1e-10 })
+            }
+        }
+        #expect(reconstructions[.batch]! > 1e-3, "rendering with W differs from the folded DRMM's: \(reconstructions)")
     }
 
     /// A batch-normalised two-level model (mean-pooled top, like Conv-Small) learns digits faster

@@ -10,7 +10,7 @@ import Testing
 @Suite struct GradientTests {
     func check(top: Architecture.Top, sign: Objective.ClassPosteriorSign, seed: UInt64,
                objective: Objective? = nil, normalisation: Architecture.Normalisation = .none) throws {
-        let a = normalisation == .batch ? Support.toy(top: top).batchNormalised() : Support.toy(top: top)
+        let a = normalisation.isBatch ? Support.toy(top: top).batchNormalised(folded: normalisation == .batchFolded) : Support.toy(top: top)
         let net = try Support.randomNetwork(a, seed: seed)
         let n = 6
         let images = Support.randomImages(n, size: 64, seed: seed + 100)
@@ -58,6 +58,15 @@ import Testing
     func batchNormalisedGradientEqualsFiniteDifferences(top: Architecture.Top, seed: UInt64) throws {
         try check(top: top, sign: .entropyMinimisation, seed: seed + 20, normalisation: .batch)
         try check(top: top, sign: .klToPrior, seed: seed + 30, objective: Objective(crossEntropy: 1), normalisation: .batch)
+    }
+
+    /// Rendering with the normalised filters `γ W/σ`: the reconstruction and nonnegativity terms
+    /// reach `γ`, and through `σ` the filters and every level below.
+    @Test(arguments: [Architecture.Top.dense, .meanPool], [UInt64(1), 2])
+    func foldedRenderingGradientEqualsFiniteDifferences(top: Architecture.Top, seed: UInt64) throws {
+        try check(top: top, sign: .entropyMinimisation, seed: seed + 40, normalisation: .batchFolded)
+        try check(top: top, sign: .klToPrior, seed: seed + 50, objective: Objective(crossEntropy: 0, reconstruction: 1), normalisation: .batchFolded)
+        try check(top: top, sign: .klToPrior, seed: seed + 60, objective: Objective(crossEntropy: 0, nonnegativity: 1), normalisation: .batchFolded)
     }
 
     @Test func eachTermAlone() throws {

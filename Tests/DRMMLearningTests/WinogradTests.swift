@@ -98,14 +98,14 @@ import Testing
     /// A 3-level model with 3×3 levels of every padding, odd sides and pooling: the pass
     /// by Winograd and the pass by im2col give the same loss terms, routes and gradient, with and
     /// without batch normalisation.
-    @Test(arguments: [Architecture.Normalisation.none, .batch])
+    @Test(arguments: [Architecture.Normalisation.none, .batch, .batchFolded])
     func trainingPassMatchesIm2col(normalisation: Architecture.Normalisation) throws {
         let plain = Architecture(name: "winograd-toy", inputShape: [1, 9, 9],
                                  layers: [LayerSpec(channels: 3, kernel: 3, padding: .full, pool: 1),    // 11×11
                                           LayerSpec(channels: 4, kernel: 3, padding: .valid, pool: 3),   // 9×9 → 3×3
                                           LayerSpec(channels: 5, kernel: 3, padding: .same, pool: 1)],   // 3×3
                                  classes: 3, top: .meanPool)
-        let a = normalisation == .batch ? plain.batchNormalised() : plain
+        let a = normalisation.isBatch ? plain.batchNormalised(folded: normalisation == .batchFolded) : plain
         let net = try Support.randomNetwork(a, seed: 7)
         let n = 5
         let images = Support.randomImages(n, size: 81, seed: 8)
