@@ -51,7 +51,7 @@ public enum Generation {
             if a.normalisation == .batchFolded {   // render with Λ = γ W/√(v + ε), running statistics
                 for ch in 0..<o {
                     let gamma = p[network.layout.scales[l].lowerBound + ch], v = p[network.layout.statistics[l].lowerBound + o + ch]
-                    let kappa = gamma / (v + 1e-5).squareRoot()
+                    let kappa = gamma / (v + BatchPass<Float>.normalisationEpsilon).squareRoot()
                     for q in (ch * ho * wo)..<((ch + 1) * ho * wo) { m[q] *= kappa }
                 }
             }

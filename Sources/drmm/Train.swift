@@ -124,21 +124,17 @@ struct Train: ParsableCommand {
             // The execution options change only the rounding: unless given, they are the checkpoint's.
             if convolution == nil { config.convolution = c.configuration.convolution }
             if workers == nil { config.workers = c.configuration.workers }
-            var sameRun = config
-            (sameRun.convolution, sameRun.workers) = (c.configuration.convolution, c.configuration.workers)
-            guard c.configuration == sameRun else {
-                throw LearningError.checkpoint(path: checkpointPath, reason: "was written with other training options; resume with the same options")
+            do { trainer = try EGTrainer(resuming: c, train: train, configuration: config) } catch let LearningError.checkpoint(_, reason) {
+                throw LearningError.checkpoint(path: checkpointPath, reason: reason)
             }
-            if config != c.configuration {
+            // EGTrainer(resuming:) refused any other change (rethrown above with the path).
+            if config.workers != c.configuration.workers || config.convolution != c.configuration.convolution {
                 FileHandle.standardError.write(Data("""
                     note: resuming with \(config.workers) worker(s) and \(config.convolution.rawValue) convolutions; the checkpoint was \
                     written with \(c.configuration.workers) and \(c.configuration.convolution.rawValue). The run continues the same \
                     training up to rounding, not bit-identically.
 
                     """.utf8))
-            }
-            do { trainer = try EGTrainer(resuming: c, train: train, configuration: config) } catch let LearningError.checkpoint(_, reason) {
-                throw LearningError.checkpoint(path: checkpointPath, reason: reason)
             }
         } else if let initFrom {
             guard initFrom != checkpointPath else { throw ValidationError("--init-from names the checkpoint this run writes; use --resume or another --out") }
