@@ -79,6 +79,7 @@ struct Train: ParsableCommand {
     @Option(help: "Output directory.") var out = "runs/train"
     @Option(help: "Use only the first N training images (0: all).") var trainLimit = 0
     @Option(help: "Use only the first N test images (0: all).") var testLimit = 0
+    @Option(help: "Evaluate on the test set after every N-th epoch and after the last (1: every epoch).") var evaluateEvery = 1
     @Flag(help: "Continue from --out/checkpoint.json.") var resume = false
     @Option(help: "Start from the parameters of this checkpoint (same architecture) instead of a random draw, e.g. to fine-tune an unsupervised run with labels; the optimiser starts afresh.") var initFrom: String?
     @Flag(help: "No progress bar.") var quiet = false
@@ -110,6 +111,7 @@ struct Train: ParsableCommand {
     func run() throws {
         let (arch, options) = try configurationFromOptions()
         var config = options
+        guard evaluateEvery >= 1 else { throw ValidationError("--evaluate-every must be at least 1, not \(evaluateEvery)") }
         guard !(resume && initFrom != nil) else { throw ValidationError("--resume continues this run's own checkpoint; --init-from starts a new run from another; give one") }
         let (train, test) = try loadMNIST(data, trainLimit: trainLimit, testLimit: testLimit)
         try config.validate(trainingImages: train.count)
@@ -152,7 +154,9 @@ struct Train: ParsableCommand {
         let wall = Date()
         let bar = ProgressBar(enabled: !quiet)
         while trainer.completedEpochs < config.totalEpochs {
-            let m = try trainer.runEpoch(test: test) { bar.update($0) }
+            let epoch = trainer.completedEpochs + 1
+            let evaluates = epoch % evaluateEvery == 0 || epoch == config.totalEpochs
+            let m = try trainer.runEpoch(test: evaluates ? test : nil) { bar.update($0) }
             bar.finish(m)
             try writeMetricsLines(trainer.history, to: "\(out)/metrics.jsonl")
             try trainer.checkpoint().write(to: checkpointPath)
