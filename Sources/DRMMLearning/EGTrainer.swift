@@ -78,15 +78,14 @@ public final class EGTrainer {
             throw LearningError.checkpoint(path: "", reason: "has \(c.parameters.count) parameters, architecture \(c.architecture.name) needs \(net.parameters.count)")
         }
         net.parameters = c.parameters
-        var options = configuration ?? c.configuration
         if let configuration {
-            (options.workers, options.convolution) = (c.configuration.workers, c.configuration.convolution)
-            guard options == c.configuration else {
+            var training = configuration   // everything but the execution options must match
+            (training.workers, training.convolution) = (c.configuration.workers, c.configuration.convolution)
+            guard training == c.configuration else {
                 throw LearningError.checkpoint(path: "", reason: "was written with other training options; only the workers and the convolution algorithm may change on resume")
             }
-            (options.workers, options.convolution) = (configuration.workers, configuration.convolution)
         }
-        try self.init(network: net, configuration: options, train: train)
+        try self.init(network: net, configuration: configuration ?? c.configuration, train: train)
         guard labelledIndices == c.labelledIndices else {
             throw LearningError.checkpoint(path: "", reason: "was trained on another labelled subset (different training set or seed)")
         }
