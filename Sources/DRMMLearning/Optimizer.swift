@@ -54,6 +54,7 @@ public struct Optimizer: Codable, Equatable, Sendable {
         guard beta1 >= 0, beta1 < 1, beta2 >= 0, beta2 < 1 else { throw LearningError.invalidOption("Adam betas must be in [0, 1)") }
         if case let .geometric(final) = schedule, !(final > 0) { throw LearningError.invalidOption("final learning rate must be positive, got \(final)") }
         if case let .step(every, factor) = schedule, every < 1 || !(factor > 0) { throw LearningError.invalidOption("step schedule needs every ≥ 1 and factor > 0") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw LearningError.invalidOption("weight decay must be ≥ 0 and finite, got \(weightDecay)") }
     }
 }
 
@@ -69,31 +70,42 @@ public struct OptimizerState: Codable, Equatable, Sendable {
     }
 
     /// One update of `parameters` by `gradient` at learning rate `rate`. `decayed` marks the
-    /// parameters that weight decay applies to.
+    /// parameters that weight decay applies to (disjoint ranges).
     public mutating func apply(_ o: Optimizer, rate: Double, parameters: inout [Float], gradient: [Float], decayed: [Range<Int>]) {
         step += 1
-        var g = gradient
+        // The parameter buffer as consecutive segments, each with its decay coefficient.
+        var segments: [(Range<Int>, Float)] = []
+        var next = 0
         if o.weightDecay != 0 {
-            let wd = Float(o.weightDecay)
-            for r in decayed { for i in r { g[i] += wd * parameters[i] } }
+            for r in decayed.sorted(by: { $0.lowerBound < $1.lowerBound }) where !r.isEmpty {
+                if r.lowerBound > next { segments.append((next..<r.lowerBound, 0)) }
+                segments.append((r, Float(o.weightDecay)))
+                next = r.upperBound
+            }
         }
+        if next < parameters.count { segments.append((next..<parameters.count, 0)) }
         let lr = Float(rate)
         switch o.method {
         case .sgd:
             let mu = Float(o.momentum)
-            for i in parameters.indices {
-                first[i] = mu * first[i] - lr * g[i]
-                parameters[i] += first[i]
+            for (r, wd) in segments {
+                for i in r {
+                    first[i] = mu * first[i] - lr * (gradient[i] + wd * parameters[i])
+                    parameters[i] += first[i]
+                }
             }
         case .adam:
             let (b1, b2, eps) = (Float(o.beta1), Float(o.beta2), Float(o.epsilon))
             let c1 = 1 - pow(o.beta1, Double(step)), c2 = 1 - pow(o.beta2, Double(step))
             let stepSize = Float(rate * c2.squareRoot() / c1)
             let epsHat = eps * Float(c2.squareRoot())
-            for i in parameters.indices {
-                first[i] = b1 * first[i] + (1 - b1) * g[i]
-                second[i] = b2 * second[i] + (1 - b2) * g[i] * g[i]
-                parameters[i] -= stepSize * first[i] / (second[i].squareRoot() + epsHat)
+            for (r, wd) in segments {
+                for i in r {
+                    let g = gradient[i] + wd * parameters[i]
+                    first[i] = b1 * first[i] + (1 - b1) * g
+                    second[i] = b2 * second[i] + (1 - b2) * g * g
+                    parameters[i] -= stepSize * first[i] / (second[i].squareRoot() + epsHat)
+                }
             }
         }
     }

@@ -66,6 +66,7 @@ struct Train: ParsableCommand {
     @Option(help: "Multiply the learning rate by --lr-factor every this many epochs (a step schedule).") var lrStep: Int?
     @Option(help: "Factor of the step schedule.") var lrFactor = 0.5
     @Option(help: "SGD momentum.") var momentum = 0.9
+    @Option(help: "L2 weight decay on the filters and class templates (added to their gradient).") var weightDecay = 0.0
     @Option(help: "Weight of the cross-entropy term.") var ce = 1.0
     @Option(help: "Weight of the reconstruction term (default 0 supervised, 0.5 otherwise).") var rc: Double?
     @Option(help: "Weight of the class-posterior (KL) term.") var kl = 0.0
@@ -99,7 +100,7 @@ struct Train: ParsableCommand {
         guard lrFinal == nil || lrStep == nil else { throw ValidationError("--lr-final and --lr-step choose different schedules; give one") }
         let schedule: Optimizer.Schedule = lrFinal.map { .geometric(final: $0) } ?? lrStep.map { .step(every: $0, factor: lrFactor) } ?? .constant
         var opt = Optimizer(method: optimizer, learningRate: lr, schedule: schedule, momentum: momentum)
-        opt.weightDecay = 0
+        opt.weightDecay = weightDecay
         let config = TrainingConfiguration(
             mode: mode, labels: labels, epochs: epochs, pretrainEpochs: pretrainEpochs, batchSize: batch,
             objective: mode == .pretrain ? Objective(crossEntropy: ce, reconstruction: rc ?? 0, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn) : objective,

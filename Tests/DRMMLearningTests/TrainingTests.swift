@@ -25,6 +25,42 @@ import Testing
         #expect(after < 0.25, "test error \(after) (chance 0.9)")
     }
 
+    /// Two steps of each method on five parameters, the middle three decayed, against the
+    /// update rules written out in Double.
+    @Test func optimizerStepsMatchTheirFormulas() throws {
+        let p0: [Float] = [0.5, -1, 2, 0.25, -0.75], g: [Float] = [0.1, -0.2, 0.3, 0, 0]
+        let decayed = [1..<4], wd = 0.01, lr = 0.1
+        for method in Optimizer.Method.allCases {
+            var o = Optimizer(method: method, learningRate: lr, momentum: 0.9)
+            o.weightDecay = wd
+            try o.validate()
+            var state = OptimizerState(parameterCount: 5), p = p0
+            var q = p0.map(Double.init), m = [Double](repeating: 0, count: 5), v = m
+            for t in 1...2 {
+                state.apply(o, rate: lr, parameters: &p, gradient: g, decayed: decayed)
+                for i in 0..<5 {
+                    let gi = Double(g[i]) + (decayed[0].contains(i) ? wd * q[i] : 0)
+                    switch method {
+                    case .sgd:
+                        m[i] = 0.9 * m[i] - lr * gi
+                        q[i] += m[i]
+                    case .adam:
+                        m[i] = 0.9 * m[i] + 0.1 * gi
+                        v[i] = 0.999 * v[i] + 0.001 * gi * gi
+                        let mHat = m[i] / (1 - pow(0.9, Double(t))), vHat = v[i] / (1 - pow(0.999, Double(t)))
+                        q[i] -= lr * mHat / (vHat.squareRoot() + 1e-8)
+                    }
+                }
+            }
+            for i in 0..<5 { #expect(abs(Double(p[i]) - q[i]) < 1e-5, "\(method) parameter \(i): \(p[i]) vs \(q[i])") }
+            // Of the two entries with a zero gradient, decay moves the decayed one only.
+            #expect(p[3] != p0[3] && p[4] == p0[4])
+        }
+        var bad = Optimizer()
+        bad.weightDecay = -1
+        #expect(throws: LearningError.self) { try bad.validate() }
+    }
+
     @Test func sgdWithMomentumAndAStepScheduleLearnsToo() throws {
         let (train, test) = try Support.mnist(train: 400, test: 300)
         var optimizer = Optimizer(method: .sgd, learningRate: 0.05, schedule: .step(every: 2, factor: 0.5), momentum: 0.9)

@@ -112,6 +112,8 @@ struct TrainCommandTests {
         let tested = (report?["history"] as? [[String: Any]])?.map { $0["testError"] != nil }
         #expect(tested == [false, true, true], "\(String(describing: report?["history"]))")
         #expect(try cli.run(["train", "--model", "rfm", "--evaluate-every", "0"] + tuneOptions).status != 0)
+        let decay = try cli.run(["train", "--model", "rfm", "--weight-decay", "-1e-4"] + tuneOptions)
+        #expect(decay.status != 0 && decay.stderr.contains("weight decay"), "\(decay.stderr)")
         let wrong = try cli.run(["train", "--model", "drmm2"] + tuneOptions)
         #expect(wrong.status != 0 && wrong.stderr.contains("\(dir)/checkpoint.json"), "\(wrong.stderr)")
         let both = try cli.run(["train", "--model", "rfm", "--resume"] + tuneOptions)
