@@ -142,10 +142,31 @@ final class BatchPass<T: TrainingScalar> {
     /// (without batch normalisation; with it, each shard normalises by its own statistics).
     /// `batchStatistics` chooses the statistics of batch normalisation: the batch's (the default
     /// when a gradient is wanted) or the running ones.
+    ///
+    /// The class-balance term depends on the batch's mean class posterior `q̄`. A caller that cuts
+    /// the batch into shards runs ``bottomUp(parameters:images:count:batchStatistics:)`` on every
+    /// shard, adds up their ``posteriorSum``, and passes `q̄` to
+    /// ``finish(parameters:labels:objective:labelledTotal:total:gradient:batchStatistics:classMarginal:)``;
+    /// this method, for a batch in one piece, takes `q̄` from its own images.
     func run(parameters p: UnsafePointer<T>, images: UnsafePointer<T>, labels: ArraySlice<Int>, count n: Int,
              objective: Objective, labelledTotal: Int, total: Int,
              gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool? = nil) -> LossTerms {
+        let statistics = useBatch ?? (gradient != nil)
+        bottomUp(parameters: p, images: images, count: n, batchStatistics: statistics)
+        let marginal = posteriorSum.map { $0 / Double(n) }
+        return finish(parameters: p, labels: labels, objective: objective, labelledTotal: labelledTotal, total: total,
+                      gradient: gradient, batchStatistics: statistics, classMarginal: marginal)
+    }
+
+    /// The images of the last ``bottomUp(parameters:images:count:batchStatistics:)``.
+    private var batchCount = 0
+    /// `Σ_n q(·|I_n)` over the images of the last bottom-up pass.
+    private(set) var posteriorSum: [Double] = []
+
+    /// The bottom-up E-step on `n` images, through the class scores and their posterior sum.
+    func bottomUp(parameters p: UnsafePointer<T>, images: UnsafePointer<T>, count n: Int, batchStatistics useBatch: Bool) {
         reserve(batch: n)
+        batchCount = n
         let L = geometry.count
         let k = architecture.classes
         let d = layout.templateLength
@@ -161,7 +182,7 @@ final class BatchPass<T: TrainingScalar> {
         for (l, g) in geometry.enumerated() {
             let cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
             convolve(level: l, features[l].pointer, batch: n, parameters: p, lowered: winograd[l] ? nil : columns[l].pointer, into: scratch.pointer)
-            if architecture.normalisation.isBatch { normaliseForward(level: l, p, count: o, length: cols, useBatch: useBatch ?? (gradient != nil)) }
+            if architecture.normalisation.isBatch { normaliseForward(level: l, p, count: o, length: cols, useBatch: useBatch) }
             let on = routes[l].withUnsafeMutableBufferPointer { r in
                 Kernels.biasReLUPool(scratch.pointer, bias: p + layout.biases[l].lowerBound, g, batch: n,
                                      output: features[l + 1].pointer, route: r.baseAddress!)
@@ -190,13 +211,48 @@ final class BatchPass<T: TrainingScalar> {
             T.gemm(transposeA: false, transposeB: true, m: n, n: k, k: d, alpha: 1, a: f, lda: d, b: wTop, ldb: d, beta: 1, c: s.baseAddress!, ldc: k)
         }
 
-        // Class posterior, cross-entropy, the class-posterior term and ∂L/∂scores.
+        posteriorSum = [Double](repeating: 0, count: k)
+        for i in 0..<n {
+            var m = scores[i * k]
+            for c in 1..<k { m = max(m, scores[i * k + c]) }
+            var z: T = 0
+            for c in 0..<k { z += T.exponential(scores[i * k + c] - m) }
+            for c in 0..<k { posteriorSum[c] += Double(T.exponential(scores[i * k + c] - m) / z) }
+        }
+    }
+
+    /// The rest of the pass after ``bottomUp(parameters:images:count:batchStatistics:)``: the
+    /// loss terms, the top-down E-step and, when `gradient` is given, the G-step gradient.
+    /// `classMarginal` is the batch's mean class posterior `q̄`, for the class-balance term.
+    func finish(parameters p: UnsafePointer<T>, labels: ArraySlice<Int>, objective: Objective, labelledTotal: Int, total: Int,
+                gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool, classMarginal: [Double]) -> LossTerms {
+        let n = batchCount
+        let L = geometry.count
+        let k = architecture.classes
+        let d = layout.templateLength
+        let (c0, hw0) = (architecture.inputShape[0], architecture.inputShape[1] * architecture.inputShape[2])
+        let x = features[0].pointer
+        let topShape = geometry[L - 1].pooled
+        let (ct, hw) = (topShape[0], topShape[1] * topShape[2])
+        let f = top.pointer
+        let wTop = p + layout.classTemplates.lowerBound
+
+        // Class posterior, cross-entropy, the class-posterior and class-balance terms, ∂L/∂scores.
         var terms = LossTerms()
         predictions = [Int](repeating: 0, count: n)
         renderedClasses = [Int](repeating: 0, count: n)
         let sign: T = objective.classPosteriorSign == .klToPrior ? 1 : -1
         let aCE = T(objective.crossEntropy), aKL = T(objective.classPosterior)
         let logC = T.logarithm(T(k))
+        // The class-balance term `KL(q̄ ‖ U) = Σ_c q̄_c ln(C q̄_c)`, written shard by shard as
+        // `Σ_c (Σ_shard q_c / N) ln(C q̄_c)`; its gradient `∂/∂s_nc = q_nc (λ_c − Σ_j q_nj λ_j) / N`
+        // with `λ_c = ln(C q̄_c)`.
+        let aB = T(objective.classBalance)
+        var logBalance = [T](repeating: 0, count: k)
+        for c in 0..<k {
+            logBalance[c] = T.logarithm(T(Swift.max(classMarginal[c], 1e-30) * Double(k)))
+            terms.classBalance += posteriorSum[c] / Double(total) * Double(logBalance[c])
+        }
         var anyScoreGradient = false
         for (i, label) in labels.enumerated() {
             var m = scores[i * k], best = 0
@@ -205,9 +261,11 @@ final class BatchPass<T: TrainingScalar> {
             for c in 0..<k { z += T.exponential(scores[i * k + c] - m) }
             let logZ = m + T.logarithm(z)
             var negEntropy: T = 0   // Σ q ln q
+            var meanBalance: T = 0  // Σ q λ
             for c in 0..<k {
                 let lq = scores[i * k + c] - logZ
                 negEntropy += T.exponential(lq) * lq
+                meanBalance += T.exponential(lq) * logBalance[c]
             }
             predictions[i] = best
             renderedClasses[i] = label >= 0 ? label : best
@@ -222,6 +280,7 @@ final class BatchPass<T: TrainingScalar> {
                 var g: T = 0
                 if label >= 0, aCE != 0 { g += aCE * (q - (c == label ? 1 : 0)) / T(max(1, labelledTotal)) }
                 if aKL != 0 { g += aKL * sign * q * (lq - negEntropy) / T(total) }
+                if aB != 0 { g += aB * q * (logBalance[c] - meanBalance) / T(total) }
                 dScores[i * k + c] = g
                 if g != 0 { anyScoreGradient = true }
             }
@@ -258,6 +317,7 @@ final class BatchPass<T: TrainingScalar> {
         }
         terms.total = objective.crossEntropy * terms.crossEntropy + objective.reconstruction * terms.reconstruction
             + objective.classPosterior * terms.classPosterior + objective.nonnegativity * terms.nonnegativity
+            + objective.classBalance * terms.classBalance
 
         guard let grad = gradient else { return terms }
 
@@ -273,7 +333,7 @@ final class BatchPass<T: TrainingScalar> {
                 // ∂κ = Σ gather(W ⋆ g) z⁽ˡ⁺¹⁾ goes to γ and σ.
                 convolve(level: l, gA, batch: n, parameters: p, lowered: winograd[l] ? nil : scratch2.pointer, into: scratch.pointer)
                 routes[l].withUnsafeBufferPointer { r in Kernels.gatherRouted(scratch.pointer, g, batch: n, route: r.baseAddress!, into: gB) }
-                if folded { renderingScaleBackward(level: l, gB, p, gradient: grad, batch: n, useBatch: useBatch ?? true) }
+                if folded { renderingScaleBackward(level: l, gB, p, gradient: grad, batch: n, useBatch: useBatch) }
                 routes[l].withUnsafeBufferPointer { r in Kernels.scatterRouted(z[l + 1].pointer, g, batch: n, route: r.baseAddress!, into: scratch.pointer) }
                 if folded { scaleByRenderingScale(level: l, scratch.pointer, p, planeLength: n * g.convolved[1] * g.convolved[2]) }
                 convolutionAdjoint(level: l, scratch.pointer, batch: n, parameters: p, input: (UnsafePointer(gA), UnsafePointer(scratch2.pointer)),
@@ -303,7 +363,7 @@ final class BatchPass<T: TrainingScalar> {
         }
 
         // ∂ of the classification terms (and, folded, of σ), back through the bottom-up pass.
-        let anyDeviationGradient = folded && objective.needsTopDown && (useBatch ?? true)
+        let anyDeviationGradient = folded && objective.needsTopDown && useBatch
         guard anyScoreGradient || anyDeviationGradient else { return terms }
         let gTop = grad + layout.classTemplates.lowerBound, gBias = grad + layout.classBias.lowerBound
         dScores.withUnsafeBufferPointer { ds in
@@ -337,7 +397,7 @@ final class BatchPass<T: TrainingScalar> {
                 Kernels.scatterRouted(gA, g, batch: n, route: r.baseAddress!, into: scratch.pointer)
             }
             if architecture.normalisation.isBatch {
-                normaliseBackward(level: l, p, gradient: grad, count: o, length: cols, useBatch: useBatch ?? true)
+                normaliseBackward(level: l, p, gradient: grad, count: o, length: cols, useBatch: useBatch)
                 if anyDeviationGradient { addDeviationGradient(level: l, count: o, length: cols) }
             }
             convolutionAdjoint(level: l, scratch.pointer, batch: n, parameters: p, input: (UnsafePointer(features[l].pointer), UnsafePointer(columns[l].pointer)),

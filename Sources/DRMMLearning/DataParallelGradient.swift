@@ -39,6 +39,15 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
         network.parameters.withUnsafeBufferPointer { p in
             images.withUnsafeBufferPointer { x in
                 let pS = UnsafeSendable(p.baseAddress!), xS = UnsafeSendable(x.baseAddress!)
+                // Bottom-up on every shard, then the batch's mean class posterior q̄ (summed in
+                // shard order), then the rest of every shard's pass with that q̄.
+                DispatchQueue.concurrentPerform(iterations: parts.count) { w in
+                    passes[w].bottomUp(parameters: pS.value, images: xS.value + parts[w].lowerBound * d, count: parts[w].count,
+                                       batchStatistics: wantGradient)
+                }
+                var sum = [Double](repeating: 0, count: network.architecture.classes)
+                for w in parts.indices { for c in sum.indices { sum[c] += passes[w].posteriorSum[c] } }
+                let marginal = sum.map { $0 / Double(n) }
                 let box = ResultBox(results: results, predictions: shardPredictions)
                 DispatchQueue.concurrentPerform(iterations: parts.count) { w in
                     let r = parts[w]
@@ -47,12 +56,12 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
                     if wantGradient {
                         terms = shardGradients[w].withUnsafeMutableBufferPointer { g in
                             g.update(repeating: 0)
-                            return pass.run(parameters: pS.value, images: xS.value + r.lowerBound * d, labels: labels[r], count: r.count,
-                                            objective: objective, labelledTotal: labelled, total: n, gradient: g.baseAddress!)
+                            return pass.finish(parameters: pS.value, labels: labels[r], objective: objective, labelledTotal: labelled, total: n,
+                                               gradient: g.baseAddress!, batchStatistics: true, classMarginal: marginal)
                         }
                     } else {
-                        terms = pass.run(parameters: pS.value, images: xS.value + r.lowerBound * d, labels: labels[r], count: r.count,
-                                         objective: objective, labelledTotal: labelled, total: n, gradient: nil)
+                        terms = pass.finish(parameters: pS.value, labels: labels[r], objective: objective, labelledTotal: labelled, total: n,
+                                            gradient: nil, batchStatistics: false, classMarginal: marginal)
                     }
                     box.set(w, terms, pass.predictions)
                 }

@@ -209,7 +209,7 @@ public final class EGTrainer {
     private func mean(_ s: LossTerms, steps: Int) -> LossTerms {
         var m = s
         let k = Double(max(1, steps))
-        m.crossEntropy /= k; m.reconstruction /= k; m.classPosterior /= k; m.nonnegativity /= k; m.total /= k
+        m.crossEntropy /= k; m.reconstruction /= k; m.classPosterior /= k; m.nonnegativity /= k; m.classBalance /= k; m.total /= k
         return m
     }
 

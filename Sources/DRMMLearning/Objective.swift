@@ -1,6 +1,6 @@
 /// The terms of the DRMM learning objective (spec §4.4) and their weights:
 ///
-/// `L = α_CE·L_CE + α_RC·L_RC + α_KL·L_KL + α_NN·L_NN`, where
+/// `L = α_CE·L_CE + α_RC·L_RC + α_KL·L_KL + α_NN·L_NN + α_B·L_B`, where
 /// - `L_CE = −(1/N_L) Σ_{labelled} ln q(c_n | I_n)`, with `q` the softmax of the class scores;
 /// - `L_RC = (1/(N·D)) Σ_n ‖I_n − Î_n‖²`, the image-level reconstruction of the top-down pass
 ///   (the Gaussian complete-data negative log-likelihood up to constants);
@@ -9,6 +9,13 @@
 /// - `L_NN = Σ_ℓ mean(ReLU(−z̃⁽ˡ⁾)²)`, the NN-DRMM's nonnegativity penalty on the top-down
 ///   signal of every level before the switch and translation masks. (Unpooling by repetition
 ///   does not change a mean, so it is taken on the pooled signal `z⁽ˡ⁾` itself.)
+/// - `L_B = KL(q̄ ‖ U) = Σ_c q̄_c ln(C q̄_c)`, with `q̄ = (1/N) Σ_n q(·|I_n)` the batch's mean
+///   class posterior: a class-balance term. It is not in the paper. Entropy minimisation alone
+///   is content to send a whole cluster of unlabelled images to a neighbouring class; this term
+///   keeps the batch's predicted class frequencies near the uniform prior, as in the
+///   mutual-information objectives of discriminative clustering (RIM, IMSAT), where
+///   `L_KL + L_B` (entropy-minimisation sign) is minus the mutual information between image and
+///   class, estimated on the batch.
 public struct Objective: Codable, Equatable, Sendable {
     /// The sign of the class-posterior term.
     public enum ClassPosteriorSign: String, Codable, Sendable, CaseIterable {
@@ -24,14 +31,33 @@ public struct Objective: Codable, Equatable, Sendable {
     public var classPosterior: Double
     public var classPosteriorSign: ClassPosteriorSign
     public var nonnegativity: Double
+    /// `α_B`, the weight of the class-balance term (0 in the paper's objective).
+    public var classBalance: Double
 
     public init(crossEntropy: Double = 1, reconstruction: Double = 0, classPosterior: Double = 0,
-                classPosteriorSign: ClassPosteriorSign = .entropyMinimisation, nonnegativity: Double = 0) {
+                classPosteriorSign: ClassPosteriorSign = .entropyMinimisation, nonnegativity: Double = 0,
+                classBalance: Double = 0) {
         self.crossEntropy = crossEntropy
         self.reconstruction = reconstruction
         self.classPosterior = classPosterior
         self.classPosteriorSign = classPosteriorSign
         self.nonnegativity = nonnegativity
+        self.classBalance = classBalance
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case crossEntropy, reconstruction, classPosterior, classPosteriorSign, nonnegativity, classBalance
+    }
+
+    /// Decodes an objective; one written before the class-balance term existed has `α_B = 0`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        crossEntropy = try c.decode(Double.self, forKey: .crossEntropy)
+        reconstruction = try c.decode(Double.self, forKey: .reconstruction)
+        classPosterior = try c.decode(Double.self, forKey: .classPosterior)
+        classPosteriorSign = try c.decode(ClassPosteriorSign.self, forKey: .classPosteriorSign)
+        nonnegativity = try c.decode(Double.self, forKey: .nonnegativity)
+        classBalance = try c.decodeIfPresent(Double.self, forKey: .classBalance) ?? 0
     }
 
     /// Whether the top-down (reconstruction) pass contributes.
@@ -47,6 +73,8 @@ public struct LossTerms: Codable, Equatable, Sendable {
     public var reconstruction = 0.0
     public var classPosterior = 0.0
     public var nonnegativity = 0.0
+    /// `KL(q̄ ‖ U)` of the batch's mean class posterior (reported whatever its weight).
+    public var classBalance = 0.0
     public var total = 0.0
     /// Images whose argmax class equals their label, among the labelled ones.
     public var correct = 0
@@ -54,12 +82,30 @@ public struct LossTerms: Codable, Equatable, Sendable {
 
     public init() {}
 
+    private enum CodingKeys: String, CodingKey {
+        case crossEntropy, reconstruction, classPosterior, nonnegativity, classBalance, total, correct, labelled
+    }
+
+    /// Decodes loss terms; those written before the class-balance term existed have it 0.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        crossEntropy = try c.decode(Double.self, forKey: .crossEntropy)
+        reconstruction = try c.decode(Double.self, forKey: .reconstruction)
+        classPosterior = try c.decode(Double.self, forKey: .classPosterior)
+        nonnegativity = try c.decode(Double.self, forKey: .nonnegativity)
+        classBalance = try c.decodeIfPresent(Double.self, forKey: .classBalance) ?? 0
+        total = try c.decode(Double.self, forKey: .total)
+        correct = try c.decode(Int.self, forKey: .correct)
+        labelled = try c.decode(Int.self, forKey: .labelled)
+    }
+
     static func + (a: LossTerms, b: LossTerms) -> LossTerms {
         var s = LossTerms()
         s.crossEntropy = a.crossEntropy + b.crossEntropy
         s.reconstruction = a.reconstruction + b.reconstruction
         s.classPosterior = a.classPosterior + b.classPosterior
         s.nonnegativity = a.nonnegativity + b.nonnegativity
+        s.classBalance = a.classBalance + b.classBalance
         s.total = a.total + b.total
         s.correct = a.correct + b.correct
         s.labelled = a.labelled + b.labelled

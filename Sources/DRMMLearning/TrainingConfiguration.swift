@@ -79,7 +79,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if mode == .pretrain && pretrainEpochs == 0 { throw LearningError.invalidOption("mode pretrain needs --pretrain-epochs > 0") }
         for (name, o) in [("objective", objective), ("pretraining objective", pretrainObjective)] {
             for (term, w) in [("cross-entropy", o.crossEntropy), ("reconstruction", o.reconstruction),
-                              ("class-posterior", o.classPosterior), ("nonnegativity", o.nonnegativity)] where !(w >= 0 && w.isFinite) {
+                              ("class-posterior", o.classPosterior), ("nonnegativity", o.nonnegativity),
+                              ("class-balance", o.classBalance)] where !(w >= 0 && w.isFinite) {
                 throw LearningError.invalidOption("\(name): the \(term) weight must be a non-negative number, got \(w)")
             }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import DRMM
 import NumericalCore
 import Testing
@@ -15,7 +16,8 @@ import Testing
         let n = 6
         let images = Support.randomImages(n, size: 64, seed: seed + 100)
         let labels = [0, 2, -1, 1, -1, 2]
-        let objective = objective ?? Objective(crossEntropy: 1, reconstruction: 0.7, classPosterior: 0.3, classPosteriorSign: sign, nonnegativity: 0.5)
+        let objective = objective ?? Objective(crossEntropy: 1, reconstruction: 0.7, classPosterior: 0.3, classPosteriorSign: sign, nonnegativity: 0.5,
+                                               classBalance: 0.4)
         let pass = BatchPass(network: net)
         func loss(_ p: [Double]) -> Double {
             p.withUnsafeBufferPointer { pp in images.withUnsafeBufferPointer { x in
@@ -31,8 +33,8 @@ import Testing
             }
         } }
         // Every term is active, so every path of the gradient is exercised.
-        if objective.crossEntropy * objective.reconstruction * objective.nonnegativity * objective.classPosterior != 0 {
-        #expect(terms.crossEntropy > 0 && terms.reconstruction > 0 && terms.nonnegativity > 0 && terms.classPosterior != 0)
+        if objective.crossEntropy * objective.reconstruction * objective.nonnegativity * objective.classPosterior * objective.classBalance != 0 {
+            #expect(terms.crossEntropy > 0 && terms.reconstruction > 0 && terms.nonnegativity > 0 && terms.classPosterior != 0 && terms.classBalance > 0)
         }
         let h = 1e-6
         var worst = 0.0
@@ -71,7 +73,7 @@ import Testing
 
     @Test func eachTermAlone() throws {
         for o in [Objective(crossEntropy: 1), Objective(crossEntropy: 0, reconstruction: 1), Objective(crossEntropy: 0, classPosterior: 1),
-                  Objective(crossEntropy: 0, nonnegativity: 1)] {
+                  Objective(crossEntropy: 0, nonnegativity: 1), Objective(crossEntropy: 0, classBalance: 1)] {
             try check(top: .dense, sign: .klToPrior, seed: 5, objective: o)
         }
     }
@@ -82,7 +84,8 @@ import Testing
         let net = try Support.randomNetwork(a, seed: 7)
         let images = Support.randomImages(7, size: 64, seed: 8)
         let labels = [0, -1, 2, 1, -1, 2, 0]
-        let objective = Objective(crossEntropy: 1, reconstruction: 0.5, classPosterior: 0.2, nonnegativity: 0.3)
+        // The class-balance term couples the shards through the batch's mean posterior.
+        let objective = Objective(crossEntropy: 1, reconstruction: 0.5, classPosterior: 0.2, nonnegativity: 0.3, classBalance: 0.6)
         var results: [[Double]] = []
         var losses: [Double] = []
         for workers in [1, 2, 3] {
@@ -96,5 +99,47 @@ import Testing
             #expect(zip(r, results[0]).allSatisfy { abs($0 - $1) < 1e-12 })
         }
         #expect(losses.allSatisfy { abs($0 - losses[0]) < 1e-12 })
+    }
+
+    /// The class-balance term is `KL(q̄ ‖ U)` of the batch's mean class posterior, and with the
+    /// entropy term at the same weight the objective is minus the mutual information between
+    /// image and class, `(1/N) Σ_n H(q_n) − H(q̄)`: checked on posteriors from the DRMM module's
+    /// convnet (an independent forward pass), for one, two and three shards.
+    @Test func classBalanceIsTheDivergenceOfTheMeanPosterior() throws {
+        let a = Support.toy(top: .dense)
+        let net = try Support.randomNetwork(a, seed: 13, scale: 1.5).converted(to: Float.self)
+        var cn = try ConvNet(inputShape: a.inputShape, layers: a.layers, classes: a.classes, meanPoolTop: false, seed: 1)
+        for l in cn.layers.indices {
+            cn.layers[l].filters = Array(net.parameters[net.layout.filters[l]])
+            cn.layers[l].bias = Array(net.parameters[net.layout.biases[l]])
+        }
+        cn.classifier = .dense(weights: Array(net.parameters[net.layout.classTemplates]), bias: Array(net.parameters[net.layout.classBias]))
+        let n = 9, k = a.classes
+        let images = Support.randomImages(n, size: 64, seed: 14).map(Float.init)
+        let scores = try cn.forward(images, count: n).scores.map(Double.init)
+        var mean = [Double](repeating: 0, count: k), entropy = 0.0
+        for i in 0..<n {
+            let row = scores[(i * k)..<((i + 1) * k)], m = row.max() ?? 0
+            let z = row.reduce(0) { $0 + exp($1 - m) }
+            for (c, s) in row.enumerated() {
+                let q = exp(s - m) / z
+                mean[c] += q / Double(n)
+                entropy -= q * log(q) / Double(n)
+            }
+        }
+        let divergence = mean.reduce(0) { $0 + $1 * log(Double(k) * $1) }
+        let meanEntropy = -mean.reduce(0) { $0 + $1 * log($1) }
+        #expect(divergence > 1e-3, "the posteriors of the test images should not already be balanced")
+        let labels = [Int](repeating: -1, count: n)
+        for workers in [1, 2, 3] {
+            let engine = DataParallelGradient(network: net, workers: workers)
+            var g: [Float]? = nil, p: [Int] = []
+            let balance = engine.evaluate(net, images: images, labels: labels, objective: Objective(crossEntropy: 0, classBalance: 1),
+                                          gradient: &g, predictions: &p)
+            #expect(abs(balance.classBalance - divergence) < 1e-5 && abs(balance.total - divergence) < 1e-5, "\(workers) workers")
+            let information = engine.evaluate(net, images: images, labels: labels,
+                                              objective: Objective(crossEntropy: 0, classPosterior: 1, classBalance: 1), gradient: &g, predictions: &p)
+            #expect(abs(information.total - (entropy - meanEntropy)) < 1e-5, "\(workers) workers")
+        }
     }
 }
