@@ -162,7 +162,9 @@ public final class EGTrainer {
             for i in batch.labelled..<labels.count { labels[i] = -1 }
             var gradient: [Float]? = []
             var predictions: [Int] = []
-            let terms = engine.evaluate(network, images: batchPixels, labels: labels, objective: ph.objective,
+            let ramp = configuration.rampUpFactor(step: ph.index * plan.count + step)
+            let objective = ramp == 1 ? ph.objective : ph.objective.scalingClassPosteriorTerms(by: ramp)
+            let terms = engine.evaluate(network, images: batchPixels, labels: labels, objective: objective,
                                         gradient: &gradient, predictions: &predictions)
             guard terms.total.isFinite, let g = gradient else {
                 throw LearningError.diverged("epoch \(e + 1), step \(step + 1): the loss is \(terms.total)")

@@ -60,6 +60,15 @@ public struct Objective: Codable, Equatable, Sendable {
         classBalance = try c.decodeIfPresent(Double.self, forKey: .classBalance) ?? 0
     }
 
+    /// The objective with the weights of the terms on the class posterior (`α_KL`, `α_B`)
+    /// multiplied by `factor` (a ramp-up).
+    public func scalingClassPosteriorTerms(by factor: Double) -> Objective {
+        var o = self
+        o.classPosterior *= factor
+        o.classBalance *= factor
+        return o
+    }
+
     /// Whether the top-down (reconstruction) pass contributes.
     public var needsTopDown: Bool { reconstruction != 0 || nonnegativity != 0 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What to train and how: the mode (which images carry labels), the objective, the
 /// optimiser, the batch and the seed.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
@@ -30,6 +32,18 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// How the convolutions are computed. The choice changes rounding only, but a resumed run
     /// keeps it so that it stays bit-identical.
     public var convolution: ConvolutionAlgorithm
+    /// Steps over which the weights of the terms on the class posterior (`α_KL`, `α_B`) ramp up
+    /// from near 0 to their value, by `exp(−5 (1 − t/T)²)` (0: no ramp). The labels alone shape
+    /// the classifier at first, and the unlabelled images' own predictions count more as it
+    /// learns. Counted within a phase, so a pre-training phase does not use it up.
+    public var rampUpSteps: Int = 0
+
+    /// The factor of the class-posterior weights at step `t` of a phase.
+    public func rampUpFactor(step t: Int) -> Double {
+        guard rampUpSteps > 0, t < rampUpSteps else { return 1 }
+        let r = 1 - Double(t) / Double(rampUpSteps)
+        return exp(-5 * r * r)
+    }
 
     public init(mode: Mode = .supervised, labels: Int = 0, epochs: Int = 10, pretrainEpochs: Int = 0, batchSize: Int = 100,
                 objective: Objective = .supervised, pretrainObjective: Objective = Objective(crossEntropy: 0, reconstruction: 1),
@@ -49,7 +63,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case mode, labels, epochs, pretrainEpochs, batchSize, objective, pretrainObjective, optimizer, seed, workers, convolution
+        case mode, labels, epochs, pretrainEpochs, batchSize, objective, pretrainObjective, optimizer, seed, workers, convolution, rampUpSteps
     }
 
     /// Decodes a configuration; one written before the choice of convolution existed ran im2col.
@@ -66,12 +80,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         seed = try c.decode(UInt64.self, forKey: .seed)
         workers = try c.decode(Int.self, forKey: .workers)
         convolution = try c.decodeIfPresent(ConvolutionAlgorithm.self, forKey: .convolution) ?? .im2col
+        rampUpSteps = try c.decodeIfPresent(Int.self, forKey: .rampUpSteps) ?? 0
     }
 
     /// Checks the options against a training set of `n` images.
     public func validate(trainingImages n: Int) throws {
         guard epochs >= 0, pretrainEpochs >= 0 else { throw LearningError.invalidOption("epochs must be non-negative") }
         guard batchSize >= 2 else { throw LearningError.invalidOption("batch size must be at least 2, got \(batchSize)") }
+        guard rampUpSteps >= 0 else { throw LearningError.invalidOption("the ramp-up must be a non-negative number of steps, got \(rampUpSteps)") }
         guard workers >= 1 else { throw LearningError.invalidOption("workers must be at least 1, got \(workers)") }
         guard labels >= 0 else { throw LearningError.invalidOption("the number of labels must be non-negative, got \(labels)") }
         guard labels <= n else { throw LearningError.invalidOption("asked for \(labels) labelled images, the training set has \(n)") }

@@ -73,6 +73,7 @@ struct Train: ParsableCommand {
     @Option(help: "Sign of the class-posterior term: entropyMinimisation (the authors' code) or klToPrior.") var klSign: Objective.ClassPosteriorSign = .entropyMinimisation
     @Option(help: "Weight of the nonnegativity penalty (NN-DRMM).") var nn = 0.0
     @Option(help: "Weight of the class-balance term KL(q̄ ‖ uniform) on the batch's mean class posterior (not in the paper; with --kl it makes a mutual-information objective).") var balance = 0.0
+    @Option(help: "Ramp the weights of --kl and --balance up over this many steps of a phase, by exp(−5(1 − t/T)²) (0: no ramp).") var rampUp = 0
     @Option(help: "Filter initialisation: xavier (the authors' code) or he.") var initialization: RenderingNetwork<Float>.Initialization = .xavier
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Data-parallel workers (cores) (default: 2; on --resume, the checkpoint's).") var workers: Int?
@@ -107,7 +108,9 @@ struct Train: ParsableCommand {
             objective: mode == .pretrain ? Objective(crossEntropy: ce, reconstruction: rc ?? 0, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn, classBalance: balance) : objective,
             pretrainObjective: Objective(crossEntropy: 0, reconstruction: rc ?? 1, nonnegativity: nn),
             optimizer: opt, seed: seed, workers: workers ?? 2, convolution: convolution ?? .winograd)
-        return (arch, config)
+        var configuration = config
+        configuration.rampUpSteps = rampUp
+        return (arch, configuration)
     }
 
     func run() throws {

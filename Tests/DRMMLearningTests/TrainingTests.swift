@@ -118,11 +118,19 @@ import Testing
 
     @Test func runsAreDeterministicAndResumeBitIdentically() throws {
         let (train, _) = try Support.mnist(train: 200, test: 1)
-        let config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
-                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5, classPosterior: 0.5, nonnegativity: 0.5), seed: 9, workers: 2)
+        var config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
+                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5, classPosterior: 0.5, nonnegativity: 0.5,
+                                                                classBalance: 0.5), seed: 9, workers: 2)
+        // 20 steps an epoch: the ramp-up runs on into the resumed epoch.
+        config.rampUpSteps = 30
         let net = try RenderingNetwork<Float>(architecture: Self.twoLevel, seed: 9)
         let a = try EGTrainer(network: net, configuration: config, train: train)
         try a.runEpoch(); try a.runEpoch()
+        var unramped = config
+        unramped.rampUpSteps = 0
+        let d = try EGTrainer(network: net, configuration: unramped, train: train)
+        try d.runEpoch()
+        #expect(d.history[0].loss != a.history[0].loss, "the ramp-up changes the run")
         let b = try EGTrainer(network: net, configuration: config, train: train)
         try b.runEpoch()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-resume-\(getpid()).json").path
@@ -136,12 +144,28 @@ import Testing
         #expect(a.history.map(\.loss) == c.history.map(\.loss))
     }
 
+    /// The ramp-up factor `exp(−5 (1 − t/T)²)`, then 1.
+    @Test func rampUpFollowsItsCurve() {
+        var c = TrainingConfiguration()
+        #expect(c.rampUpFactor(step: 0) == 1)
+        c.rampUpSteps = 100
+        #expect(abs(c.rampUpFactor(step: 0) - 0.006737946999085467) < 1e-15)
+        #expect(abs(c.rampUpFactor(step: 50) - 0.2865047968601901) < 1e-15)
+        #expect(abs(c.rampUpFactor(step: 90) - 0.951229424500714) < 1e-15)
+        #expect(c.rampUpFactor(step: 100) == 1 && c.rampUpFactor(step: 5000) == 1)
+        let o = Objective(crossEntropy: 1, reconstruction: 0.5, classPosterior: 0.8, nonnegativity: 0.3, classBalance: 0.4).scalingClassPosteriorTerms(by: 0.5)
+        #expect(o == Objective(crossEntropy: 1, reconstruction: 0.5, classPosterior: 0.4, nonnegativity: 0.3, classBalance: 0.2))
+    }
+
     @Test func badOptionsAndCheckpointsAreTypedErrors() throws {
         let (train, _) = try Support.mnist(train: 100, test: 1)
         let net = try RenderingNetwork<Float>(architecture: Self.small, seed: 1)
         #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(mode: .semi, labels: 101), train: train) }
         #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(mode: .semi, labels: 0), train: train) }
         #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(batchSize: 1), train: train) }
+        var ramp = TrainingConfiguration()
+        ramp.rampUpSteps = -1
+        #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: ramp, train: train) }
         #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(optimizer: Optimizer(learningRate: -1)), train: train) }
         #expect(throws: LearningError.self) {
             try EGTrainer(network: net, configuration: TrainingConfiguration(objective: Objective(reconstruction: .nan)), train: train)

@@ -118,6 +118,8 @@ struct TrainCommandTests {
         #expect(decay.status != 0 && decay.stderr.contains("weight decay"), "\(decay.stderr)")
         let balance = try cli.run(["train", "--model", "rfm", "--balance", "nan"] + tuneOptions)
         #expect(balance.status != 0 && balance.stderr.contains("class-balance"), "\(balance.stderr)")
+        let ramp = try cli.run(["train", "--model", "rfm", "--ramp-up", "-5"] + tuneOptions)
+        #expect(ramp.status != 0 && ramp.stderr.contains("ramp-up"), "\(ramp.stderr)")
         let wrong = try cli.run(["train", "--model", "drmm2"] + tuneOptions)
         #expect(wrong.status != 0 && wrong.stderr.contains("\(dir)/checkpoint.json"), "\(wrong.stderr)")
         let both = try cli.run(["train", "--model", "rfm", "--resume"] + tuneOptions)
