@@ -66,7 +66,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case mode, labels, epochs, pretrainEpochs, batchSize, objective, pretrainObjective, optimizer, seed, workers, convolution, rampUpSteps
     }
 
-    /// Decodes a configuration; one written before the choice of convolution existed ran im2col.
+    /// Decodes a configuration; one written before the choice of convolution existed ran im2col,
+    /// and one written before the ramp-up existed had none.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         mode = try c.decode(Mode.self, forKey: .mode)
