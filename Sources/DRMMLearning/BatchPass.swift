@@ -162,6 +162,8 @@ final class BatchPass<T: TrainingScalar> {
     private var batchCount = 0
     /// `Σ_n q(·|I_n)` over the images of the last bottom-up pass.
     private(set) var posteriorSum: [Double] = []
+    /// `ln Σ_c exp(score_nc)` of every image of the last bottom-up pass.
+    private var logPartition: [T] = []
 
     /// The bottom-up E-step on `n` images, through the class scores and their posterior sum.
     func bottomUp(parameters p: UnsafePointer<T>, images: UnsafePointer<T>, count n: Int, batchStatistics useBatch: Bool) {
@@ -212,12 +214,14 @@ final class BatchPass<T: TrainingScalar> {
         }
 
         posteriorSum = [Double](repeating: 0, count: k)
+        if logPartition.count != n { logPartition = [T](repeating: 0, count: n) }
         for i in 0..<n {
             var m = scores[i * k]
             for c in 1..<k { m = max(m, scores[i * k + c]) }
             var z: T = 0
             for c in 0..<k { z += T.exponential(scores[i * k + c] - m) }
-            for c in 0..<k { posteriorSum[c] += Double(T.exponential(scores[i * k + c] - m) / z) }
+            logPartition[i] = m + T.logarithm(z)
+            for c in 0..<k { posteriorSum[c] += Double(T.exponential(scores[i * k + c] - logPartition[i])) }
         }
     }
 
@@ -257,9 +261,7 @@ final class BatchPass<T: TrainingScalar> {
         for (i, label) in labels.enumerated() {
             var m = scores[i * k], best = 0
             for c in 1..<k where scores[i * k + c] > m { m = scores[i * k + c]; best = c }
-            var z: T = 0
-            for c in 0..<k { z += T.exponential(scores[i * k + c] - m) }
-            let logZ = m + T.logarithm(z)
+            let logZ = logPartition[i]
             var negEntropy: T = 0   // Σ q ln q
             var meanBalance: T = 0  // Σ q λ
             for c in 0..<k {
