@@ -47,12 +47,16 @@ public final class EGTrainer {
     private let train: ImageSet
     private let engine: DataParallelGradient<Float>
     private var batchPixels: [Float] = []
+    private var translationScratch: [Float] = []
 
     public init(network: RenderingNetwork<Float>, configuration: TrainingConfiguration, train: ImageSet) throws {
         try configuration.validate(trainingImages: train.count)
         try network.validate()
         guard train.shape == network.architecture.inputShape else {
             throw LearningError.invalidData("training images are \(train.shape), the model takes \(network.architecture.inputShape)")
+        }
+        guard configuration.translation < min(train.shape[1], train.shape[2]) else {
+            throw LearningError.invalidOption("a translation of \(configuration.translation) pixels would shift \(train.shape[1])×\(train.shape[2]) images out of the frame")
         }
         let classes = network.architecture.classes
         if let bad = train.labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
@@ -152,6 +156,8 @@ public final class EGTrainer {
         }
         let rate = configuration.optimizer.rate(epoch: ph.index, of: ph.length)
         let plan = batches(ofEpoch: e, mode: ph.mode)
+        let translation = RandomTranslation(maximumShift: configuration.translation)
+        let shifts = RandomSource(seed: configuration.seed ^ 0x7A4E_5A7E ^ (UInt64(e + 1) &* 0xBF58_476D_1CE4_E5B9))
         let start = Date()
         var sum = LossTerms(), images = 0
         var on = [Int](repeating: 0, count: network.geometry.count)
@@ -160,6 +166,8 @@ public final class EGTrainer {
         for (step, batch) in plan.enumerated() {
             var labels = train.gather(batch.indices[...], hideLabels: false, into: &batchPixels)
             for i in batch.labelled..<labels.count { labels[i] = -1 }
+            translation.apply(to: &batchPixels, scratch: &translationScratch, channels: train.shape[0],
+                              height: train.shape[1], width: train.shape[2], random: shifts)
             var gradient: [Float]? = []
             var predictions: [Int] = []
             let ramp = configuration.rampUpFactor(step: ph.index * plan.count + step)

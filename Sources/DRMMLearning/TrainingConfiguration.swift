@@ -37,6 +37,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// the classifier at first, and the unlabelled images' own predictions count more as it
     /// learns. Counted within a phase, so a pre-training phase does not use it up.
     public var rampUpSteps: Int = 0
+    /// The largest random shift, in pixels along either axis, applied to every training image
+    /// of a step (0: none; `RandomTranslation`). Data augmentation, not in the paper. The shifts
+    /// are drawn from a generator seeded by `(seed, epoch)`, so a resumed run stays bit-identical.
+    public var translation: Int = 0
 
     /// The factor of the class-posterior weights at step `t` of a phase.
     public func rampUpFactor(step t: Int) -> Double {
@@ -63,11 +67,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case mode, labels, epochs, pretrainEpochs, batchSize, objective, pretrainObjective, optimizer, seed, workers, convolution, rampUpSteps
+        case mode, labels, epochs, pretrainEpochs, batchSize, objective, pretrainObjective, optimizer, seed, workers, convolution, rampUpSteps, translation
     }
 
     /// Decodes a configuration; one written before the choice of convolution existed ran im2col,
-    /// and one written before the ramp-up existed had none.
+    /// and one written before the ramp-up or the translations existed had none.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         mode = try c.decode(Mode.self, forKey: .mode)
@@ -82,6 +86,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         workers = try c.decode(Int.self, forKey: .workers)
         convolution = try c.decodeIfPresent(ConvolutionAlgorithm.self, forKey: .convolution) ?? .im2col
         rampUpSteps = try c.decodeIfPresent(Int.self, forKey: .rampUpSteps) ?? 0
+        translation = try c.decodeIfPresent(Int.self, forKey: .translation) ?? 0
     }
 
     /// Checks the options against a training set of `n` images.
@@ -89,6 +94,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard epochs >= 0, pretrainEpochs >= 0 else { throw LearningError.invalidOption("epochs must be non-negative") }
         guard batchSize >= 2 else { throw LearningError.invalidOption("batch size must be at least 2, got \(batchSize)") }
         guard rampUpSteps >= 0 else { throw LearningError.invalidOption("the ramp-up must be a non-negative number of steps, got \(rampUpSteps)") }
+        guard translation >= 0 else { throw LearningError.invalidOption("the translation must be a non-negative number of pixels, got \(translation)") }
         guard workers >= 1 else { throw LearningError.invalidOption("workers must be at least 1, got \(workers)") }
         guard labels >= 0 else { throw LearningError.invalidOption("the number of labels must be non-negative, got \(labels)") }
         guard labels <= n else { throw LearningError.invalidOption("asked for \(labels) labelled images, the training set has \(n)") }

@@ -74,6 +74,7 @@ struct Train: ParsableCommand {
     @Option(help: "Weight of the nonnegativity penalty (NN-DRMM).") var nn = 0.0
     @Option(help: "Weight of the class-balance term KL(q̄ ‖ uniform) on the batch's mean class posterior (not in the paper; with --kl it makes a mutual-information objective).") var balance = 0.0
     @Option(help: "Ramp the weights of --kl and --balance up over this many steps of a phase, by exp(−5(1 − t/T)²) (0: no ramp).") var rampUp = 0
+    @Option(help: "Shift every training image by a random (dx, dy), |dx|, |dy| ≤ N pixels, zero-filled (data augmentation, not in the paper; 0: none).") var translate = 0
     @Option(help: "Filter initialisation: xavier (the authors' code) or he.") var initialization: RenderingNetwork<Float>.Initialization = .xavier
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Data-parallel workers (cores) (default: 2; on --resume, the checkpoint's).") var workers: Int?
@@ -110,6 +111,7 @@ struct Train: ParsableCommand {
             optimizer: opt, seed: seed, workers: workers ?? 2, convolution: convolution ?? .winograd)
         var configuration = config
         configuration.rampUpSteps = rampUp
+        configuration.translation = translate
         return (arch, configuration)
     }
 

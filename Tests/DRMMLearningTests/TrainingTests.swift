@@ -123,6 +123,7 @@ import Testing
                                                                 classBalance: 0.5), seed: 9, workers: 2)
         // 20 steps an epoch: the ramp-up runs on into the resumed epoch.
         config.rampUpSteps = 30
+        config.translation = 2
         let net = try RenderingNetwork<Float>(architecture: Self.twoLevel, seed: 9)
         let a = try EGTrainer(network: net, configuration: config, train: train)
         try a.runEpoch(); try a.runEpoch()
@@ -131,6 +132,11 @@ import Testing
         let d = try EGTrainer(network: net, configuration: unramped, train: train)
         try d.runEpoch()
         #expect(d.history[0].loss != a.history[0].loss, "the ramp-up changes the run")
+        var unshifted = config
+        unshifted.translation = 0
+        let u = try EGTrainer(network: net, configuration: unshifted, train: train)
+        try u.runEpoch()
+        #expect(u.history[0].loss != a.history[0].loss, "the translations change the run")
         let b = try EGTrainer(network: net, configuration: config, train: train)
         try b.runEpoch()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-resume-\(getpid()).json").path
@@ -166,6 +172,11 @@ import Testing
         var ramp = TrainingConfiguration()
         ramp.rampUpSteps = -1
         #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: ramp, train: train) }
+        for shift in [-1, 28] {
+            var shifted = TrainingConfiguration()
+            shifted.translation = shift
+            #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: shifted, train: train) }
+        }
         #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(optimizer: Optimizer(learningRate: -1)), train: train) }
         #expect(throws: LearningError.self) {
             try EGTrainer(network: net, configuration: TrainingConfiguration(objective: Objective(reconstruction: .nan)), train: train)

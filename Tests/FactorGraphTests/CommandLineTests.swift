@@ -104,12 +104,13 @@ struct TrainCommandTests {
         defer { try? FileManager.default.removeItem(atPath: tuned) }
         let tuneOptions = ["--data", Self.mnist, "--train-limit", "300", "--test-limit", "200", "--quiet", "--workers", "1", "--out", tuned,
                            "--init-from", "\(dir)/checkpoint.json", "--epochs", "3", "--labels", "50"]
-        let tune = try cli.run(["train", "--model", "rfm", "--evaluate-every", "2", "--balance", "0.3"] + tuneOptions)
+        let tune = try cli.run(["train", "--model", "rfm", "--evaluate-every", "2", "--balance", "0.3", "--translate", "2"] + tuneOptions)
         #expect(tune.status == 0, "\(tune.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(tuned)/results.json"))) as? [String: Any]
         #expect(report?["initialization"] as? String == "from \(dir)/checkpoint.json")
         let objective = (report?["configuration"] as? [String: Any])?["objective"] as? [String: Any]
         #expect(objective?["classBalance"] as? Double == 0.3, "\(String(describing: objective))")
+        #expect((report?["configuration"] as? [String: Any])?["translation"] as? Int == 2)
         // Tested after epochs 2 and 3 (the last), not after epoch 1.
         let tested = (report?["history"] as? [[String: Any]])?.map { $0["testError"] != nil }
         #expect(tested == [false, true, true], "\(String(describing: report?["history"]))")
@@ -120,6 +121,8 @@ struct TrainCommandTests {
         #expect(balance.status != 0 && balance.stderr.contains("class-balance"), "\(balance.stderr)")
         let ramp = try cli.run(["train", "--model", "rfm", "--ramp-up", "-5"] + tuneOptions)
         #expect(ramp.status != 0 && ramp.stderr.contains("ramp-up"), "\(ramp.stderr)")
+        let shift = try cli.run(["train", "--model", "rfm", "--translate", "30"] + tuneOptions)
+        #expect(shift.status != 0 && shift.stderr.contains("translation of 30"), "\(shift.stderr)")
         let wrong = try cli.run(["train", "--model", "drmm2"] + tuneOptions)
         #expect(wrong.status != 0 && wrong.stderr.contains("\(dir)/checkpoint.json"), "\(wrong.stderr)")
         let both = try cli.run(["train", "--model", "rfm", "--resume"] + tuneOptions)

@@ -1,0 +1,60 @@
+import NumericalCore
+
+/// Random translations of training images: each image of a batch is shifted by its own
+/// `(dx, dy)`, drawn uniformly from `{−m, …, m}²`, and the pixels shifted in from outside
+/// the frame are 0 (background).
+///
+/// In the DRMM a translation is a nuisance variable `t` (spec §2.5): the model renders a
+/// class template at any position. Shifting the training images draws new images from the
+/// same class under other values of that nuisance, which the max-pooling the model's
+/// inference performs is only partly invariant to. This is data augmentation; the paper's
+/// MNIST rows were trained without it.
+public struct RandomTranslation: Sendable, Equatable {
+    /// The largest shift `m`, in pixels, along either axis.
+    public let maximumShift: Int
+
+    public init(maximumShift: Int) {
+        self.maximumShift = maximumShift
+    }
+
+    /// Shifts `image` (`channels × height × width`, row-major) by `dx` columns right and `dy`
+    /// rows down into `output`, filling the uncovered pixels with 0.
+    public static func shift(_ image: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
+                             channels: Int, height: Int, width: Int, dx: Int, dy: Int) {
+        precondition(image.count == channels * height * width && output.count == image.count)
+        output.update(repeating: 0)
+        let x0 = max(0, dx), x1 = min(width, width + dx)     // destination columns that have a source
+        let y0 = max(0, dy), y1 = min(height, height + dy)
+        guard x0 < x1, y0 < y1 else { return }
+        for c in 0..<channels {
+            let plane = c * height * width
+            for y in y0..<y1 {
+                let to = plane + y * width, from = plane + (y - dy) * width
+                for x in x0..<x1 { output[to + x] = image[from + x - dx] }
+            }
+        }
+    }
+
+    /// Shifts each of the `pixels.count / (channels·height·width)` images in `pixels` in
+    /// place, by shifts drawn from `random` (two draws per image: `dx`, then `dy`).
+    /// `scratch` is reused between calls.
+    public func apply(to pixels: inout [Float], scratch: inout [Float], channels: Int, height: Int, width: Int,
+                      random: RandomSource) {
+        guard maximumShift > 0 else { return }
+        let d = channels * height * width
+        if scratch.count != d { scratch = [Float](repeating: 0, count: d) }
+        let span = 2 * maximumShift + 1
+        for n in 0..<(pixels.count / d) {
+            let dx = random.integer(below: span) - maximumShift
+            let dy = random.integer(below: span) - maximumShift
+            if dx == 0 && dy == 0 { continue }
+            pixels.withUnsafeMutableBufferPointer { p in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    let image = UnsafeMutableBufferPointer(rebasing: p[(n * d)..<((n + 1) * d)])
+                    Self.shift(UnsafeBufferPointer(image), into: s, channels: channels, height: height, width: width, dx: dx, dy: dy)
+                    _ = image.update(fromContentsOf: s)
+                }
+            }
+        }
+    }
+}
