@@ -156,7 +156,7 @@ public final class EGTrainer {
         }
         let rate = configuration.optimizer.rate(epoch: ph.index, of: ph.length)
         let plan = batches(ofEpoch: e, mode: ph.mode)
-        let translation = RandomTranslation(maximumShift: configuration.translation)
+        let translation = try RandomTranslation(maximumShift: configuration.translation)
         let shifts = RandomSource(seed: configuration.seed ^ 0x7A4E_5A7E ^ (UInt64(e + 1) &* 0xBF58_476D_1CE4_E5B9))
         let start = Date()
         var sum = LossTerms(), images = 0
@@ -166,7 +166,7 @@ public final class EGTrainer {
         for (step, batch) in plan.enumerated() {
             var labels = train.gather(batch.indices[...], hideLabels: false, into: &batchPixels)
             for i in batch.labelled..<labels.count { labels[i] = -1 }
-            translation.apply(to: &batchPixels, scratch: &translationScratch, channels: train.shape[0],
+            try translation.apply(to: &batchPixels, scratch: &translationScratch, channels: train.shape[0],
                               height: train.shape[1], width: train.shape[2], random: shifts)
             var gradient: [Float]? = []
             var predictions: [Int] = []

@@ -13,15 +13,19 @@ public struct RandomTranslation: Sendable, Equatable {
     /// The largest shift `m`, in pixels, along either axis.
     public let maximumShift: Int
 
-    public init(maximumShift: Int) {
+    public init(maximumShift: Int) throws {
+        guard maximumShift >= 0 else {
+            throw LearningError.invalidOption("the translation must be a non-negative number of pixels, got \(maximumShift)")
+        }
         self.maximumShift = maximumShift
     }
 
     /// Shifts `image` (`channels × height × width`, row-major) by `dx` columns right and `dy`
-    /// rows down into `output`, filling the uncovered pixels with 0.
-    public static func shift(_ image: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
+    /// rows down into `output`, filling the uncovered pixels with 0. Both buffers hold
+    /// `channels·height·width` values (the callers' invariant).
+    static func shift(_ image: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
                              channels: Int, height: Int, width: Int, dx: Int, dy: Int) {
-        precondition(image.count == channels * height * width && output.count == image.count)
+        assert(image.count == channels * height * width && output.count == image.count)
         output.update(repeating: 0)
         let x0 = max(0, dx), x1 = min(width, width + dx)     // destination columns that have a source
         let y0 = max(0, dy), y1 = min(height, height + dy)
@@ -37,11 +41,14 @@ public struct RandomTranslation: Sendable, Equatable {
 
     /// Shifts each of the `pixels.count / (channels·height·width)` images in `pixels` in
     /// place, by shifts drawn from `random` (two draws per image: `dx`, then `dy`).
-    /// `scratch` is reused between calls.
+    /// `scratch` is reused between calls. Throws if `pixels` is not a whole number of images.
     public func apply(to pixels: inout [Float], scratch: inout [Float], channels: Int, height: Int, width: Int,
-                      random: RandomSource) {
-        guard maximumShift > 0 else { return }
+                      random: RandomSource) throws {
         let d = channels * height * width
+        guard channels >= 1, height >= 1, width >= 1, pixels.count % d == 0 else {
+            throw LearningError.invalidData("\(pixels.count) pixel values are not a whole number of \(channels)×\(height)×\(width) images")
+        }
+        guard maximumShift > 0 else { return }
         if scratch.count != d { scratch = [Float](repeating: 0, count: d) }
         let span = 2 * maximumShift + 1
         for n in 0..<(pixels.count / d) {

@@ -37,13 +37,13 @@ struct RandomTranslationTests {
     }
 
     /// Each image of a batch is shifted by its own draw from `{−m, …, m}²`, and every shift occurs.
-    @Test func batchesAreShiftedWithinTheBound() {
+    @Test func batchesAreShiftedWithinTheBound() throws {
         let (channels, height, width, m, count) = (1, 9, 9, 2, 400)
         // Each image a distinct pattern with every pixel nonzero, so that its shift can be read back.
         let images = (0..<count).map { n in (0..<(height * width)).map { Float(1 + ($0 * 7 + n) % 97) } }
         var batch = images.flatMap { $0 }
         var scratch: [Float] = []
-        RandomTranslation(maximumShift: m).apply(to: &batch, scratch: &scratch, channels: channels, height: height, width: width,
+        try RandomTranslation(maximumShift: m).apply(to: &batch, scratch: &scratch, channels: channels, height: height, width: width,
                                                 random: RandomSource(seed: 4))
         var seen = Set<[Int]>()
         for n in 0..<count {
@@ -57,8 +57,15 @@ struct RandomTranslationTests {
         #expect(seen.count == 25, "the \(count) images took \(seen.count) of the 25 shifts")
         // No shift at all leaves the batch untouched.
         var same = images.flatMap { $0 }
-        RandomTranslation(maximumShift: 0).apply(to: &same, scratch: &scratch, channels: channels, height: height, width: width,
+        try RandomTranslation(maximumShift: 0).apply(to: &same, scratch: &scratch, channels: channels, height: height, width: width,
                                                 random: RandomSource(seed: 4))
         #expect(same == images.flatMap { $0 })
+        // A negative bound, and a buffer that is not a whole number of images, are typed errors.
+        #expect(throws: LearningError.self) { try RandomTranslation(maximumShift: -1) }
+        var ragged = [Float](repeating: 1, count: height * width + 3)
+        #expect(throws: LearningError.self) {
+            try RandomTranslation(maximumShift: 1).apply(to: &ragged, scratch: &scratch, channels: channels, height: height, width: width,
+                                                         random: RandomSource(seed: 4))
+        }
     }
 }
