@@ -94,7 +94,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard epochs >= 0, pretrainEpochs >= 0 else { throw LearningError.invalidOption("epochs must be non-negative") }
         guard batchSize >= 2 else { throw LearningError.invalidOption("batch size must be at least 2, got \(batchSize)") }
         guard rampUpSteps >= 0 else { throw LearningError.invalidOption("the ramp-up must be a non-negative number of steps, got \(rampUpSteps)") }
-        guard translation >= 0 else { throw LearningError.invalidOption("the translation must be a non-negative number of pixels, got \(translation)") }
+        _ = try RandomTranslation(maximumShift: translation)
         guard workers >= 1 else { throw LearningError.invalidOption("workers must be at least 1, got \(workers)") }
         guard labels >= 0 else { throw LearningError.invalidOption("the number of labels must be non-negative, got \(labels)") }
         guard labels <= n else { throw LearningError.invalidOption("asked for \(labels) labelled images, the training set has \(n)") }
