@@ -167,7 +167,7 @@ public final class EGTrainer {
             var labels = train.gather(batch.indices[...], hideLabels: false, into: &batchPixels)
             for i in batch.labelled..<labels.count { labels[i] = -1 }
             try translation.apply(to: &batchPixels, scratch: &translationScratch, channels: train.shape[0],
-                              height: train.shape[1], width: train.shape[2], random: shifts)
+                                  height: train.shape[1], width: train.shape[2], random: shifts)
             var gradient: [Float]? = []
             var predictions: [Int] = []
             let ramp = configuration.rampUpFactor(step: ph.index * plan.count + step)

@@ -24,7 +24,7 @@ public struct RandomTranslation: Sendable, Equatable {
     /// rows down into `output`, filling the uncovered pixels with 0. Both buffers hold
     /// `channels·height·width` values (the callers' invariant).
     static func shift(_ image: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
-                             channels: Int, height: Int, width: Int, dx: Int, dy: Int) {
+                      channels: Int, height: Int, width: Int, dx: Int, dy: Int) {
         assert(image.count == channels * height * width && output.count == image.count)
         output.update(repeating: 0)
         let x0 = max(0, dx), x1 = min(width, width + dx)     // destination columns that have a source
