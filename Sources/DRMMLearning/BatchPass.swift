@@ -72,6 +72,8 @@ final class BatchPass<T: TrainingScalar> {
     private let top = ScratchBuffer<T>(), dTop = ScratchBuffer<T>()
     private var scores: [T] = [], dScores: [T] = []
     private(set) var predictions: [Int] = []
+    /// `max_c q(c | I)` of every image of the last pass: the posterior of its prediction.
+    private(set) var confidences: [T] = []
     /// `ĉ` of every image of the last pass.
     private(set) var renderedClasses: [Int] = []
     /// ON switches per level in the last pass.
@@ -148,14 +150,18 @@ final class BatchPass<T: TrainingScalar> {
     /// shard, adds up their ``posteriorSum``, and passes `q̄` to
     /// ``finish(parameters:labels:objective:labelledTotal:total:gradient:batchStatistics:classMarginal:)``;
     /// this method, for a batch in one piece, takes `q̄` from its own images.
+    ///
+    /// `pseudoLabels`, when given, holds a class (or −1 for none) for every image; the
+    /// pseudo-label term of the objective reads it for the unlabelled images.
     func run(parameters p: UnsafePointer<T>, images: UnsafePointer<T>, labels: ArraySlice<Int>, count n: Int,
              objective: Objective, labelledTotal: Int, total: Int,
-             gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool? = nil) -> LossTerms {
+             gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool? = nil,
+             pseudoLabels: ArraySlice<Int>? = nil) -> LossTerms {
         let statistics = useBatch ?? (gradient != nil)
         bottomUp(parameters: p, images: images, count: n, batchStatistics: statistics)
         let marginal = posteriorSum.map { $0 / Double(n) }
         return finish(parameters: p, labels: labels, objective: objective, labelledTotal: labelledTotal, total: total,
-                      gradient: gradient, batchStatistics: statistics, classMarginal: marginal)
+                      gradient: gradient, batchStatistics: statistics, classMarginal: marginal, pseudoLabels: pseudoLabels)
     }
 
     /// The images of the last ``bottomUp(parameters:images:count:batchStatistics:)``.
@@ -227,9 +233,11 @@ final class BatchPass<T: TrainingScalar> {
 
     /// The rest of the pass after ``bottomUp(parameters:images:count:batchStatistics:)``: the
     /// loss terms, the top-down E-step and, when `gradient` is given, the G-step gradient.
-    /// `classMarginal` is the batch's mean class posterior `q̄`, for the class-balance term.
+    /// `classMarginal` is the batch's mean class posterior `q̄`, for the class-balance term;
+    /// `pseudoLabels` (a class or −1 per image, as `labels`) feeds the pseudo-label term.
     func finish(parameters p: UnsafePointer<T>, labels: ArraySlice<Int>, objective: Objective, labelledTotal: Int, total: Int,
-                gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool, classMarginal: [Double]) -> LossTerms {
+                gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool, classMarginal: [Double],
+                pseudoLabels: ArraySlice<Int>? = nil) -> LossTerms {
         let n = batchCount
         let L = geometry.count
         let k = architecture.classes
@@ -244,6 +252,7 @@ final class BatchPass<T: TrainingScalar> {
         // Class posterior, cross-entropy, the class-posterior and class-balance terms, ∂L/∂scores.
         var terms = LossTerms()
         predictions = [Int](repeating: 0, count: n)
+        confidences = [T](repeating: 0, count: n)
         renderedClasses = [Int](repeating: 0, count: n)
         let sign: T = objective.classPosteriorSign == .klToPrior ? 1 : -1
         let aCE = T(objective.crossEntropy), aKL = T(objective.classPosterior)
@@ -251,7 +260,7 @@ final class BatchPass<T: TrainingScalar> {
         // The class-balance term `KL(q̄ ‖ U) = Σ_c q̄_c ln(C q̄_c)`, written shard by shard as
         // `Σ_c (Σ_shard q_c / N) ln(C q̄_c)`; its gradient `∂/∂s_nc = q_nc (λ_c − Σ_j q_nj λ_j) / N`
         // with `λ_c = ln(C q̄_c)`.
-        let aB = T(objective.classBalance)
+        let aB = T(objective.classBalance), aPL = T(objective.pseudoLabel)
         var logBalance = [T](repeating: 0, count: k)
         for c in 0..<k {
             logBalance[c] = T.logarithm(T(Swift.max(classMarginal[c], 1e-30) * Double(k)))
@@ -270,6 +279,7 @@ final class BatchPass<T: TrainingScalar> {
                 meanBalance += T.exponential(lq) * logBalance[c]
             }
             predictions[i] = best
+            confidences[i] = T.exponential(m - logZ)
             renderedClasses[i] = label >= 0 ? label : best
             terms.classPosterior += Double(sign * (negEntropy + logC)) / Double(total)
             if label >= 0 {
@@ -277,10 +287,17 @@ final class BatchPass<T: TrainingScalar> {
                 if best == label { terms.correct += 1 }
                 terms.crossEntropy -= Double(scores[i * k + label] - logZ) / Double(max(1, labelledTotal))
             }
+            var pseudo = -1
+            if label < 0, let pl = pseudoLabels, pl[pl.startIndex + i] >= 0 {
+                pseudo = pl[pl.startIndex + i]
+                terms.pseudoLabelled += 1
+                terms.pseudoLabel -= Double(scores[i * k + pseudo] - logZ) / Double(total)
+            }
             for c in 0..<k {
                 let lq = scores[i * k + c] - logZ, q = T.exponential(lq)
                 var g: T = 0
                 if label >= 0, aCE != 0 { g += aCE * (q - (c == label ? 1 : 0)) / T(max(1, labelledTotal)) }
+                if pseudo >= 0, aPL != 0 { g += aPL * (q - (c == pseudo ? 1 : 0)) / T(total) }
                 if aKL != 0 { g += aKL * sign * q * (lq - negEntropy) / T(total) }
                 if aB != 0 { g += aB * q * (logBalance[c] - meanBalance) / T(total) }
                 dScores[i * k + c] = g
@@ -319,7 +336,7 @@ final class BatchPass<T: TrainingScalar> {
         }
         terms.total = objective.crossEntropy * terms.crossEntropy + objective.reconstruction * terms.reconstruction
             + objective.classPosterior * terms.classPosterior + objective.nonnegativity * terms.nonnegativity
-            + objective.classBalance * terms.classBalance
+            + objective.classBalance * terms.classBalance + objective.pseudoLabel * terms.pseudoLabel
 
         guard let grad = gradient else { return terms }
 

@@ -25,9 +25,11 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
 
     /// Loss terms of the batch and, if `gradient` is given, `∂L/∂θ` written into it.
     /// `images` holds `labels.count` images in `[N, C, H, W]` order.
+    /// `pseudoLabels`, when given, holds a class or −1 for every image (see ``Objective``).
     func evaluate(_ network: RenderingNetwork<T>, images: [T], labels: [Int], objective: Objective,
-                  gradient: inout [T]?, predictions: inout [Int]) -> LossTerms {
+                  gradient: inout [T]?, predictions: inout [Int], pseudoLabels: [Int]? = nil) -> LossTerms {
         let n = labels.count
+        assert(pseudoLabels.map { $0.count == n } ?? true, "one pseudo-label (or −1) per image")
         let d = network.architecture.inputShape.reduce(1, *)
         let labelled = labels.filter { $0 >= 0 }.count
         let parts = shards(n)
@@ -57,11 +59,13 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
                         terms = shardGradients[w].withUnsafeMutableBufferPointer { g in
                             g.update(repeating: 0)
                             return pass.finish(parameters: pS.value, labels: labels[r], objective: objective, labelledTotal: labelled, total: n,
-                                               gradient: g.baseAddress!, batchStatistics: true, classMarginal: marginal)
+                                               gradient: g.baseAddress!, batchStatistics: true, classMarginal: marginal,
+                                               pseudoLabels: pseudoLabels?[r])
                         }
                     } else {
                         terms = pass.finish(parameters: pS.value, labels: labels[r], objective: objective, labelledTotal: labelled, total: n,
-                                            gradient: nil, batchStatistics: false, classMarginal: marginal)
+                                            gradient: nil, batchStatistics: false, classMarginal: marginal,
+                                            pseudoLabels: pseudoLabels?[r])
                     }
                     box.set(w, terms, pass.predictions)
                 }
@@ -76,6 +80,11 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
         }
         predictions = shardPredictions.flatMap { $0 }
         return results.reduce(LossTerms(), +)
+    }
+
+    /// The posterior of the predicted class of every image of the last call.
+    var confidences: [T] {
+        passes[0..<lastShardCount].flatMap { $0.confidences }
     }
 
     /// ON switches per level summed over the shards of the last call.

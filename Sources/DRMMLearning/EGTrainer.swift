@@ -165,15 +165,22 @@ public final class EGTrainer {
         let decayed = network.layout.filters + [network.layout.classTemplates]
         for (step, batch) in plan.enumerated() {
             var labels = train.gather(batch.indices[...], hideLabels: false, into: &batchPixels)
+            let truth = labels
             for i in batch.labelled..<labels.count { labels[i] = -1 }
+            // Pseudo-labels come from the images as they are, before their translations.
+            let pseudoLabels = ph.objective.pseudoLabel > 0 && batch.labelled < labels.count
+                ? pseudoLabels(batchPixels, from: batch.labelled, threshold: ph.objective.pseudoLabelThreshold) : nil
             try translation.apply(to: &batchPixels, scratch: &translationScratch, channels: train.shape[0],
                                   height: train.shape[1], width: train.shape[2], random: shifts)
             var gradient: [Float]? = []
             var predictions: [Int] = []
             let ramp = configuration.rampUpFactor(step: ph.index * plan.count + step)
             let objective = ramp == 1 ? ph.objective : ph.objective.scalingClassPosteriorTerms(by: ramp)
-            let terms = engine.evaluate(network, images: batchPixels, labels: labels, objective: objective,
-                                        gradient: &gradient, predictions: &predictions)
+            var terms = engine.evaluate(network, images: batchPixels, labels: labels, objective: objective,
+                                        gradient: &gradient, predictions: &predictions, pseudoLabels: pseudoLabels)
+            if let pseudoLabels {
+                terms.pseudoLabelledCorrectly = zip(pseudoLabels, truth).filter { $0 >= 0 && $0 == $1 }.count
+            }
             guard terms.total.isFinite, let g = gradient else {
                 throw LearningError.diverged("epoch \(e + 1), step \(step + 1): the loss is \(terms.total)")
             }
@@ -206,6 +213,25 @@ public final class EGTrainer {
 
     private func phaseName(_ m: TrainingConfiguration.Mode) -> String { m.rawValue }
 
+    /// The pseudo-labels of a step (``Objective``'s `L_PL`): for the images `first...` of
+    /// `images` (`[N, C, H, W]`, the step's batch before its translations; those before `first`
+    /// are labelled), the class the current network infers (max-sum with the running
+    /// normalisation statistics, as at test time) where its posterior reaches `threshold`;
+    /// −1 everywhere else.
+    func pseudoLabels(_ images: [Float], from first: Int, threshold: Double) -> [Int] {
+        let d = train.shape.reduce(1, *)
+        let n = images.count / d
+        let unlabelled = Array(images[(first * d)..<(n * d)])
+        var none: [Float]? = nil
+        var predicted: [Int] = []
+        _ = engine.evaluate(network, images: unlabelled, labels: [Int](repeating: -1, count: n - first),
+                            objective: Objective(crossEntropy: 0), gradient: &none, predictions: &predicted)
+        let confidence = engine.confidences
+        var result = [Int](repeating: -1, count: n)
+        for j in predicted.indices where Double(confidence[j]) >= threshold { result[first + j] = predicted[j] }
+        return result
+    }
+
     /// Momentum of the running batch-normalisation statistics: `r ← (1 − α) r + α b`.
     public static let statisticsMomentum: Float = 0.1
 
@@ -219,7 +245,7 @@ public final class EGTrainer {
     private func mean(_ s: LossTerms, steps: Int) -> LossTerms {
         var m = s
         let k = Double(max(1, steps))
-        m.crossEntropy /= k; m.reconstruction /= k; m.classPosterior /= k; m.nonnegativity /= k; m.classBalance /= k; m.total /= k
+        m.crossEntropy /= k; m.reconstruction /= k; m.classPosterior /= k; m.nonnegativity /= k; m.classBalance /= k; m.pseudoLabel /= k; m.total /= k
         return m
     }
 

@@ -1,6 +1,6 @@
 /// The terms of the DRMM learning objective (spec §4.4) and their weights:
 ///
-/// `L = α_CE·L_CE + α_RC·L_RC + α_KL·L_KL + α_NN·L_NN + α_B·L_B`, where
+/// `L = α_CE·L_CE + α_RC·L_RC + α_KL·L_KL + α_NN·L_NN + α_B·L_B + α_PL·L_PL`, where
 /// - `L_CE = −(1/N_L) Σ_{labelled} ln q(c_n | I_n)`, with `q` the softmax of the class scores;
 /// - `L_RC = (1/(N·D)) Σ_n ‖I_n − Î_n‖²`, the image-level reconstruction of the top-down pass
 ///   (the Gaussian complete-data negative log-likelihood up to constants);
@@ -16,6 +16,15 @@
 ///   mutual-information objectives of discriminative clustering (RIM, IMSAT), where
 ///   `L_KL + L_B` (entropy-minimisation sign) is minus the mutual information between image and
 ///   class, estimated on the batch.
+/// - `L_PL = −(1/N) Σ_{unlabelled n, q(ĉ_n | I_n) ≥ τ} ln q(ĉ_n | T_n I_n)`, a pseudo-label term,
+///   not in the paper either: `ĉ_n` is the class the current model infers for the unlabelled
+///   image `I_n` as it is (max-sum, running normalisation statistics, no gradient), kept when
+///   its posterior reaches the threshold `τ`, and `T_n I_n` is the image the step trains on,
+///   moved by its random translation (``TrainingConfiguration/translation``). The class is a
+///   latent variable that a translation (a nuisance) must not change; this term asks the
+///   network to give the moved image the class of the unmoved one, as the pseudo-labelling
+///   of FixMatch does with its weak and strong augmentations. Without translations it is
+///   plain self-training on confident predictions.
 public struct Objective: Codable, Equatable, Sendable {
     /// The sign of the class-posterior term.
     public enum ClassPosteriorSign: String, Codable, Sendable, CaseIterable {
@@ -33,23 +42,32 @@ public struct Objective: Codable, Equatable, Sendable {
     public var nonnegativity: Double
     /// `α_B`, the weight of the class-balance term (0 in the paper's objective).
     public var classBalance: Double
+    /// `α_PL`, the weight of the pseudo-label term (0 in the paper's objective).
+    public var pseudoLabel: Double
+    /// `τ`, the class posterior an unlabelled image's inferred class needs to serve as its
+    /// pseudo-label.
+    public var pseudoLabelThreshold: Double
 
     public init(crossEntropy: Double = 1, reconstruction: Double = 0, classPosterior: Double = 0,
                 classPosteriorSign: ClassPosteriorSign = .entropyMinimisation, nonnegativity: Double = 0,
-                classBalance: Double = 0) {
+                classBalance: Double = 0, pseudoLabel: Double = 0, pseudoLabelThreshold: Double = 0.95) {
         self.crossEntropy = crossEntropy
         self.reconstruction = reconstruction
         self.classPosterior = classPosterior
         self.classPosteriorSign = classPosteriorSign
         self.nonnegativity = nonnegativity
         self.classBalance = classBalance
+        self.pseudoLabel = pseudoLabel
+        self.pseudoLabelThreshold = pseudoLabelThreshold
     }
 
     private enum CodingKeys: String, CodingKey {
         case crossEntropy, reconstruction, classPosterior, classPosteriorSign, nonnegativity, classBalance
+        case pseudoLabel, pseudoLabelThreshold
     }
 
-    /// Decodes an objective; one written before the class-balance term existed has `α_B = 0`.
+    /// Decodes an objective; one written before the class-balance or the pseudo-label term
+    /// existed has `α_B = 0` or `α_PL = 0`.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         crossEntropy = try c.decode(Double.self, forKey: .crossEntropy)
@@ -58,10 +76,13 @@ public struct Objective: Codable, Equatable, Sendable {
         classPosteriorSign = try c.decode(ClassPosteriorSign.self, forKey: .classPosteriorSign)
         nonnegativity = try c.decode(Double.self, forKey: .nonnegativity)
         classBalance = try c.decodeIfPresent(Double.self, forKey: .classBalance) ?? 0
+        pseudoLabel = try c.decodeIfPresent(Double.self, forKey: .pseudoLabel) ?? 0
+        pseudoLabelThreshold = try c.decodeIfPresent(Double.self, forKey: .pseudoLabelThreshold) ?? 0.95
     }
 
     /// The objective with the weights of the terms on the class posterior (`α_KL`, `α_B`)
-    /// multiplied by `factor` (a ramp-up).
+    /// multiplied by `factor` (a ramp-up). The pseudo-label term is not ramped: its threshold
+    /// keeps it silent until the model is confident.
     public func scalingClassPosteriorTerms(by factor: Double) -> Objective {
         var o = self
         o.classPosterior *= factor
@@ -84,18 +105,26 @@ public struct LossTerms: Codable, Equatable, Sendable {
     public var nonnegativity = 0.0
     /// `KL(q̄ ‖ U)` of the batch's mean class posterior (reported whatever its weight).
     public var classBalance = 0.0
+    /// `L_PL`, over the images that had a pseudo-label.
+    public var pseudoLabel = 0.0
     public var total = 0.0
     /// Images whose argmax class equals their label, among the labelled ones.
     public var correct = 0
     public var labelled = 0
+    /// Unlabelled images that had a pseudo-label, and those of them whose pseudo-label is
+    /// their true class (the training set knows it; training never reads it).
+    public var pseudoLabelled = 0
+    public var pseudoLabelledCorrectly = 0
 
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case crossEntropy, reconstruction, classPosterior, nonnegativity, classBalance, total, correct, labelled
+        case crossEntropy, reconstruction, classPosterior, nonnegativity, classBalance, pseudoLabel, total, correct, labelled
+        case pseudoLabelled, pseudoLabelledCorrectly
     }
 
-    /// Decodes loss terms; those written before the class-balance term existed have it 0.
+    /// Decodes loss terms; those written before the class-balance or pseudo-label terms existed
+    /// have them 0.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         crossEntropy = try c.decode(Double.self, forKey: .crossEntropy)
@@ -103,9 +132,12 @@ public struct LossTerms: Codable, Equatable, Sendable {
         classPosterior = try c.decode(Double.self, forKey: .classPosterior)
         nonnegativity = try c.decode(Double.self, forKey: .nonnegativity)
         classBalance = try c.decodeIfPresent(Double.self, forKey: .classBalance) ?? 0
+        pseudoLabel = try c.decodeIfPresent(Double.self, forKey: .pseudoLabel) ?? 0
         total = try c.decode(Double.self, forKey: .total)
         correct = try c.decode(Int.self, forKey: .correct)
         labelled = try c.decode(Int.self, forKey: .labelled)
+        pseudoLabelled = try c.decodeIfPresent(Int.self, forKey: .pseudoLabelled) ?? 0
+        pseudoLabelledCorrectly = try c.decodeIfPresent(Int.self, forKey: .pseudoLabelledCorrectly) ?? 0
     }
 
     static func + (a: LossTerms, b: LossTerms) -> LossTerms {
@@ -115,9 +147,12 @@ public struct LossTerms: Codable, Equatable, Sendable {
         s.classPosterior = a.classPosterior + b.classPosterior
         s.nonnegativity = a.nonnegativity + b.nonnegativity
         s.classBalance = a.classBalance + b.classBalance
+        s.pseudoLabel = a.pseudoLabel + b.pseudoLabel
         s.total = a.total + b.total
         s.correct = a.correct + b.correct
         s.labelled = a.labelled + b.labelled
+        s.pseudoLabelled = a.pseudoLabelled + b.pseudoLabelled
+        s.pseudoLabelledCorrectly = a.pseudoLabelledCorrectly + b.pseudoLabelledCorrectly
         return s
     }
 }

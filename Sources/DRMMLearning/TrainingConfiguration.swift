@@ -103,8 +103,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         for (name, o) in [("objective", objective), ("pretraining objective", pretrainObjective)] {
             for (term, w) in [("cross-entropy", o.crossEntropy), ("reconstruction", o.reconstruction),
                               ("class-posterior", o.classPosterior), ("nonnegativity", o.nonnegativity),
-                              ("class-balance", o.classBalance)] where !(w >= 0 && w.isFinite) {
+                              ("class-balance", o.classBalance), ("pseudo-label", o.pseudoLabel)] where !(w >= 0 && w.isFinite) {
                 throw LearningError.invalidOption("\(name): the \(term) weight must be a non-negative number, got \(w)")
+            }
+            guard o.pseudoLabelThreshold >= 0 && o.pseudoLabelThreshold <= 1 else {
+                throw LearningError.invalidOption("\(name): the pseudo-label threshold is a class posterior in [0, 1], got \(o.pseudoLabelThreshold)")
             }
         }
         try optimizer.validate()

@@ -73,6 +73,8 @@ struct Train: ParsableCommand {
     @Option(help: "Sign of the class-posterior term: entropyMinimisation (the authors' code) or klToPrior.") var klSign: Objective.ClassPosteriorSign = .entropyMinimisation
     @Option(help: "Weight of the nonnegativity penalty (NN-DRMM).") var nn = 0.0
     @Option(help: "Weight of the class-balance term KL(q̄ ‖ uniform) on the batch's mean class posterior (not in the paper; with --kl it makes a mutual-information objective).") var balance = 0.0
+    @Option(help: "Weight of the pseudo-label term: each unlabelled image is trained, as moved by --translate, toward the class the current model infers for it unmoved, when that class's posterior reaches --pseudo-threshold (not in the paper).") var pseudoLabel = 0.0
+    @Option(help: "Class posterior an inferred class needs to serve as a pseudo-label.") var pseudoThreshold = 0.95
     @Option(help: "Ramp the weights of --kl and --balance up over this many steps of a phase, by exp(−5(1 − t/T)²) (0: no ramp).") var rampUp = 0
     @Option(help: "Shift every training image by a random (dx, dy), |dx|, |dy| ≤ N pixels, zero-filled (data augmentation, not in the paper; 0: none).") var translate = 0
     @Option(help: "Filter initialisation: xavier (the authors' code) or he.") var initialization: RenderingNetwork<Float>.Initialization = .xavier
@@ -97,8 +99,10 @@ struct Train: ParsableCommand {
         let rcWeight = rc ?? (mode == .supervised ? 0 : 0.5)
         let objective: Objective
         switch mode {
-        case .unsupervised: objective = Objective(crossEntropy: 0, reconstruction: rcWeight, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn, classBalance: balance)
-        default: objective = Objective(crossEntropy: ce, reconstruction: rcWeight, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn, classBalance: balance)
+        case .unsupervised: objective = Objective(crossEntropy: 0, reconstruction: rcWeight, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn, classBalance: balance,
+                                                   pseudoLabel: pseudoLabel, pseudoLabelThreshold: pseudoThreshold)
+        default: objective = Objective(crossEntropy: ce, reconstruction: rcWeight, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn, classBalance: balance,
+                                                   pseudoLabel: pseudoLabel, pseudoLabelThreshold: pseudoThreshold)
         }
         guard lrFinal == nil || lrStep == nil else { throw ValidationError("--lr-final and --lr-step choose different schedules; give one") }
         let schedule: Optimizer.Schedule = lrFinal.map { .geometric(final: $0) } ?? lrStep.map { .step(every: $0, factor: lrFactor) } ?? .constant
@@ -106,7 +110,8 @@ struct Train: ParsableCommand {
         opt.weightDecay = weightDecay
         let config = TrainingConfiguration(
             mode: mode, labels: labels, epochs: epochs, pretrainEpochs: pretrainEpochs, batchSize: batch,
-            objective: mode == .pretrain ? Objective(crossEntropy: ce, reconstruction: rc ?? 0, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn, classBalance: balance) : objective,
+            objective: mode == .pretrain ? Objective(crossEntropy: ce, reconstruction: rc ?? 0, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn, classBalance: balance,
+                                                   pseudoLabel: pseudoLabel, pseudoLabelThreshold: pseudoThreshold) : objective,
             pretrainObjective: Objective(crossEntropy: 0, reconstruction: rc ?? 1, nonnegativity: nn),
             optimizer: opt, seed: seed, workers: workers ?? 2, convolution: convolution ?? .winograd)
         var configuration = config
@@ -248,17 +253,19 @@ final class ProgressBar {
         last = Date()
         let width = 24, done = width * p.step / max(1, p.steps)
         let eta = p.secondsElapsed / Double(p.step) * Double(p.steps - p.step)
-        let line = String(format: "\repoch %d/%d %@ [%@%@] %d/%d  ce %.4f rc %.4f kl %.4f nn %.4f bal %.4f  %.0f img/s  ETA %@   ",
+        let line = String(format: "\repoch %d/%d %@ [%@%@] %d/%d  ce %.4f rc %.4f kl %.4f nn %.4f bal %.4f pl %.4f  %.0f img/s  ETA %@   ",
                           p.epoch, p.totalEpochs, p.phase, String(repeating: "#", count: done), String(repeating: ".", count: width - done),
                           p.step, p.steps, p.loss.crossEntropy, p.loss.reconstruction, p.loss.classPosterior, p.loss.nonnegativity,
-                          p.loss.classBalance, p.imagesPerSecond, Self.clock(eta))
+                          p.loss.classBalance, p.loss.pseudoLabel, p.imagesPerSecond, Self.clock(eta))
         FileHandle.standardError.write(Data(line.utf8))
     }
 
     func finish(_ m: EpochMetrics) {
-        let line = String(format: "%@epoch %d %@: loss %.4f (ce %.4f rc %.4f kl %.4f nn %.4f bal %.4f), train acc %@, test error %@, %.1f s, %.0f img/s\n",
+        let pseudo = m.loss.pseudoLabelled == 0 ? ""
+            : String(format: ", pseudo-labels %d (%.2f %% right)", m.loss.pseudoLabelled, 100 * Double(m.loss.pseudoLabelledCorrectly) / Double(m.loss.pseudoLabelled))
+        let line = String(format: "%@epoch %d %@: loss %.4f (ce %.4f rc %.4f kl %.4f nn %.4f bal %.4f pl %.4f), train acc %@%@, test error %@, %.1f s, %.0f img/s\n",
                           enabled ? "\r" : "", m.epoch, m.phase, m.loss.total, m.loss.crossEntropy, m.loss.reconstruction, m.loss.classPosterior,
-                          m.loss.nonnegativity, m.loss.classBalance, m.trainAccuracy.map { String(format: "%.2f %%", 100 * $0) } ?? "–",
+                          m.loss.nonnegativity, m.loss.classBalance, m.loss.pseudoLabel, m.trainAccuracy.map { String(format: "%.2f %%", 100 * $0) } ?? "–", pseudo,
                           m.testError.map { String(format: "%.2f %%", 100 * $0) } ?? "–", m.seconds, m.imagesPerSecond)
         FileHandle.standardError.write(Data(line.utf8))
     }

@@ -10,7 +10,8 @@ import Testing
 /// held fixed is the derivative.
 @Suite struct GradientTests {
     func check(top: Architecture.Top, sign: Objective.ClassPosteriorSign, seed: UInt64,
-               objective: Objective? = nil, normalisation: Architecture.Normalisation = .none) throws {
+               objective: Objective? = nil, normalisation: Architecture.Normalisation = .none,
+               pseudoLabels: [Int]? = nil) throws {
         let a = normalisation.isBatch ? Support.toy(top: top).batchNormalised(folded: normalisation == .batchFolded) : Support.toy(top: top)
         let net = try Support.randomNetwork(a, seed: seed)
         let n = 6
@@ -22,14 +23,14 @@ import Testing
         func loss(_ p: [Double]) -> Double {
             p.withUnsafeBufferPointer { pp in images.withUnsafeBufferPointer { x in
                 pass.run(parameters: pp.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
-                         labelledTotal: 4, total: n, gradient: nil, batchStatistics: true).total
+                         labelledTotal: 4, total: n, gradient: nil, batchStatistics: true, pseudoLabels: pseudoLabels?[...]).total
             } }
         }
         var grad = [Double](repeating: 0, count: net.parameters.count)
         let terms = net.parameters.withUnsafeBufferPointer { pp in images.withUnsafeBufferPointer { x in
             grad.withUnsafeMutableBufferPointer { g in
                 pass.run(parameters: pp.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
-                         labelledTotal: 4, total: n, gradient: g.baseAddress!)
+                         labelledTotal: 4, total: n, gradient: g.baseAddress!, pseudoLabels: pseudoLabels?[...])
             }
         } }
         // Every term is active, so every path of the gradient is exercised.
@@ -76,6 +77,35 @@ import Testing
                   Objective(crossEntropy: 0, nonnegativity: 1), Objective(crossEntropy: 0, classBalance: 1)] {
             try check(top: .dense, sign: .klToPrior, seed: 5, objective: o)
         }
+    }
+
+    /// The pseudo-label term: cross-entropy of the unlabelled images toward the classes given
+    /// them, over the whole batch; a pseudo-label on a labelled image is ignored.
+    @Test(arguments: [Architecture.Normalisation.none, .batchFolded])
+    func pseudoLabelGradientEqualsFiniteDifferences(normalisation: Architecture.Normalisation) throws {
+        // labels [0, 2, −1, 1, −1, 2]: images 2 and 4 are unlabelled, 2 has a pseudo-label.
+        let pseudo = [1, -1, 1, -1, -1, -1]
+        try check(top: .dense, sign: .klToPrior, seed: 70, objective: Objective(crossEntropy: 0, pseudoLabel: 1),
+                  normalisation: normalisation, pseudoLabels: pseudo)
+        try check(top: .meanPool, sign: .entropyMinimisation, seed: 71,
+                  objective: Objective(crossEntropy: 1, reconstruction: 0.7, classPosterior: 0.3, nonnegativity: 0.5, classBalance: 0.4, pseudoLabel: 0.8),
+                  normalisation: normalisation, pseudoLabels: pseudo)
+
+        // Its value is the cross-entropy of image 2 toward class 1, divided by the batch.
+        let a = Support.toy(top: .dense)
+        let net = try Support.randomNetwork(normalisation.isBatch ? a.batchNormalised(folded: true) : a, seed: 72)
+        let images = Support.randomImages(6, size: 64, seed: 73)
+        let pass = BatchPass(network: net)
+        let (terms, alone) = net.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
+            (pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: [0, 2, -1, 1, -1, 2], count: 6,
+                      objective: Objective(crossEntropy: 0, pseudoLabel: 1), labelledTotal: 4, total: 6, gradient: nil,
+                      batchStatistics: true, pseudoLabels: pseudo[...]),
+             pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: [-1, -1, 1, -1, -1, -1], count: 6,
+                      objective: Objective(crossEntropy: 1), labelledTotal: 1, total: 6, gradient: nil, batchStatistics: true))
+        } }
+        #expect(terms.pseudoLabelled == 1)
+        #expect(abs(terms.pseudoLabel - alone.crossEntropy / 6) < 1e-12 && abs(terms.total - terms.pseudoLabel) < 1e-12,
+                "\(terms.pseudoLabel) vs \(alone.crossEntropy / 6)")
     }
 
     /// Shards of a batch sum to the gradient of the whole batch.

@@ -120,7 +120,8 @@ import Testing
         let (train, _) = try Support.mnist(train: 200, test: 1)
         var config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
                                            objective: Objective(crossEntropy: 1, reconstruction: 0.5, classPosterior: 0.5, nonnegativity: 0.5,
-                                                                classBalance: 0.5), seed: 9, workers: 2)
+                                                                classBalance: 0.5, pseudoLabel: 0.5, pseudoLabelThreshold: 0),
+                                           seed: 9, workers: 2)
         // 20 steps an epoch: the ramp-up runs on into the resumed epoch.
         config.rampUpSteps = 30
         config.translation = 2
@@ -137,6 +138,12 @@ import Testing
         let u = try EGTrainer(network: net, configuration: unshifted, train: train)
         try u.runEpoch()
         #expect(u.history[0].loss != a.history[0].loss, "the translations change the run")
+        var unlabelled = config
+        unlabelled.objective.pseudoLabel = 0
+        let v = try EGTrainer(network: net, configuration: unlabelled, train: train)
+        try v.runEpoch()
+        #expect(a.history[0].loss.pseudoLabelled > 0 && v.history[0].loss.pseudoLabelled == 0)
+        #expect(v.history[0].loss != a.history[0].loss, "the pseudo-labels change the run")
         let b = try EGTrainer(network: net, configuration: config, train: train)
         try b.runEpoch()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-resume-\(getpid()).json").path
@@ -148,6 +155,49 @@ import Testing
         #expect(a.network.parameters == c.network.parameters)
         #expect(a.optimizerState == c.optimizerState)
         #expect(a.history.map(\.loss) == c.history.map(\.loss))
+    }
+
+    /// A step's pseudo-labels are the classes the network, as it classifies test images, gives
+    /// the unlabelled images of the batch, where their posterior reaches the threshold.
+    @Test func pseudoLabelsAreTheConfidentClassesOfTheUnlabelledImages() throws {
+        let (train, _) = try Support.mnist(train: 200, test: 1)
+        let config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
+                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5, pseudoLabel: 1, pseudoLabelThreshold: 0.5),
+                                           optimizer: Optimizer(learningRate: 3e-3), seed: 11, workers: 2)
+        let trainer = try EGTrainer(network: RenderingNetwork(architecture: Self.small, seed: 11), configuration: config, train: train)
+        try trainer.runEpoch()
+        // The whole epoch: every unlabelled image (10 a step, 10 steps) that was confident.
+        let epoch = trainer.history[0].loss
+        #expect(epoch.pseudoLabelled > 0 && epoch.pseudoLabelled <= 100 && epoch.pseudoLabelledCorrectly <= epoch.pseudoLabelled)
+        #expect(epoch.pseudoLabel > 0)
+
+        let batch = train.prefix(30)
+        var pixels: [Float] = []
+        _ = batch.gather(Array(0..<30)[...], hideLabels: false, into: &pixels)
+        let (_, predicted) = try Evaluation.classify(trainer.network, batch, workers: 1)
+        // Each image's posterior of its predicted class, one image at a time: exp(−cross-entropy).
+        let d = 28 * 28
+        let engine = DataParallelGradient(network: trainer.network, workers: 1)
+        let confidence = (0..<30).map { i in
+            var none: [Float]? = nil
+            var p: [Int] = []
+            let terms = engine.evaluate(trainer.network, images: Array(pixels[(i * d)..<((i + 1) * d)]), labels: [predicted[i]],
+                                        objective: Objective(), gradient: &none, predictions: &p)
+            return exp(-terms.crossEntropy)
+        }
+        // Threshold 0: every unlabelled image (12 and after) gets its predicted class.
+        #expect(trainer.pseudoLabels(pixels, from: 12, threshold: 0) == [Int](repeating: -1, count: 12) + predicted[12...])
+        // A threshold between the confidences: the images above it, and only those.
+        // (In the widest gap between the middle confidences of the 18.)
+        let sorted = confidence[12...].sorted()
+        let gap = (4..<14).max { sorted[$0 + 1] - sorted[$0] < sorted[$1 + 1] - sorted[$1] } ?? 8
+        let threshold = (sorted[gap] + sorted[gap + 1]) / 2
+        #expect(sorted[gap + 1] - sorted[gap] > 1e-5, "confidences too close to split: \(sorted)")
+        let confident = trainer.pseudoLabels(pixels, from: 12, threshold: threshold)
+        #expect(confident == (0..<30).map { i in i >= 12 && confidence[i] > threshold ? predicted[i] : -1 }, "threshold \(threshold)")
+        #expect(confident.filter { $0 >= 0 }.count == 17 - gap)
+        // Above every confidence: none.
+        #expect(trainer.pseudoLabels(pixels, from: 12, threshold: sorted[17] + 1e-4).allSatisfy { $0 == -1 })
     }
 
     /// The ramp-up factor `exp(−5 (1 − t/T)²)`, then 1.
@@ -178,6 +228,10 @@ import Testing
             #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: shifted, train: train) }
         }
         #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(optimizer: Optimizer(learningRate: -1)), train: train) }
+        for (weight, threshold) in [(-1.0, 0.95), (Double.nan, 0.95), (1, 1.5), (1, -0.1), (1, .nan)] {
+            let objective = Objective(pseudoLabel: weight, pseudoLabelThreshold: threshold)
+            #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(objective: objective), train: train) }
+        }
         #expect(throws: LearningError.self) {
             try EGTrainer(network: net, configuration: TrainingConfiguration(objective: Objective(reconstruction: .nan)), train: train)
         }
