@@ -47,7 +47,7 @@ public final class EGTrainer {
     private let train: ImageSet
     private let engine: DataParallelGradient<Float>
     private var batchPixels: [Float] = []
-    private var translationScratch: [Float] = []
+    private var augmentationScratch: [Float] = []
 
     public init(network: RenderingNetwork<Float>, configuration: TrainingConfiguration, train: ImageSet) throws {
         try configuration.validate(trainingImages: train.count)
@@ -158,6 +158,8 @@ public final class EGTrainer {
         let plan = batches(ofEpoch: e, mode: ph.mode)
         let translation = try RandomTranslation(maximumShift: configuration.translation)
         let shifts = RandomSource(seed: configuration.seed ^ 0x7A4E_5A7E ^ (UInt64(e + 1) &* 0xBF58_476D_1CE4_E5B9))
+        let deformation = try RandomDeformation(maximumRotation: configuration.rotation, maximumScaling: configuration.scaling)
+        let deformations = RandomSource(seed: configuration.seed ^ 0xDEF0_4A11 ^ (UInt64(e + 1) &* 0x94D0_49BB_1331_11EB))
         let start = Date()
         var sum = LossTerms(), images = 0
         var on = [Int](repeating: 0, count: network.geometry.count)
@@ -167,10 +169,12 @@ public final class EGTrainer {
             var labels = train.gather(batch.indices[...], hideLabels: false, into: &batchPixels)
             let truth = labels
             for i in batch.labelled..<labels.count { labels[i] = -1 }
-            // Pseudo-labels come from the images as they are, before their translations.
+            // Pseudo-labels come from the images as they are, before their deformations and translations.
             let pseudoLabels = ph.objective.pseudoLabel > 0 && batch.labelled < labels.count
                 ? pseudoLabels(batchPixels, from: batch.labelled, threshold: ph.objective.pseudoLabelThreshold) : nil
-            try translation.apply(to: &batchPixels, scratch: &translationScratch, channels: train.shape[0],
+            try deformation.apply(to: &batchPixels, scratch: &augmentationScratch, channels: train.shape[0],
+                                  height: train.shape[1], width: train.shape[2], random: deformations)
+            try translation.apply(to: &batchPixels, scratch: &augmentationScratch, channels: train.shape[0],
                                   height: train.shape[1], width: train.shape[2], random: shifts)
             var gradient: [Float]? = []
             var predictions: [Int] = []

@@ -41,6 +41,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// of a step (0: none; `RandomTranslation`). Data augmentation, not in the paper. The shifts
     /// are drawn from a generator seeded by `(seed, epoch)`, so a resumed run stays bit-identical.
     public var translation: Int = 0
+    /// The largest random rotation, in degrees either way, and relative change of size applied
+    /// to every training image of a step before its translation (0: none; `RandomDeformation`).
+    /// Data augmentation, not in the paper; drawn, like the shifts, from a generator seeded by
+    /// `(seed, epoch)`.
+    public var rotation: Double = 0
+    public var scaling: Double = 0
 
     /// The factor of the class-posterior weights at step `t` of a phase.
     public func rampUpFactor(step t: Int) -> Double {
@@ -68,10 +74,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case mode, labels, epochs, pretrainEpochs, batchSize, objective, pretrainObjective, optimizer, seed, workers, convolution, rampUpSteps, translation
+        case rotation, scaling
     }
 
     /// Decodes a configuration; one written before the choice of convolution existed ran im2col,
-    /// and one written before the ramp-up or the translations existed had none.
+    /// and one written before the ramp-up, the translations or the deformations existed had none.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         mode = try c.decode(Mode.self, forKey: .mode)
@@ -87,6 +94,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         convolution = try c.decodeIfPresent(ConvolutionAlgorithm.self, forKey: .convolution) ?? .im2col
         rampUpSteps = try c.decodeIfPresent(Int.self, forKey: .rampUpSteps) ?? 0
         translation = try c.decodeIfPresent(Int.self, forKey: .translation) ?? 0
+        rotation = try c.decodeIfPresent(Double.self, forKey: .rotation) ?? 0
+        scaling = try c.decodeIfPresent(Double.self, forKey: .scaling) ?? 0
     }
 
     /// Checks the options against a training set of `n` images.
@@ -95,6 +104,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard batchSize >= 2 else { throw LearningError.invalidOption("batch size must be at least 2, got \(batchSize)") }
         guard rampUpSteps >= 0 else { throw LearningError.invalidOption("the ramp-up must be a non-negative number of steps, got \(rampUpSteps)") }
         _ = try RandomTranslation(maximumShift: translation)
+        _ = try RandomDeformation(maximumRotation: rotation, maximumScaling: scaling)
         guard workers >= 1 else { throw LearningError.invalidOption("workers must be at least 1, got \(workers)") }
         guard labels >= 0 else { throw LearningError.invalidOption("the number of labels must be non-negative, got \(labels)") }
         guard labels <= n else { throw LearningError.invalidOption("asked for \(labels) labelled images, the training set has \(n)") }

@@ -77,6 +77,8 @@ struct Train: ParsableCommand {
     @Option(help: "Class posterior an inferred class needs to serve as a pseudo-label.") var pseudoThreshold = 0.95
     @Option(help: "Ramp the weights of --kl and --balance up over this many steps of a phase, by exp(−5(1 − t/T)²) (0: no ramp).") var rampUp = 0
     @Option(help: "Shift every training image by a random (dx, dy), |dx|, |dy| ≤ N pixels, zero-filled (data augmentation, not in the paper; 0: none).") var translate = 0
+    @Option(help: "Turn every training image by a random angle of at most this many degrees either way, before --translate (data augmentation, not in the paper; 0: none).") var rotate = 0.0
+    @Option(help: "Resize every training image by a random factor in [1 − S, 1 + S], with --rotate (data augmentation, not in the paper; 0: none).") var scale = 0.0
     @Option(help: "Filter initialisation: xavier (the authors' code) or he.") var initialization: RenderingNetwork<Float>.Initialization = .xavier
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Data-parallel workers (cores) (default: 2; on --resume, the checkpoint's).") var workers: Int?
@@ -117,6 +119,8 @@ struct Train: ParsableCommand {
         var configuration = config
         configuration.rampUpSteps = rampUp
         configuration.translation = translate
+        configuration.rotation = rotate
+        configuration.scaling = scale
         return (arch, configuration)
     }
 

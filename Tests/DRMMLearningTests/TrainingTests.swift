@@ -125,6 +125,7 @@ import Testing
         // 20 steps an epoch: the ramp-up runs on into the resumed epoch.
         config.rampUpSteps = 30
         config.translation = 2
+        (config.rotation, config.scaling) = (15, 0.1)
         let net = try RenderingNetwork<Float>(architecture: Self.twoLevel, seed: 9)
         let a = try EGTrainer(network: net, configuration: config, train: train)
         try a.runEpoch(); try a.runEpoch()
@@ -138,6 +139,11 @@ import Testing
         let u = try EGTrainer(network: net, configuration: unshifted, train: train)
         try u.runEpoch()
         #expect(u.history[0].loss != a.history[0].loss, "the translations change the run")
+        var undeformed = config
+        (undeformed.rotation, undeformed.scaling) = (0, 0)
+        let w = try EGTrainer(network: net, configuration: undeformed, train: train)
+        try w.runEpoch()
+        #expect(w.history[0].loss != a.history[0].loss, "the rotations and scalings change the run")
         var unlabelled = config
         unlabelled.objective.pseudoLabel = 0
         let v = try EGTrainer(network: net, configuration: unlabelled, train: train)
@@ -228,6 +234,11 @@ import Testing
             #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: shifted, train: train) }
         }
         #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(optimizer: Optimizer(learningRate: -1)), train: train) }
+        for (rotation, scaling) in [(-5.0, 0.0), (200, 0), (0, 1), (0, .nan)] {
+            var deformed = TrainingConfiguration()
+            (deformed.rotation, deformed.scaling) = (rotation, scaling)
+            #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: deformed, train: train) }
+        }
         for (weight, threshold) in [(-1.0, 0.95), (Double.nan, 0.95), (1, 1.5), (1, -0.1), (1, .nan)] {
             let objective = Objective(pseudoLabel: weight, pseudoLabelThreshold: threshold)
             #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(objective: objective), train: train) }
