@@ -218,7 +218,7 @@ public final class EGTrainer {
     private func phaseName(_ m: TrainingConfiguration.Mode) -> String { m.rawValue }
 
     /// The pseudo-labels of a step (``Objective``'s `L_PL`): for the images `first...` of
-    /// `images` (`[N, C, H, W]`, the step's batch before its translations; those before `first`
+    /// `images` (`[N, C, H, W]`, the step's batch before its augmentations; those before `first`
     /// are labelled), the class the current network infers (max-sum with the running
     /// normalisation statistics, as at test time) where its posterior reaches `threshold`;
     /// −1 everywhere else.

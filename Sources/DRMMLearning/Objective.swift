@@ -20,11 +20,12 @@
 ///   not in the paper either: `ĉ_n` is the class the current model infers for the unlabelled
 ///   image `I_n` as it is (max-sum, running normalisation statistics, no gradient), kept when
 ///   its posterior reaches the threshold `τ`, and `T_n I_n` is the image the step trains on,
-///   moved by its random translation (``TrainingConfiguration/translation``). The class is a
-///   latent variable that a translation (a nuisance) must not change; this term asks the
-///   network to give the moved image the class of the unmoved one, as the pseudo-labelling
-///   of FixMatch does with its weak and strong augmentations. Without translations it is
-///   plain self-training on confident predictions.
+///   moved by its random translation (``TrainingConfiguration/translation``) and, if asked,
+///   rotation and scaling (``TrainingConfiguration/rotation``, ``TrainingConfiguration/scaling``).
+///   The class is a latent variable that a translation (a nuisance) must not change; this term
+///   asks the network to give the moved image the class of the unmoved one, as the
+///   pseudo-labelling of FixMatch does with its weak and strong augmentations. Without any
+///   augmentation it is plain self-training on confident predictions.
 public struct Objective: Codable, Equatable, Sendable {
     /// The sign of the class-posterior term.
     public enum ClassPosteriorSign: String, Codable, Sendable, CaseIterable {

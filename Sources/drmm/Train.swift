@@ -73,7 +73,7 @@ struct Train: ParsableCommand {
     @Option(help: "Sign of the class-posterior term: entropyMinimisation (the authors' code) or klToPrior.") var klSign: Objective.ClassPosteriorSign = .entropyMinimisation
     @Option(help: "Weight of the nonnegativity penalty (NN-DRMM).") var nn = 0.0
     @Option(help: "Weight of the class-balance term KL(q̄ ‖ uniform) on the batch's mean class posterior (not in the paper; with --kl it makes a mutual-information objective).") var balance = 0.0
-    @Option(help: "Weight of the pseudo-label term: each unlabelled image is trained, as moved by --translate, toward the class the current model infers for it unmoved, when that class's posterior reaches --pseudo-threshold (not in the paper).") var pseudoLabel = 0.0
+    @Option(help: "Weight of the pseudo-label term: each unlabelled image is trained, as moved by --translate, --rotate and --scale, toward the class the current model infers for it unmoved, when that class's posterior reaches --pseudo-threshold (not in the paper).") var pseudoLabel = 0.0
     @Option(help: "Class posterior an inferred class needs to serve as a pseudo-label.") var pseudoThreshold = 0.95
     @Option(help: "Ramp the weights of --kl and --balance up over this many steps of a phase, by exp(−5(1 − t/T)²) (0: no ramp).") var rampUp = 0
     @Option(help: "Shift every training image by a random (dx, dy), |dx|, |dy| ≤ N pixels, zero-filled (data augmentation, not in the paper; 0: none).") var translate = 0
@@ -99,12 +99,14 @@ struct Train: ParsableCommand {
         guard batchNorm || !renderNormalised else { throw ValidationError("--render-normalised needs --batch-norm") }
         let arch = batchNorm ? preset.batchNormalised(folded: renderNormalised) : preset
         let rcWeight = rc ?? (mode == .supervised ? 0 : 0.5)
-        let objective: Objective
-        switch mode {
-        case .unsupervised: objective = Objective(crossEntropy: 0, reconstruction: rcWeight, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn, classBalance: balance,
-                                                   pseudoLabel: pseudoLabel, pseudoLabelThreshold: pseudoThreshold)
-        default: objective = Objective(crossEntropy: ce, reconstruction: rcWeight, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn, classBalance: balance,
-                                                   pseudoLabel: pseudoLabel, pseudoLabelThreshold: pseudoThreshold)
+        func objective(crossEntropy: Double, reconstruction: Double) -> Objective {
+            Objective(crossEntropy: crossEntropy, reconstruction: reconstruction, classPosterior: kl, classPosteriorSign: klSign,
+                      nonnegativity: nn, classBalance: balance, pseudoLabel: pseudoLabel, pseudoLabelThreshold: pseudoThreshold)
+        }
+        let main: Objective = switch mode {
+        case .unsupervised: objective(crossEntropy: 0, reconstruction: rcWeight)
+        case .pretrain: objective(crossEntropy: ce, reconstruction: rc ?? 0)   // the fine-tuning phase
+        case .supervised, .semi: objective(crossEntropy: ce, reconstruction: rcWeight)
         }
         guard lrFinal == nil || lrStep == nil else { throw ValidationError("--lr-final and --lr-step choose different schedules; give one") }
         let schedule: Optimizer.Schedule = lrFinal.map { .geometric(final: $0) } ?? lrStep.map { .step(every: $0, factor: lrFactor) } ?? .constant
@@ -112,8 +114,7 @@ struct Train: ParsableCommand {
         opt.weightDecay = weightDecay
         let config = TrainingConfiguration(
             mode: mode, labels: labels, epochs: epochs, pretrainEpochs: pretrainEpochs, batchSize: batch,
-            objective: mode == .pretrain ? Objective(crossEntropy: ce, reconstruction: rc ?? 0, classPosterior: kl, classPosteriorSign: klSign, nonnegativity: nn, classBalance: balance,
-                                                   pseudoLabel: pseudoLabel, pseudoLabelThreshold: pseudoThreshold) : objective,
+            objective: main,
             pretrainObjective: Objective(crossEntropy: 0, reconstruction: rc ?? 1, nonnegativity: nn),
             optimizer: opt, seed: seed, workers: workers ?? 2, convolution: convolution ?? .winograd)
         var configuration = config
