@@ -73,23 +73,15 @@ public struct RandomDeformation: Sendable, Equatable {
     /// number of images.
     public func apply(to pixels: inout [Float], scratch: inout [Float], channels: Int, height: Int, width: Int,
                       random: RandomSource) throws {
-        let d = channels * height * width
-        guard channels >= 1, height >= 1, width >= 1, pixels.count % d == 0 else {
-            throw LearningError.invalidData("\(pixels.count) pixel values are not a whole number of \(channels)×\(height)×\(width) images")
+        guard !isIdentity else {
+            _ = try ImageAugmentation.imageLength(of: pixels, channels: channels, height: height, width: width)
+            return
         }
-        guard !isIdentity else { return }
-        if scratch.count != d { scratch = [Float](repeating: 0, count: d) }
-        for n in 0..<(pixels.count / d) {
+        try ImageAugmentation.transformEach(&pixels, scratch: &scratch, channels: channels, height: height, width: width) { image, output in
             let degrees = random.uniform(-maximumRotation, maximumRotation)
             let scale = random.uniform(1 - maximumScaling, 1 + maximumScaling)
-            pixels.withUnsafeMutableBufferPointer { p in
-                scratch.withUnsafeMutableBufferPointer { s in
-                    let image = UnsafeMutableBufferPointer(rebasing: p[(n * d)..<((n + 1) * d)])
-                    Self.warp(UnsafeBufferPointer(image), into: s, channels: channels, height: height, width: width,
-                              degrees: degrees, scale: scale)
-                    _ = image.update(fromContentsOf: s)
-                }
-            }
+            Self.warp(image, into: output, channels: channels, height: height, width: width, degrees: degrees, scale: scale)
+            return true
         }
     }
 }

@@ -44,24 +44,17 @@ public struct RandomTranslation: Sendable, Equatable {
     /// `scratch` is reused between calls. Throws if `pixels` is not a whole number of images.
     public func apply(to pixels: inout [Float], scratch: inout [Float], channels: Int, height: Int, width: Int,
                       random: RandomSource) throws {
-        let d = channels * height * width
-        guard channels >= 1, height >= 1, width >= 1, pixels.count % d == 0 else {
-            throw LearningError.invalidData("\(pixels.count) pixel values are not a whole number of \(channels)×\(height)×\(width) images")
+        guard maximumShift > 0 else {
+            _ = try ImageAugmentation.imageLength(of: pixels, channels: channels, height: height, width: width)
+            return
         }
-        guard maximumShift > 0 else { return }
-        if scratch.count != d { scratch = [Float](repeating: 0, count: d) }
         let span = 2 * maximumShift + 1
-        for n in 0..<(pixels.count / d) {
+        try ImageAugmentation.transformEach(&pixels, scratch: &scratch, channels: channels, height: height, width: width) { image, output in
             let dx = random.integer(below: span) - maximumShift
             let dy = random.integer(below: span) - maximumShift
-            if dx == 0 && dy == 0 { continue }
-            pixels.withUnsafeMutableBufferPointer { p in
-                scratch.withUnsafeMutableBufferPointer { s in
-                    let image = UnsafeMutableBufferPointer(rebasing: p[(n * d)..<((n + 1) * d)])
-                    Self.shift(UnsafeBufferPointer(image), into: s, channels: channels, height: height, width: width, dx: dx, dy: dy)
-                    _ = image.update(fromContentsOf: s)
-                }
-            }
+            if dx == 0 && dy == 0 { return false }
+            Self.shift(image, into: output, channels: channels, height: height, width: width, dx: dx, dy: dy)
+            return true
         }
     }
 }
