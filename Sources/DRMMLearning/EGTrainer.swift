@@ -170,7 +170,7 @@ public final class EGTrainer {
             let truth = labels
             for i in batch.labelled..<labels.count { labels[i] = -1 }
             // Pseudo-labels come from the images as they are, before their deformations and translations.
-            let pseudoLabels = ph.objective.pseudoLabel > 0 && batch.labelled < labels.count
+            let stepPseudoLabels = ph.objective.pseudoLabel > 0 && batch.labelled < labels.count
                 ? pseudoLabels(batchPixels, from: batch.labelled, threshold: ph.objective.pseudoLabelThreshold) : nil
             try deformation.apply(to: &batchPixels, scratch: &augmentationScratch, channels: train.shape[0],
                                   height: train.shape[1], width: train.shape[2], random: deformations)
@@ -181,9 +181,9 @@ public final class EGTrainer {
             let ramp = configuration.rampUpFactor(step: ph.index * plan.count + step)
             let objective = ramp == 1 ? ph.objective : ph.objective.scalingClassPosteriorTerms(by: ramp)
             var terms = engine.evaluate(network, images: batchPixels, labels: labels, objective: objective,
-                                        gradient: &gradient, predictions: &predictions, pseudoLabels: pseudoLabels)
-            if let pseudoLabels {
-                terms.pseudoLabelledCorrectly = zip(pseudoLabels, truth).filter { $0 >= 0 && $0 == $1 }.count
+                                        gradient: &gradient, predictions: &predictions, pseudoLabels: stepPseudoLabels)
+            if let stepPseudoLabels {
+                terms.pseudoLabelledCorrectly = zip(stepPseudoLabels, truth).filter { $0 >= 0 && $0 == $1 }.count
             }
             guard terms.total.isFinite, let g = gradient else {
                 throw LearningError.diverged("epoch \(e + 1), step \(step + 1): the loss is \(terms.total)")
