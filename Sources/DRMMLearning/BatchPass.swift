@@ -72,8 +72,8 @@ final class BatchPass<T: TrainingScalar> {
     private let top = ScratchBuffer<T>(), dTop = ScratchBuffer<T>()
     private var scores: [T] = [], dScores: [T] = []
     private(set) var predictions: [Int] = []
-    /// `max_c q(c | I)` of every image of the last pass: the posterior of its prediction.
-    private(set) var confidences: [T] = []
+    /// `q(c | I)` of every image of the last pass, `[N, K]`.
+    private(set) var posteriors: [T] = []
     /// `ĉ` of every image of the last pass.
     private(set) var renderedClasses: [Int] = []
     /// ON switches per level in the last pass.
@@ -151,17 +151,18 @@ final class BatchPass<T: TrainingScalar> {
     /// ``finish(parameters:labels:objective:labelledTotal:total:gradient:batchStatistics:classMarginal:)``;
     /// this method, for a batch in one piece, takes `q̄` from its own images.
     ///
-    /// `pseudoLabels`, when given, holds a class (or −1 for none) for every image; the
-    /// pseudo-label term of the objective reads it for the unlabelled images.
+    /// `pseudoTargets`, when given, holds a target distribution over the K classes for every
+    /// image (`[N, K]`; a row of zeros for none); the pseudo-label term of the objective reads
+    /// it for the unlabelled images. A hard pseudo-label is a one-hot row.
     func run(parameters p: UnsafePointer<T>, images: UnsafePointer<T>, labels: ArraySlice<Int>, count n: Int,
              objective: Objective, labelledTotal: Int, total: Int,
              gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool? = nil,
-             pseudoLabels: ArraySlice<Int>? = nil) -> LossTerms {
+             pseudoTargets: ArraySlice<T>? = nil) -> LossTerms {
         let statistics = useBatch ?? (gradient != nil)
         bottomUp(parameters: p, images: images, count: n, batchStatistics: statistics)
         let marginal = posteriorSum.map { $0 / Double(n) }
         return finish(parameters: p, labels: labels, objective: objective, labelledTotal: labelledTotal, total: total,
-                      gradient: gradient, batchStatistics: statistics, classMarginal: marginal, pseudoLabels: pseudoLabels)
+                      gradient: gradient, batchStatistics: statistics, classMarginal: marginal, pseudoTargets: pseudoTargets)
     }
 
     /// The images of the last ``bottomUp(parameters:images:count:batchStatistics:)``.
@@ -234,10 +235,11 @@ final class BatchPass<T: TrainingScalar> {
     /// The rest of the pass after ``bottomUp(parameters:images:count:batchStatistics:)``: the
     /// loss terms, the top-down E-step and, when `gradient` is given, the G-step gradient.
     /// `classMarginal` is the batch's mean class posterior `q̄`, for the class-balance term;
-    /// `pseudoLabels` (a class or −1 per image, as `labels`) feeds the pseudo-label term.
+    /// `pseudoTargets` (`[N, K]`, a distribution or a row of zeros per image) feeds the
+    /// pseudo-label term.
     func finish(parameters p: UnsafePointer<T>, labels: ArraySlice<Int>, objective: Objective, labelledTotal: Int, total: Int,
                 gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool, classMarginal: [Double],
-                pseudoLabels: ArraySlice<Int>? = nil) -> LossTerms {
+                pseudoTargets: ArraySlice<T>? = nil) -> LossTerms {
         let n = batchCount
         let L = geometry.count
         let k = architecture.classes
@@ -252,7 +254,7 @@ final class BatchPass<T: TrainingScalar> {
         // Class posterior, cross-entropy, the class-posterior and class-balance terms, ∂L/∂scores.
         var terms = LossTerms()
         predictions = [Int](repeating: 0, count: n)
-        confidences = [T](repeating: 0, count: n)
+        if posteriors.count != n * k { posteriors = [T](repeating: 0, count: n * k) }
         renderedClasses = [Int](repeating: 0, count: n)
         let sign: T = objective.classPosteriorSign == .klToPrior ? 1 : -1
         let aCE = T(objective.crossEntropy), aKL = T(objective.classPosterior)
@@ -279,7 +281,6 @@ final class BatchPass<T: TrainingScalar> {
                 meanBalance += T.exponential(lq) * logBalance[c]
             }
             predictions[i] = best
-            confidences[i] = T.exponential(m - logZ)
             renderedClasses[i] = label >= 0 ? label : best
             terms.classPosterior += Double(sign * (negEntropy + logC)) / Double(total)
             if label >= 0 {
@@ -287,17 +288,27 @@ final class BatchPass<T: TrainingScalar> {
                 if best == label { terms.correct += 1 }
                 terms.crossEntropy -= Double(scores[i * k + label] - logZ) / Double(max(1, labelledTotal))
             }
-            var pseudo = -1
-            if label < 0, let pl = pseudoLabels, pl[pl.startIndex + i] >= 0 {
-                pseudo = pl[pl.startIndex + i]
-                terms.pseudoLabelled += 1
-                terms.pseudoLabel -= Double(scores[i * k + pseudo] - logZ) / Double(total)
+            // The pseudo-label target `t` of an unlabelled image: `−Σ_c t_c ln q_c / N`, whose
+            // gradient is `(q_c Σ_j t_j − t_c) / N`.
+            var targetRow: Int? = nil
+            var targetMass: T = 0
+            if label < 0, let pt = pseudoTargets {
+                let row = pt.startIndex + i * k
+                for c in 0..<k { targetMass += pt[row + c] }
+                if targetMass > 0 {
+                    targetRow = row
+                    var ce: T = 0
+                    for c in 0..<k where pt[row + c] != 0 { ce -= pt[row + c] * (scores[i * k + c] - logZ) }
+                    terms.pseudoLabelled += 1
+                    terms.pseudoLabel += Double(ce) / Double(total)
+                }
             }
             for c in 0..<k {
                 let lq = scores[i * k + c] - logZ, q = T.exponential(lq)
+                posteriors[i * k + c] = q
                 var g: T = 0
                 if label >= 0, aCE != 0 { g += aCE * (q - (c == label ? 1 : 0)) / T(max(1, labelledTotal)) }
-                if pseudo >= 0, aPL != 0 { g += aPL * (q - (c == pseudo ? 1 : 0)) / T(total) }
+                if let row = targetRow, let pt = pseudoTargets, aPL != 0 { g += aPL * (q * targetMass - pt[row + c]) / T(total) }
                 if aKL != 0 { g += aKL * sign * q * (lq - negEntropy) / T(total) }
                 if aB != 0 { g += aB * q * (logBalance[c] - meanBalance) / T(total) }
                 dScores[i * k + c] = g

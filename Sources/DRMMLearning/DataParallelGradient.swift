@@ -25,11 +25,13 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
 
     /// Loss terms of the batch and, if `gradient` is given, `∂L/∂θ` written into it.
     /// `images` holds `labels.count` images in `[N, C, H, W]` order.
-    /// `pseudoLabels`, when given, holds a class or −1 for every image (see ``Objective``).
+    /// `pseudoTargets`, when given, holds a pseudo-label target for every image: `[N, K]`, a
+    /// distribution over the classes or a row of zeros (see ``Objective``).
     func evaluate(_ network: RenderingNetwork<T>, images: [T], labels: [Int], objective: Objective,
-                  gradient: inout [T]?, predictions: inout [Int], pseudoLabels: [Int]? = nil) -> LossTerms {
+                  gradient: inout [T]?, predictions: inout [Int], pseudoTargets: [T]? = nil) -> LossTerms {
         let n = labels.count
-        assert(pseudoLabels.map { $0.count == n } ?? true, "one pseudo-label (or −1) per image")
+        let k = network.architecture.classes
+        assert(pseudoTargets.map { $0.count == n * k } ?? true, "one pseudo-label target row per image")
         let d = network.architecture.inputShape.reduce(1, *)
         let labelled = labels.filter { $0 >= 0 }.count
         let parts = shards(n)
@@ -60,12 +62,12 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
                             g.update(repeating: 0)
                             return pass.finish(parameters: pS.value, labels: labels[r], objective: objective, labelledTotal: labelled, total: n,
                                                gradient: g.baseAddress!, batchStatistics: true, classMarginal: marginal,
-                                               pseudoLabels: pseudoLabels?[r])
+                                               pseudoTargets: pseudoTargets?[(r.lowerBound * k)..<(r.upperBound * k)])
                         }
                     } else {
                         terms = pass.finish(parameters: pS.value, labels: labels[r], objective: objective, labelledTotal: labelled, total: n,
                                             gradient: nil, batchStatistics: false, classMarginal: marginal,
-                                            pseudoLabels: pseudoLabels?[r])
+                                            pseudoTargets: pseudoTargets?[(r.lowerBound * k)..<(r.upperBound * k)])
                     }
                     box.set(w, terms, pass.predictions)
                 }
@@ -82,9 +84,9 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
         return results.reduce(LossTerms(), +)
     }
 
-    /// The posterior of the predicted class of every image of the last call.
-    var confidences: [T] {
-        passes[0..<lastShardCount].flatMap { $0.confidences }
+    /// The class posteriors `q(c | I)` of every image of the last call, `[N, K]`.
+    var posteriors: [T] {
+        passes[0..<lastShardCount].flatMap { $0.posteriors }
     }
 
     /// ON switches per level summed over the shards of the last call.

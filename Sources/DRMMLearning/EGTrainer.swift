@@ -170,8 +170,9 @@ public final class EGTrainer {
             let truth = labels
             for i in batch.labelled..<labels.count { labels[i] = -1 }
             // Pseudo-labels come from the images as they are, before their deformations and translations.
-            let stepPseudoLabels = ph.objective.pseudoLabel > 0 && batch.labelled < labels.count
-                ? pseudoLabels(batchPixels, from: batch.labelled, threshold: ph.objective.pseudoLabelThreshold) : nil
+            let o = ph.objective
+            let stepTargets = o.pseudoLabel > 0 && batch.labelled < labels.count
+                ? pseudoTargets(batchPixels, from: batch.labelled, threshold: o.pseudoLabelThreshold, temperature: o.pseudoLabelTemperature) : nil
             try deformation.apply(to: &batchPixels, scratch: &augmentationScratch, channels: train.shape[0],
                                   height: train.shape[1], width: train.shape[2], random: deformations)
             try translation.apply(to: &batchPixels, scratch: &augmentationScratch, channels: train.shape[0],
@@ -181,9 +182,10 @@ public final class EGTrainer {
             let ramp = configuration.rampUpFactor(step: ph.index * plan.count + step)
             let objective = ramp == 1 ? ph.objective : ph.objective.scalingClassPosteriorTerms(by: ramp)
             var terms = engine.evaluate(network, images: batchPixels, labels: labels, objective: objective,
-                                        gradient: &gradient, predictions: &predictions, pseudoLabels: stepPseudoLabels)
-            if let stepPseudoLabels {
-                terms.pseudoLabelledCorrectly = zip(stepPseudoLabels, truth).filter { $0 >= 0 && $0 == $1 }.count
+                                        gradient: &gradient, predictions: &predictions, pseudoTargets: stepTargets)
+            if let stepTargets {
+                terms.pseudoLabelledCorrectly = Self.targetClasses(stepTargets, classes: network.architecture.classes)
+                    .enumerated().filter { $0.element >= 0 && $0.element == truth[$0.offset] }.count
             }
             guard terms.total.isFinite, let g = gradient else {
                 throw LearningError.diverged("epoch \(e + 1), step \(step + 1): the loss is \(terms.total)")
@@ -217,23 +219,46 @@ public final class EGTrainer {
 
     private func phaseName(_ m: TrainingConfiguration.Mode) -> String { m.rawValue }
 
-    /// The pseudo-labels of a step (``Objective``'s `L_PL`): for the images `first...` of
-    /// `images` (`[N, C, H, W]`, the step's batch before its augmentations; those before `first`
-    /// are labelled), the class the current network infers (max-sum with the running
-    /// normalisation statistics, as at test time) where its posterior reaches `threshold`;
-    /// −1 everywhere else.
-    func pseudoLabels(_ images: [Float], from first: Int, threshold: Double) -> [Int] {
+    /// The pseudo-label targets of a step (``Objective``'s `L_PL`), `[N, K]`: for the images
+    /// `first...` of `images` (`[N, C, H, W]`, the step's batch before its augmentations; those
+    /// before `first` are labelled), the class posterior the current network infers (max-sum with
+    /// the running normalisation statistics, as at test time), sharpened by `temperature`
+    /// (`t_c ∝ q_c^{1/T}`; the one-hot most probable class at 0), where the posterior of the most
+    /// probable class reaches `threshold`; a row of zeros everywhere else.
+    func pseudoTargets(_ images: [Float], from first: Int, threshold: Double, temperature: Double) -> [Float] {
         let d = train.shape.reduce(1, *)
+        let k = network.architecture.classes
         let n = images.count / d
         let unlabelled = Array(images[(first * d)..<(n * d)])
         var none: [Float]? = nil
         var predicted: [Int] = []
         _ = engine.evaluate(network, images: unlabelled, labels: [Int](repeating: -1, count: n - first),
                             objective: Objective(crossEntropy: 0), gradient: &none, predictions: &predicted)
-        let confidence = engine.confidences
-        var result = [Int](repeating: -1, count: n)
-        for j in predicted.indices where Double(confidence[j]) >= threshold { result[first + j] = predicted[j] }
-        return result
+        let q = engine.posteriors
+        var targets = [Float](repeating: 0, count: n * k)
+        for (j, best) in predicted.enumerated() where Double(q[j * k + best]) >= threshold {
+            let row = (first + j) * k
+            guard temperature > 0 else { targets[row + best] = 1; continue }
+            // q_c^{1/T} relative to the largest, which stays finite for any T.
+            let top = log(q[j * k + best]), inverse = Float(1 / temperature)
+            var sum: Float = 0
+            for c in 0..<k where q[j * k + c] > 0 {
+                targets[row + c] = exp((log(q[j * k + c]) - top) * inverse)
+                sum += targets[row + c]
+            }
+            for c in 0..<k { targets[row + c] /= sum }
+        }
+        return targets
+    }
+
+    /// The most probable class of every row of pseudo-label targets (`[N, K]`), −1 for a row of
+    /// zeros.
+    static func targetClasses(_ targets: [Float], classes k: Int) -> [Int] {
+        (0..<(targets.count / k)).map { i in
+            let row = (i * k)..<((i + 1) * k)
+            guard let best = row.max(by: { targets[$0] < targets[$1] }), targets[best] > 0 else { return -1 }
+            return best - i * k
+        }
     }
 
     /// Momentum of the running batch-normalisation statistics: `r ← (1 − α) r + α b`.

@@ -16,16 +16,19 @@
 ///   mutual-information objectives of discriminative clustering (RIM, IMSAT), where
 ///   `L_KL + L_B` (entropy-minimisation sign) is minus the mutual information between image and
 ///   class, estimated on the batch.
-/// - `L_PL = −(1/N) Σ_{unlabelled n, q(ĉ_n | I_n) ≥ τ} ln q(ĉ_n | T_n I_n)`, a pseudo-label term,
-///   not in the paper either: `ĉ_n` is the class the current model infers for the unlabelled
-///   image `I_n` as it is (max-sum, running normalisation statistics, no gradient), kept when
-///   its posterior reaches the threshold `τ`, and `T_n I_n` is the image the step trains on,
-///   moved by its random translation (``TrainingConfiguration/translation``) and, if asked,
-///   rotation and scaling (``TrainingConfiguration/rotation``, ``TrainingConfiguration/scaling``).
-///   The class is a latent variable that a translation (a nuisance) must not change; this term
-///   asks the network to give the moved image the class of the unmoved one, as the
-///   pseudo-labelling of FixMatch does with its weak and strong augmentations. Without any
-///   augmentation it is plain self-training on confident predictions.
+/// - `L_PL = −(1/N) Σ_{unlabelled n, q(ĉ_n | I_n) ≥ τ} Σ_c t_nc ln q(c | T_n I_n)`, a pseudo-label
+///   term, not in the paper either. `q(· | I_n)` is the class posterior the current model infers
+///   for the unlabelled image `I_n` as it is (max-sum, running normalisation statistics, no
+///   gradient) and `ĉ_n` its most probable class; an image takes part when `q(ĉ_n | I_n)`
+///   reaches the threshold `τ`. `T_n I_n` is the image the step trains on, moved by its random
+///   translation (``TrainingConfiguration/translation``) and, if asked, rotation and scaling
+///   (``TrainingConfiguration/rotation``, ``TrainingConfiguration/scaling``). The target
+///   `t_n` is the posterior sharpened by a temperature `T`: `t_nc ∝ q(c | I_n)^{1/T}`, which
+///   at `T = 0` (the default) is the one-hot `ĉ_n`, a hard pseudo-label, and at `T = 1` the
+///   posterior itself. The class is a latent variable that a nuisance must not change; this
+///   term asks the network to give the moved image the class of the unmoved one — the
+///   pseudo-labelling of FixMatch (`T = 0`) or, with soft targets, the consistency of UDA and
+///   the Π-model. Without any augmentation it is plain self-training.
 public struct Objective: Codable, Equatable, Sendable {
     /// The sign of the class-posterior term.
     public enum ClassPosteriorSign: String, Codable, Sendable, CaseIterable {
@@ -48,10 +51,14 @@ public struct Objective: Codable, Equatable, Sendable {
     /// `τ`, the class posterior an unlabelled image's inferred class needs to serve as its
     /// pseudo-label.
     public var pseudoLabelThreshold: Double
+    /// `T`, the temperature that sharpens the posterior into the pseudo-label target: 0 (the
+    /// default) for the one-hot class, 1 for the posterior itself.
+    public var pseudoLabelTemperature: Double
 
     public init(crossEntropy: Double = 1, reconstruction: Double = 0, classPosterior: Double = 0,
                 classPosteriorSign: ClassPosteriorSign = .entropyMinimisation, nonnegativity: Double = 0,
-                classBalance: Double = 0, pseudoLabel: Double = 0, pseudoLabelThreshold: Double = 0.95) {
+                classBalance: Double = 0, pseudoLabel: Double = 0, pseudoLabelThreshold: Double = 0.95,
+                pseudoLabelTemperature: Double = 0) {
         self.crossEntropy = crossEntropy
         self.reconstruction = reconstruction
         self.classPosterior = classPosterior
@@ -60,15 +67,16 @@ public struct Objective: Codable, Equatable, Sendable {
         self.classBalance = classBalance
         self.pseudoLabel = pseudoLabel
         self.pseudoLabelThreshold = pseudoLabelThreshold
+        self.pseudoLabelTemperature = pseudoLabelTemperature
     }
 
     private enum CodingKeys: String, CodingKey {
         case crossEntropy, reconstruction, classPosterior, classPosteriorSign, nonnegativity, classBalance
-        case pseudoLabel, pseudoLabelThreshold
+        case pseudoLabel, pseudoLabelThreshold, pseudoLabelTemperature
     }
 
     /// Decodes an objective; one written before the class-balance or the pseudo-label term
-    /// existed has `α_B = 0` or `α_PL = 0`.
+    /// existed has `α_B = 0` or `α_PL = 0`, and one written before soft pseudo-labels `T = 0`.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         crossEntropy = try c.decode(Double.self, forKey: .crossEntropy)
@@ -79,6 +87,7 @@ public struct Objective: Codable, Equatable, Sendable {
         classBalance = try c.decodeIfPresent(Double.self, forKey: .classBalance) ?? 0
         pseudoLabel = try c.decodeIfPresent(Double.self, forKey: .pseudoLabel) ?? 0
         pseudoLabelThreshold = try c.decodeIfPresent(Double.self, forKey: .pseudoLabelThreshold) ?? 0.95
+        pseudoLabelTemperature = try c.decodeIfPresent(Double.self, forKey: .pseudoLabelTemperature) ?? 0
     }
 
     /// The objective with the weights of the terms on the class posterior (`α_KL`, `α_B`)
@@ -112,8 +121,9 @@ public struct LossTerms: Codable, Equatable, Sendable {
     /// Images whose argmax class equals their label, among the labelled ones.
     public var correct = 0
     public var labelled = 0
-    /// Unlabelled images that had a pseudo-label, and those of them whose pseudo-label is
-    /// their true class (the training set knows it; training never reads it).
+    /// Unlabelled images that had a pseudo-label, and those of them whose pseudo-label (the
+    /// most probable class of a soft target) is their true class (the training set knows it;
+    /// training never reads it).
     public var pseudoLabelled = 0
     public var pseudoLabelledCorrectly = 0
 

@@ -119,6 +119,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             guard o.pseudoLabelThreshold >= 0 && o.pseudoLabelThreshold <= 1 else {
                 throw LearningError.invalidOption("\(name): the pseudo-label threshold is a class posterior in [0, 1], got \(o.pseudoLabelThreshold)")
             }
+            guard o.pseudoLabelTemperature >= 0 && o.pseudoLabelTemperature.isFinite else {
+                throw LearningError.invalidOption("\(name): the pseudo-label temperature must be a non-negative number, got \(o.pseudoLabelTemperature)")
+            }
         }
         try optimizer.validate()
     }

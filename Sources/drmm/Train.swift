@@ -75,6 +75,7 @@ struct Train: ParsableCommand {
     @Option(help: "Weight of the class-balance term KL(q̄ ‖ uniform) on the batch's mean class posterior (not in the paper; with --kl it makes a mutual-information objective).") var balance = 0.0
     @Option(help: "Weight of the pseudo-label term: each unlabelled image is trained, as moved by --translate, --rotate and --scale, toward the class the current model infers for it unmoved, when that class's posterior reaches --pseudo-threshold (not in the paper).") var pseudoLabel = 0.0
     @Option(help: "Class posterior an inferred class needs to serve as a pseudo-label.") var pseudoThreshold = 0.95
+    @Option(help: "Temperature T of the pseudo-label targets, q^(1/T) normalised: 0 for the one-hot class (hard pseudo-labels), 1 for the posterior itself.") var pseudoTemperature = 0.0
     @Option(help: "Ramp the weights of --kl and --balance up over this many steps of a phase, by exp(−5(1 − t/T)²) (0: no ramp).") var rampUp = 0
     @Option(help: "Shift every training image by a random (dx, dy), |dx|, |dy| ≤ N pixels, zero-filled (data augmentation, not in the paper; 0: none).") var translate = 0
     @Option(help: "Turn every training image by a random angle of at most this many degrees either way, before --translate (data augmentation, not in the paper; 0: none).") var rotate = 0.0
@@ -101,7 +102,8 @@ struct Train: ParsableCommand {
         let rcWeight = rc ?? (mode == .supervised ? 0 : 0.5)
         func objective(crossEntropy: Double, reconstruction: Double) -> Objective {
             Objective(crossEntropy: crossEntropy, reconstruction: reconstruction, classPosterior: kl, classPosteriorSign: klSign,
-                      nonnegativity: nn, classBalance: balance, pseudoLabel: pseudoLabel, pseudoLabelThreshold: pseudoThreshold)
+                      nonnegativity: nn, classBalance: balance, pseudoLabel: pseudoLabel, pseudoLabelThreshold: pseudoThreshold,
+                      pseudoLabelTemperature: pseudoTemperature)
         }
         let main: Objective = switch mode {
         case .unsupervised: objective(crossEntropy: 0, reconstruction: rcWeight)

@@ -120,7 +120,7 @@ import Testing
         let (train, _) = try Support.mnist(train: 200, test: 1)
         var config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
                                            objective: Objective(crossEntropy: 1, reconstruction: 0.5, classPosterior: 0.5, nonnegativity: 0.5,
-                                                                classBalance: 0.5, pseudoLabel: 0.5, pseudoLabelThreshold: 0),
+                                                                classBalance: 0.5, pseudoLabel: 0.5, pseudoLabelThreshold: 0, pseudoLabelTemperature: 0.5),
                                            seed: 9, workers: 2)
         // 20 steps an epoch: the ramp-up runs on into the resumed epoch.
         config.rampUpSteps = 30
@@ -184,29 +184,54 @@ import Testing
         var pixels: [Float] = []
         _ = batch.gather(Array(0..<30)[...], hideLabels: false, into: &pixels)
         let (_, predicted) = try Evaluation.classify(trainer.network, batch, workers: 1)
-        // Each image's posterior of its predicted class, one image at a time: exp(−cross-entropy).
+        // Each image's posterior, one image and one class at a time: exp(−cross-entropy).
         let d = 28 * 28
         let engine = DataParallelGradient(network: trainer.network, workers: 1)
-        let confidence = (0..<30).map { i in
-            var none: [Float]? = nil
-            var p: [Int] = []
-            let terms = engine.evaluate(trainer.network, images: Array(pixels[(i * d)..<((i + 1) * d)]), labels: [predicted[i]],
-                                        objective: Objective(), gradient: &none, predictions: &p)
-            return exp(-terms.crossEntropy)
+        let posterior = (0..<30).map { i in
+            (0..<10).map { c in
+                var none: [Float]? = nil
+                var p: [Int] = []
+                let terms = engine.evaluate(trainer.network, images: Array(pixels[(i * d)..<((i + 1) * d)]), labels: [c],
+                                            objective: Objective(), gradient: &none, predictions: &p)
+                return exp(-terms.crossEntropy)
+            }
+        }
+        let confidence = (0..<30).map { posterior[$0][predicted[$0]] }
+        func pseudoLabels(threshold: Double) -> [Int] {
+            let targets = trainer.pseudoTargets(pixels, from: 12, threshold: threshold, temperature: 0)
+            #expect(targets.allSatisfy { $0 == 0 || $0 == 1 } && targets.filter { $0 == 1 }.count == EGTrainer.targetClasses(targets, classes: 10).filter { $0 >= 0 }.count,
+                    "one-hot rows or rows of zeros")
+            return EGTrainer.targetClasses(targets, classes: 10)
         }
         // Threshold 0: every unlabelled image (12 and after) gets its predicted class.
-        #expect(trainer.pseudoLabels(pixels, from: 12, threshold: 0) == [Int](repeating: -1, count: 12) + predicted[12...])
+        #expect(pseudoLabels(threshold: 0) == [Int](repeating: -1, count: 12) + predicted[12...])
         // A threshold between the confidences: the images above it, and only those.
         // (In the widest gap between the middle confidences of the 18.)
         let sorted = confidence[12...].sorted()
         let gap = (4..<14).max { sorted[$0 + 1] - sorted[$0] < sorted[$1 + 1] - sorted[$1] } ?? 8
         let threshold = (sorted[gap] + sorted[gap + 1]) / 2
         #expect(sorted[gap + 1] - sorted[gap] > 1e-5, "confidences too close to split: \(sorted)")
-        let confident = trainer.pseudoLabels(pixels, from: 12, threshold: threshold)
+        let confident = pseudoLabels(threshold: threshold)
         #expect(confident == (0..<30).map { i in i >= 12 && confidence[i] > threshold ? predicted[i] : -1 }, "threshold \(threshold)")
         #expect(confident.filter { $0 >= 0 }.count == 17 - gap)
         // Above every confidence: none.
-        #expect(trainer.pseudoLabels(pixels, from: 12, threshold: sorted[17] + 1e-4).allSatisfy { $0 == -1 })
+        #expect(pseudoLabels(threshold: sorted[17] + 1e-4).allSatisfy { $0 == -1 })
+
+        // Soft targets: at temperature 1 the posterior itself, at 1/2 its square normalised, at
+        // 1/4 its fourth power; only for the images above the threshold.
+        for temperature in [1.0, 0.5, 0.25] {
+            let targets = trainer.pseudoTargets(pixels, from: 12, threshold: threshold, temperature: temperature)
+            var worst = 0.0
+            for i in 0..<30 {
+                let sharpened = posterior[i].map { pow($0, 1 / temperature) }
+                let z = sharpened.reduce(0, +)
+                for c in 0..<10 {
+                    let expected = i >= 12 && confidence[i] > threshold ? sharpened[c] / z : 0
+                    worst = max(worst, abs(Double(targets[i * 10 + c]) - expected))
+                }
+            }
+            #expect(worst < 1e-5, "temperature \(temperature): worst target error \(worst)")
+        }
     }
 
     /// The ramp-up factor `exp(−5 (1 − t/T)²)`, then 1.
@@ -244,6 +269,10 @@ import Testing
         }
         for (weight, threshold) in [(-1.0, 0.95), (Double.nan, 0.95), (1, 1.5), (1, -0.1), (1, .nan)] {
             let objective = Objective(pseudoLabel: weight, pseudoLabelThreshold: threshold)
+            #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(objective: objective), train: train) }
+        }
+        for temperature in [-0.5, .nan, .infinity] {
+            let objective = Objective(pseudoLabel: 1, pseudoLabelTemperature: temperature)
             #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(objective: objective), train: train) }
         }
         #expect(throws: LearningError.self) {

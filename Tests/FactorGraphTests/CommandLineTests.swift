@@ -105,13 +105,14 @@ struct TrainCommandTests {
         let tuneOptions = ["--data", Self.mnist, "--train-limit", "300", "--test-limit", "200", "--quiet", "--workers", "1", "--out", tuned,
                            "--init-from", "\(dir)/checkpoint.json", "--epochs", "3", "--labels", "50"]
         let tune = try cli.run(["train", "--model", "rfm", "--evaluate-every", "2", "--balance", "0.3", "--translate", "2",
-                                  "--pseudo-label", "0.5", "--pseudo-threshold", "0.9", "--rotate", "10", "--scale", "0.1"] + tuneOptions)
+                                  "--pseudo-label", "0.5", "--pseudo-threshold", "0.9", "--pseudo-temperature", "0.5", "--rotate", "10", "--scale", "0.1"] + tuneOptions)
         #expect(tune.status == 0, "\(tune.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(tuned)/results.json"))) as? [String: Any]
         #expect(report?["initialization"] as? String == "from \(dir)/checkpoint.json")
         let objective = (report?["configuration"] as? [String: Any])?["objective"] as? [String: Any]
         #expect(objective?["classBalance"] as? Double == 0.3, "\(String(describing: objective))")
         #expect(objective?["pseudoLabel"] as? Double == 0.5 && objective?["pseudoLabelThreshold"] as? Double == 0.9)
+        #expect(objective?["pseudoLabelTemperature"] as? Double == 0.5)
         #expect((report?["configuration"] as? [String: Any])?["translation"] as? Int == 2)
         #expect((report?["configuration"] as? [String: Any])?["rotation"] as? Double == 10)
         #expect((report?["configuration"] as? [String: Any])?["scaling"] as? Double == 0.1)
@@ -125,6 +126,8 @@ struct TrainCommandTests {
         #expect(balance.status != 0 && balance.stderr.contains("class-balance"), "\(balance.stderr)")
         let threshold = try cli.run(["train", "--model", "rfm", "--pseudo-label", "1", "--pseudo-threshold", "2"] + tuneOptions)
         #expect(threshold.status != 0 && threshold.stderr.contains("pseudo-label threshold"), "\(threshold.stderr)")
+        let temperature = try cli.run(["train", "--model", "rfm", "--pseudo-label", "1", "--pseudo-temperature", "nan"] + tuneOptions)
+        #expect(temperature.status != 0 && temperature.stderr.contains("pseudo-label temperature"), "\(temperature.stderr)")
         let scale = try cli.run(["train", "--model", "rfm", "--scale", "1"] + tuneOptions)
         #expect(scale.status != 0 && scale.stderr.contains("scaling"), "\(scale.stderr)")
         let ramp = try cli.run(["train", "--model", "rfm", "--ramp-up", "-5"] + tuneOptions)
