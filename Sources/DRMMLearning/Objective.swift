@@ -16,11 +16,11 @@
 ///   mutual-information objectives of discriminative clustering (RIM, IMSAT), where
 ///   `L_KL + L_B` (entropy-minimisation sign) is minus the mutual information between image and
 ///   class, estimated on the batch.
-/// - `L_PL = −(1/N) Σ_{unlabelled n, q(ĉ_n | I_n) ≥ τ} Σ_c t_nc ln q(c | T_n I_n)`, a pseudo-label
+/// - `L_PL = −(1/N) Σ_{unlabelled n, q(ĉ_n | I_n) ≥ τ} Σ_c t_nc ln q(c | Ĩ_n)`, a pseudo-label
 ///   term, not in the paper either. `q(· | I_n)` is the class posterior the current model infers
 ///   for the unlabelled image `I_n` as it is (max-sum, running normalisation statistics, no
 ///   gradient) and `ĉ_n` its most probable class; an image takes part when `q(ĉ_n | I_n)`
-///   reaches the threshold `τ`. `T_n I_n` is the image the step trains on, moved by its random
+///   reaches the threshold `τ`. `Ĩ_n` is the image the step trains on, `I_n` moved by its random
 ///   translation (``TrainingConfiguration/translation``) and, if asked, rotation and scaling
 ///   (``TrainingConfiguration/rotation``, ``TrainingConfiguration/scaling``). The target
 ///   `t_n` is the posterior sharpened by a temperature `T`: `t_nc ∝ q(c | I_n)^{1/T}`, which
