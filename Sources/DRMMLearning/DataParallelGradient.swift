@@ -84,6 +84,27 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
         return results.reduce(LossTerms(), +)
     }
 
+    /// The batch-normalisation statistics `images` (`[N, C, H, W]`, `count` of them) give
+    /// under `network`: the bottom-up pass alone, normalising with the batch's own statistics as
+    /// training does, which ``batchStatistics`` then returns.
+    func statistics(_ network: RenderingNetwork<T>, images: [T], count n: Int) -> [[T]] {
+        let d = network.architecture.inputShape.reduce(1, *)
+        assert(images.count == n * d, "count images")
+        let parts = shards(n)
+        lastShardCount = max(1, parts.count)
+        lastShards = parts
+        network.parameters.withUnsafeBufferPointer { p in
+            images.withUnsafeBufferPointer { x in
+                let pS = UnsafeSendable(p.baseAddress!), xS = UnsafeSendable(x.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: parts.count) { w in
+                    passes[w].bottomUp(parameters: pS.value, images: xS.value + parts[w].lowerBound * d, count: parts[w].count,
+                                       batchStatistics: true)
+                }
+            }
+        }
+        return batchStatistics
+    }
+
     /// The class posteriors `q(c | I)` of every image of the last call, `[N, K]`.
     var posteriors: [T] {
         passes[0..<lastShardCount].flatMap { $0.posteriors }

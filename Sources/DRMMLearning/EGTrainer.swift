@@ -58,6 +58,9 @@ public final class EGTrainer {
         guard configuration.translation < min(train.shape[1], train.shape[2]) else {
             throw LearningError.invalidOption("a translation of \(configuration.translation) pixels would shift \(train.shape[1])×\(train.shape[2]) images out of the frame")
         }
+        guard configuration.recalibrationBatches == 0 || network.architecture.normalisation.isBatch else {
+            throw LearningError.invalidOption("recalibrating the running statistics needs batch normalisation; \(network.architecture.name) has none")
+        }
         let classes = network.architecture.classes
         if let bad = train.labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
             throw LearningError.invalidData("training label \(bad) is \(train.labels[bad]); the model has \(classes) classes")
@@ -205,6 +208,7 @@ public final class EGTrainer {
         if let bad = network.parameters.firstIndex(where: { !$0.isFinite }) {
             throw LearningError.diverged("epoch \(e + 1): parameter \(bad)\(network.describe(index: bad)) is \(network.parameters[bad])")
         }
+        recalibrateStatistics(epoch: e)
         let seconds = Date().timeIntervalSince(start)
         switchRates = zip(on, perImageUnits).map { Double($0) / Double(max(1, images * $1)) }
         var m = EpochMetrics(epoch: e + 1, phase: phaseName(ph.mode), learningRate: rate, loss: mean(sum, steps: plan.count),
@@ -258,6 +262,36 @@ public final class EGTrainer {
             let row = (i * k)..<((i + 1) * k)
             guard let best = row.max(by: { targets[$0] < targets[$1] }), targets[best] > 0 else { return -1 }
             return best - i * k
+        }
+    }
+
+    /// The images from which the running statistics are recomputed at the end of epoch `e`
+    /// (``TrainingConfiguration/recalibrationBatches`` batches of distinct training images, of
+    /// the batch size or the whole set if smaller).
+    func recalibrationBatches(ofEpoch e: Int) -> [ArraySlice<Int>] {
+        guard configuration.recalibrationBatches > 0 else { return [] }
+        let rng = RandomSource(seed: configuration.seed ^ 0x5CA1_AB1E ^ (UInt64(e + 1) &* 0xD6E8_FEB8_6659_FD93))
+        var order = Array(0..<train.count)
+        rng.shuffle(&order)
+        let b = min(configuration.batchSize, order.count)
+        return stride(from: 0, through: order.count - b, by: b).prefix(configuration.recalibrationBatches).map { order[$0..<($0 + b)] }
+    }
+
+    /// Replaces the running statistics of batch normalisation by the means, over the batches of
+    /// ``recalibrationBatches(ofEpoch:)``, of the batches' own channel means and variances under
+    /// the current parameters (per data-parallel shard, as training normalises, averaged over
+    /// the shards: what the running averages estimate); nothing without recalibration.
+    private func recalibrateStatistics(epoch e: Int) {
+        let batches = recalibrationBatches(ofEpoch: e)
+        guard !batches.isEmpty else { return }
+        var sums = network.layout.statistics.map { [Double](repeating: 0, count: $0.count) }
+        for batch in batches {
+            _ = train.gather(batch, hideLabels: true, into: &batchPixels)
+            let statistics = engine.statistics(network, images: batchPixels, count: batch.count)
+            for l in sums.indices { for i in sums[l].indices { sums[l][i] += Double(statistics[l][i]) } }
+        }
+        for (l, range) in network.layout.statistics.enumerated() {
+            for (i, j) in range.enumerated() { network.parameters[j] = Float(sums[l][i] / Double(batches.count)) }
         }
     }
 

@@ -47,6 +47,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// `(seed, epoch)`.
     public var rotation: Double = 0
     public var scaling: Double = 0
+    /// Batches of training images, as they are (no translations or deformations), from which
+    /// the running statistics of batch normalisation are recomputed at the end of every epoch
+    /// with the epoch's final parameters (0: keep the running averages; at most one epoch's
+    /// worth). The running averages trail the parameters by the last few dozen steps and come
+    /// from the augmented images; early in a run, while the parameters move fast, they can be
+    /// far from the statistics the network now produces on unmoved digits, and the test error
+    /// measured with them says little. The images are drawn from a generator seeded by
+    /// `(seed, epoch)`, so a resumed run stays bit-identical. Needs batch normalisation.
+    public var recalibrationBatches: Int = 0
 
     /// The factor of the class-posterior weights at step `t` of a phase.
     public func rampUpFactor(step t: Int) -> Double {
@@ -74,11 +83,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case mode, labels, epochs, pretrainEpochs, batchSize, objective, pretrainObjective, optimizer, seed, workers, convolution, rampUpSteps, translation
-        case rotation, scaling
+        case rotation, scaling, recalibrationBatches
     }
 
     /// Decodes a configuration; one written before the choice of convolution existed ran im2col,
-    /// and one written before the ramp-up, the translations or the deformations existed had none.
+    /// and one written before the ramp-up, the translations, the deformations or the
+    /// recalibration existed had none.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         mode = try c.decode(Mode.self, forKey: .mode)
@@ -96,6 +106,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         translation = try c.decodeIfPresent(Int.self, forKey: .translation) ?? 0
         rotation = try c.decodeIfPresent(Double.self, forKey: .rotation) ?? 0
         scaling = try c.decodeIfPresent(Double.self, forKey: .scaling) ?? 0
+        recalibrationBatches = try c.decodeIfPresent(Int.self, forKey: .recalibrationBatches) ?? 0
     }
 
     /// Checks the options against a training set of `n` images.
@@ -103,6 +114,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard epochs >= 0, pretrainEpochs >= 0 else { throw LearningError.invalidOption("epochs must be non-negative") }
         guard batchSize >= 2 else { throw LearningError.invalidOption("batch size must be at least 2, got \(batchSize)") }
         guard rampUpSteps >= 0 else { throw LearningError.invalidOption("the ramp-up must be a non-negative number of steps, got \(rampUpSteps)") }
+        guard recalibrationBatches >= 0 else {
+            throw LearningError.invalidOption("the recalibration must be a non-negative number of batches, got \(recalibrationBatches)")
+        }
         _ = try RandomTranslation(maximumShift: translation)
         _ = try RandomDeformation(maximumRotation: rotation, maximumScaling: scaling)
         guard workers >= 1 else { throw LearningError.invalidOption("workers must be at least 1, got \(workers)") }

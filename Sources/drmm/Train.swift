@@ -80,6 +80,7 @@ struct Train: ParsableCommand {
     @Option(help: "Shift every training image by a random (dx, dy), |dx|, |dy| ≤ N pixels, zero-filled (data augmentation, not in the paper; 0: none).") var translate = 0
     @Option(help: "Turn every training image by a random angle of at most this many degrees either way, before --translate (data augmentation, not in the paper; 0: none).") var rotate = 0.0
     @Option(help: "Resize every training image by a random factor in [1 − S, 1 + S], with --rotate (data augmentation, not in the paper; 0: none).") var scale = 0.0
+    @Option(help: "At the end of every epoch, recompute the running statistics of batch normalisation from this many batches of training images as they are, with the epoch's final parameters (precise statistics for the test error and the pseudo-labels; 0: keep the running averages).") var recalibrate = 0
     @Option(help: "Filter initialisation: xavier (the authors' code) or he.") var initialization: RenderingNetwork<Float>.Initialization = .xavier
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Data-parallel workers (cores) (default: 2; on --resume, the checkpoint's).") var workers: Int?
@@ -98,6 +99,7 @@ struct Train: ParsableCommand {
             throw ValidationError("unknown model '\(model)'; choose one of \(Architecture.presets.keys.sorted().joined(separator: ", "))")
         }
         guard batchNorm || !renderNormalised else { throw ValidationError("--render-normalised needs --batch-norm") }
+        guard batchNorm || recalibrate == 0 else { throw ValidationError("--recalibrate needs --batch-norm") }
         let arch = batchNorm ? preset.batchNormalised(folded: renderNormalised) : preset
         let rcWeight = rc ?? (mode == .supervised ? 0 : 0.5)
         func objective(crossEntropy: Double, reconstruction: Double) -> Objective {
@@ -124,6 +126,7 @@ struct Train: ParsableCommand {
         configuration.translation = translate
         configuration.rotation = rotate
         configuration.scaling = scale
+        configuration.recalibrationBatches = recalibrate
         return (arch, configuration)
     }
 

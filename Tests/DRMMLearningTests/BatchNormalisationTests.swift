@@ -141,6 +141,91 @@ import Testing
         }
     }
 
+    /// Recalibration replaces the running statistics at the end of an epoch, and nothing else,
+    /// by the mean over its batches of unmoved training images of their own statistics: those of
+    /// level 1 against a convolution written out in loops. A resumed run stays bit-identical;
+    /// a negative count, or recalibration without normalisation, is refused.
+    @Test func recalibrationRecomputesTheStatisticsFromUnmovedImages() throws {
+        let (train, _) = try Support.mnist(train: 200, test: 1)
+        let arch = TrainingTests.twoLevel.batchNormalised()
+        var config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
+                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5), optimizer: Optimizer(learningRate: 1e-2),
+                                           seed: 5, workers: 2)
+        config.translation = 2
+        (config.rotation, config.scaling) = (15, 0.1)
+        var plain = config
+        config.recalibrationBatches = 3
+        let start = try RenderingNetwork<Float>(architecture: arch, seed: 5)
+        let a = try EGTrainer(network: start, configuration: config, train: train)
+        let b = try EGTrainer(network: start, configuration: plain, train: train)
+        try a.runEpoch(); try b.runEpoch()
+        let net = a.network
+        let statistics = Set(net.layout.statistics.flatMap { $0 })
+        for i in net.parameters.indices where !statistics.contains(i) {
+            #expect(net.parameters[i] == b.network.parameters[i], "parameter \(i)\(net.describe(index: i))")
+        }
+        #expect(net.layout.statistics.allSatisfy { r in r.contains { net.parameters[$0] != b.network.parameters[$0] } })
+
+        // Level 1 (6 channels, 5×5, full padding: 32×32), the mean of three batches' statistics,
+        // each the mean of its two 10-image shards' as training normalises with two workers.
+        let batches = a.recalibrationBatches(ofEpoch: 0)
+        #expect(batches.count == 3 && batches.allSatisfy { $0.count == 20 } && Set(batches.joined()).count == 60)
+        let g = net.geometry[0], k = g.kernel, (h, w) = (g.convolved[1], g.convolved[2]), o = g.convolved[0]
+        let filters = net.layout.filters[0].map { Double(net.parameters[$0]) }
+        var means = [Double](repeating: 0, count: o), variances = [Double](repeating: 0, count: o)
+        var pixels: [Float] = []
+        for batch in batches {
+            _ = train.gather(batch, hideLabels: true, into: &pixels)
+            for c in 0..<o { for shard in [0..<10, 10..<20] {
+                var values: [Double] = []
+                for i in shard {
+                    for y in 0..<h {
+                        for x in 0..<w {
+                            var s = 0.0
+                            for u in 0..<k {
+                                for v in 0..<k {
+                                    let (py, px) = (y + u - (k - 1), x + v - (k - 1))
+                                    guard py >= 0, py < 28, px >= 0, px < 28 else { continue }
+                                    s += filters[c * k * k + u * k + v] * Double(pixels[i * 784 + py * 28 + px])
+                                }
+                            }
+                            values.append(s)
+                        }
+                    }
+                }
+                let mean = values.reduce(0, +) / Double(values.count)
+                means[c] += mean / Double(2 * batches.count)
+                variances[c] += values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count) / Double(2 * batches.count)
+            } }
+        }
+        let recalibrated = net.layout.statistics[0].map { Double(net.parameters[$0]) }
+        for c in 0..<o {
+            #expect(abs(recalibrated[c] - means[c]) <= 1e-5 + 1e-4 * abs(means[c]), "channel \(c) mean \(recalibrated[c]) vs \(means[c])")
+            #expect(abs(recalibrated[o + c] - variances[c]) <= 1e-4 * variances[c], "channel \(c) variance \(recalibrated[o + c]) vs \(variances[c])")
+        }
+
+        // Resumed from a checkpoint after the first epoch: the same second epoch.
+        try a.runEpoch()
+        #expect(a.recalibrationBatches(ofEpoch: 1).map(Array.init) != batches.map(Array.init), "each epoch draws its own images")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-recalibration-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let c = try EGTrainer(network: start, configuration: config, train: train)
+        try c.runEpoch()
+        try c.checkpoint().write(to: path)
+        let resumed = try EGTrainer(resuming: Checkpoint.read(from: path), train: train)
+        #expect(resumed.configuration.recalibrationBatches == 3)
+        try resumed.runEpoch()
+        #expect(resumed.network.parameters == a.network.parameters)
+        #expect(resumed.history.map(\.loss) == a.history.map(\.loss))
+
+        plain.recalibrationBatches = -1
+        #expect(throws: LearningError.self) { _ = try EGTrainer(network: start, configuration: plain, train: train) }
+        plain.recalibrationBatches = 2
+        #expect(throws: LearningError.self) {
+            _ = try EGTrainer(network: try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel, seed: 5), configuration: plain, train: train)
+        }
+    }
+
     /// Architectures written before normalisation existed read as unnormalised.
     @Test func oldArchitecturesDecodeWithoutNormalisation() throws {
         let json = #"{"name":"old","inputShape":[1,8,8],"layers":[{"channels":3,"kernel":3,"padding":"full","pool":2,"switchPrior":0.5}],"classes":3,"top":"dense"}"#

@@ -128,6 +128,8 @@ struct TrainCommandTests {
         #expect(threshold.status != 0 && threshold.stderr.contains("pseudo-label threshold"), "\(threshold.stderr)")
         let temperature = try cli.run(["train", "--model", "rfm", "--pseudo-label", "1", "--pseudo-temperature", "nan"] + tuneOptions)
         #expect(temperature.status != 0 && temperature.stderr.contains("pseudo-label temperature"), "\(temperature.stderr)")
+        let recalibrate = try cli.run(["train", "--model", "rfm", "--recalibrate", "2"] + tuneOptions)
+        #expect(recalibrate.status != 0 && recalibrate.stderr.contains("--recalibrate needs --batch-norm"), "\(recalibrate.stderr)")
         let scale = try cli.run(["train", "--model", "rfm", "--scale", "1"] + tuneOptions)
         #expect(scale.status != 0 && scale.stderr.contains("scaling"), "\(scale.stderr)")
         let ramp = try cli.run(["train", "--model", "rfm", "--ramp-up", "-5"] + tuneOptions)
