@@ -45,10 +45,7 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
                 let pS = UnsafeSendable(p.baseAddress!), xS = UnsafeSendable(x.baseAddress!)
                 // Bottom-up on every shard, then the batch's mean class posterior q̄ (summed in
                 // shard order), then the rest of every shard's pass with that q̄.
-                DispatchQueue.concurrentPerform(iterations: parts.count) { w in
-                    passes[w].bottomUp(parameters: pS.value, images: xS.value + parts[w].lowerBound * d, count: parts[w].count,
-                                       batchStatistics: wantGradient)
-                }
+                bottomUp(pS, xS, shards: parts, imageSize: d, batchStatistics: wantGradient)
                 var sum = [Double](repeating: 0, count: network.architecture.classes)
                 for w in parts.indices { for c in sum.indices { sum[c] += passes[w].posteriorSum[c] } }
                 let marginal = sum.map { $0 / Double(n) }
@@ -95,14 +92,19 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
         lastShards = parts
         network.parameters.withUnsafeBufferPointer { p in
             images.withUnsafeBufferPointer { x in
-                let pS = UnsafeSendable(p.baseAddress!), xS = UnsafeSendable(x.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: parts.count) { w in
-                    passes[w].bottomUp(parameters: pS.value, images: xS.value + parts[w].lowerBound * d, count: parts[w].count,
-                                       batchStatistics: true)
-                }
+                bottomUp(UnsafeSendable(p.baseAddress!), UnsafeSendable(x.baseAddress!), shards: parts, imageSize: d, batchStatistics: true)
             }
         }
         return batchStatistics
+    }
+
+    /// The bottom-up pass of every shard, each on its own core.
+    private func bottomUp(_ p: UnsafeSendable<UnsafePointer<T>>, _ x: UnsafeSendable<UnsafePointer<T>>, shards parts: [Range<Int>],
+                          imageSize d: Int, batchStatistics: Bool) {
+        DispatchQueue.concurrentPerform(iterations: parts.count) { w in
+            passes[w].bottomUp(parameters: p.value, images: x.value + parts[w].lowerBound * d, count: parts[w].count,
+                               batchStatistics: batchStatistics)
+        }
     }
 
     /// The class posteriors `q(c | I)` of every image of the last call, `[N, K]`.
