@@ -81,9 +81,9 @@ final class DataParallelGradient<T: TrainingScalar>: @unchecked Sendable {
         return results.reduce(LossTerms(), +)
     }
 
-    /// The batch-normalisation statistics `images` (`[N, C, H, W]`, `count` of them) give
-    /// under `network`: the bottom-up pass alone, normalising with the batch's own statistics as
-    /// training does, which ``batchStatistics`` then returns.
+    /// The batch-normalisation statistics of `images` (`[N, C, H, W]`, `count` of them) under
+    /// `network`: the bottom-up pass alone, each shard normalised with its own statistics as in
+    /// training, averaged as ``batchStatistics`` averages them.
     func statistics(_ network: RenderingNetwork<T>, images: [T], count n: Int) -> [[T]] {
         let d = network.architecture.inputShape.reduce(1, *)
         assert(images.count == n * d, "count images")

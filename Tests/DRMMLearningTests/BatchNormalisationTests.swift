@@ -170,33 +170,23 @@ import Testing
         // each the mean of its two 10-image shards' as training normalises with two workers.
         let batches = a.recalibrationBatches(ofEpoch: 0)
         #expect(batches.count == 3 && batches.allSatisfy { $0.count == 20 } && Set(batches.joined()).count == 60)
-        let g = net.geometry[0], k = g.kernel, (h, w) = (g.convolved[1], g.convolved[2]), o = g.convolved[0]
+        let g = net.geometry[0], o = g.convolved[0], plane = g.convolved[1] * g.convolved[2]
         let filters = net.layout.filters[0].map { Double(net.parameters[$0]) }
         var means = [Double](repeating: 0, count: o), variances = [Double](repeating: 0, count: o)
         var pixels: [Float] = []
         for batch in batches {
             _ = train.gather(batch, hideLabels: true, into: &pixels)
-            for c in 0..<o { for shard in [0..<10, 10..<20] {
-                var values: [Double] = []
-                for i in shard {
-                    for y in 0..<h {
-                        for x in 0..<w {
-                            var s = 0.0
-                            for u in 0..<k {
-                                for v in 0..<k {
-                                    let (py, px) = (y + u - (k - 1), x + v - (k - 1))
-                                    guard py >= 0, py < 28, px >= 0, px < 28 else { continue }
-                                    s += filters[c * k * k + u * k + v] * Double(pixels[i * 784 + py * 28 + px])
-                                }
-                            }
-                            values.append(s)
-                        }
-                    }
+            let images = pixels.map(Double.init)
+            for shard in [0..<10, 10..<20] {
+                // One input channel: the shard's images are already `[C, N, H, W]`.
+                let s = WinogradTests.directConvolution(Array(images[(shard.lowerBound * 784)..<(shard.upperBound * 784)]), filters, g, batch: 10)
+                for c in 0..<o {
+                    let values = s[(c * 10 * plane)..<((c + 1) * 10 * plane)]
+                    let mean = values.reduce(0, +) / Double(values.count)
+                    means[c] += mean / Double(2 * batches.count)
+                    variances[c] += values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count) / Double(2 * batches.count)
                 }
-                let mean = values.reduce(0, +) / Double(values.count)
-                means[c] += mean / Double(2 * batches.count)
-                variances[c] += values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count) / Double(2 * batches.count)
-            } }
+            }
         }
         let recalibrated = net.layout.statistics[0].map { Double(net.parameters[$0]) }
         for c in 0..<o {
@@ -205,13 +195,11 @@ import Testing
         }
 
         // Resumed from a checkpoint after the first epoch: the same second epoch.
-        try a.runEpoch()
-        #expect(a.recalibrationBatches(ofEpoch: 1).map(Array.init) != batches.map(Array.init), "each epoch draws its own images")
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-recalibration-\(getpid()).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let c = try EGTrainer(network: start, configuration: config, train: train)
-        try c.runEpoch()
-        try c.checkpoint().write(to: path)
+        try a.checkpoint().write(to: path)
+        try a.runEpoch()
+        #expect(a.recalibrationBatches(ofEpoch: 1).map(Array.init) != batches.map(Array.init), "each epoch draws its own images")
         let resumed = try EGTrainer(resuming: Checkpoint.read(from: path), train: train)
         #expect(resumed.configuration.recalibrationBatches == 3)
         try resumed.runEpoch()

@@ -9,15 +9,15 @@ import Testing
 @Suite struct WinogradTests {
     /// `S[o, n, y, x] = Σ_{c,r,s} W[o, c, r, s] x[c, n, y + r − pad, x + s − pad]`, by loops.
     static func directConvolution(_ x: [Double], _ w: [Double], _ g: LayerGeometry, batch n: Int) -> [Double] {
-        let (c, h, wd, pad) = (g.input[0], g.input[1], g.input[2], g.pad)
+        let (c, h, wd, pad, k) = (g.input[0], g.input[1], g.input[2], g.pad, g.kernel)
         let (o, ho, wo) = (g.convolved[0], g.convolved[1], g.convolved[2])
         var s = [Double](repeating: 0, count: o * n * ho * wo)
         for oi in 0..<o { for img in 0..<n { for y in 0..<ho { for xx in 0..<wo {
             var acc = 0.0
-            for ci in 0..<c { for r in 0..<3 { for q in 0..<3 {
+            for ci in 0..<c { for r in 0..<k { for q in 0..<k {
                 let (iy, ix) = (y + r - pad, xx + q - pad)
                 guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
-                acc += w[oi * c * 9 + ci * 9 + r * 3 + q] * x[(ci * n + img) * h * wd + iy * wd + ix]
+                acc += w[((oi * c + ci) * k + r) * k + q] * x[(ci * n + img) * h * wd + iy * wd + ix]
             } } }
             s[((oi * n + img) * ho + y) * wo + xx] = acc
         } } } }
