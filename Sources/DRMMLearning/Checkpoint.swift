@@ -16,13 +16,16 @@ public struct Checkpoint: Codable, Sendable {
     public var labelledIndices: [Int]
     public var history: [EpochMetrics]
     public var switchRates: [Double]
+    /// The weight-averaged teacher's parameters, when the configuration has a teacher
+    /// (``TrainingConfiguration/teacherDecay``).
+    public var teacherParameters: [Float]?
 
     enum CodingKeys: String, CodingKey {
-        case format, architecture, configuration, parameters, optimizerState, epoch, labelledIndices, history, switchRates
+        case format, architecture, configuration, parameters, optimizerState, epoch, labelledIndices, history, switchRates, teacherParameters
     }
 
     public init(architecture: Architecture, configuration: TrainingConfiguration, parameters: [Float], optimizerState: OptimizerState,
-                epoch: Int, labelledIndices: [Int], history: [EpochMetrics], switchRates: [Double]) {
+                epoch: Int, labelledIndices: [Int], history: [EpochMetrics], switchRates: [Double], teacherParameters: [Float]? = nil) {
         self.architecture = architecture
         self.configuration = configuration
         self.parameters = parameters
@@ -31,6 +34,7 @@ public struct Checkpoint: Codable, Sendable {
         self.labelledIndices = labelledIndices
         self.history = history
         self.switchRates = switchRates
+        self.teacherParameters = teacherParameters
     }
 
     public init(from decoder: Decoder) throws {
@@ -44,6 +48,7 @@ public struct Checkpoint: Codable, Sendable {
         labelledIndices = try c.decode([Int].self, forKey: .labelledIndices)
         history = try c.decode([EpochMetrics].self, forKey: .history)
         switchRates = try c.decode([Double].self, forKey: .switchRates)
+        teacherParameters = try c.decodeIfPresent(String.self, forKey: .teacherParameters).map(FloatCoding.decode)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -57,6 +62,7 @@ public struct Checkpoint: Codable, Sendable {
         try c.encode(labelledIndices, forKey: .labelledIndices)
         try c.encode(history, forKey: .history)
         try c.encode(switchRates, forKey: .switchRates)
+        try c.encodeIfPresent(teacherParameters.map(FloatCoding.encode), forKey: .teacherParameters)
     }
 
     /// Writes the checkpoint atomically (temporary file, then rename).
@@ -87,6 +93,12 @@ public struct Checkpoint: Codable, Sendable {
         guard c.optimizerState.first.count == c.parameters.count, c.optimizerState.second.count == c.parameters.count else {
             throw LearningError.checkpoint(path: path, reason: "optimiser state does not match the parameters")
         }
+        if let t = c.teacherParameters, t.count != c.parameters.count {
+            throw LearningError.checkpoint(path: path, reason: "has \(t.count) teacher parameters for \(c.parameters.count) parameters")
+        }
+        guard c.configuration.teacherDecay == 0 || c.teacherParameters != nil else {
+            throw LearningError.checkpoint(path: path, reason: "has no teacher parameters for the teacher its configuration asks for")
+        }
         return c
     }
 
@@ -94,6 +106,15 @@ public struct Checkpoint: Codable, Sendable {
     public func network() throws -> RenderingNetwork<Float> {
         var net = try RenderingNetwork<Float>(architecture: architecture)
         net.parameters = parameters
+        try net.validate()
+        return net
+    }
+
+    /// The weight-averaged teacher, `nil` when the run had none.
+    public func teacherNetwork() throws -> RenderingNetwork<Float>? {
+        guard let teacherParameters else { return nil }
+        var net = try RenderingNetwork<Float>(architecture: architecture)
+        net.parameters = teacherParameters
         try net.validate()
         return net
     }

@@ -10,6 +10,9 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var loss: LossTerms
     public var trainAccuracy: Double?
     public var testError: Double?
+    /// The test error of the weight-averaged teacher (``TrainingConfiguration/teacherDecay``),
+    /// when there is one.
+    public var teacherTestError: Double?
     public var seconds: Double
     public var imagesPerSecond: Double
     public var switchRates: [Double]
@@ -36,6 +39,9 @@ public struct TrainingProgress: Sendable {
 /// to one that never stopped.
 public final class EGTrainer {
     public private(set) var network: RenderingNetwork<Float>
+    /// The weight-averaged teacher (``TrainingConfiguration/teacherDecay``): the student's
+    /// architecture with the average of its parameters; `nil` without one.
+    public private(set) var teacher: RenderingNetwork<Float>?
     public let configuration: TrainingConfiguration
     public private(set) var optimizerState: OptimizerState
     public private(set) var completedEpochs = 0
@@ -66,6 +72,7 @@ public final class EGTrainer {
             throw LearningError.invalidData("training label \(bad) is \(train.labels[bad]); the model has \(classes) classes")
         }
         self.network = network
+        teacher = configuration.teacherDecay > 0 ? network : nil
         self.configuration = configuration
         self.train = train
         optimizerState = OptimizerState(parameterCount: network.parameters.count)
@@ -95,6 +102,12 @@ public final class EGTrainer {
         try self.init(network: net, configuration: configuration ?? c.configuration, train: train)
         guard labelledIndices == c.labelledIndices else {
             throw LearningError.checkpoint(path: "", reason: "was trained on another labelled subset (different training set or seed)")
+        }
+        if teacher != nil {
+            guard let t = c.teacherParameters, t.count == net.parameters.count else {
+                throw LearningError.checkpoint(path: "", reason: "has no teacher parameters for the teacher its configuration asks for")
+            }
+            teacher?.parameters = t
         }
         optimizerState = c.optimizerState
         completedEpochs = c.epoch
@@ -195,6 +208,7 @@ public final class EGTrainer {
             }
             optimizerState.apply(configuration.optimizer, rate: rate, parameters: &network.parameters, gradient: g, decayed: decayed)
             if network.architecture.normalisation.isBatch { updateRunningStatistics(engine.batchStatistics) }
+            updateTeacher()
             sum = sum + terms
             images += labels.count
             for (l, c) in engine.switchesOn.enumerated() { on[l] += c }
@@ -215,7 +229,12 @@ public final class EGTrainer {
                              trainAccuracy: sum.labelled > 0 ? Double(sum.correct) / Double(sum.labelled) : nil,
                              testError: nil, seconds: seconds, imagesPerSecond: Double(images) / max(seconds, 1e-9),
                              switchRates: switchRates)
-        if let test { m.testError = try evaluate(test).error }
+        if let test {
+            m.testError = try evaluate(test).error
+            if let teacher {
+                m.teacherTestError = try Evaluation.classify(teacher, test, workers: configuration.workers, convolution: configuration.convolution).error
+            }
+        }
         completedEpochs += 1
         history.append(m)
         return m
@@ -225,8 +244,8 @@ public final class EGTrainer {
 
     /// The pseudo-label targets of a step (``Objective``'s `L_PL`), `[N, K]`: for the images
     /// `first...` of `images` (`[N, C, H, W]`, the step's batch before its augmentations; those
-    /// before `first` are labelled), the class posterior the current network infers (max-sum with
-    /// the running normalisation statistics, as at test time), sharpened by `temperature`
+    /// before `first` are labelled), the class posterior the teacher, or without one the current
+    /// network, infers (max-sum with the running normalisation statistics, as at test time), sharpened by `temperature`
     /// (`t_c ∝ q_c^{1/T}`; the one-hot most probable class at 0), where the posterior of the most
     /// probable class reaches `threshold`; a row of zeros everywhere else.
     func pseudoTargets(_ images: [Float], from first: Int, threshold: Double, temperature: Double) -> [Float] {
@@ -236,7 +255,7 @@ public final class EGTrainer {
         let unlabelled = Array(images[(first * d)..<(n * d)])
         var none: [Float]? = nil
         var predicted: [Int] = []
-        _ = engine.evaluate(network, images: unlabelled, labels: [Int](repeating: -1, count: n - first),
+        _ = engine.evaluate(teacher ?? network, images: unlabelled, labels: [Int](repeating: -1, count: n - first),
                             objective: Objective(crossEntropy: 0), gradient: &none, predictions: &predicted)
         let q = engine.posteriors
         var targets = [Float](repeating: 0, count: n * k)
@@ -280,19 +299,45 @@ public final class EGTrainer {
     /// Replaces the running statistics of batch normalisation by the means, over the batches of
     /// ``recalibrationBatches(ofEpoch:)``, of the batches' own channel means and variances under
     /// the current parameters (per data-parallel shard, as training normalises, averaged over
-    /// the shards: what the running averages estimate); nothing without recalibration.
+    /// the shards: what the running averages estimate), the student's and the teacher's each
+    /// under its own parameters; nothing without recalibration.
     private func recalibrateStatistics(epoch e: Int) {
         let batches = recalibrationBatches(ofEpoch: e)
         guard !batches.isEmpty else { return }
-        var sums = network.layout.statistics.map { [Double](repeating: 0, count: $0.count) }
+        recalibrate(&network, on: batches)
+        if var t = teacher {
+            teacher = nil   // no second reference while it changes
+            recalibrate(&t, on: batches)
+            teacher = t
+        }
+    }
+
+    private func recalibrate(_ net: inout RenderingNetwork<Float>, on batches: [ArraySlice<Int>]) {
+        var sums = net.layout.statistics.map { [Double](repeating: 0, count: $0.count) }
         for batch in batches {
             _ = train.gather(batch, hideLabels: true, into: &batchPixels)
-            let statistics = engine.statistics(network, images: batchPixels, count: batch.count)
+            let statistics = engine.statistics(net, images: batchPixels, count: batch.count)
             for l in sums.indices { for i in sums[l].indices { sums[l][i] += Double(statistics[l][i]) } }
         }
-        for (l, range) in network.layout.statistics.enumerated() {
-            for (i, j) in range.enumerated() { network.parameters[j] = Float(sums[l][i] / Double(batches.count)) }
+        for (l, range) in net.layout.statistics.enumerated() {
+            for (i, j) in range.enumerated() { net.parameters[j] = Float(sums[l][i] / Double(batches.count)) }
         }
+    }
+
+    /// The teacher's step: `θ' ← α_t θ' + (1 − α_t) θ`, `α_t = min(α, 1 − 1/t)` at the
+    /// optimiser's step `t` (which starts afresh with a fine-tuning phase or `--init-from`, and
+    /// so does the mean).
+    private func updateTeacher() {
+        guard var averaged = teacher else { return }
+        teacher = nil   // no second reference while it changes
+        let t = Double(max(1, optimizerState.step))
+        let a = Float(min(configuration.teacherDecay, 1 - 1 / t)), b = 1 - a
+        network.parameters.withUnsafeBufferPointer { student in
+            averaged.parameters.withUnsafeMutableBufferPointer { p in
+                for i in p.indices { p[i] = a * p[i] + b * student[i] }
+            }
+        }
+        teacher = averaged
     }
 
     /// Momentum of the running batch-normalisation statistics: `r ← (1 − α) r + α b`.
@@ -326,7 +371,7 @@ public final class EGTrainer {
     public func checkpoint() -> Checkpoint {
         Checkpoint(architecture: network.architecture, configuration: configuration, parameters: network.parameters,
                    optimizerState: optimizerState, epoch: completedEpochs, labelledIndices: labelledIndices,
-                   history: history, switchRates: switchRates)
+                   history: history, switchRates: switchRates, teacherParameters: teacher?.parameters)
     }
 }
 

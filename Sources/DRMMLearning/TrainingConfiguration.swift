@@ -56,6 +56,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// measured with them says little. The images are drawn from a generator seeded by
     /// `(seed, epoch)`, so a resumed run stays bit-identical. Needs batch normalisation.
     public var recalibrationBatches: Int = 0
+    /// The decay `α` of a weight-averaged teacher (a mean teacher; Tarvainen and Valpola, 2017;
+    /// not in the paper), 0 for none. After every step the teacher's parameters `θ'`, running
+    /// statistics included, follow the student's `θ`: `θ' ← α_t θ' + (1 − α_t) θ` with
+    /// `α_t = min(α, 1 − 1/t)` at step `t` (counted from 1 over the whole run), so the teacher
+    /// is the plain mean of the student's iterates until that mean's weight reaches `α`, and an
+    /// exponential average after. The pseudo-label targets come from the teacher, and every
+    /// evaluation measures both. In `[0, 1)`.
+    public var teacherDecay: Double = 0
 
     /// The factor of the class-posterior weights at step `t` of a phase.
     public func rampUpFactor(step t: Int) -> Double {
@@ -83,12 +91,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case mode, labels, epochs, pretrainEpochs, batchSize, objective, pretrainObjective, optimizer, seed, workers, convolution, rampUpSteps, translation
-        case rotation, scaling, recalibrationBatches
+        case rotation, scaling, recalibrationBatches, teacherDecay
     }
 
     /// Decodes a configuration; one written before the choice of convolution existed ran im2col,
     /// and one written before the ramp-up, the translations, the deformations or the
-    /// recalibration existed had none.
+    /// recalibration or the teacher existed had none.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         mode = try c.decode(Mode.self, forKey: .mode)
@@ -107,6 +115,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         rotation = try c.decodeIfPresent(Double.self, forKey: .rotation) ?? 0
         scaling = try c.decodeIfPresent(Double.self, forKey: .scaling) ?? 0
         recalibrationBatches = try c.decodeIfPresent(Int.self, forKey: .recalibrationBatches) ?? 0
+        teacherDecay = try c.decodeIfPresent(Double.self, forKey: .teacherDecay) ?? 0
     }
 
     /// Checks the options against a training set of `n` images.
@@ -116,6 +125,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard rampUpSteps >= 0 else { throw LearningError.invalidOption("the ramp-up must be a non-negative number of steps, got \(rampUpSteps)") }
         guard recalibrationBatches >= 0 else {
             throw LearningError.invalidOption("the recalibration must be a non-negative number of batches, got \(recalibrationBatches)")
+        }
+        guard teacherDecay >= 0 && teacherDecay < 1 else {
+            throw LearningError.invalidOption("the teacher's decay must be in [0, 1), got \(teacherDecay)")
         }
         _ = try RandomTranslation(maximumShift: translation)
         _ = try RandomDeformation(maximumRotation: rotation, maximumScaling: scaling)

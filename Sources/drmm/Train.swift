@@ -81,6 +81,7 @@ struct Train: ParsableCommand {
     @Option(help: "Turn every training image by a random angle of at most this many degrees either way, before --translate (data augmentation, not in the paper; 0: none).") var rotate = 0.0
     @Option(help: "Resize every training image by a random factor in [1 − S, 1 + S], with --rotate (data augmentation, not in the paper; 0: none).") var scale = 0.0
     @Option(help: "At the end of every epoch, recompute the running statistics of batch normalisation from this many batches of training images as they are, with the epoch's final parameters (precise statistics for the test error and the pseudo-labels; 0: keep the running averages).") var recalibrate = 0
+    @Option(help: "Decay α of a weight-averaged teacher (mean teacher; not in the paper): after every step its parameters move to α·teacher + (1 − α)·student; it supplies the pseudo-label targets and is evaluated beside the student (0: none).") var teacherDecay = 0.0
     @Option(help: "Filter initialisation: xavier (the authors' code) or he.") var initialization: RenderingNetwork<Float>.Initialization = .xavier
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Data-parallel workers (cores) (default: 2; on --resume, the checkpoint's).") var workers: Int?
@@ -127,6 +128,7 @@ struct Train: ParsableCommand {
         configuration.rotation = rotate
         configuration.scaling = scale
         configuration.recalibrationBatches = recalibrate
+        configuration.teacherDecay = teacherDecay
         return (arch, configuration)
     }
 
@@ -186,17 +188,20 @@ struct Train: ParsableCommand {
         let seconds = Date().timeIntervalSince(wall)
         try writePictures(trainer, test: test)
         let errors = trainer.history.compactMap(\.testError)
+        let teacherErrors = trainer.history.compactMap(\.teacherTestError)
         let results = Results(model: arch.name, mode: config.mode.rawValue, labels: trainer.labelledIndices.count, epochs: config.totalEpochs,
                               seed: config.seed, workers: config.workers, blasThreads: BLASInfo.threadCount, trainImages: train.count,
                               testImages: test.count, testError: errors.last, bestTestError: errors.min(),
+                              teacherTestError: teacherErrors.last, bestTeacherTestError: teacherErrors.min(),
                               epochsTo1_5Percent: trainer.history.first { ($0.testError ?? 1) <= 0.015 }?.epoch,
                               wallSecondsThisRun: seconds, trainingSeconds: trainer.history.map(\.seconds).reduce(0, +),
                               meanImagesPerSecond: trainer.history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, trainer.history.count)),
                               peakResidentMegabytes: Double(peakResidentBytes()) / 1_048_576,
                               initialization: resume ? "from checkpoint" : initFrom.map { "from \($0)" } ?? initialization.rawValue, configuration: config, history: trainer.history)
         try writeJSON(results, to: "\(out)/results.json")
-        print(String(format: "%@ %@: test error %.2f %% after %d epochs (best %.2f %%), %.0f s", arch.name, config.mode.rawValue,
-                     100 * (errors.last ?? .nan), config.totalEpochs, 100 * (errors.min() ?? .nan), seconds))
+        let teacherSummary = teacherErrors.last.map { String(format: ", teacher %.2f %% (best %.2f %%)", 100 * $0, 100 * (teacherErrors.min() ?? .nan)) } ?? ""
+        print(String(format: "%@ %@: test error %.2f %% after %d epochs (best %.2f %%)%@, %.0f s", arch.name, config.mode.rawValue,
+                     100 * (errors.last ?? .nan), config.totalEpochs, 100 * (errors.min() ?? .nan), teacherSummary, seconds))
     }
 
     func writeMetricsLines(_ history: [EpochMetrics], to path: String) throws {
@@ -242,6 +247,9 @@ struct Results: Encodable {
     var testImages: Int
     var testError: Double?
     var bestTestError: Double?
+    /// The weight-averaged teacher's, with `--teacher-decay`.
+    var teacherTestError: Double?
+    var bestTeacherTestError: Double?
     var epochsTo1_5Percent: Int?
     var wallSecondsThisRun: Double
     var trainingSeconds: Double
@@ -273,10 +281,11 @@ final class ProgressBar {
     func finish(_ m: EpochMetrics) {
         let pseudo = m.loss.pseudoLabelled == 0 ? ""
             : String(format: ", pseudo-labels %d (%.2f %% right)", m.loss.pseudoLabelled, 100 * Double(m.loss.pseudoLabelledCorrectly) / Double(m.loss.pseudoLabelled))
-        let line = String(format: "%@epoch %d %@: loss %.4f (ce %.4f rc %.4f kl %.4f nn %.4f bal %.4f pl %.4f), train acc %@%@, test error %@, %.1f s, %.0f img/s\n",
+        let teacher = m.teacherTestError.map { String(format: " (teacher %.2f %%)", 100 * $0) } ?? ""
+        let line = String(format: "%@epoch %d %@: loss %.4f (ce %.4f rc %.4f kl %.4f nn %.4f bal %.4f pl %.4f), train acc %@%@, test error %@%@, %.1f s, %.0f img/s\n",
                           enabled ? "\r" : "", m.epoch, m.phase, m.loss.total, m.loss.crossEntropy, m.loss.reconstruction, m.loss.classPosterior,
                           m.loss.nonnegativity, m.loss.classBalance, m.loss.pseudoLabel, m.trainAccuracy.map { String(format: "%.2f %%", 100 * $0) } ?? "–", pseudo,
-                          m.testError.map { String(format: "%.2f %%", 100 * $0) } ?? "–", m.seconds, m.imagesPerSecond)
+                          m.testError.map { String(format: "%.2f %%", 100 * $0) } ?? "–", teacher, m.seconds, m.imagesPerSecond)
         FileHandle.standardError.write(Data(line.utf8))
     }
 
@@ -294,11 +303,16 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Use only the first N test images (0: all).") var testLimit = 0
     @Option(help: "Data-parallel workers.") var workers = 2
     @Option(help: "Write the result as JSON here.") var json: String?
+    @Flag(help: "Evaluate the weight-averaged teacher of a run trained with --teacher-decay instead of the student.") var teacher = false
 
     func run() throws {
         if workers > 1 { BLASInfo.setThreadCount(1) }
         let c = try Checkpoint.read(from: checkpoint)
-        let net = try c.network()
+        let student = try c.network()
+        guard !teacher || c.teacherParameters != nil else {
+            throw LearningError.checkpoint(path: checkpoint, reason: "has no teacher (the run was trained without --teacher-decay)")
+        }
+        let net = try teacher ? c.teacherNetwork() ?? student : student
         let test = try loadMNIST(data, trainLimit: 1, testLimit: testLimit).test
         let start = Date()
         let (error, predictions) = try Evaluation.classify(net, test, workers: workers)

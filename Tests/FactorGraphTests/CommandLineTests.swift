@@ -105,7 +105,8 @@ struct TrainCommandTests {
         let tuneOptions = ["--data", Self.mnist, "--train-limit", "300", "--test-limit", "200", "--quiet", "--workers", "1", "--out", tuned,
                            "--init-from", "\(dir)/checkpoint.json", "--epochs", "3", "--labels", "50"]
         let tune = try cli.run(["train", "--model", "rfm", "--evaluate-every", "2", "--balance", "0.3", "--translate", "2",
-                                  "--pseudo-label", "0.5", "--pseudo-threshold", "0.9", "--pseudo-temperature", "0.5", "--rotate", "10", "--scale", "0.1"] + tuneOptions)
+                                  "--pseudo-label", "0.5", "--pseudo-threshold", "0.9", "--pseudo-temperature", "0.5", "--rotate", "10", "--scale", "0.1",
+                                  "--teacher-decay", "0.9"] + tuneOptions)
         #expect(tune.status == 0, "\(tune.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(tuned)/results.json"))) as? [String: Any]
         #expect(report?["initialization"] as? String == "from \(dir)/checkpoint.json")
@@ -119,6 +120,20 @@ struct TrainCommandTests {
         // Tested after epochs 2 and 3 (the last), not after epoch 1.
         let tested = (report?["history"] as? [[String: Any]])?.map { $0["testError"] != nil }
         #expect(tested == [false, true, true], "\(String(describing: report?["history"]))")
+        // The teacher is evaluated beside the student, and `drmm evaluate --teacher` measures the same.
+        #expect((report?["configuration"] as? [String: Any])?["teacherDecay"] as? Double == 0.9)
+        let teacherError = try #require(report?["teacherTestError"] as? Double)
+        #expect((report?["history"] as? [[String: Any]])?.map { $0["teacherTestError"] != nil } == [false, true, true])
+        let teacherJSON = "\(tuned)/teacher.json"
+        let teacher = try cli.run(["evaluate", "--checkpoint", "\(tuned)/checkpoint.json", "--teacher", "--data", Self.mnist, "--test-limit", "200",
+                                   "--workers", "1", "--json", teacherJSON])
+        #expect(teacher.status == 0, "\(teacher.stderr)")
+        let measured = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: teacherJSON))) as? [String: Any]
+        #expect(measured?["testError"] as? Double == teacherError)
+        let noTeacher = try cli.run(["evaluate", "--checkpoint", "\(dir)/checkpoint.json", "--teacher", "--data", Self.mnist, "--test-limit", "200"])
+        #expect(noTeacher.status != 0 && noTeacher.stderr.contains("\(dir)/checkpoint.json") && noTeacher.stderr.contains("no teacher"), "\(noTeacher.stderr)")
+        let teacherDecay = try cli.run(["train", "--model", "rfm", "--teacher-decay", "1"] + tuneOptions)
+        #expect(teacherDecay.status != 0 && teacherDecay.stderr.contains("teacher's decay"), "\(teacherDecay.stderr)")
         #expect(try cli.run(["train", "--model", "rfm", "--evaluate-every", "0"] + tuneOptions).status != 0)
         let decay = try cli.run(["train", "--model", "rfm", "--weight-decay", "-1e-4"] + tuneOptions)
         #expect(decay.status != 0 && decay.stderr.contains("weight decay"), "\(decay.stderr)")
