@@ -245,9 +245,10 @@ public final class EGTrainer {
     /// The pseudo-label targets of a step (``Objective``'s `L_PL`), `[N, K]`: for the images
     /// `first...` of `images` (`[N, C, H, W]`, the step's batch before its augmentations; those
     /// before `first` are labelled), the class posterior the teacher, or without one the current
-    /// network, infers (max-sum with the running normalisation statistics, as at test time), sharpened by `temperature`
-    /// (`t_c ∝ q_c^{1/T}`; the one-hot most probable class at 0), where the posterior of the most
-    /// probable class reaches `threshold`; a row of zeros everywhere else.
+    /// network, infers (max-sum with the running normalisation statistics, as at test time),
+    /// sharpened by `temperature` (`t_c ∝ q_c^{1/T}`; the one-hot most probable class at 0),
+    /// where the posterior of the most probable class reaches `threshold`; a row of zeros
+    /// everywhere else.
     func pseudoTargets(_ images: [Float], from first: Int, threshold: Double, temperature: Double) -> [Float] {
         let d = train.shape.reduce(1, *)
         let k = network.architecture.classes

@@ -59,8 +59,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// The decay `α` of a weight-averaged teacher (a mean teacher; Tarvainen and Valpola, 2017;
     /// not in the paper), 0 for none. After every step the teacher's parameters `θ'`, running
     /// statistics included, follow the student's `θ`: `θ' ← α_t θ' + (1 − α_t) θ` with
-    /// `α_t = min(α, 1 − 1/t)` at step `t` (counted from 1 over the whole run), so the teacher
-    /// is the plain mean of the student's iterates until that mean's weight reaches `α`, and an
+    /// `α_t = min(α, 1 − 1/t)` at the optimiser's step `t` (counted from 1; afresh, with the
+    /// teacher, where the optimiser starts afresh: a fine-tuning phase), so the teacher is the
+    /// plain mean of the student's iterates until that mean's weight reaches `α`, and an
     /// exponential average after. The pseudo-label targets come from the teacher, and every
     /// evaluation measures both. In `[0, 1)`.
     public var teacherDecay: Double = 0

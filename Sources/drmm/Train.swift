@@ -308,11 +308,15 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         if workers > 1 { BLASInfo.setThreadCount(1) }
         let c = try Checkpoint.read(from: checkpoint)
-        let student = try c.network()
-        guard !teacher || c.teacherParameters != nil else {
-            throw LearningError.checkpoint(path: checkpoint, reason: "has no teacher (the run was trained without --teacher-decay)")
+        let net: RenderingNetwork<Float>
+        if teacher {
+            guard let averaged = try c.teacherNetwork() else {
+                throw LearningError.checkpoint(path: checkpoint, reason: "has no teacher (the run was trained without --teacher-decay)")
+            }
+            net = averaged
+        } else {
+            net = try c.network()
         }
-        let net = try teacher ? c.teacherNetwork() ?? student : student
         let test = try loadMNIST(data, trainLimit: 1, testLimit: testLimit).test
         let start = Date()
         let (error, predictions) = try Evaluation.classify(net, test, workers: workers)
