@@ -8,6 +8,7 @@ Two uses:
 The convergence run prints the test error after every epoch and the first epoch at or below 1.5 %.
 """
 import argparse, gzip, json, statistics, struct, time
+import drmm_order
 import numpy as np
 import torch, torch.nn.functional as F
 
@@ -22,6 +23,7 @@ ap.add_argument("--rc", type=float, default=0.0)
 ap.add_argument("--batch-norm", action="store_true", help="batch normalisation after every convolution, scaled by a learned gamma (as drmm train --batch-norm)")
 ap.add_argument("--batch", type=int, default=100)
 ap.add_argument("--seed", type=int, default=1)
+ap.add_argument("--order", default="drmm", choices=["drmm", "torch"], help="batches of every epoch: drmm train's order for --seed (drmm_order.py) or torch.randperm's")
 ap.add_argument("--data", default="Data/mnist")
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
@@ -101,7 +103,7 @@ def test_error():
             wrong += (forward(xte[s:s + 1000], False)[0].argmax(1) != yte[s:s + 1000]).sum().item()
     return wrong / len(xte)
 
-info = {"torch": torch.__version__, "threads": a.threads, "model": a.model, "rc": a.rc, "batchNorm": a.batch_norm}
+info = {"torch": torch.__version__, "threads": a.threads, "model": a.model, "rc": a.rc, "batchNorm": a.batch_norm, "order": a.order}
 if a.steps:
     for s in range(5):
         step(xtr[s * a.batch:(s + 1) * a.batch], ytr[s * a.batch:(s + 1) * a.batch])
@@ -119,7 +121,7 @@ if a.epochs:
         if a.lr_final is not None and a.epochs > 1:
             for group in opt.param_groups:
                 group["lr"] = a.lr * (a.lr_final / a.lr) ** (e / (a.epochs - 1))
-        perm = torch.randperm(len(xtr), generator=g)
+        perm = torch.tensor(drmm_order.permutation(len(xtr), a.seed, e)) if a.order == "drmm" else torch.randperm(len(xtr), generator=g)
         for s in range(0, len(xtr), a.batch):
             i = perm[s:s + a.batch]
             step(xtr[i], ytr[i])

@@ -165,6 +165,23 @@ import Testing
 
     /// A step's pseudo-labels are the classes the network, as it classifies test images, gives
     /// the unlabelled images of the batch, where their posterior reaches the threshold.
+    /// A supervised epoch presents the images as Fisher–Yates over GSL's Mersenne Twister seeded
+    /// by `(seed, epoch)` orders them. The expected indices come from an independent replica in
+    /// Python (`Benchmarks/peers/drmm_order.py 300 --seed 5 --epoch 0` and `--epoch 1`), which
+    /// the PyTorch peer uses to train on the same batches in the same order.
+    @Test func theEpochOrderIsTheOneThePeersReplicate() throws {
+        let (train, _) = try Support.mnist(train: 300, test: 1)
+        let config = TrainingConfiguration(mode: .supervised, epochs: 2, batchSize: 100, seed: 5, workers: 1)
+        let trainer = try EGTrainer(network: RenderingNetwork(architecture: Self.small, seed: 5), configuration: config, train: train)
+        for (epoch, expected) in [(0, [179, 163, 224, 17, 31, 121, 54, 152, 271, 105, 239, 30]),
+                                  (1, [273, 203, 180, 238, 147, 252, 218, 79, 38, 159, 20, 167])] {
+            let batches = trainer.batches(ofEpoch: epoch, mode: .supervised)
+            #expect(batches.map(\.indices.count) == [100, 100, 100])
+            #expect(Array(batches[0].indices.prefix(12)) == expected, "epoch \(epoch)")
+            #expect(batches.flatMap(\.indices).sorted() == Array(0..<300))
+        }
+    }
+
     @Test func pseudoLabelsAreTheConfidentClassesOfTheUnlabelledImages() throws {
         let (train, _) = try Support.mnist(train: 200, test: 1)
         let config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
