@@ -6,6 +6,8 @@ Two uses:
   throughput:   python drmm_training_torch.py --model drmm5 --steps 60 [--rc 0.5] --threads 2
   convergence:  python drmm_training_torch.py --model rfm --epochs 20 --threads 2
 The convergence run prints the test error after every epoch and the first epoch at or below 1.5 %.
+Its batches are those of `drmm train --seed S` in the same order (drmm_order.py); --order torch
+shuffles with torch.randperm instead.
 """
 import argparse, gzip, json, statistics, struct, time
 import drmm_order
