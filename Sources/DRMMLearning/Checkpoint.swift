@@ -93,13 +93,20 @@ public struct Checkpoint: Codable, Sendable {
         guard c.optimizerState.first.count == c.parameters.count, c.optimizerState.second.count == c.parameters.count else {
             throw LearningError.checkpoint(path: path, reason: "optimiser state does not match the parameters")
         }
-        if let t = c.teacherParameters, t.count != c.parameters.count {
-            throw LearningError.checkpoint(path: path, reason: "has \(t.count) teacher parameters for \(c.parameters.count) parameters")
-        }
-        guard c.configuration.teacherDecay == 0 || c.teacherParameters != nil else {
-            throw LearningError.checkpoint(path: path, reason: "has no teacher parameters for the teacher its configuration asks for")
-        }
+        if let reason = c.teacherMismatch { throw LearningError.checkpoint(path: path, reason: reason) }
         return c
+    }
+
+    /// What is wrong with the teacher's parameters for the configuration and the parameters,
+    /// `nil` when nothing is.
+    var teacherMismatch: String? {
+        if let t = teacherParameters, t.count != parameters.count {
+            return "has \(t.count) teacher parameters for \(parameters.count) parameters"
+        }
+        guard configuration.teacherDecay == 0 || teacherParameters != nil else {
+            return "has no teacher parameters for the teacher its configuration asks for"
+        }
+        return nil
     }
 
     /// The trained network.

@@ -103,12 +103,8 @@ public final class EGTrainer {
         guard labelledIndices == c.labelledIndices else {
             throw LearningError.checkpoint(path: "", reason: "was trained on another labelled subset (different training set or seed)")
         }
-        if teacher != nil {
-            guard let t = c.teacherParameters, t.count == net.parameters.count else {
-                throw LearningError.checkpoint(path: "", reason: "has no teacher parameters for the teacher its configuration asks for")
-            }
-            teacher?.parameters = t
-        }
+        if let reason = c.teacherMismatch { throw LearningError.checkpoint(path: "", reason: reason) }
+        if teacher != nil, let t = c.teacherParameters { teacher?.parameters = t }
         optimizerState = c.optimizerState
         completedEpochs = c.epoch
         history = c.history

@@ -163,8 +163,6 @@ import Testing
         #expect(a.history.map(\.loss) == c.history.map(\.loss))
     }
 
-    /// A step's pseudo-labels are the classes the network, as it classifies test images, gives
-    /// the unlabelled images of the batch, where their posterior reaches the threshold.
     /// A supervised epoch presents the images as Fisher–Yates over GSL's Mersenne Twister seeded
     /// by `(seed, epoch)` orders them. The expected indices come from an independent replica in
     /// Python (`Benchmarks/peers/drmm_order.py 300 --seed 5 --epoch 0` and `--epoch 1`), which
@@ -182,6 +180,8 @@ import Testing
         }
     }
 
+    /// A step's pseudo-labels are the classes the network, as it classifies test images, gives
+    /// the unlabelled images of the batch, where their posterior reaches the threshold.
     @Test func pseudoLabelsAreTheConfidentClassesOfTheUnlabelledImages() throws {
         let (train, _) = try Support.mnist(train: 200, test: 1)
         let config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
