@@ -4,6 +4,7 @@ import PackageDescription
 let package = Package(
     name: "DRMM",
     products: [
+        .library(name: "NumericalCore", targets: ["NumericalCore"]),
         .library(name: "FactorGraph", targets: ["FactorGraph"]),
         .library(name: "DRMM", targets: ["DRMM"]),
         .library(name: "EDRMM", targets: ["EDRMM"]),

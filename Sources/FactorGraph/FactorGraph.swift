@@ -39,8 +39,12 @@ public struct FactorGraph: Sendable {
 
     // MARK: Variables
 
+    /// Reserves room for `count` more variables (readers that know the count up front).
+    mutating func reserveVariables(_ count: Int) { variables.reserveCapacity(variables.count + count) }
+
     /// Declares a categorical variable with states `0..<cardinality`.
     @discardableResult
+
     public mutating func addCategorical(cardinality: Int, name: String? = nil) -> VariableID {
         let id = variables.count
         variables.append(Variable(name: name ?? "x\(id)", kind: .categorical(cardinality: max(cardinality, 0))))

@@ -12,10 +12,23 @@ import Glibc
 /// backtracking through the buckets in reverse. The elimination is written once, in the log
 /// domain, with `⊕` either log-sum-exp (sum-product) or max (max-sum).
 public struct VariableElimination: InferenceAlgorithm {
-    /// The largest clique table (entries) it will build.
-    public var maximumCliqueSize: Int
+    /// The sizes it will build: the largest clique table is at most `limits.tableEntries`, and
+    /// the upward messages it keeps at most `limits.totalTableEntries` together. Both are
+    /// checked while the order is chosen, before any table is built.
+    public var limits: ResourceLimits
 
-    public init(maximumCliqueSize: Int = 1 << 26) { self.maximumCliqueSize = maximumCliqueSize }
+    /// The largest clique table (entries) it will build.
+    public var maximumCliqueSize: Int {
+        get { limits.tableEntries }
+        set { limits.tableEntries = newValue }
+    }
+
+    public init(limits: ResourceLimits = .standard) { self.limits = limits }
+
+    public init(maximumCliqueSize: Int) {
+        limits = .standard
+        limits.tableEntries = maximumCliqueSize
+    }
 
     /// The plan: order and bucket tree, computed symbolically before any table is built.
     struct Plan {
@@ -33,36 +46,11 @@ public struct VariableElimination: InferenceAlgorithm {
         var largestClique: Int
     }
 
-    /// Greedy min-fill order over the free variables (ties: fewest neighbours, then lowest index).
-    static func minFillOrder(variableCount n: Int, scopes: [[Int]], free: [Bool]) -> [Int] {
-        var adj = [Set<Int>](repeating: [], count: n)
-        for s in scopes {
-            let fs = s.filter { free[$0] }
-            for a in fs { for b in fs where a != b { adj[a].insert(b) } }
-        }
-        var remaining = Set((0..<n).filter { free[$0] })
-        var order: [Int] = []
-        while !remaining.isEmpty {
-            var best = -1, bestFill = Int.max, bestDeg = Int.max
-            for v in remaining.sorted() {
-                let nb = Array(adj[v])
-                var fill = 0
-                for i in 0..<nb.count { for j in (i + 1)..<nb.count where j < nb.count && !adj[nb[i]].contains(nb[j]) { fill += 1 } }
-                if fill < bestFill || (fill == bestFill && nb.count < bestDeg) { best = v; bestFill = fill; bestDeg = nb.count }
-            }
-            let nb = Array(adj[best])
-            for a in nb { for b in nb where a != b { adj[a].insert(b) } ; adj[a].remove(best) }
-            adj[best] = []
-            remaining.remove(best)
-            order.append(best)
-        }
-        return order
-    }
-
     func plan(_ problem: DiscreteProblem, tables: [Table]) throws -> Plan {
         let n = problem.variableCount
         let free = problem.clamp.map { $0 == nil }
-        let order = Self.minFillOrder(variableCount: n, scopes: tables.map(\.scope), free: free)
+        let ordering = MinFillOrder(variableCount: n, scopes: tables.map(\.scope), free: free)
+        let order = try ordering.order(cardinalities: problem.cardinalities, cliqueLimit: limits.tableEntries)
         var position = [Int](repeating: -1, count: n)
         for (i, v) in order.enumerated() { position[v] = i }
         let m = order.count
@@ -77,18 +65,23 @@ public struct VariableElimination: InferenceAlgorithm {
         var parent = [Int](repeating: -1, count: m)
         var separator = [[Int]](repeating: [], count: m)
         var largest = 1
+        var kept = 0
         for b in 0..<m {
             let v = order[b]
             scopeSets[b].insert(v)
             var clique = 1
             for u in scopeSets[b] {
                 let (p, o) = clique.multipliedReportingOverflow(by: problem.cardinalities[u])
-                guard !o, p <= maximumCliqueSize else {
-                    throw FactorGraphError.tooLarge("variable elimination needs a clique of more than \(maximumCliqueSize) entries (at variable \(v), \(scopeSets[b].count) variables)")
+                guard !o, p <= limits.tableEntries else {
+                    throw FactorGraphError.tooLarge("variable elimination needs a clique of more than \(limits.tableEntries) entries (at variable \(v), \(scopeSets[b].count) variables); raise with --limit tableEntries=N")
                 }
                 clique = p
             }
             largest = max(largest, clique)
+            kept += clique / problem.cardinalities[v]
+            guard kept <= limits.totalTableEntries else {
+                throw FactorGraphError.tooLarge("variable elimination keeps upward messages of more than \(limits.totalTableEntries) entries together (\(ResourceLimits.describe(doubles: Double(kept))) by variable \(v)); raise with --limit totalTableEntries=N")
+            }
             let sep = scopeSets[b].subtracting([v]).sorted { position[$0] < position[$1] }
             separator[b] = sep
             if let first = sep.first {

@@ -1,3 +1,4 @@
+import NumericalCore
 /// libDAI's `.fg` factor-graph format.
 ///
 /// The number of factors, then per factor: the number of variables, their labels, their
@@ -8,21 +9,29 @@
 /// Labels may be any non-negative integers; variables are numbered by sorted label, so a file
 /// with labels `0…n−1` keeps them. ``LibDAIModel/labels`` maps back.
 public enum LibDAIFormat {
-    /// The largest table a `.fg` file may declare (its tables are sparse, so the file's size
-    /// does not bound them): 2²⁶ entries.
-    public static let maximumTableSize = 1 << 26
+    /// Parses a `.fg` model. Its tables are sparse, so the file's size does not bound them:
+    /// every table, and all of them together, are checked against `limits` before they are
+    /// allocated.
+    public static func parse(_ text: String, path: String = "<model>", limits: ResourceLimits = .standard) throws -> LibDAIModel {
+        try parse(TokenStream(text: text, path: path, comments: true), limits: limits)
+    }
 
-    /// Parses a `.fg` model.
-    public static func parse(_ text: String, path: String = "<model>") throws -> LibDAIModel {
-        var ts = TokenStream(text: text, path: path, comments: true)
-        let m = try ts.integer("the number of factors", in: 0...100_000_000)
-        guard m <= ts.remaining else { throw ts.error("declares \(m) factors but the file has only \(ts.remaining) more tokens") }
+    static func parse(_ tokens: TokenStream, limits: ResourceLimits) throws -> LibDAIModel {
+        var ts = tokens
+        let path = ts.path
+        @discardableResult func limited<T>(_ line: Int, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch let e as ResourceLimitError { throw ts.error("\(e)", line: line) }
+        }
+        let mLine = ts.line
+        let m = try ts.integer("the number of factors", in: 0...Int.max)
+        guard m <= ts.remaining else { throw ts.error("declares \(m) factors but the file has only \(ts.remaining) more tokens", line: mLine) }
+        var totalEntries = 0
         struct Raw { var labels: [Int]; var cards: [Int]; var values: [Double]; var line: Int }
         var raws: [Raw] = []
         var cardOfLabel: [Int: Int] = [:]
         for f in 0..<m {
             let line = ts.line
-            let k = try ts.integer("the number of variables of factor \(f)", in: 0...10_000)
+            let k = try ts.integer("the number of variables of factor \(f)", in: 0...Int.max)
             guard 2 * k <= ts.remaining else { throw ts.error("factor \(f): \(k) variables declared, only \(ts.remaining) tokens left") }
             var labels: [Int] = []
             var seen = Set<Int>()
@@ -35,19 +44,18 @@ public enum LibDAIFormat {
             var cards: [Int] = []
             for j in 0..<k {
                 let cl = ts.line
-                let c = try ts.integer("the cardinality of variable \(labels[j])", in: 1...Int(Int32.max))
+                let c = try ts.integer("the cardinality of variable \(labels[j])", in: 1...Int.max)
+                try limited(cl) { try limits.check(c, limit: \.cardinality, what: "variable \(labels[j])'s cardinality") }
                 if let old = cardOfLabel[labels[j]], old != c {
                     throw ts.error("factor \(f): variable \(labels[j]) has cardinality \(c) here but \(old) in an earlier factor", line: cl)
                 }
                 cardOfLabel[labels[j]] = c
                 cards.append(c)
             }
-            let size: Int
-            do { size = try DiscreteFactor.tableSize(cards, factor: f) } catch {
-                throw ts.error("factor \(f): table over cardinalities \(cards) is too large", line: line)
-            }
-            guard size <= maximumTableSize else {
-                throw ts.error("factor \(f): table over cardinalities \(cards) has \(size) entries, more than the \(maximumTableSize) this reader accepts", line: line)
+            let size = try limited(line) {
+                let size = try limits.checkedProduct(cards, limit: \.tableEntries, what: "factor \(f)'s table over cardinalities \(cards)")
+                totalEntries = try limits.check(totalEntries + size, limit: \.totalTableEntries, what: "the tables of factors 0...\(f) together")
+                return size
             }
             let nz = try ts.integer("the number of non-zero entries of factor \(f)", in: 0...Int.max)
             guard nz <= size else { throw ts.error("factor \(f): \(nz) entries listed but the table has only \(size)") }
@@ -65,6 +73,10 @@ public enum LibDAIFormat {
         }
         guard ts.isAtEnd else { throw ts.error("unexpected text after the last factor") }
         let labels = cardOfLabel.keys.sorted()
+        try limited(0) {
+            try limits.check(labels.count, limit: \.variables, what: "the model's variable count")
+            try limits.check(labels.reduce(0) { $0 + cardOfLabel[$1]! }, limit: \.totalStates, what: "the states of all variables together")
+        }
         var id = [Int: Int]()
         var graph = FactorGraph()
         for l in labels { id[l] = graph.addCategorical(cardinality: cardOfLabel[l]!, name: "x\(l)") }
@@ -89,8 +101,8 @@ public enum LibDAIFormat {
     }
 
     /// Reads a `.fg` file.
-    public static func read(path: String) throws -> LibDAIModel {
-        try parse(try readTextFile(path), path: path)
+    public static func read(path: String, limits: ResourceLimits = .standard) throws -> LibDAIModel {
+        try parse(TokenStream(bytes: try readFileBytes(path), path: path, comments: true), limits: limits)
     }
 }
 

@@ -1,41 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Whitespace-separated tokens of a text file, each with its 1-based line, for parsers that
 /// report errors as `path:line: message`.
+///
+/// It works on the file's bytes: LF, CRLF and CR all end a line (and count as one line each),
+/// a UTF-8 byte-order mark is skipped, spaces, tabs, vertical tabs and form feeds separate
+/// tokens. Numbers are read in place (integers with overflow checks, reals by `strtod`, so
+/// any decimal or exponent form), without a `String` per token.
 struct TokenStream {
     let path: String
-    private var tokens: [(text: Substring, line: Int)] = []
+    /// The file's bytes and a terminating zero (which `strtod` stops at).
+    private let bytes: [UInt8]
+    /// Per token: its first byte, one past its last, and its line.
+    private var starts: [Int32] = []
+    private var ends: [Int32] = []
+    private var lines: [Int32] = []
     private(set) var position = 0
 
     /// Splits `text` into tokens; a `#` starts a comment to the end of the line when
     /// `comments` is true.
     init(text: String, path: String, comments: Bool) {
+        self.init(bytes: Array(text.utf8), path: path, comments: comments)
+    }
+
+    /// Splits UTF-8 `bytes` into tokens (see ``init(text:path:comments:)``).
+    init(bytes input: [UInt8], path: String, comments: Bool) {
         self.path = path
-        var line = 1
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            var content = rawLine[...]
-            if comments, let hash = content.firstIndex(of: "#") { content = content[..<hash] }
-            for word in content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}" }) {
-                tokens.append((word, line))
+        var b = input
+        b.append(0)
+        bytes = b
+        let estimate = input.count / 4
+        starts.reserveCapacity(estimate); ends.reserveCapacity(estimate); lines.reserveCapacity(estimate)
+        var line: Int32 = 1
+        var i = input.count >= 3 && input[0] == 0xEF && input[1] == 0xBB && input[2] == 0xBF ? 3 : 0
+        let n = input.count
+        b.withUnsafeBufferPointer { p in
+            while i < n {
+                let c = p[i]
+                if c == 0x0A { line += 1; i += 1; continue }
+                if c == 0x0D { line += 1; i += (i + 1 < n && p[i + 1] == 0x0A) ? 2 : 1; continue }
+                if c == 0x20 || c == 0x09 || c == 0x0B || c == 0x0C || c == 0 { i += 1; continue }
+                if comments && c == 0x23 {
+                    while i < n && p[i] != 0x0A && p[i] != 0x0D { i += 1 }
+                    continue
+                }
+                let s = i
+                while i < n {
+                    let d = p[i]
+                    if d == 0x20 || d == 0x09 || d == 0x0A || d == 0x0D || d == 0x0B || d == 0x0C || d == 0 { break }
+                    if comments && d == 0x23 { break }
+                    i += 1
+                }
+                starts.append(Int32(truncatingIfNeeded: s)); ends.append(Int32(truncatingIfNeeded: i)); lines.append(line)
             }
-            line += 1
         }
     }
 
-    var isAtEnd: Bool { position >= tokens.count }
-    var remaining: Int { tokens.count - position }
+    var isAtEnd: Bool { position >= starts.count }
+    var remaining: Int { starts.count - position }
 
     /// The line of the next token (or of the last one at the end).
-    var line: Int { tokens.isEmpty ? 0 : tokens[min(position, tokens.count - 1)].line }
+    var line: Int { starts.isEmpty ? 0 : Int(lines[min(position, starts.count - 1)]) }
 
     func error(_ message: String, line: Int? = nil) -> FactorGraphError {
         .malformedFile(path: path, line: line ?? self.line, message: message)
     }
 
-    mutating func next(_ what: String) throws -> (text: Substring, line: Int) {
-        guard position < tokens.count else {
+    private func text(_ k: Int) -> Substring {
+        let s = Int(starts[k]), e = Int(ends[k])
+        return Substring(String(decoding: bytes[s..<min(e, s + 60)], as: UTF8.self))
+    }
+
+    /// Moves past the next token and returns its index.
+    private mutating func advance(_ what: String) throws -> Int {
+        guard position < starts.count else {
             throw FactorGraphError.malformedFile(path: path, line: 0, message: "unexpected end of file: expected \(what)")
         }
         defer { position += 1 }
-        return tokens[position]
+        return position
+    }
+
+    mutating func next(_ what: String) throws -> (text: Substring, line: Int) {
+        let k = try advance(what)
+        let s = Int(starts[k]), e = Int(ends[k])
+        return (Substring(String(decoding: bytes[s..<e], as: UTF8.self)), Int(lines[k]))
     }
 
     /// The next token as a word.
@@ -43,31 +93,75 @@ struct TokenStream {
 
     /// The next token as an integer in `range`.
     mutating func integer(_ what: String, in range: ClosedRange<Int> = 0...Int.max) throws -> Int {
-        let (t, line) = try next(what)
-        guard let v = Int(t) else { throw error("expected \(what) (an integer), found '\(t.prefix(40))'", line: line) }
+        let k = try advance(what)
+        let line = Int(lines[k])
+        guard let v = parseInteger(k) else {
+            throw error("expected \(what) (an integer), found '\(text(k).prefix(40))'", line: line)
+        }
         guard range.contains(v) else { throw error("\(what) must be in \(range.lowerBound)...\(range.upperBound), found \(v)", line: line) }
         return v
     }
 
-    /// The next token as a finite real number in any decimal or exponent form.
+    private func parseInteger(_ k: Int) -> Int? {
+        var i = Int(starts[k])
+        let e = Int(ends[k])
+        var negative = false
+        if bytes[i] == 0x2B || bytes[i] == 0x2D { negative = bytes[i] == 0x2D; i += 1 }
+        guard i < e else { return nil }
+        var v = 0
+        while i < e {
+            let d = Int(bytes[i]) - 0x30
+            guard d >= 0 && d <= 9 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(negative ? -d : d)
+            if o1 || o2 { return nil }
+            v = a
+            i += 1
+        }
+        return v
+    }
+
+    /// The next token as a real number in any decimal or exponent form (not NaN; `inf` is
+    /// returned as read, for the caller to refuse where it must).
     mutating func real(_ what: String) throws -> (value: Double, line: Int) {
-        let (t, line) = try next(what)
-        guard let v = Double(t), !v.isNaN else { throw error("expected \(what) (a number), found '\(t.prefix(40))'", line: line) }
+        let k = try advance(what)
+        let line = Int(lines[k])
+        let s = Int(starts[k]), e = Int(ends[k])
+        var v = Double.nan
+        var consumed = 0
+        bytes.withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { c in
+                var end: UnsafeMutablePointer<CChar>? = nil
+                v = strtod(c + s, &end)
+                consumed = end.map { UnsafePointer($0) - (c + s) } ?? 0
+            }
+        }
+        guard consumed == e - s, !v.isNaN, !isHexadecimal(s, e) else {
+            throw error("expected \(what) (a number), found '\(text(k).prefix(40))'", line: line)
+        }
         return (v, line)
+    }
+
+    /// `strtod` also reads C's hexadecimal floats; a model file means decimal.
+    private func isHexadecimal(_ s: Int, _ e: Int) -> Bool {
+        var i = s
+        if i < e && (bytes[i] == 0x2B || bytes[i] == 0x2D) { i += 1 }
+        return i + 1 < e && bytes[i] == 0x30 && (bytes[i + 1] == 0x78 || bytes[i + 1] == 0x58)
     }
 }
 
 import Foundation
 
-/// Reads a whole text file, mapping I/O failures to ``FactorGraphError/malformedFile(path:line:message:)``.
-func readTextFile(_ path: String) throws -> String {
+/// Reads a whole file's bytes, mapping I/O failures to ``FactorGraphError/malformedFile(path:line:message:)``.
+/// Files of 2 GiB or more are refused (token positions are 32-bit).
+func readFileBytes(_ path: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else {
         throw FactorGraphError.malformedFile(path: path, line: 0, message: "cannot read the file (missing or unreadable)")
     }
-    guard let text = String(data: data, encoding: .utf8) else {
-        throw FactorGraphError.malformedFile(path: path, line: 0, message: "the file is not UTF-8 text")
+    guard data.count < Int(Int32.max) else {
+        throw FactorGraphError.malformedFile(path: path, line: 0, message: "the file has \(data.count) bytes; model and evidence files must be under 2 GiB")
     }
-    return text
+    return [UInt8](data)
 }
 
 /// Writes `text` atomically: to a temporary file in the same directory, then `rename(2)` over

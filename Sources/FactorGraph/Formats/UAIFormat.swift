@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import NumericalCore
 
 /// The UAI competition formats: models (`MARKOV`, `BAYES`), evidence, and results
 /// (`PR`, `MAR`, `MPE`).
@@ -13,28 +14,47 @@ public enum UAIFormat {
     /// Tolerance on `Σ_child p(child | parents) = 1` in `BAYES` tables.
     public static let normalisationTolerance = 1e-3
 
-    /// Parses a UAI model from text; `path` names it in errors.
-    public static func parseModel(_ text: String, path: String = "<model>") throws -> FactorGraph {
-        var ts = TokenStream(text: text, path: path, comments: false)
+    /// Parses a UAI model from text; `path` names it in errors. Sizes are checked against
+    /// `limits` before anything is allocated.
+    public static func parseModel(_ text: String, path: String = "<model>", limits: ResourceLimits = .standard) throws -> FactorGraph {
+        try parseModel(TokenStream(text: text, path: path, comments: false), limits: limits)
+    }
+
+    static func parseModel(_ tokens: TokenStream, limits: ResourceLimits) throws -> FactorGraph {
+        var ts = tokens
+        @discardableResult func limited<T>(_ line: Int? = nil, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch let e as ResourceLimitError { throw ts.error("\(e)", line: line) }
+        }
         let typeLine = ts.line
         let type = try ts.word("the model type (MARKOV or BAYES)").uppercased()
         guard type == "MARKOV" || type == "BAYES" else {
             throw ts.error("model type must be MARKOV or BAYES, found '\(type.prefix(40))'", line: typeLine)
         }
-        let n = try ts.integer("the number of variables", in: 0...10_000_000)
-        guard n <= ts.remaining else { throw ts.error("declares \(n) variables but the file has only \(ts.remaining) more tokens") }
+        let nLine = ts.line
+        let n = try ts.integer("the number of variables", in: 0...Int.max)
+        try limited(nLine) { try limits.check(n, limit: \.variables, what: "the model's variable count") }
+        guard n <= ts.remaining else { throw ts.error("declares \(n) variables but the file has only \(ts.remaining) more tokens", line: nLine) }
         var graph = FactorGraph()
+        graph.reserveVariables(n)
+        var totalStates = 0
         for i in 0..<n {
-            let c = try ts.integer("the cardinality of variable \(i)", in: 1...Int(Int32.max))
+            let cl = ts.line
+            let c = try ts.integer("the cardinality of variable \(i)", in: 1...Int.max)
+            try limited(cl) {
+                try limits.check(c, limit: \.cardinality, what: "variable \(i)'s cardinality")
+                totalStates = try limits.check(totalStates + c, limit: \.totalStates, what: "the states of variables 0...\(i) together")
+            }
             graph.addCategorical(cardinality: c)
         }
-        let m = try ts.integer("the number of functions", in: 0...100_000_000)
-        guard m <= ts.remaining else { throw ts.error("declares \(m) functions but the file has only \(ts.remaining) more tokens") }
+        let mLine = ts.line
+        let m = try ts.integer("the number of functions", in: 0...Int.max)
+        guard m <= ts.remaining else { throw ts.error("declares \(m) functions but the file has only \(ts.remaining) more tokens", line: mLine) }
         var scopes: [[Int]] = []
         var scopeLines: [Int] = []
         for f in 0..<m {
             let line = ts.line
-            let k = try ts.integer("the scope size of function \(f)", in: 0...10_000)
+            let k = try ts.integer("the scope size of function \(f)", in: 0...n)
+            guard k <= ts.remaining else { throw ts.error("function \(f): scope of \(k) variables declared, only \(ts.remaining) tokens left", line: line) }
             var scope: [Int] = []
             var seen = Set<Int>()
             for _ in 0..<k {
@@ -48,12 +68,14 @@ public enum UAIFormat {
             scopes.append(scope)
             scopeLines.append(line)
         }
+        var totalEntries = 0
         for f in 0..<m {
             let line = ts.line
             let cards = scopes[f].map { graph.variables[$0].cardinality ?? 1 }
-            let expected: Int
-            do { expected = try DiscreteFactor.tableSize(cards, factor: f) } catch {
-                throw ts.error("function \(f): table is too large (\(cards))", line: scopeLines[f])
+            let expected = try limited(scopeLines[f]) {
+                let size = try limits.checkedProduct(cards, limit: \.tableEntries, what: "function \(f)'s table over cardinalities \(cards)")
+                totalEntries = try limits.check(totalEntries + size, limit: \.totalTableEntries, what: "the tables of functions 0...\(f) together")
+                return size
             }
             let count = try ts.integer("the entry count of function \(f)")
             guard count == expected else {
@@ -84,17 +106,22 @@ public enum UAIFormat {
     }
 
     /// Reads a UAI model file.
-    public static func readModel(path: String) throws -> FactorGraph {
-        try parseModel(try readTextFile(path), path: path)
+    public static func readModel(path: String, limits: ResourceLimits = .standard) throws -> FactorGraph {
+        try parseModel(TokenStream(bytes: try readFileBytes(path), path: path, comments: false), limits: limits)
     }
 
     /// Parses UAI evidence: the 2014 one-line form `k v₁ x₁ … v_k x_k`, or the older form with
     /// a case count first (`N`, then `N` times `k v₁ x₁ …`). Returns one ``Evidence`` per case.
     public static func parseEvidence(_ text: String, path: String = "<evidence>", for graph: FactorGraph) throws -> [Evidence] {
-        var ts = TokenStream(text: text, path: path, comments: false)
+        try parseEvidence(TokenStream(text: text, path: path, comments: false), for: graph)
+    }
+
+    static func parseEvidence(_ tokens: TokenStream, for graph: FactorGraph) throws -> [Evidence] {
+        var ts = tokens
         if ts.isAtEnd { return [Evidence()] }
         let total = ts.remaining
         let first = try ts.integer("the evidence count", in: 0...Int(Int32.max))
+        guard first <= total else { throw ts.error("declares \(first) observations or cases, but the file has only \(total) tokens") }
         var cases: [Evidence] = []
         if total == 1 + 2 * first {
             cases.append(try readCase(&ts, count: first, graph: graph))
@@ -131,7 +158,7 @@ public enum UAIFormat {
 
     /// Reads a UAI evidence file and returns its first case.
     public static func readEvidence(path: String, for graph: FactorGraph) throws -> Evidence {
-        try parseEvidence(try readTextFile(path), path: path, for: graph).first ?? Evidence()
+        try parseEvidence(TokenStream(bytes: try readFileBytes(path), path: path, comments: false), for: graph).first ?? Evidence()
     }
 
     // MARK: Results
