@@ -92,8 +92,26 @@ public struct BeliefPropagation: InferenceAlgorithm {
     ///
     /// Sum semirings fill ``BeliefPropagationResult/logPartition`` (the Bethe value: exact on
     /// forests); max semirings fill ``BeliefPropagationResult/map``.
+    ///
+    /// A linear-domain semiring (``SumProduct``, ``MaxProduct``) encodes potentials and
+    /// messages as plain numbers, and a ratio beyond `e^±708` underflows to an exact zero that
+    /// can look like impossible evidence. When a linear run finds a belief that is zero
+    /// everywhere, the run is repeated in the log domain (``LogSumProduct``, ``MaxSum``); if
+    /// that run has no such belief its result is returned (its ``BeliefPropagationResult/semiring``
+    /// names it), so underflow never becomes a false `Z = 0`.
     public func run<S: Semiring>(
         _ graph: FactorGraph, evidence: Evidence = .none, semiring: S.Type = LogSumProduct.self
+    ) throws -> BeliefPropagationResult {
+        let r = try runOnce(graph, evidence: evidence, semiring: S.self)
+        guard r.infeasibility != nil, S.zero == 0, S.one == 1 else { return r }
+        let logDomain = S.isMaximizing
+            ? try runOnce(graph, evidence: evidence, semiring: MaxSum.self)
+            : try runOnce(graph, evidence: evidence, semiring: LogSumProduct.self)
+        return logDomain.infeasibility == nil ? logDomain : r
+    }
+
+    private func runOnce<S: Semiring>(
+        _ graph: FactorGraph, evidence: Evidence, semiring: S.Type
     ) throws -> BeliefPropagationResult {
         try options.validate()
         let problem = try DiscreteProblem(graph, evidence: evidence)
@@ -131,18 +149,30 @@ public struct BeliefPropagation: InferenceAlgorithm {
         let marginals = engine.marginals().enumerated().map { problem.isCategorical[$0.offset] ? $0.element : [] }
         var logZ: Double? = nil
         var map: MAPAssignment? = nil
+        var infeasibility = engine.variableWithZeroBelief().map { "variable \($0) has zero belief in every state" }
         if S.isMaximizing {
             let states = treeSchedule.map { engine.backtrack($0) } ?? engine.decodeMaxMarginals()
-            map = MAPAssignment(states: states, logScore: problem.logScore(states), isExact: treeSchedule != nil)
-        } else {
-            logZ = try engine.betheLogPartition()
+            let score = problem.logScore(states)
+            // Never return an assignment that breaks the evidence or a zero factor.
+            if infeasibility == nil && score > -.infinity {
+                map = MAPAssignment(states: states, logScore: score, isExact: treeSchedule != nil)
+            } else if infeasibility == nil && treeSchedule != nil {
+                infeasibility = "the exact max-product pass found no configuration of non-zero probability"
+            }
+        } else if infeasibility == nil {
+            do { logZ = try engine.betheLogPartition() } catch FactorGraphError.inconsistentEvidence(let why) { infeasibility = why }
+        }
+        if infeasibility != nil {
+            converged = false
+            if !S.isMaximizing { logZ = -.infinity }
         }
         let factorMarginals = options.computeFactorMarginals
             ? (0..<problem.graphFactorCount).map { engine.factorBelief($0) } : []
         return BeliefPropagationResult(
             semiring: S.name, marginals: marginals, factorMarginals: factorMarginals,
             logPartition: logZ, map: map, iterations: iterations, converged: converged,
-            maxDifference: difference, messageUpdates: engine.messageUpdates, isExact: treeSchedule != nil)
+            maxDifference: difference, messageUpdates: engine.messageUpdates, isExact: treeSchedule != nil,
+            infeasibility: infeasibility)
     }
 
     // MARK: InferenceAlgorithm
@@ -153,13 +183,13 @@ public struct BeliefPropagation: InferenceAlgorithm {
     }
 
     public func marginals(_ graph: FactorGraph, evidence: Evidence) throws -> [[Double]] {
-        try run(graph, evidence: evidence, semiring: LogSumProduct.self).marginals
+        let r = try run(graph, evidence: evidence, semiring: LogSumProduct.self)
+        if let why = r.infeasibility { throw FactorGraphError.inconsistentEvidence(why) }
+        return r.marginals
     }
 
     public func mostProbableAssignment(_ graph: FactorGraph, evidence: Evidence) throws -> MAPAssignment {
-        let r = try run(graph, evidence: evidence, semiring: MaxSum.self)
-        guard let map = r.map else { throw FactorGraphError.unsupported("max-sum run returned no assignment") }
-        return map
+        try run(graph, evidence: evidence, semiring: MaxSum.self).assignment()
     }
 }
 
@@ -185,6 +215,20 @@ public struct BeliefPropagationResult: Sendable {
     public let messageUpdates: Int
     /// Whether the run is exact (the exact tree schedule on a forest).
     public let isExact: Bool
+    /// Why the model with its evidence has `Z = 0`, when the run proved it (a belief that is
+    /// zero in every state); such a run is never ``converged``, its ``logPartition`` is `-∞`
+    /// and it has no ``map``.
+    public let infeasibility: String?
+
+    /// The decoded assignment, or the typed reason there is none:
+    /// ``FactorGraphError/inconsistentEvidence(_:)`` when `Z = 0` was proved,
+    /// ``FactorGraphError/infeasibleDecoding(_:)`` when loopy decoding broke a zero.
+    public func assignment() throws -> MAPAssignment {
+        if let map { return map }
+        if let infeasibility { throw FactorGraphError.inconsistentEvidence(infeasibility) }
+        throw FactorGraphError.infeasibleDecoding(
+            "loopy \(semiring) decoded an assignment that a zero potential or the evidence rules out (after \(iterations) iterations); exact inference decides whether one exists")
+    }
 }
 
 /// A full assignment with its score.

@@ -65,8 +65,9 @@ public struct BruteForceEnumeration: InferenceAlgorithm {
         return (best + log(z), marginals, MAPAssignment(states: mapStates, logScore: best, isExact: true))
     }
 
+    /// `log Z`; `-∞` when every configuration has probability zero.
     public func logPartition(_ graph: FactorGraph, evidence: Evidence) throws -> Double {
-        try solve(graph, evidence: evidence).logPartition
+        do { return try solve(graph, evidence: evidence).logPartition } catch FactorGraphError.inconsistentEvidence { return -.infinity }
     }
 
     public func marginals(_ graph: FactorGraph, evidence: Evidence) throws -> [[Double]] {

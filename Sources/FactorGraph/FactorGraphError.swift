@@ -28,6 +28,12 @@ public enum FactorGraphError: Error, Equatable, CustomStringConvertible {
     case invalidFactor(factor: Int, message: String)
     /// The evidence has probability zero under the model (every configuration is excluded).
     case inconsistentEvidence(String)
+    /// Loopy max-product decoded an assignment that a zero factor or the evidence rules out,
+    /// without proving that none exists; exact inference decides.
+    case infeasibleDecoding(String)
+    /// An iterative method stopped at its iteration limit without converging, where its last
+    /// iterate is no answer.
+    case notConverged(String)
 
     public var description: String {
         switch self {
@@ -52,6 +58,8 @@ public enum FactorGraphError: Error, Equatable, CustomStringConvertible {
         case let .tooLarge(m): return "too large: \(m)"
         case let .invalidFactor(f, m): return "factor \(f): \(m)"
         case let .inconsistentEvidence(m): return "inconsistent evidence: \(m)"
+        case let .infeasibleDecoding(m): return "no feasible assignment decoded: \(m)"
+        case let .notConverged(m): return "not converged: \(m)"
         }
     }
 }

@@ -32,13 +32,48 @@ public struct GaussianBeliefPropagation {
         public let covariance: Matrix
     }
 
+    /// How a run ended.
+    public enum Outcome: Sendable, Equatable {
+        /// The two-pass schedule on a forest: exact.
+        case exact
+        /// Loopy, and within the tolerance.
+        case converged
+        /// Loopy, and still moving after the iteration limit (on a singular or not walk-summable
+        /// model the iterates can grow without bound): the last iterate is no answer.
+        case notConverged(lastChange: Double)
+    }
+
     public struct Result: Sendable {
         /// Per variable: its marginal (observed variables: their value with zero covariance);
-        /// `nil` for categorical variables.
-        public let marginals: [Marginal?]
+        /// `nil` for categorical variables, and for every free variable when the run did not
+        /// converge (see ``lastIterate``).
+        public private(set) var marginals: [Marginal?]
+        /// The beliefs of the last iteration, converged or not.
+        public let lastIterate: [Marginal?]
         public let iterations: Int
-        public let converged: Bool
-        public let isExact: Bool
+        public let outcome: Outcome
+        /// Whether the marginals are an answer (exact, or converged).
+        public var converged: Bool {
+            if case .notConverged = outcome { return false }
+            return true
+        }
+        public var isExact: Bool { outcome == .exact }
+
+        init(marginals: [Marginal?], freeVariables: [Bool], iterations: Int, outcome: Outcome) {
+            lastIterate = marginals
+            self.iterations = iterations
+            self.outcome = outcome
+            self.marginals = marginals
+            if !converged { self.marginals = zip(marginals, freeVariables).map { $1 ? nil : $0 } }
+        }
+
+        /// The marginals, or ``FactorGraphError/notConverged(_:)`` when the run did not converge.
+        public func convergedMarginals() throws -> [Marginal?] {
+            if case let .notConverged(change) = outcome {
+                throw FactorGraphError.notConverged("Gaussian BP still changed by \(change) after \(iterations) iterations; the model may be singular or not walk-summable")
+            }
+            return marginals
+        }
     }
 
     public func run(_ graph: FactorGraph, evidence: Evidence = .none) throws -> Result {
@@ -74,7 +109,7 @@ public struct GaussianBeliefPropagation {
         if options.schedule == .tree && tree == nil {
             throw FactorGraphError.unsupported("the tree schedule needs a forest, and this Gaussian graph has a cycle")
         }
-        var iterations = 0, converged = false
+        var iterations = 0, converged = false, lastChange = 0.0
         var beliefs: [Marginal]
         if let tree {
             for step in tree.upward + tree.downward {
@@ -123,6 +158,7 @@ public struct GaussianBeliefPropagation {
                     }
                 }
                 beliefs = nb
+                lastChange = diff
                 if diff <= options.tolerance { converged = true; break }
             }
         }
@@ -132,7 +168,9 @@ public struct GaussianBeliefPropagation {
             if let y = evidence.observations[v] { out[v] = Marginal(mean: y, covariance: Matrix(rows: d, columns: d)) }
             else { out[v] = beliefs[local[v]] }
         }
-        return Result(marginals: out, iterations: iterations, converged: converged, isExact: tree != nil)
+        let free = graph.variables.indices.map { graph.variables[$0].dimension != nil && evidence.observations[$0] == nil }
+        let outcome: Outcome = tree != nil ? .exact : converged ? .converged : .notConverged(lastChange: lastChange)
+        return Result(marginals: out, freeVariables: free, iterations: iterations, outcome: outcome)
     }
 }
 

@@ -310,8 +310,22 @@ final class MessagePassingEngine<S: Semiring> {
         return lb.map { z == -.infinity ? 0 : exp($0 - z) }
     }
 
+    /// The first variable whose belief is zero in every state (after ``refreshBeliefs()``):
+    /// zeros in messages come only from zero potentials and evidence and are never wrong, so
+    /// such a variable proves `Z = 0`.
+    func variableWithZeroBelief() -> Int? {
+        for v in 0..<topology.variableCount {
+            let b = beliefs + variableOffset[v]
+            var total = 0.0
+            for x in 0..<cards[v] { total += b[x] }
+            if total == 0 || total.isNaN { return v }
+        }
+        return nil
+    }
+
     /// The Bethe approximation of log Z from the current messages: exact on trees (and for
-    /// converged sum-product on a forest, equal to log Z to rounding).
+    /// converged sum-product on a forest, equal to log Z to rounding). Throws
+    /// ``FactorGraphError/inconsistentEvidence(_:)`` when a belief is zero everywhere.
     func betheLogPartition() throws -> Double {
         var logZ = 0.0
         for f in 0..<problem.factors.count {

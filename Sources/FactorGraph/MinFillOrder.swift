@@ -107,7 +107,7 @@ struct MinFillOrder {
             "exact inference needs a clique table of at least 2^\(String(format: "%.1f", log2Size)) entries "
             + "(\(ResourceLimits.describe(doubles: entries))) when it eliminates variable \(v) with its "
             + "\(neighbours.count) neighbours, after \(eliminated) variables; the limit is \(limit) entries "
-            + "(raise with --limit tableEntries=N, or use --algorithm bp)")
+            + "(raise with --limit cliqueEntries=N, or use --algorithm bp)")
     }
 }
 

@@ -12,22 +12,22 @@ import Glibc
 /// backtracking through the buckets in reverse. The elimination is written once, in the log
 /// domain, with `⊕` either log-sum-exp (sum-product) or max (max-sum).
 public struct VariableElimination: InferenceAlgorithm {
-    /// The sizes it will build: the largest clique table is at most `limits.tableEntries`, and
+    /// The sizes it will build: the largest clique table is at most `limits.cliqueEntries`, and
     /// the upward messages it keeps at most `limits.totalTableEntries` together. Both are
     /// checked while the order is chosen, before any table is built.
     public var limits: ResourceLimits
 
     /// The largest clique table (entries) it will build.
     public var maximumCliqueSize: Int {
-        get { limits.tableEntries }
-        set { limits.tableEntries = newValue }
+        get { limits.cliqueEntries }
+        set { limits.cliqueEntries = newValue }
     }
 
     public init(limits: ResourceLimits = .standard) { self.limits = limits }
 
     public init(maximumCliqueSize: Int) {
         limits = .standard
-        limits.tableEntries = maximumCliqueSize
+        limits.cliqueEntries = maximumCliqueSize
     }
 
     /// The plan: order and bucket tree, computed symbolically before any table is built.
@@ -50,7 +50,7 @@ public struct VariableElimination: InferenceAlgorithm {
         let n = problem.variableCount
         let free = problem.clamp.map { $0 == nil }
         let ordering = MinFillOrder(variableCount: n, scopes: tables.map(\.scope), free: free)
-        let order = try ordering.order(cardinalities: problem.cardinalities, cliqueLimit: limits.tableEntries)
+        let order = try ordering.order(cardinalities: problem.cardinalities, cliqueLimit: limits.cliqueEntries)
         var position = [Int](repeating: -1, count: n)
         for (i, v) in order.enumerated() { position[v] = i }
         let m = order.count
@@ -72,8 +72,8 @@ public struct VariableElimination: InferenceAlgorithm {
             var clique = 1
             for u in scopeSets[b] {
                 let (p, o) = clique.multipliedReportingOverflow(by: problem.cardinalities[u])
-                guard !o, p <= limits.tableEntries else {
-                    throw FactorGraphError.tooLarge("variable elimination needs a clique of more than \(limits.tableEntries) entries (at variable \(v), \(scopeSets[b].count) variables); raise with --limit tableEntries=N")
+                guard !o, p <= limits.cliqueEntries else {
+                    throw FactorGraphError.tooLarge("variable elimination needs a clique of more than \(limits.cliqueEntries) entries (at variable \(v), \(scopeSets[b].count) variables); raise with --limit cliqueEntries=N")
                 }
                 clique = p
             }
@@ -122,7 +122,7 @@ public struct VariableElimination: InferenceAlgorithm {
     public func solve(_ graph: FactorGraph, evidence: Evidence = .none) throws -> (logPartition: Double, marginals: [[Double]]) {
         let problem = try DiscreteProblem(graph, evidence: evidence)
         let (plan, tables, up, logZ) = try upward(problem, maximize: false)
-        guard logZ > -.infinity else { throw FactorGraphError.inconsistentEvidence("the evidence has probability zero") }
+        guard logZ > -.infinity else { throw FactorGraphError.inconsistentEvidence("every configuration has probability zero") }
         let m = plan.order.count
         var down = [Table?](repeating: nil, count: m)
         var marginals = problem.cardinalities.map { [Double](repeating: 0, count: $0) }
@@ -148,6 +148,7 @@ public struct VariableElimination: InferenceAlgorithm {
         return (logZ, out)
     }
 
+    /// `log Z`; `-∞` when every configuration has probability zero.
     public func logPartition(_ graph: FactorGraph, evidence: Evidence) throws -> Double {
         let problem = try DiscreteProblem(graph, evidence: evidence)
         return try upward(problem, maximize: false).3

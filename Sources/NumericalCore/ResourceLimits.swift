@@ -8,14 +8,17 @@
 ///
 /// ```swift
 /// var limits = ResourceLimits.standard
-/// try limits.setting("tableEntries", to: 1 << 28)
+/// try limits.setting("cliqueEntries", to: 1 << 28)
 /// let n = try limits.checkedProduct([4096, 4096, 3], limit: \.tableEntries, what: "a table")
 /// ```
 public struct ResourceLimits: Sendable, Equatable, Codable {
-    /// Entries of one table (a factor, a clique of exact inference): 2²⁶ (512 MiB of `Double`).
-    public var tableEntries = 1 << 26
-    /// Entries of every table of one model together: 2²⁷.
-    public var totalTableEntries = 1 << 27
+    /// Entries of one table a model declares: 2²⁴ (128 MiB of `Double`).
+    public var tableEntries = 1 << 24
+    /// Entries of every table of one model together: 2²⁶ (512 MiB).
+    public var totalTableEntries = 1 << 26
+    /// Entries of one clique table that exact inference builds: 2²⁶ (512 MiB); the messages it
+    /// keeps are bounded by ``totalTableEntries``.
+    public var cliqueEntries = 1 << 26
     /// Variables of one model.
     public var variables = 10_000_000
     /// States of one categorical variable.
@@ -43,7 +46,8 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
     /// The names ``setting(_:to:)`` accepts, with each limit's key path (immutable; key paths
     /// are not `Sendable` in the type system, but these are constants).
     nonisolated(unsafe) public static let names: [(name: String, keyPath: WritableKeyPath<ResourceLimits, Int>)] = [
-        ("tableEntries", \.tableEntries), ("totalTableEntries", \.totalTableEntries), ("variables", \.variables),
+        ("tableEntries", \.tableEntries), ("totalTableEntries", \.totalTableEntries), ("cliqueEntries", \.cliqueEntries),
+        ("variables", \.variables),
         ("cardinality", \.cardinality), ("totalStates", \.totalStates), ("modelParameters", \.modelParameters),
         ("activationsPerImage", \.activationsPerImage), ("architectureSize", \.architectureSize),
         ("workers", \.workers), ("images", \.images), ("dataBytes", \.dataBytes),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FactorGraph
 import Foundation
+import NumericalCore
 
 struct Infer: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,6 +43,14 @@ struct Infer: ParsableCommand {
     @Option(help: "Write the result here (atomically) instead of printing it.")
     var output: String?
 
+    @OptionGroup var limitOptions: LimitOptions
+
+    func validate() throws {
+        guard damping >= 0, damping < 1 else { throw ValidationError("--damping must be in [0, 1), got \(damping)") }
+        guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be a finite number ≥ 0, got \(tolerance)") }
+        guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1, got \(maxIterations)") }
+    }
+
     /// The result text from any exact or approximate method behind the common interface.
     func answer(_ algorithm: some InferenceAlgorithm, _ graph: FactorGraph, _ ev: Evidence) throws -> String {
         switch task {
@@ -74,9 +83,11 @@ struct Infer: ParsableCommand {
         FileHandle.standardError.write(Data("\(r.semiring): \(r.iterations) iteration(s), \(how)\n".utf8))
         switch task {
         case .PR: return UAIFormat.partitionResult(logPartition: r.logPartition ?? -.infinity)
-        case .MAR: return UAIFormat.marginalsResult(r.marginals)
+        case .MAR:
+            if let why = r.infeasibility { throw FactorGraphError.inconsistentEvidence(why) }
+            return UAIFormat.marginalsResult(r.marginals)
         case .MAP, .MPE:
-            guard let map = r.map else { throw ValidationError("max-sum returned no assignment") }
+            let map = try r.assignment()
             report(map)
             return UAIFormat.assignmentResult(map.states)
         }
@@ -88,14 +99,32 @@ struct Infer: ParsableCommand {
     }
 
     func run() throws {
-            let graph = try ModelFile.read(path: model)
-            let ev = try evidence.map { try UAIFormat.readEvidence(path: $0, for: graph) } ?? Evidence()
-            let text: String
+        let limits = try limitOptions.limits()
+        let graph = try ModelFile.read(path: model, limits: limits)
+        let ev = try evidence.map { try UAIFormat.readEvidence(path: $0, for: graph) } ?? Evidence()
+        let text: String
+        do {
             switch algorithm {
-            case .exact: text = try answer(VariableElimination(), graph, ev)
+            case .exact: text = try answer(VariableElimination(limits: limits), graph, ev)
             case .bruteforce: text = try answer(BruteForceEnumeration(), graph, ev)
             case .bp: text = try answerByBP(graph, ev)
             }
-            if let output { try writeAtomically(text, to: output) } else { print(text, terminator: "") }
+        } catch FactorGraphError.inconsistentEvidence(let why) {
+            throw FactorGraphError.inconsistentEvidence("\(impossibility(ev)) (\(why)); \(task.rawValue) has no answer")
+        }
+        if task == .PR, text.contains("-inf") {
+            FileHandle.standardError.write(Data("notice: \(impossibility(ev)): log10 Z = -inf\n".utf8))
+        }
+        if let output { try writeAtomically(text, to: output) } else { print(text, terminator: "") }
+    }
+
+    /// Names the files and the evidence of a model whose `Z` is zero.
+    func impossibility(_ ev: Evidence) -> String {
+        guard let evidence, !ev.states.isEmpty else {
+            return "\(model) has Z = 0: every configuration has a zero potential"
+        }
+        let observed = ev.states.sorted { $0.key < $1.key }
+        let shown = observed.prefix(12).map { "x\($0.key)=\($0.value)" }.joined(separator: " ")
+        return "the evidence in \(evidence) (\(shown)\(observed.count > 12 ? " …" : "")) has probability zero under \(model)"
     }
 }
