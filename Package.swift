@@ -56,6 +56,8 @@ let package = Package(
             path: "Examples/WorkedExamples"),
 
         .testTarget(name: "NumericalCoreTests", dependencies: ["NumericalCore"]),
+        // Runs the built `drmm` executable: careless and hostile input through the user's code paths.
+        .testTarget(name: "CommandLineTests", dependencies: ["NumericalCore"]),
         .testTarget(name: "DRMMLearningTests", dependencies: ["DRMMLearning", "DRMM", "NumericalCore", "Datasets"]),
         .testTarget(name: "GenerativeNetworksTests", dependencies: ["GenerativeNetworks", "FactorGraph", "NumericalCore"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),

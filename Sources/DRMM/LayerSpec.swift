@@ -1,3 +1,5 @@
+import NumericalCore
+
 /// Zero padding of a convolution, as a convnet user names it.
 public enum Padding: String, Sendable, CaseIterable, Codable {
     /// No padding: output = input − kernel + 1.
@@ -49,8 +51,14 @@ public struct LayerGeometry: Equatable, Sendable {
     public let pad: Int
     public let pool: Int
 
-    /// Chains `spec` onto an input of shape `[C, H, W]`, checking that everything fits.
-    public static func chain(_ spec: LayerSpec, input: [Int], layer: Int) throws -> LayerGeometry {
+    /// Chains `spec` onto an input of shape `[C, H, W]`, checking that everything fits and that
+    /// no size exceeds `limits.architectureSize` (so that no shape arithmetic can overflow).
+    public static func chain(_ spec: LayerSpec, input: [Int], layer: Int, limits: ResourceLimits = .standard) throws -> LayerGeometry {
+        let largest = limits.architectureSize
+        for (what, size) in [("channels", spec.channels), ("kernel", spec.kernel), ("pool", spec.pool)] + zip(["input channels", "input height", "input width"], input).map({ ($0, $1) }) where size > largest {
+            throw DRMMError.tooLarge("layer \(layer): \(what) \(size) is above the limit of \(largest) (raise it with --limit architectureSize=N)")
+        }
+        guard input.count == 3 else { throw DRMMError.invalidLayer(layer: layer, message: "input must be [channels, height, width], got \(input)") }
         guard spec.channels >= 1 else { throw DRMMError.invalidLayer(layer: layer, message: "channels must be at least 1, got \(spec.channels)") }
         guard spec.kernel >= 1 else { throw DRMMError.invalidLayer(layer: layer, message: "kernel must be at least 1, got \(spec.kernel)") }
         guard spec.pool >= 1 else { throw DRMMError.invalidLayer(layer: layer, message: "pool must be at least 1, got \(spec.pool)") }

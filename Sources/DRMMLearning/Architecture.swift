@@ -1,4 +1,5 @@
 import DRMM
+import NumericalCore
 
 /// The shape of a trainable DRMM: the rendering levels, and how the top level meets the
 /// classes.
@@ -73,19 +74,47 @@ public struct Architecture: Codable, Equatable, Sendable {
         return a
     }
 
-    /// Every level's shapes, chained from the input; throws if they do not chain.
-    public func geometry() throws -> [LayerGeometry] {
+    /// Every level's shapes, chained from the input; throws if they do not chain, or if the
+    /// network's parameters or one image's activations would exceed `limits` (checked with
+    /// overflow-safe arithmetic before anything is allocated).
+    public func geometry(limits: ResourceLimits = .standard) throws -> [LayerGeometry] {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
             throw DRMMError.invalidInput("input shape must be [channels, height, width] with positive sizes, got \(inputShape)")
         }
         guard !layers.isEmpty else { throw DRMMError.invalidLayer(layer: 0, message: "a DRMM needs at least one level") }
         guard classes >= 2 else { throw DRMMError.invalidParameter("a classifier needs at least 2 classes, got \(classes)") }
+        guard classes <= limits.architectureSize else {
+            throw DRMMError.tooLarge("\(classes) classes is above the limit of \(limits.architectureSize) (raise it with --limit architectureSize=N)")
+        }
         var shape = inputShape
-        return try layers.enumerated().map { i, spec in
-            let g = try LayerGeometry.chain(spec, input: shape, layer: i + 1)
+        let geometry = try layers.enumerated().map { i, spec in
+            let g = try LayerGeometry.chain(spec, input: shape, layer: i + 1, limits: limits)
             shape = g.pooled
             return g
         }
+        try checkSizes(geometry, limits: limits)
+        return geometry
+    }
+
+    /// Refuses a network whose parameters or per-image activations exceed `limits`.
+    private func checkSizes(_ geometry: [LayerGeometry], limits: ResourceLimits) throws {
+        var parameters = 0, activations = ResourceLimits.product(inputShape) ?? .max
+        func add(_ total: inout Int, _ factors: [Int]) {
+            total = ResourceLimits.product(factors).flatMap { ResourceLimits.sum(total, $0) } ?? .max
+        }
+        for g in geometry {
+            add(&parameters, [g.convolved[0], g.input[0], g.kernel, g.kernel])
+            add(&parameters, [4, g.convolved[0]])   // bias, scale, running mean and variance
+            add(&activations, g.convolved)
+            add(&activations, g.pooled)
+        }
+        let top = geometry[geometry.count - 1].pooled
+        add(&parameters, [classes, self.top == .dense ? ResourceLimits.product(top) ?? .max : top[0]])
+        add(&parameters, [classes])
+        do {
+            try limits.check(parameters, limit: \.modelParameters, what: "architecture \(name)'s parameters")
+            try limits.check(activations, limit: \.activationsPerImage, what: "architecture \(name)'s activations per image")
+        } catch let e as ResourceLimitError { throw DRMMError.tooLarge("\(e)") }
     }
 
     /// The 1-level Rendering Factor Model for MNIST (spec §2.9, §6.2): 32 filters 5×5 with

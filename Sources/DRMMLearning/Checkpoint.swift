@@ -1,5 +1,7 @@
 import Foundation
 import FactorGraph
+import DRMM
+import NumericalCore
 
 /// Everything needed to resume training bit-identically or to evaluate: architecture,
 /// configuration, parameters, optimiser moments, completed epochs, the labelled subset and
@@ -73,8 +75,9 @@ public struct Checkpoint: Codable, Sendable {
         try writeAtomically(bytes: [UInt8](data), to: path)
     }
 
-    /// Reads and checks a checkpoint; every failure names the path.
-    public static func read(from path: String) throws -> Checkpoint {
+    /// Reads and checks a checkpoint whole (``problem(limits:)``) before anything is built from
+    /// it; every failure names the path.
+    public static func read(from path: String, limits: ResourceLimits = .standard) throws -> Checkpoint {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LearningError.checkpoint(path: path, reason: "cannot be read")
         }
@@ -82,19 +85,54 @@ public struct Checkpoint: Codable, Sendable {
         do { c = try JSONDecoder().decode(Checkpoint.self, from: data) } catch {
             throw LearningError.checkpoint(path: path, reason: "is not a valid checkpoint (\(error))")
         }
-        guard c.format == formatName else { throw LearningError.checkpoint(path: path, reason: "has format \(c.format), expected \(formatName)") }
-        let net: RenderingNetwork<Float>
-        do { net = try RenderingNetwork<Float>(architecture: c.architecture) } catch {
-            throw LearningError.checkpoint(path: path, reason: "describes an invalid architecture: \(error)")
-        }
-        guard c.parameters.count == net.parameters.count else {
-            throw LearningError.checkpoint(path: path, reason: "has \(c.parameters.count) parameters, architecture \(c.architecture.name) needs \(net.parameters.count)")
-        }
-        guard c.optimizerState.first.count == c.parameters.count, c.optimizerState.second.count == c.parameters.count else {
-            throw LearningError.checkpoint(path: path, reason: "optimiser state does not match the parameters")
-        }
-        if let reason = c.teacherMismatch { throw LearningError.checkpoint(path: path, reason: reason) }
+        if let reason = c.problem(limits: limits) { throw LearningError.checkpoint(path: path, reason: reason) }
         return c
+    }
+
+    /// The largest optimiser step count a checkpoint may carry (far beyond any run, far below
+    /// where `step += 1` or the bias correction's `β^step` would misbehave).
+    public static let maximumStep = 1 << 40
+
+    /// What is wrong with the checkpoint as a whole, `nil` when nothing is: the format, the
+    /// architecture (against `limits`, before any network is built from it), every count
+    /// against the architecture, and every field's range.
+    public func problem(limits: ResourceLimits = .standard) -> String? {
+        guard format == Self.formatName else { return "has format \(format), expected \(Self.formatName)" }
+        let geometry: [LayerGeometry]
+        do { geometry = try architecture.geometry(limits: limits) } catch {
+            return "describes an invalid architecture: \(error)"
+        }
+        let layout = RenderingNetwork<Float>.layout(architecture: architecture, geometry: geometry)
+        guard parameters.count == layout.count else {
+            return "has \(parameters.count) parameters, architecture \(architecture.name) needs \(layout.count)"
+        }
+        guard optimizerState.first.count == parameters.count, optimizerState.second.count == parameters.count else {
+            return "optimiser state does not match the parameters"
+        }
+        guard (0...Self.maximumStep).contains(optimizerState.step) else {
+            return "optimiser step \(optimizerState.step) is outside 0...\(Self.maximumStep)"
+        }
+        do { try configuration.validate(trainingImages: Int.max, limits: limits) } catch {
+            return "has an invalid configuration: \(error)"
+        }
+        guard (0...configuration.totalEpochs).contains(epoch) else {
+            return "says \(epoch) epochs are done, the configuration has \(configuration.totalEpochs)"
+        }
+        guard history.count == epoch, history.enumerated().allSatisfy({ $0.element.epoch == $0.offset + 1 }) else {
+            return "has \(history.count) epochs of history (numbered \(history.prefix(5).map(\.epoch))…) for \(epoch) completed epochs"
+        }
+        guard switchRates.count == geometry.count else {
+            return "has \(switchRates.count) switch rates for \(geometry.count) levels"
+        }
+        if let bad = switchRates.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
+            return "switch rate of level \(bad + 1) is \(switchRates[bad]), not a rate in [0, 1]"
+        }
+        if configuration.labels > 0 && labelledIndices.count != configuration.labels {
+            return "lists \(labelledIndices.count) labelled images, the configuration asks for \(configuration.labels)"
+        }
+        if let bad = labelledIndices.firstIndex(where: { $0 < 0 }) { return "labelled index \(bad) is \(labelledIndices[bad])" }
+        if let bad = parameters.firstIndex(where: { !$0.isFinite }) { return "parameter \(bad) is \(parameters[bad])" }
+        return teacherMismatch
     }
 
     /// What is wrong with the teacher's parameters for the configuration and the parameters,

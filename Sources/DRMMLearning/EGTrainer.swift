@@ -87,10 +87,8 @@ public final class EGTrainer {
     /// `configuration`, when given, replaces the checkpoint's; it may differ from it only in the
     /// execution options (`workers`, `convolution`), which change the rounding and nothing else.
     public convenience init(resuming c: Checkpoint, train: ImageSet, configuration: TrainingConfiguration? = nil) throws {
+        if let reason = c.problem() { throw LearningError.checkpoint(path: "", reason: reason) }
         var net = try RenderingNetwork<Float>(architecture: c.architecture)
-        guard c.parameters.count == net.parameters.count else {
-            throw LearningError.checkpoint(path: "", reason: "has \(c.parameters.count) parameters, architecture \(c.architecture.name) needs \(net.parameters.count)")
-        }
         net.parameters = c.parameters
         if let configuration {
             var training = configuration   // everything but the execution options must match

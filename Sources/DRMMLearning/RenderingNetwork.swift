@@ -36,9 +36,20 @@ public struct RenderingNetwork<T: TrainingScalar>: Sendable {
     public var parameters: [T]
 
     /// A network with every parameter zero (batch-normalisation scales and variances one).
-    public init(architecture: Architecture) throws {
+    public init(architecture: Architecture, limits: ResourceLimits = .standard) throws {
         self.architecture = architecture
-        geometry = try architecture.geometry()
+        geometry = try architecture.geometry(limits: limits)
+        layout = Self.layout(architecture: architecture, geometry: geometry)
+        parameters = [T](repeating: 0, count: layout.count)
+        // γ = 1; running means 0 and variances 1.
+        for (l, g) in geometry.enumerated() where architecture.normalisation.isBatch {
+            for i in layout.scales[l] { parameters[i] = 1 }
+            for i in layout.statistics[l].dropFirst(g.convolved[0]) { parameters[i] = 1 }
+        }
+    }
+
+    /// Where each block of the parameters of `architecture` (with its `geometry`) lives.
+    static func layout(architecture: Architecture, geometry: [LayerGeometry]) -> Layout {
         var at = 0
         func take(_ n: Int) -> Range<Int> { defer { at += n }; return at..<(at + n) }
         var f: [Range<Int>] = [], b: [Range<Int>] = [], scales: [Range<Int>] = [], statistics: [Range<Int>] = []
@@ -53,13 +64,7 @@ public struct RenderingNetwork<T: TrainingScalar>: Sendable {
         let d = architecture.top == .dense ? top.reduce(1, *) : top[0]
         let templates = take(architecture.classes * d)
         let classBias = take(architecture.classes)
-        layout = Layout(filters: f, biases: b, scales: scales, statistics: statistics, classTemplates: templates, classBias: classBias, templateLength: d)
-        parameters = [T](repeating: 0, count: at)
-        // γ = 1; running means 0 and variances 1.
-        for (l, g) in geometry.enumerated() where normalised {
-            for i in layout.scales[l] { parameters[i] = 1 }
-            for i in layout.statistics[l].dropFirst(g.convolved[0]) { parameters[i] = 1 }
-        }
+        return Layout(filters: f, biases: b, scales: scales, statistics: statistics, classTemplates: templates, classBias: classBias, templateLength: d)
     }
 
     /// How filters are drawn at the start.

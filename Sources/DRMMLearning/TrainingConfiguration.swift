@@ -1,3 +1,4 @@
+import NumericalCore
 import Foundation
 
 /// What to train and how: the mode (which images carry labels), the objective, the
@@ -120,7 +121,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
 
     /// Checks the options against a training set of `n` images.
-    public func validate(trainingImages n: Int) throws {
+    public func validate(trainingImages n: Int, limits: ResourceLimits = .standard) throws {
         guard epochs >= 0, pretrainEpochs >= 0 else { throw LearningError.invalidOption("epochs must be non-negative") }
         guard batchSize >= 2 else { throw LearningError.invalidOption("batch size must be at least 2, got \(batchSize)") }
         guard rampUpSteps >= 0 else { throw LearningError.invalidOption("the ramp-up must be a non-negative number of steps, got \(rampUpSteps)") }
@@ -133,6 +134,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         _ = try RandomTranslation(maximumShift: translation)
         _ = try RandomDeformation(maximumRotation: rotation, maximumScaling: scaling)
         guard workers >= 1 else { throw LearningError.invalidOption("workers must be at least 1, got \(workers)") }
+        guard workers <= limits.workers else {
+            throw LearningError.invalidOption("\(workers) workers is above the limit of \(limits.workers) (raise it with --limit workers=N)")
+        }
+        guard batchSize <= limits.images else { throw LearningError.invalidOption("batch size \(batchSize) is above the image limit \(limits.images)") }
+        guard epochs <= 1_000_000, pretrainEpochs <= 1_000_000 else { throw LearningError.invalidOption("at most 1,000,000 epochs per phase, got \(epochs) and \(pretrainEpochs)") }
         guard labels >= 0 else { throw LearningError.invalidOption("the number of labels must be non-negative, got \(labels)") }
         guard labels <= n else { throw LearningError.invalidOption("asked for \(labels) labelled images, the training set has \(n)") }
         if mode == .semi && labels == 0 { throw LearningError.invalidOption("semi-supervised training needs --labels N > 0") }

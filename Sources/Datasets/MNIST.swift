@@ -65,7 +65,10 @@ public struct MNIST: Sendable {
             let o = 4 + 4 * d
             dims.append(Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
         }
-        let expected = dims.reduce(1, *)
+        // Each size is below 2^32, but their product can overflow: checked before it is compared.
+        guard let expected = dims.reduce(Optional(1), { p, d in p.flatMap { $0.multipliedReportingOverflow(by: d) }.flatMap { $0.overflow ? nil : $0.partialValue } }) else {
+            throw DatasetError.malformed(path: path, reason: "header promises \(dims) bytes of data, more than 2^63; the file has \(bytes.count - header)")
+        }
         guard bytes.count - header == expected else {
             throw DatasetError.malformed(path: path, reason: "header promises \(dims) = \(expected) bytes of data, the file has \(bytes.count - header)" + (bytes.count - header < expected ? " (truncated)" : ""))
         }

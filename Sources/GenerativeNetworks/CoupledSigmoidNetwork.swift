@@ -164,6 +164,8 @@ public struct CoupledSigmoidNetwork: Sendable {
     public mutating func train(images: [[Double]], labels: [Int], objective: Objective, epochs: Int, batchSize: Int = 100,
                                rate: Double = 1e-3, seed: UInt64) throws {
         guard images.count == labels.count, !images.isEmpty else { throw GenerativeNetworkError.invalidInput("\(images.count) images, \(labels.count) labels") }
+        guard rate > 0, rate.isFinite else { throw GenerativeNetworkError.invalidInput("the learning rate must be a positive number, got \(rate)") }
+        guard epochs >= 0, batchSize >= 1 else { throw GenerativeNetworkError.invalidInput("epochs (\(epochs)) must be ≥ 0 and the batch size (\(batchSize)) ≥ 1") }
         guard images.allSatisfy({ $0.count == sizes[0] && $0.allSatisfy { $0 == 0 || $0 == 1 } }) else {
             throw GenerativeNetworkError.invalidInput("images must be binary vectors of \(sizes[0]) units")
         }

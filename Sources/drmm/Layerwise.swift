@@ -40,6 +40,18 @@ struct Layerwise: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Write the results as JSON here.") var json: String?
 
+    func validate() throws {
+        guard size >= 1, 28 % size == 0 else { throw ValidationError("--size must divide 28, got \(size)") }
+        guard train >= 1, test >= 1, train + test <= 60_000 else {
+            throw ValidationError("--train and --test must be at least 1 and together at most 60000, got \(train) and \(test)")
+        }
+        guard (1...12).contains(hidden) else { throw ValidationError("--hidden must be in 1...12, got \(hidden)") }
+        guard (1...16).contains(topHidden) else { throw ValidationError("--top-hidden must be in 1...16, got \(topHidden)") }
+        guard epochs >= 1, encoderUnits >= 1, encoderUnits <= 100_000 else {
+            throw ValidationError("--epochs and --encoder-units must be at least 1 (units at most 100000)")
+        }
+    }
+
     func run() throws {
         let m = try MNIST.load(directory: data, split: .train)
         let trainSet = try binarisedMNIST(m, count: train, size: size)
@@ -106,6 +118,15 @@ struct Coupled: ParsableCommand {
     @Option(help: "Write the class images of both models as PNG here.") var png: String?
     @Option(help: "Write 10 ancestral samples per class of each model as PNG to <prefix>-<objective>.png (pixel means given the sampled hidden layer).") var samples: String?
     @Option(help: "Write the results as JSON here.") var json: String?
+
+    func validate() throws {
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        guard train >= 1, test >= 1 else { throw ValidationError("--train and --test must be at least 1, got \(train) and \(test)") }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        guard !hidden.isEmpty, hidden.allSatisfy({ (1...100_000).contains($0) }) else {
+            throw ValidationError("--hidden sizes must be in 1...100000, got \(hidden)")
+        }
+    }
 
     func run() throws {
         let m = try MNIST.load(directory: data, split: .train), t = try MNIST.load(directory: data, split: .test)

@@ -14,6 +14,12 @@ struct Render: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Output directory.") var out = "drmm-render"
 
+    func validate() throws {
+        guard (1...10_000).contains(count) else { throw ValidationError("--count must be in 1...10000, got \(count)") }
+        guard (2...64).contains(classes) else { throw ValidationError("--classes must be in 2...64, got \(classes)") }
+        guard noise > 0, noise.isFinite else { throw ValidationError("--noise must be a positive variance, got \(noise)") }
+    }
+
     func run() throws {
         let model = try Demonstrations.strokeModel(classes: classes, seed: seed, noiseVariance: noise)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

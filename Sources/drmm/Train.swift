@@ -94,6 +94,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue from --out/checkpoint.json.") var resume = false
     @Option(help: "Start from the parameters of this checkpoint (same architecture) instead of a random draw, e.g. to fine-tune an unsupervised run with labels; the optimiser starts afresh.") var initFrom: String?
     @Flag(help: "No progress bar.") var quiet = false
+    @OptionGroup var limitOptions: LimitOptions
 
     func configurationFromOptions() throws -> (Architecture, TrainingConfiguration) {
         guard let preset = Architecture.presets[model] else {
@@ -138,12 +139,14 @@ struct Train: ParsableCommand {
         guard evaluateEvery >= 1 else { throw ValidationError("--evaluate-every must be at least 1, not \(evaluateEvery)") }
         guard !(resume && initFrom != nil) else { throw ValidationError("--resume continues this run's own checkpoint; --init-from starts a new run from another; give one") }
         let (train, test) = try loadMNIST(data, trainLimit: trainLimit, testLimit: testLimit)
-        try config.validate(trainingImages: train.count)
+        let limits = try limitOptions.limits()
+        guard trainLimit >= 0, testLimit >= 0 else { throw ValidationError("--train-limit and --test-limit must be ≥ 0 (0: all)") }
+        try config.validate(trainingImages: train.count, limits: limits)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let checkpointPath = "\(out)/checkpoint.json"
         let trainer: EGTrainer
         if resume {
-            let c = try Checkpoint.read(from: checkpointPath)
+            let c = try Checkpoint.read(from: checkpointPath, limits: limits)
             guard c.architecture == arch else {
                 throw LearningError.checkpoint(path: checkpointPath, reason: "is a \(c.architecture.name) model, --model is \(arch.name)")
             }
@@ -153,6 +156,8 @@ struct Train: ParsableCommand {
             do { trainer = try EGTrainer(resuming: c, train: train, configuration: config) } catch let LearningError.checkpoint(_, reason) {
                 throw LearningError.checkpoint(path: checkpointPath, reason: reason)
             }
+            // A run killed between its checkpoint and its metrics left them one epoch apart.
+            try writeMetricsLines(trainer.history, to: "\(out)/metrics.jsonl")
             // EGTrainer(resuming:) refused any other change (rethrown above with the path).
             if config.workers != c.configuration.workers || config.convolution != c.configuration.convolution {
                 FileHandle.standardError.write(Data("""
@@ -164,7 +169,7 @@ struct Train: ParsableCommand {
             }
         } else if let initFrom {
             guard initFrom != checkpointPath else { throw ValidationError("--init-from names the checkpoint this run writes; use --resume or another --out") }
-            let c = try Checkpoint.read(from: initFrom)
+            let c = try Checkpoint.read(from: initFrom, limits: limits)
             guard c.architecture == arch else {
                 throw LearningError.checkpoint(path: initFrom, reason: "is a \(c.architecture.name) model, --model is \(arch.name)")
             }
@@ -182,8 +187,9 @@ struct Train: ParsableCommand {
             let evaluates = epoch % evaluateEvery == 0 || epoch == config.totalEpochs
             let m = try trainer.runEpoch(test: evaluates ? test : nil) { bar.update($0) }
             bar.finish(m)
-            try writeMetricsLines(trainer.history, to: "\(out)/metrics.jsonl")
+            // The checkpoint first: metrics are never ahead of it (a resume rewrites them from it).
             try trainer.checkpoint().write(to: checkpointPath)
+            try writeMetricsLines(trainer.history, to: "\(out)/metrics.jsonl")
         }
         let seconds = Date().timeIntervalSince(wall)
         try writePictures(trainer, test: test)
@@ -304,10 +310,17 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Data-parallel workers.") var workers = 2
     @Option(help: "Write the result as JSON here.") var json: String?
     @Flag(help: "Evaluate the weight-averaged teacher of a run trained with --teacher-decay instead of the student.") var teacher = false
+    @OptionGroup var limitOptions: LimitOptions
+
+    func validate() throws {
+        let limits = try limitOptions.limits()
+        guard (1...limits.workers).contains(workers) else { throw ValidationError("--workers must be in 1...\(limits.workers), got \(workers)") }
+        guard testLimit >= 0 else { throw ValidationError("--test-limit must be ≥ 0 (0: all), got \(testLimit)") }
+    }
 
     func run() throws {
         if workers > 1 { BLASInfo.setThreadCount(1) }
-        let c = try Checkpoint.read(from: checkpoint)
+        let c = try Checkpoint.read(from: checkpoint, limits: try limitOptions.limits())
         let net: RenderingNetwork<Float>
         if teacher {
             guard let averaged = try c.teacherNetwork() else {

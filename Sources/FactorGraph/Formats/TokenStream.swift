@@ -170,18 +170,42 @@ public func writeAtomically(_ text: String, to path: String) throws {
     try writeAtomically(bytes: Array(text.utf8), to: path)
 }
 
-/// Writes `bytes` atomically: to a temporary file in the same directory, then `rename(2)`.
+/// Writes `bytes` durably and atomically: to a new temporary file in the same directory,
+/// `fsync`, `rename(2)` over `path`, then `fsync` of the directory, so that after a crash a
+/// reader finds the old file or the new one, never a partial write. Temporary files that
+/// killed writers left behind for the same `path` are removed first.
 public func writeAtomically(bytes: [UInt8], to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
-    do {
-        try Data(bytes).write(to: URL(fileURLWithPath: tmp))
-    } catch {
-        throw FactorGraphError.malformedFile(path: path, line: 0, message: "cannot write: \(error.localizedDescription)")
+    func failure(_ what: String) -> FactorGraphError {
+        .malformedFile(path: path, line: 0, message: "cannot write: \(what): \(String(cString: strerror(errno)))")
     }
-    if rename(tmp, url.path) != 0 {
-        let reason = String(cString: strerror(errno))
-        unlink(tmp)
-        throw FactorGraphError.malformedFile(path: path, line: 0, message: "cannot write: \(reason)")
+    let url = URL(fileURLWithPath: path)
+    let directory = url.deletingLastPathComponent().path
+    let prefix = ".\(url.lastPathComponent).tmp-"
+    removeStaleTemporaries(in: directory, prefix: prefix)
+    let tmp = directory + "/" + prefix + "\(getpid())"
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw failure("cannot create \(tmp)") }
+    var written = 0
+    let ok = bytes.withUnsafeBytes { raw -> Bool in
+        while written < raw.count {
+            let n = write(fd, raw.baseAddress! + written, raw.count - written)
+            if n < 0 { if errno == EINTR { continue }; return false }
+            written += n
+        }
+        return fsync(fd) == 0
+    }
+    guard ok else { let e = failure("write"); close(fd); unlink(tmp); throw e }
+    guard close(fd) == 0 else { let e = failure("close"); unlink(tmp); throw e }
+    guard rename(tmp, path) == 0 else { let e = failure("rename"); unlink(tmp); throw e }
+    let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+}
+
+/// Removes `prefix<pid>` files of writers that no longer run.
+private func removeStaleTemporaries(in directory: String, prefix: String) {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+    for name in names where name.hasPrefix(prefix) {
+        guard let pid = Int32(name.dropFirst(prefix.count)) else { continue }
+        if pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH) { unlink(directory + "/" + name) }
     }
 }
