@@ -14,6 +14,8 @@ echo "## FactorGraph, $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model na
 .build/release/FactorGraphBenchmark --repeats 11 --json .build/factor-graph-benchmark.json
 echo
 .build/release/FactorGraphBenchmark memory
+echo
+.build/release/FactorGraphBenchmark order
 if [ $# -ge 1 ]; then
     echo
     "$1" Benchmarks/peers/factor_graph_peers.py --repeats 3 2>/dev/null

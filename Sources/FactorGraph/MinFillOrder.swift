@@ -11,15 +11,35 @@ import Glibc
 /// of no one else; only those are rescored. A graph of `n` variables of bounded degree is
 /// ordered in `O(n log n)`.
 struct MinFillOrder {
-    private var adjacency: [Set<Int>]
+    /// Per variable, its neighbours among the free variables, sorted.
+    private var adjacency: [[Int]]
     private let free: [Bool]
 
     init(variableCount n: Int, scopes: [[Int]], free: [Bool]) {
         self.free = free
-        adjacency = [Set<Int>](repeating: [], count: n)
+        adjacency = [[Int]](repeating: [], count: n)
         for s in scopes where s.count > 1 {
-            for a in s where free[a] { for b in s where b != a && free[b] { adjacency[a].insert(b) } }
+            for a in s where free[a] { for b in s where b != a && free[b] { adjacency[a].append(b) } }
         }
+        for v in 0..<n where adjacency[v].count > 1 {
+            adjacency[v].sort()
+            var w = 1
+            for r in 1..<adjacency[v].count where adjacency[v][r] != adjacency[v][w - 1] {
+                adjacency[v][w] = adjacency[v][r]; w += 1
+            }
+            adjacency[v].removeLast(adjacency[v].count - w)
+        }
+    }
+
+    /// The position of `x` in the sorted `a`, or where it would go.
+    @inline(__always)
+    private static func search(_ a: [Int], _ x: Int) -> (index: Int, found: Bool) {
+        var lo = 0, hi = a.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if a[mid] < x { lo = mid + 1 } else { hi = mid }
+        }
+        return (lo, lo < a.count && a[lo] == x)
     }
 
     private struct Key: Comparable {
@@ -37,12 +57,12 @@ struct MinFillOrder {
         let n = adj.count
         var current = [Key?](repeating: nil, count: n)
         func score(_ v: Int) -> Key {
-            let nb = Array(adj[v])
+            let nb = adj[v]
             var f = 0
             for i in 0..<nb.count {
                 let a = adj[nb[i]]
                 var j = i + 1
-                while j < nb.count { if !a.contains(nb[j]) { f += 1 }; j += 1 }
+                while j < nb.count { if !Self.search(a, nb[j]).found { f += 1 }; j += 1 }
             }
             return Key(fill: f, degree: nb.count, variable: v)
         }
@@ -54,31 +74,31 @@ struct MinFillOrder {
         var order: [Int] = []
         order.reserveCapacity(heap.count)
         var mark = [Bool](repeating: false, count: n)
+        var touched: [Int] = []
         while let top = heap.pop() {
             let v = top.variable
             guard let k = current[v], k == top else { continue }   // stale entry
             current[v] = nil
-            let nb = Array(adj[v])
+            let nb = adj[v]
             if let cardinalities {
                 try Self.checkClique(v: v, neighbours: nb, cardinalities: cardinalities, limit: cliqueLimit, eliminated: order.count)
             }
-            var touched: [Int] = nb
+            touched.removeAll(keepingCapacity: true)
+            touched.append(contentsOf: nb)
             var added = false
-            for i in 0..<nb.count {
-                var j = i + 1
-                while j < nb.count {
-                    if adj[nb[i]].insert(nb[j]).inserted {
-                        adj[nb[j]].insert(nb[i])
-                        added = true
-                    }
-                    j += 1
+            for a in nb {
+                // a loses v and gains every other neighbour of v it lacks.
+                let (i, _) = Self.search(adj[a], v)
+                adj[a].remove(at: i)
+                for b in nb where b != a {
+                    let (j, found) = Self.search(adj[a], b)
+                    if !found { adj[a].insert(b, at: j); added = true }
                 }
             }
-            for a in nb { adj[a].remove(v) }
             adj[v] = []
             if added {
                 // A new edge (a, b) changes the score of every common neighbour of a and b.
-                for a in nb { for u in adj[a] { touched.append(u) } }
+                for a in nb { touched.append(contentsOf: adj[a]) }
             }
             for u in touched where !mark[u] && current[u] != nil {
                 mark[u] = true

@@ -46,6 +46,16 @@ public struct VariableElimination: InferenceAlgorithm {
         var largestClique: Int
     }
 
+    /// The greedy min-fill elimination order of the free variables (those without evidence),
+    /// and the entries of the largest clique table it forms; throws
+    /// ``FactorGraphError/tooLarge(_:)`` as soon as a clique exceeds `limits.cliqueEntries`.
+    public func eliminationOrder(_ graph: FactorGraph, evidence: Evidence = .none) throws -> (order: [Int], largestClique: Int) {
+        let problem = try DiscreteProblem(graph, evidence: evidence)
+        let tables = problem.factors.map { Table.restricted($0, clamp: problem.clamp) }
+        let p = try plan(problem, tables: tables)
+        return (p.order, p.largestClique)
+    }
+
     func plan(_ problem: DiscreteProblem, tables: [Table]) throws -> Plan {
         let n = problem.variableCount
         let free = problem.clamp.map { $0 == nil }
@@ -55,25 +65,30 @@ public struct VariableElimination: InferenceAlgorithm {
         for (i, v) in order.enumerated() { position[v] = i }
         let m = order.count
         var assigned = [[Int]](repeating: [], count: m)
-        var scopeSets = [Set<Int>](repeating: [], count: m)
         for (f, t) in tables.enumerated() where !t.scope.isEmpty {
-            let b = t.scope.map { position[$0] }.min()!
-            assigned[b].append(f)
-            scopeSets[b].formUnion(t.scope)
+            assigned[t.scope.map { position[$0] }.min()!].append(f)
         }
         var children = [[Int]](repeating: [], count: m)
         var parent = [Int](repeating: -1, count: m)
         var separator = [[Int]](repeating: [], count: m)
         var largest = 1
         var kept = 0
+        var inScope = [Bool](repeating: false, count: n)
+        var scope: [Int] = []
         for b in 0..<m {
             let v = order[b]
-            scopeSets[b].insert(v)
+            // The bucket's scope: its factors' variables and its children's separators.
+            scope.removeAll(keepingCapacity: true)
+            func include(_ u: Int) { if !inScope[u] { inScope[u] = true; scope.append(u) } }
+            include(v)
+            for f in assigned[b] { for u in tables[f].scope { include(u) } }
+            for c in children[b] { for u in separator[c] { include(u) } }
+            for u in scope { inScope[u] = false }
             var clique = 1
-            for u in scopeSets[b] {
+            for u in scope {
                 let (p, o) = clique.multipliedReportingOverflow(by: problem.cardinalities[u])
                 guard !o, p <= limits.cliqueEntries else {
-                    throw FactorGraphError.tooLarge("variable elimination needs a clique of more than \(limits.cliqueEntries) entries (at variable \(v), \(scopeSets[b].count) variables); raise with --limit cliqueEntries=N")
+                    throw FactorGraphError.tooLarge("variable elimination needs a clique of more than \(limits.cliqueEntries) entries (at variable \(v), \(scope.count) variables); raise with --limit cliqueEntries=N")
                 }
                 clique = p
             }
@@ -82,13 +97,12 @@ public struct VariableElimination: InferenceAlgorithm {
             guard kept <= limits.totalTableEntries else {
                 throw FactorGraphError.tooLarge("variable elimination keeps upward messages of more than \(limits.totalTableEntries) entries together (\(ResourceLimits.describe(doubles: Double(kept))) by variable \(v)); raise with --limit totalTableEntries=N")
             }
-            let sep = scopeSets[b].subtracting([v]).sorted { position[$0] < position[$1] }
+            let sep = scope.dropFirst().sorted { position[$0] < position[$1] }
             separator[b] = sep
             if let first = sep.first {
                 let p = position[first]
                 parent[b] = p
                 children[p].append(b)
-                scopeSets[p].formUnion(sep)
             }
         }
         return Plan(order: order, position: position, assigned: assigned, children: children,
