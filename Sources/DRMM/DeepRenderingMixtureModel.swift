@@ -46,14 +46,29 @@ public struct DeepRenderingMixtureModel: Sendable {
         }
         guard !layers.isEmpty else { throw DRMMError.invalidLayer(layer: 0, message: "a DRMM needs at least one level") }
         guard classes >= 1 else { throw DRMMError.invalidParameter("the number of classes must be at least 1, got \(classes)") }
+        guard classes <= ResourceLimits.standard.architectureSize else {
+            throw DRMMError.tooLarge("\(classes) classes is above the limit of \(ResourceLimits.standard.architectureSize)")
+        }
         guard noiseVariance > 0, noiseVariance.isFinite else { throw DRMMError.invalidParameter("σ² must be positive and finite, got \(noiseVariance)") }
         var geometry: [LayerGeometry] = []
         var shape = inputShape
+        let limits = ResourceLimits.standard
+        var parameters = 0
         for (i, spec) in layers.enumerated() {
-            let g = try LayerGeometry.chain(spec, input: shape, layer: i + 1)
+            let g = try LayerGeometry.chain(spec, input: shape, layer: i + 1, limits: limits)
+            // Every tensor this model allocates, checked before any is.
+            do {
+                let filters = try limits.checkedProduct([g.convolved[0], g.input[0], g.kernel, g.kernel], limit: \.modelParameters,
+                                                        what: "layer \(i + 1)'s filters")
+                parameters = try limits.check(parameters + filters, limit: \.modelParameters, what: "the filters of layers 1...\(i + 1)")
+                try limits.checkedProduct(g.convolved, limit: \.activationsPerImage, what: "layer \(i + 1)'s convolution output")
+            } catch let e as ResourceLimitError { throw DRMMError.tooLarge("\(e)") }
             geometry.append(g)
             shape = g.pooled
         }
+        do {
+            try limits.checkedProduct([classes, shape.reduce(1, *)], limit: \.modelParameters, what: "the class templates")
+        } catch let e as ResourceLimitError { throw DRMMError.tooLarge("\(e)") }
         self.inputShape = inputShape
         self.layers = layers
         self.geometry = geometry

@@ -100,6 +100,7 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
 
     /// `Π factors`, computed without overflow and checked against the limit at `keyPath`.
     /// Every factor must be non-negative.
+    @discardableResult
     public func checkedProduct(_ factors: [Int], limit keyPath: KeyPath<ResourceLimits, Int>, what: String) throws -> Int {
         guard let p = Self.product(factors) else {
             throw ResourceLimitError.exceeded(what: what, requested: "more than 2^63 (\(factors.map(String.init).joined(separator: " × ")))",

@@ -81,6 +81,13 @@ struct Infer: ParsableCommand {
             : bp.run(graph, evidence: ev, semiring: LogSumProduct.self)
         let how = r.isExact ? "exact (tree schedule)" : "loopy, \(r.converged ? "converged" : "NOT converged") (last change \(r.maxDifference))"
         FileHandle.standardError.write(Data("\(r.semiring): \(r.iterations) iteration(s), \(how)\n".utf8))
+        if !r.isExact && r.infeasibility == nil && graph.factors.contains(where: { $0.logValues.contains(-.infinity) }) {
+            FileHandle.standardError.write(Data("""
+                note: \(model) has zero potentials, and loopy BP cannot prove that some configuration avoids them all \
+                (Z > 0); --algorithm exact decides.
+
+                """.utf8))
+        }
         switch task {
         case .PR: return UAIFormat.partitionResult(logPartition: r.logPartition ?? -.infinity)
         case .MAR:

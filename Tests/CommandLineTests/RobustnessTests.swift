@@ -147,6 +147,16 @@ struct RobustnessTests {
         try JSONSerialization.data(withJSONObject: fresh).write(to: URL(fileURLWithPath: "\(good)/checkpoint.json"))
         let resumed = try cli.run(["train"] + options + ["--out", good, "--resume"])
         #expect(resumed.outcome == .answer, "\(resumed.stderr)")
+        // Metrics one epoch ahead of the checkpoint (a run killed between the two writes) are
+        // rewritten from the checkpoint on resume.
+        let metrics = "\(good)/metrics.jsonl"
+        let lines = try String(contentsOfFile: metrics, encoding: .utf8)
+        #expect(lines.split(separator: "\n").count == 1)
+        try (lines + #"{"epoch":2}"# + "\n").write(toFile: metrics, atomically: false, encoding: .utf8)
+        let again = try cli.run(["train"] + options + ["--out", good, "--resume"])
+        #expect(again.outcome == .answer, "\(again.stderr)")
+        #expect(try String(contentsOfFile: metrics, encoding: .utf8) == lines)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: good).allSatisfy { !$0.contains(".tmp-") })
         expectClean(tally, "checkpoints")
     }
 
@@ -174,6 +184,16 @@ struct RobustnessTests {
             tally.record(r, arguments: args, file: path)
             if k == 0 { #expect(r.outcome == .refusal && r.stderr.contains(path), "\(r.stderr)") }
         }
+        // The same 16-byte header as the training images.
+        let bad = "\(dir)/idx-train"
+        try? FileManager.default.removeItem(atPath: bad)
+        try FileManager.default.copyItem(atPath: data, toPath: bad)
+        let path = "\(bad)/train-images-idx3-ubyte"
+        try Data([0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12)).write(to: URL(fileURLWithPath: path))
+        let args = ["train"] + options.map { $0 == data ? bad : $0 } + ["--out", "\(bad)/run"]
+        let r = try cli.run(args)
+        tally.record(r, arguments: args, file: path)
+        #expect(r.outcome == .refusal && r.stderr.contains(path), "\(r.stderr)")
         expectClean(tally, "data")
     }
 
@@ -229,6 +249,12 @@ struct RobustnessTests {
                 try expectRefusal(["infer", eq, "--evidence", ev, "--task", task, "--algorithm", algorithm], naming: ev, "\(algorithm) \(task) on impossible evidence")
             }
         }
+        // A triangle of ≠ constraints (Z = 0) run by loopy BP: answered, with the note that loopy
+        // BP cannot prove Z > 0.
+        let triangle = try write("MARKOV 3 2 2 2 3 2 0 1 2 1 2 2 0 2 4 0 1 1 0 4 0 1 1 0 4 0 1 1 0", "tri.uai")
+        let loopy = try cli.run(["infer", triangle, "--task", "MAR", "--algorithm", "bp"])
+        #expect(loopy.outcome == .answer && loopy.stderr.contains("cannot prove"), "\(loopy.stderr)")
+        try expectRefusal(["infer", triangle, "--task", "MAR", "--algorithm", "exact"], naming: triangle, "exact MAR on the triangle")
         // Option values.
         for bad in [["coupled", "--lr", "nan"], ["coupled", "--lr", "inf"], ["coupled", "--test", "0"], ["render", "--classes", "1000000"],
                     ["train", "--workers", "100000", "--quiet"], ["infer", eq, "--damping", "nan"], ["infer", eq, "--limit", "tableEntries=0"],

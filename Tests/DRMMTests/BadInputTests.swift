@@ -18,6 +18,24 @@ struct DRMMBadInputTests {
         #expect(throws: DRMMError.self) { try DeepRenderingMixtureModel(inputShape: [1, 8, 8], layers: [], classes: 2) }
     }
 
+    @Test("sizes whose products overflow or exhaust memory are refused before any tensor is allocated")
+    func hostileSizes() {
+        let huge: [(String, () throws -> DeepRenderingMixtureModel)] = [
+            ("2^62 channels", { try DeepRenderingMixtureModel(inputShape: [1, 8, 8], layers: [LayerSpec(channels: 1 << 62, kernel: 3)], classes: 2) }),
+            ("2^62 kernel", { try DeepRenderingMixtureModel(inputShape: [1, 8, 8], layers: [LayerSpec(channels: 2, kernel: 1 << 62)], classes: 2) }),
+            ("2^31 × 2^31 input", { try DeepRenderingMixtureModel(inputShape: [1, 1 << 31, 1 << 31], layers: [LayerSpec(channels: 2, kernel: 3)], classes: 2) }),
+            ("2^20 × 2^20 input, 2^10 channels", {
+                try DeepRenderingMixtureModel(inputShape: [1, 1 << 20, 1 << 20], layers: [LayerSpec(channels: 1 << 10, kernel: 1)], classes: 2) }),
+            ("10^9 channels", { try DeepRenderingMixtureModel(inputShape: [1, 8, 8], layers: [LayerSpec(channels: 1_000_000_000, kernel: 3)], classes: 2) }),
+            ("2^62 classes", { try DeepRenderingMixtureModel(inputShape: [1, 8, 8], layers: [LayerSpec(channels: 2, kernel: 3)], classes: 1 << 62) }),
+        ]
+        for (name, make) in huge {
+            do { _ = try make(); Issue.record("\(name) was built") } catch let e as DRMMError {
+                guard case .tooLarge = e else { Issue.record("\(name): \(e)"); continue }
+            } catch { Issue.record("\(name): \(error)") }
+        }
+    }
+
     @Test("σ², priors and parameter shapes")
     func parameters() throws {
         #expect(throws: DRMMError.self) { try DeepRenderingMixtureModel(inputShape: [1, 4, 4], layers: [LayerSpec(channels: 1, kernel: 3)], classes: 2, noiseVariance: 0) }

@@ -199,6 +199,14 @@ struct ResultFileTests {
         try writeAtomically(UAIFormat.marginalsResult([[0.5, 0.5], [1]]), to: path)
         #expect(try UAIFormat.parseResult(String(contentsOfFile: path, encoding: .utf8)) == .marginals([[0.5, 0.5], [1]]))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.MAR"])
+        // A killed writer's temporary file (its process gone) is removed by the next write;
+        // a live writer's (this process's parent) is left alone.
+        let dead = dir.appendingPathComponent(".model.MAR.tmp-2147483646").path
+        let live = dir.appendingPathComponent(".model.MAR.tmp-\(getppid())").path
+        for stale in [dead, live] { FileManager.default.createFile(atPath: stale, contents: Data("partial".utf8)) }
+        try writeAtomically(UAIFormat.marginalsResult([[0.5, 0.5], [1]]), to: path)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == [".model.MAR.tmp-\(getppid())", "model.MAR"])
+        try FileManager.default.removeItem(atPath: live)
         #expect(throws: FactorGraphError.self) { try writeAtomically("x", to: dir.path + "/missing/dir/file") }
         let pr = UAIFormat.partitionResult(logPartition: 3.13226 * 1)
         guard case .partition(let l10) = try UAIFormat.parseResult(pr) else { Issue.record("not PR"); return }
