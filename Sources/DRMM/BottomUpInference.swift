@@ -6,25 +6,28 @@ public struct BottomUpInference: Sendable {
     public let features: [Tensor]
     /// The MAP nuisances: per unit, the pool argmax `t̂` and the switch `â`.
     public let nuisances: Nuisances
-    /// The linear class scores `⟨μ_c, I⁽ᴸ⁾⟩` (spec E4): equal to `max_g ⟨μ_cg, I⟩`.
+    /// The class scores `⟨μ_c, I⁽ᴸ⁾⟩`: equal to `max_g ⟨μ_cg, I⟩ + priorScore(c, g)` (the
+    /// linear score of spec E4 with the switch priors, in units of σ²).
     public let classScores: [Double]
     /// `argmax_c ⟨μ_c, I⁽ᴸ⁾⟩/σ² + ln π_c` (ties: lowest class).
     public let predictedClass: Int
 }
 
 extension DeepRenderingMixtureModel {
-    /// Bottom-up max-sum (spec §3.7): at every level `Conv → ReLU → MaxPool`, recording the
-    /// switch and pool argmax of every unit (ties: the first position in the window, and OFF
-    /// at exactly zero), then the linear class scores. With zero α, nonnegative `μ_c` and
-    /// `W⁽ˡ⁾` for ℓ ≥ 2 and non-overlapping pools this is exact max-sum on the model (the
-    /// tests check it against the generic engine and brute force).
+    /// Bottom-up max-sum (spec §3.7): at every level `Conv → +β → ReLU → MaxPool`, with `β`
+    /// the level's ``unitBias(level:)`` (convnet bias plus the switch prior's log-odds),
+    /// recording the switch and pool argmax of every unit (ties: the first position in the
+    /// window, and OFF at exactly zero), then the class scores `⟨μ_c, I⁽ᴸ⁾⟩`. With zero α,
+    /// nonnegative `μ_c` and `W⁽ˡ⁾` for ℓ ≥ 2 and non-overlapping pools this is exact max-sum on
+    /// the model's score (the tests check it against the generic engine and brute force):
+    /// `classScores[c] = max_g ⟨μ_cg, I⟩ + priorScore(c, g)`.
     public func infer(_ image: Tensor) throws -> BottomUpInference {
         try check(image)
         var x = image
         var responses: [Tensor] = [], features: [Tensor] = []
         var translations: [[Int]] = [], switches: [[Bool]] = []
         for (l, g) in geometry.enumerated() {
-            let s = Convolution.forward(x, filters: filters[l], pad: g.pad, bias: convBias[l])
+            let s = Convolution.forward(x, filters: filters[l], pad: g.pad, bias: unitBias(level: l))
             var pooled = Tensor(shape: g.pooled)
             let p = g.pool
             var t = [Int](repeating: 0, count: pooled.count), a = [Bool](repeating: false, count: pooled.count)

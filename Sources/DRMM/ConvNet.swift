@@ -57,14 +57,15 @@ public struct ConvNet: Sendable {
         self.classes = classes
     }
 
-    /// Exports a DRMM as a convnet: filters `W⁽ˡ⁾`, the convnet biases, and the class templates
+    /// Exports a DRMM as a convnet: filters `W⁽ˡ⁾`, the biases `β` (convnet bias plus the switch
+    /// prior's log-odds, ``DeepRenderingMixtureModel/unitBias(level:)``), and the class templates
     /// as the dense classifier with bias `σ² ln π_c` (scores are then `σ²·` the DRMM's
     /// posterior scores, with the same argmax).
     public init(exporting model: DeepRenderingMixtureModel) throws {
         try model.validate()
         inputShape = model.inputShape
         layers = model.geometry.enumerated().map { l, g in
-            Layer(filters: model.filters[l].elements.map(Float.init), bias: model.convBias[l].map(Float.init), geometry: g)
+            Layer(filters: model.filters[l].elements.map(Float.init), bias: model.unitBias(level: l).map(Float.init), geometry: g)
         }
         classifier = .dense(weights: model.classTemplates.flatMap { $0.map(Float.init) },
                             bias: model.classPrior.map { Float(model.noiseVariance * Foundation.log($0)) })
@@ -269,19 +270,27 @@ struct Shared<P>: @unchecked Sendable {
 
 extension DeepRenderingMixtureModel {
     /// Imports a convnet's weights as a discriminatively relaxed DRMM (spec §3.9): the filters
-    /// become the rendering filters, the convnet biases stay as free biases, the classifier
+    /// become the rendering filters, each level's mean bias becomes its switch prior
+    /// (`π_ON = 1/(1 + e^{−b̄})`) and the rest stays as free per-channel biases, the classifier
     /// becomes the class templates (a mean-pool top spreads each weight evenly over the map,
     /// `μ_c[k, i, j] = w[c, k] / (H·W)`), and the class biases become the prior
     /// `π_c ∝ exp(b_c)` (σ² = 1), which leaves every score difference unchanged.
     public init(importing net: ConvNet) throws {
+        // Each level's switch prior is the logistic of its mean bias; what varies by channel stays
+        // in the convnet bias, so that `unitBias` gives back the convnet's biases.
+        func logOdds(_ bias: [Float]) -> Double {
+            let mean = bias.isEmpty ? 0 : bias.reduce(0) { $0 + Double($1) } / Double(bias.count)
+            return min(max(mean, -30), 30)
+        }
         try self.init(inputShape: net.inputShape, layers: net.layers.map { l in
             LayerSpec(channels: l.geometry.convolved[0], kernel: l.geometry.kernel,
                       padding: l.geometry.pad == 0 ? .valid : (l.geometry.pad == l.geometry.kernel - 1 ? .full : .same),
-                      pool: l.geometry.pool)
+                      pool: l.geometry.pool, switchPrior: 1 / (1 + exp(-logOdds(l.bias))))
         }, classes: net.classes, noiseVariance: 1)
         for (l, layer) in net.layers.enumerated() {
             filters[l] = try Tensor(shape: filters[l].shape, elements: layer.filters.map(Double.init))
-            convBias[l] = layer.bias.map(Double.init)
+            let prior = switchLogOdds(level: l)
+            convBias[l] = layer.bias.map { Double($0) - prior }
         }
         let top = topShape
         let bias: [Float]

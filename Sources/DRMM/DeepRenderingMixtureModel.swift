@@ -10,6 +10,18 @@ import Glibc
 ///
 /// `filters[ℓ−1]` is `W⁽ˡ⁾`, shaped `[C_ℓ, C_{ℓ−1}, K, K]`: the same tensor renders top-down
 /// (as a transposed convolution) and infers bottom-up (as a convolution).
+///
+/// **Priors in the max-sum score.** A configuration `(c, g)` is scored by
+/// `S(c, g) = (⟨μ_cg, I⟩ + Σ_ℓ Σ_u z⁽ˡ⁾_u a_u β⁽ˡ⁾_{k(u)}) / σ² + ln π_c`: the linear score
+/// (spec E4) plus, for every ON unit `u`, its bias ``unitBias(level:)`` — the switch prior's
+/// log-odds `ln(π_ON/π_OFF)` and the convnet bias — weighted by `z⁽ˡ⁾_u`, the coefficient the
+/// top-down rendering gives the unit (see ``priorScore(class:nuisances:)``). This is spec E5:
+/// a per-unit prior enters additively at its own level, in the unit's message, and is carried
+/// up with it. With that score, bottom-up max-sum is exactly `Conv → +β → ReLU → MaxPool`
+/// under E1–E3. Where every coefficient is one (a single level under an all-ones template, the
+/// shallow RMM) it is the Bernoulli prior `ln π(a)` up to a constant; with `π_ON = ½` and zero
+/// convnet biases the term vanishes. ``sample(using:)`` draws each switch from
+/// `Bernoulli(π_ON)`, the prior of a unit of coefficient one.
 public struct DeepRenderingMixtureModel: Sendable {
     /// `[C, H, W]` of an image.
     public let inputShape: [Int]
@@ -82,6 +94,22 @@ public struct DeepRenderingMixtureModel: Sendable {
 
     /// The top level's pooled shape (the shape of each `μ_c`).
     public var topShape: [Int] { geometry[geometry.count - 1].pooled }
+
+    /// `ln(π_ON / π_OFF)` of level ℓ's switches (`level` is 0-based): the switch prior's
+    /// log-odds, which enters each unit's response when the unit is ON.
+    public func switchLogOdds(level l: Int) -> Double {
+        let p = layers[l].switchPrior
+        return log(p / (1 - p))
+    }
+
+    /// The bias `β⁽ˡ⁾_k = b⁽ˡ⁾_k + ln(π_ON/π_OFF)` that the bottom-up pass adds to channel `k`'s
+    /// convolution before the switch (`level` is 0-based): the convnet bias and the switch
+    /// prior's log-odds. An ON unit of channel `k` adds `β_k` to its response, an OFF unit
+    /// nothing.
+    public func unitBias(level l: Int) -> [Double] {
+        let logOdds = switchLogOdds(level: l)
+        return convBias[l].map { $0 + logOdds }
+    }
 
     /// Checks every parameter's shape and value.
     public func validate() throws {

@@ -61,7 +61,7 @@ public enum Demonstrations {
                 var best = -Double.infinity
                 for di in 0..<g.pool { for dj in 0..<g.pool {
                     let (cy, cx) = (i * g.pool + di, j * g.pool + dj)
-                    var s = model.convBias[l][o]
+                    var s = model.unitBias(level: l)[o]
                     for c in 0..<g.input[0] { for r in 0..<g.kernel { for q in 0..<g.kernel {
                         let (iy, ix) = (cy + r - g.pad, cx + q - g.pad)
                         if iy >= 0 && iy < g.input[1] && ix >= 0 && ix < g.input[2] { s += model.filters[l][o, c, r, q] * x[c, iy, ix] }
@@ -75,13 +75,11 @@ public enum Demonstrations {
         let naive = model.classTemplates.map { zip($0, x.elements).reduce(0) { $0 + $1.0 * $1.1 } }
         // The generic engine on the factor-graph twin, one class at a time.
         let twin = try model.factorGraph(observing: image, objective: .linearScore)
-        var logPrior = 0.0
-        for g in model.geometry { logPrior += Double(g.pooled.reduce(1, *)) * (-Foundation.log(Double(g.pool * g.pool)) + Foundation.log(0.5)) }
         let engine = try (0..<model.classCount).map { c -> Double in
             var ev = twin.evidence
             ev.states[twin.classVariable] = c
             let map = try BeliefPropagation().run(twin.graph, evidence: ev, semiring: MaxSum.self).map!
-            return (map.logScore - twin.observationLogConstant - logPrior - Foundation.log(model.classPrior[c])) * model.noiseVariance
+            return (map.logScore - twin.observationLogConstant - Foundation.log(model.classPrior[c])) * model.noiseVariance
         }
         return EquivalenceReport(convnet: fast.classScores, naiveLoops: naive, bruteForce: brute, genericMaxSum: engine)
     }

@@ -6,10 +6,13 @@ import Glibc
 /// The DRMM written as a generic ``FactorGraph``: the class, every unit's translation and
 /// switch as categorical variables, and the image as the Gaussian child of one
 /// ``ConditionalGaussianFactor`` whose mean `μ_cg` is rendered for every joint configuration
-/// (by the sum-over-paths form). Solving it with the generic max-sum engine is the
-/// independent oracle for ``DeepRenderingMixtureModel/infer(_:)``.
+/// (by the sum-over-paths form). Solving it with the generic max-sum engine is an independent
+/// oracle for ``DeepRenderingMixtureModel/infer(_:)`` on tiny models: every configuration sits
+/// in one table, which the engine maximises by scanning it, so it cannot reach a real network.
 ///
-/// The Gaussian likelihood is `⟨μ_cg, I⟩/σ² − ‖μ_cg‖²/2σ² − ‖I‖²/2σ² − (D/2) ln 2πσ²`. The
+/// The log-joint is `ln π_c + P(c, g)/σ²` (``DeepRenderingMixtureModel/priorScore(class:nuisances:)``:
+/// the switch priors and biases, weighted by each unit's rendering coefficient) plus the
+/// Gaussian likelihood `⟨μ_cg, I⟩/σ² − ‖μ_cg‖²/2σ² − ‖I‖²/2σ² − (D/2) ln 2πσ²`. The
 /// bottom-up theorem is about the *linear score* (spec E4), so ``Objective/linearScore`` adds a
 /// factor `+‖μ_cg‖²/2σ²` over the same variables; ``Objective/gaussianLikelihood`` leaves the
 /// quadratic term in, which is where the equality stops holding.
@@ -69,18 +72,12 @@ extension DeepRenderingMixtureModel {
             tv.append(ts); av.append(as_)
         }
         let y = try g.addGaussian(dimension: inputSize, name: "image")
-        // Priors: π_c, uniform t, Bernoulli a.
+        // The class prior; the switch priors and biases enter with every configuration below.
         try g.addFactor(scope: [c], values: classPrior)
-        for (l, geo) in geometry.enumerated() {
-            let pt = [Double](repeating: 1 / Double(geo.pool * geo.pool), count: geo.pool * geo.pool)
-            let pa = [1 - layers[l].switchPrior, layers[l].switchPrior]
-            for t in tv[l] { try g.addFactor(scope: [t], values: pt) }
-            for a in av[l] { try g.addFactor(scope: [a], values: pa) }
-        }
         // Every joint configuration, row-major over `parents` (first most significant).
         let cards = parents.map { g.cardinalities[$0] }
         let total = cards.reduce(1, *)
-        var means: [[Double]] = [], compensation: [Double] = []
+        var means: [[Double]] = [], compensation: [Double] = [], prior: [Double] = []
         means.reserveCapacity(total)
         var states = [Int](repeating: 0, count: parents.count)
         let tmp = DRMMFactorGraph(graph: g, evidence: Evidence(), classVariable: c, translationVariables: tv,
@@ -88,14 +85,18 @@ extension DeepRenderingMixtureModel {
         var full = [Int](repeating: 0, count: g.variableCount)
         for _ in 0..<total {
             for (i, v) in parents.enumerated() { full[v] = states[i] }
-            let mu = try renderBySumOverPaths(class: full[c], nuisances: tmp.nuisances(from: full)).elements
+            let nuisances = tmp.nuisances(from: full)
+            let mu = try renderBySumOverPaths(class: full[c], nuisances: nuisances).elements
             means.append(mu)
             compensation.append(mu.reduce(0) { $0 + $1 * $1 } / (2 * noiseVariance))
+            prior.append(try priorScore(class: full[c], nuisances: nuisances) / noiseVariance)
             var i = parents.count - 1
             while i >= 0 { states[i] += 1; if states[i] < cards[i] { break }; states[i] = 0; i -= 1 }
         }
         try g.addConditionalGaussian(child: y, parents: parents, means: means, covariance: .isotropic(variance: noiseVariance))
-        if objective == .linearScore { try g.addFactor(scope: parents, logValues: compensation) }
+        // One factor over the configuration (two over the same scope would form a cycle).
+        let configurationTerm = objective == .linearScore ? zip(compensation, prior).map { $0 + $1 } : prior
+        if configurationTerm.contains(where: { $0 != 0 }) { try g.addFactor(scope: parents, logValues: configurationTerm) }
         let constant = -image.elements.reduce(0) { $0 + $1 * $1 } / (2 * noiseVariance)
             - 0.5 * Double(inputSize) * log(2 * Double.pi * noiseVariance)
         return DRMMFactorGraph(graph: g, evidence: Evidence(observations: [y: image.elements]), classVariable: c,
@@ -103,8 +104,9 @@ extension DeepRenderingMixtureModel {
                                observationLogConstant: constant)
     }
 
-    /// Exhaustive search over every rendering path: for each class, `max_g ⟨μ_cg, I⟩` (the
-    /// linear score) or `max_g ⟨μ_cg, I⟩ − ‖μ_cg‖²/2` (with `quadratic`), and the argmax `g`
+    /// Exhaustive search over every rendering path: for each class, `max_g ⟨μ_cg, I⟩ + P(c, g)`
+    /// (the linear score with the priors, `P` = ``priorScore(class:nuisances:)``) or
+    /// `max_g ⟨μ_cg, I⟩ + P(c, g) − ‖μ_cg‖²/2` (with `quadratic`), and the argmax `g`
     /// (first found on ties, in the order level 1 unit 0 first). Templates come from the
     /// recursive form, independently of the factor-graph twin.
     public func bruteForceMaxScores(_ image: Tensor, quadratic: Bool = false, maximumConfigurations: Int = 1 << 20)
@@ -123,7 +125,7 @@ extension DeepRenderingMixtureModel {
             var bestG = g
             enumerate: while true {
                 let mu = try render(class: c, nuisances: g)
-                var s = mu.dot(image)
+                var s = mu.dot(image) + (try priorScore(class: c, nuisances: g))
                 if quadratic { s -= mu.dot(mu) / 2 }
                 if s > best { best = s; bestG = g }
                 // Advance the odometer: per unit, (t, a) runs over window × {OFF, ON}.

@@ -113,7 +113,24 @@ extension DeepRenderingMixtureModel {
         try render(class: c ?? inference.predictedClass, nuisances: inference.nuisances)
     }
 
-    /// Draws `c ~ π_c`, every unit's `t` uniformly and `a ~ Bernoulli(switchPrior)`, and an
+    /// `Σ_ℓ Σ_u z⁽ˡ⁾_u a_u β⁽ˡ⁾_{k(u)}`: the prior part of a configuration's max-sum score (in
+    /// units of σ², like ``BottomUpInference/classScores``), where `z⁽ˡ⁾_u` is the value the
+    /// top-down rendering ``renderLevels(class:nuisances:)`` gives pooled unit `u` of level ℓ
+    /// and `β` is ``unitBias(level:)``.
+    public func priorScore(class c: Int, nuisances g: Nuisances) throws -> Double {
+        let levels = try renderLevels(class: c, nuisances: g)
+        var total = 0.0
+        for (l, geo) in geometry.enumerated() {
+            let z = levels[geometry.count - 1 - l]   // the template on level l's pooled units
+            let beta = unitBias(level: l)
+            let plane = geo.pooled[1] * geo.pooled[2]
+            for u in 0..<geo.pooled.reduce(1, *) where g.switches[l][u] { total += z.elements[u] * beta[u / plane] }
+        }
+        return total
+    }
+
+    /// Draws `c ~ π_c`, every unit's `t` uniformly and `a ~ Bernoulli(switchPrior)` (the prior
+    /// of a unit whose rendering coefficient is one; see the type's notes on priors), and an
     /// image `μ_cg + N(0, σ² I)`.
     public func sample(using rng: RandomSource) throws -> (class: Int, nuisances: Nuisances, image: Tensor) {
         let c = rng.categorical(classPrior)

@@ -42,6 +42,23 @@ struct ConvNetTests {
         }
     }
 
+    @Test("a convnet's biases become switch priors and back: export(import(net)) has the net's biases")
+    func biasesAreSwitchPriors() throws {
+        var net = try ConvNet(inputShape: [1, 8, 8], layers: [LayerSpec(channels: 3, kernel: 3, padding: .same, pool: 2),
+                                                               LayerSpec(channels: 4, kernel: 3, pool: 2)], classes: 5, meanPoolTop: true, seed: 4)
+        let rng = RandomSource(seed: 4)
+        for l in net.layers.indices { for k in net.layers[l].bias.indices { net.layers[l].bias[k] = Float(rng.gaussian()) } }
+        let model = try DeepRenderingMixtureModel(importing: net)
+        for (l, layer) in net.layers.enumerated() {
+            let mean = layer.bias.reduce(0) { $0 + Double($1) } / Double(layer.bias.count)
+            #expect(abs(model.layers[l].switchPrior - 1 / (1 + exp(-mean))) < 1e-12)
+            #expect(abs(model.switchLogOdds(level: l) - mean) < 1e-9)
+            for (a, b) in zip(model.unitBias(level: l), layer.bias) { #expect(abs(a - Double(b)) < 1e-6) }
+        }
+        let back = try ConvNet(exporting: model)
+        for (a, b) in zip(back.layers, net.layers) { for (x, y) in zip(a.bias, b.bias) { #expect(abs(x - y) < 1e-6) } }
+    }
+
     @Test("importing a convnet gives a relaxed DRMM with the same argmax and score differences")
     func importing() throws {
         let net = try ConvNet(inputShape: [1, 8, 8], layers: [LayerSpec(channels: 3, kernel: 3, padding: .same, pool: 2),

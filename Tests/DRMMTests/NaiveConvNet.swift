@@ -18,7 +18,7 @@ struct NaiveConvNet {
             let ho = h + 2 * pad - k + 1, wo = wd + 2 * pad - k + 1
             var s = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: wo), count: ho), count: spec.channels)
             for o in 0..<spec.channels { for y in 0..<ho { for xx in 0..<wo {
-                var acc = model.convBias[l][o]
+                var acc = model.unitBias(level: l)[o]
                 for c in 0..<cin { for r in 0..<k { for q in 0..<k {
                     let (iy, ix) = (y + r - pad, xx + q - pad)
                     if iy >= 0 && iy < h && ix >= 0 && ix < wd { acc += w[o, c, r, q] * x[c][iy][ix] }
