@@ -26,6 +26,15 @@ extension EvolutionaryTree {
     /// hypothesis `⟨w, I⟩ + b` — the decision tree of spec §5.2, and what
     /// ``exportDecisionTree()`` reproduces; with `.linear` it is `⟨μ, I⟩/σ² + ln π`. Relaxed
     /// nodes have only their free `(w, b)`.
+    ///
+    /// Greedy descent is the exact MAP leaf only for the linear objective with mutation sets
+    /// shared across parents (``shared(root:mutations:priors:noiseVariance:)``): the increment
+    /// of a choice at one level is then the same under every parent. Under the Gaussian score,
+    /// or with children that depend on the parent, it is a decision tree that can miss the MAP
+    /// leaf (measured in the tests on images rendered from random leaves: 13 % of inputs with
+    /// shared mutations and 32 % with parent-dependent children under the Gaussian score, 30 %
+    /// with parent-dependent children under the linear score);
+    /// ``bestLeafByBranchAndBound(_:objective:)`` gives the exact MAP leaf for either objective.
     public func descend(_ image: [Double], objective: Objective = .gaussian) throws -> [Int] {
         try check(image)
         var path = [0]
@@ -48,18 +57,29 @@ extension EvolutionaryTree {
         return best
     }
 
-    /// Exact MAP for the linear objective by branch and bound: a subtree is pruned when its
-    /// path score plus the best increment available at every deeper level cannot beat the best
-    /// leaf found. Returns the leaf and how many nodes were expanded.
-    public func bestLeafByBranchAndBound(_ image: [Double]) throws -> (leaf: Int, score: Double, expanded: Int) {
+    /// Exact MAP by branch and bound, for either objective: a subtree is pruned when its path
+    /// score plus the best increment available at every deeper level cannot beat the best leaf
+    /// found. A leaf's score telescopes along its path: the increment of node ν is
+    /// `f(ν) − f(parent) + ln π_ν` with the node term `f(ν) = ⟨μ_ν, I⟩/σ²` (linear), minus
+    /// `‖μ_ν‖²/2σ²` for the Gaussian objective. Returns the leaf, its score and how many nodes
+    /// were expanded. Needs every node's template (a relaxed tree has none).
+    public func bestLeafByBranchAndBound(_ image: [Double], objective: Objective = .linear) throws -> (leaf: Int, score: Double, expanded: Int) {
         try check(image)
-        // Increment of node ν: ⟨μ_ν − μ_parent, I⟩/σ² + ln π_ν; the best per depth bounds the rest.
+        guard nodes.allSatisfy({ $0.template.count == dimension }) else {
+            throw EDRMMError.invalidModel("branch and bound needs every node's template; a relaxed tree has only (w, b): use bestLeafByEnumeration")
+        }
+        func term(_ n: Node) -> Double {
+            var s = 0.0
+            for k in 0..<dimension { s += n.template[k] * image[k] / noiseVariance }
+            if objective == .gaussian { s -= n.template.reduce(0) { $0 + $1 * $1 } / (2 * noiseVariance) }
+            return s
+        }
+        let nodeTerm = nodes.map(term)
         var increment = [Double](repeating: 0, count: nodes.count)
         var bestAtDepth: [Double] = []
         for (i, n) in nodes.enumerated() {
             guard let p = n.parent else { continue }
-            var s = n.logPrior
-            for k in 0..<dimension { s += (n.template[k] - nodes[p].template[k]) * image[k] / noiseVariance }
+            let s = nodeTerm[i] - nodeTerm[p] + n.logPrior
             increment[i] = s
             while bestAtDepth.count <= n.depth { bestAtDepth.append(-Double.infinity) }
             bestAtDepth[n.depth] = max(bestAtDepth[n.depth], s)
@@ -68,7 +88,7 @@ extension EvolutionaryTree {
         for d in stride(from: bestAtDepth.count - 1, through: 1, by: -1) { 
             remaining[d] = remaining[d + 1] + max(0, bestAtDepth[d])   // max(0, ·): a leaf may stop above depth d
         }
-        let rootScore = (0..<dimension).reduce(0) { $0 + nodes[0].template[$1] * image[$1] / noiseVariance }
+        let rootScore = nodeTerm[0]
         var best = (leaf: -1, score: -Double.infinity)
         var expanded = 0
         var stack: [(Int, Double)] = [(0, rootScore)]
