@@ -5,13 +5,15 @@ import NumericalCore
 public enum Demonstrations {
     /// A small hand-made rendering model for 16×16 images: level 1 renders oriented strokes
     /// (horizontal, vertical, two diagonals; 5×5, `same` padding, 2×2 translations), level 2
-    /// nonnegative combinations of strokes (3×3, 2×2 translations), and `classes` class
-    /// templates over the 4×4 top map, each using its own disjoint set of top units.
+    /// parts made of one orientation each (channel `k` uses orientation `k mod 4`: nonnegative
+    /// 3×3 patterns, 2×2 translations), and class `c` renders the parts of orientation
+    /// `c mod 4` (in the upper half of the top map for `c < 4` when there are more than four
+    /// classes, the lower half for the others), so a person can tell the classes apart.
     public static func strokeModel(classes: Int = 4, seed: UInt64 = 1, noiseVariance: Double = 0.01) throws -> DeepRenderingMixtureModel {
         var m = try DeepRenderingMixtureModel(
             inputShape: [1, 16, 16],
             layers: [LayerSpec(channels: 4, kernel: 5, padding: .same, pool: 2, switchPrior: 0.3),
-                     LayerSpec(channels: 6, kernel: 3, padding: .same, pool: 2, switchPrior: 0.3)],
+                     LayerSpec(channels: 8, kernel: 3, padding: .same, pool: 2, switchPrior: 0.5)],
             classes: classes, noiseVariance: noiseVariance)
         for r in 0..<5 { for s in 0..<5 {
             m.filters[0][0, 0, r, s] = r == 2 ? 1 : 0          // horizontal
@@ -20,12 +22,17 @@ public enum Demonstrations {
             m.filters[0][3, 0, r, s] = r + s == 4 ? 1 : 0      // anti-diagonal
         } }
         let rng = RandomSource(seed: seed)
-        for i in m.filters[1].elements.indices { m.filters[1].elements[i] = rng.uniform() < 0.3 ? rng.uniform(0.5, 1) : 0 }
+        let parts = m.filters[1].shape[0]
+        for k in 0..<parts { for r in 0..<3 { for s in 0..<3 where rng.uniform() < 0.4 || (r == 1 && s == 1) {
+            m.filters[1][k, k % 4, r, s] = rng.uniform(0.5, 1)
+        } } }
         let top = m.topShape
         for c in 0..<classes {
-            for k in 0..<top[0] { for y in 0..<top[1] { for x in 0..<top[2] where (k + 2 * y + 3 * x) % classes == c {
-                m.classTemplates[c][(k * top[1] + y) * top[2] + x] = rng.uniform(0.5, 1.5)
-            } } }
+            for k in 0..<top[0] where k % 4 == c % 4 {
+                for y in 0..<top[1] where classes <= 4 || (y < top[1] / 2) == (c < 4) {
+                    for x in 0..<top[2] { m.classTemplates[c][(k * top[1] + y) * top[2] + x] = rng.uniform(0.5, 1.5) }
+                }
+            }
         }
         return m
     }

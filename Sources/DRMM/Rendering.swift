@@ -118,7 +118,11 @@ extension DeepRenderingMixtureModel {
     /// top-down rendering ``renderLevels(class:nuisances:)`` gives pooled unit `u` of level ℓ
     /// and `β` is ``unitBias(level:)``.
     public func priorScore(class c: Int, nuisances g: Nuisances) throws -> Double {
-        let levels = try renderLevels(class: c, nuisances: g)
+        priorScore(levels: try renderLevels(class: c, nuisances: g), nuisances: g)
+    }
+
+    /// ``priorScore(class:nuisances:)`` from the rendered `levels` of the configuration.
+    func priorScore(levels: [Tensor], nuisances g: Nuisances) -> Double {
         var total = 0.0
         for (l, geo) in geometry.enumerated() {
             let z = levels[geometry.count - 1 - l]   // the template on level l's pooled units
