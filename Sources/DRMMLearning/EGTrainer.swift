@@ -71,6 +71,8 @@ public final class EGTrainer {
         if let bad = train.labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
             throw LearningError.invalidData("training label \(bad) is \(train.labels[bad]); the model has \(classes) classes")
         }
+        var network = network
+        if configuration.nonnegativeUpperWeights { network.projectOntoNonnegativeUpperWeights() }
         self.network = network
         teacher = configuration.teacherDecay > 0 ? network : nil
         self.configuration = configuration
@@ -201,6 +203,7 @@ public final class EGTrainer {
                 throw LearningError.diverged("epoch \(e + 1), step \(step + 1): the loss is \(terms.total)")
             }
             optimizerState.apply(configuration.optimizer, rate: rate, parameters: &network.parameters, gradient: g, decayed: decayed)
+            if configuration.nonnegativeUpperWeights { network.projectOntoNonnegativeUpperWeights() }
             if network.architecture.normalisation.isBatch { updateRunningStatistics(engine.batchStatistics) }
             updateTeacher()
             sum = sum + terms

@@ -108,6 +108,21 @@ public struct RenderingNetwork<T: TrainingScalar>: Sendable {
         parameters = [T](repeating: 0, count: layout.count)
     }
 
+    /// The indices that the theorem's condition E2 needs nonnegative: the filters of levels
+    /// ℓ ≥ 2, the batch-normalisation scales `γ` (they multiply the filters when folded), and
+    /// the class templates.
+    public var upperWeightIndices: [Range<Int>] {
+        Array(layout.filters.dropFirst()) + layout.scales + [layout.classTemplates]
+    }
+
+    /// Projects ``upperWeightIndices`` onto `[0, ∞)`.
+    public mutating func projectOntoNonnegativeUpperWeights() {
+        let ranges = upperWeightIndices
+        parameters.withUnsafeMutableBufferPointer { p in
+            for r in ranges { for i in r where p[i] < 0 { p[i] = 0 } }
+        }
+    }
+
     /// Checks that every parameter is finite.
     public func validate() throws {
         if let bad = parameters.firstIndex(where: { !$0.isFinite }) {

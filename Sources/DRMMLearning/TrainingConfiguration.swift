@@ -66,6 +66,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// exponential average after. The pseudo-label targets come from the teacher, and every
     /// evaluation measures both. In `[0, 1)`.
     public var teacherDecay: Double = 0
+    /// Keeps everything the theorem's condition E2 needs nonnegative: after every step (and at
+    /// the start) the filters of levels ℓ ≥ 2, the class templates and the batch-normalisation
+    /// scales `γ` (which fold into the filters) are projected onto `[0, ∞)`. A network trained
+    /// so is exactly max-sum inference in the DRMM it folds into (``NetworkCertificate``).
+    public var nonnegativeUpperWeights = false
 
     /// The factor of the class-posterior weights at step `t` of a phase.
     public func rampUpFactor(step t: Int) -> Double {
@@ -93,7 +98,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case mode, labels, epochs, pretrainEpochs, batchSize, objective, pretrainObjective, optimizer, seed, workers, convolution, rampUpSteps, translation
-        case rotation, scaling, recalibrationBatches, teacherDecay
+        case rotation, scaling, recalibrationBatches, teacherDecay, nonnegativeUpperWeights
     }
 
     /// Decodes a configuration; one written before the choice of convolution existed ran im2col,
@@ -118,6 +123,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         scaling = try c.decodeIfPresent(Double.self, forKey: .scaling) ?? 0
         recalibrationBatches = try c.decodeIfPresent(Int.self, forKey: .recalibrationBatches) ?? 0
         teacherDecay = try c.decodeIfPresent(Double.self, forKey: .teacherDecay) ?? 0
+        nonnegativeUpperWeights = try c.decodeIfPresent(Bool.self, forKey: .nonnegativeUpperWeights) ?? false
     }
 
     /// Checks the options against a training set of `n` images.

@@ -94,6 +94,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue from --out/checkpoint.json.") var resume = false
     @Option(help: "Start from the parameters of this checkpoint (same architecture) instead of a random draw, e.g. to fine-tune an unsupervised run with labels; the optimiser starts afresh.") var initFrom: String?
     @Flag(help: "No progress bar.") var quiet = false
+    @Flag(help: "Keep the filters above level 1, the class templates and the normalisation scales nonnegative (the theorem's condition E2), so that drmm verify can certify the network as exact max-sum inference in its DRMM.") var nonnegativeUpper = false
     @OptionGroup var limitOptions: LimitOptions
 
     func configurationFromOptions() throws -> (Architecture, TrainingConfiguration) {
@@ -130,6 +131,7 @@ struct Train: ParsableCommand {
         configuration.scaling = scale
         configuration.recalibrationBatches = recalibrate
         configuration.teacherDecay = teacherDecay
+        configuration.nonnegativeUpperWeights = nonnegativeUpper
         return (arch, configuration)
     }
 

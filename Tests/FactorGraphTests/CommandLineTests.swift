@@ -158,6 +158,19 @@ struct TrainCommandTests {
 
         let eval = try cli.run(["evaluate", "--checkpoint", "\(dir)/checkpoint.json", "--data", Self.mnist, "--test-limit", "200", "--workers", "1"])
         #expect(eval.status == 0, "\(eval.stderr)")
+
+        // drmm verify: the certificate as JSON. The RFM's class templates are signed (E2 does not
+        // hold), so it searches; every inferred configuration's score matches the convnet's.
+        let certificateJSON = "\(dir)/certificate.json"
+        let verify = try cli.run(["verify", "--checkpoint", "\(dir)/checkpoint.json", "--data", Self.mnist, "--test-limit", "50",
+                                  "--workers", "1", "--search-images", "1", "--search-moves", "20", "--json", certificateJSON])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        let certificate = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: certificateJSON))) as? [String: Any]
+        #expect(certificate?["imagesChecked"] as? Int == 50 && certificate?["predictionsAgreeing"] as? Int == 50)
+        #expect((certificate?["largestRelativeScoreDifference"] as? Double ?? 1) < 1e-4)
+        #expect((certificate?["negativeTemplateEntries"] as? Int ?? 0) > 0 && certificate?["searchedImages"] as? Int == 1)
+        let noCheckpoint = try cli.run(["verify", "--checkpoint", "\(dir)/none.json", "--data", Self.mnist])
+        #expect(noCheckpoint.status != 0 && noCheckpoint.stderr.contains("\(dir)/none.json"), "\(noCheckpoint.stderr)")
         let corrupt = "\(dir)/corrupt.json"
         try "{\"format\": \"drmm-checkpoint-1\"}".write(toFile: corrupt, atomically: true, encoding: .utf8)
         let bad = try cli.run(["evaluate", "--checkpoint", corrupt, "--data", Self.mnist])
