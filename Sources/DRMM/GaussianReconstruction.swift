@@ -36,33 +36,44 @@ extension DeepRenderingMixtureModel {
         for c in 0..<classCount {
             var g = inference.nuisances
             var current = try gaussianScore(image, class: c, nuisances: g)
+            let units = geometry.indices.reversed().flatMap { l in (0..<g.switches[l].count).map { (level: l, unit: $0) } }
             for _ in 0..<maximumSweeps {
                 sweeps += 1
-                var changed = false
-                for l in stride(from: geometry.count - 1, through: 0, by: -1) {
-                    let window = geometry[l].pool * geometry[l].pool
-                    for u in 0..<g.switches[l].count {
-                        let (t0, a0) = (g.translations[l][u], g.switches[l][u])
-                        var (bt, ba) = (t0, a0)
-                        for a in [false, true] {
-                            for t in 0..<(a ? window : 1) where (t, a) != (t0, a0) && (a || a0) {
-                                g.translations[l][u] = a ? t : t0
-                                g.switches[l][u] = a
-                                let s = try gaussianScore(image, class: c, nuisances: g)
-                                if s > current + 1e-12 * max(1, abs(current)) { current = s; (bt, ba) = (g.translations[l][u], a); changed = true }
-                            }
-                        }
-                        g.translations[l][u] = bt
-                        g.switches[l][u] = ba
-                    }
-                }
-                if !changed { break }
+                let step = try improvingUnits(g, score: current, units: units) { try self.gaussianScore(image, class: c, nuisances: $0) }
+                (g, current) = (step.nuisances, step.score)
+                if !step.changed { break }
             }
             scores.append(current)
             let posterior = current + noiseVariance * log(classPrior[c])
             if best == nil || posterior > best!.posterior { best = (c, g, posterior) }
         }
         return GaussianMAP(predictedClass: best!.c, nuisances: best!.g, classScores: scores, sweeps: sweeps)
+    }
+}
+
+extension DeepRenderingMixtureModel {
+    /// One coordinate-ascent pass: each of `units` in turn moved to the `(t, a)` that maximises
+    /// `objective` with every other unit fixed (an OFF unit keeps its translation). Returns the
+    /// configuration, its score (`score` is that of `g`), and whether anything moved.
+    public func improvingUnits(_ g: Nuisances, score: Double, units: [(level: Int, unit: Int)],
+                               objective: (Nuisances) throws -> Double) rethrows -> (nuisances: Nuisances, score: Double, changed: Bool) {
+        var g = g, current = score, changed = false
+        for (l, u) in units {
+            let window = geometry[l].pool * geometry[l].pool
+            let (t0, a0) = (g.translations[l][u], g.switches[l][u])
+            var (bt, ba) = (t0, a0)
+            for a in [false, true] {
+                for t in 0..<(a ? window : 1) where (a ? t : t0, a) != (t0, a0) {
+                    g.translations[l][u] = a ? t : t0
+                    g.switches[l][u] = a
+                    let s = try objective(g)
+                    if s > current + 1e-12 * max(1, abs(current)) { current = s; (bt, ba) = (g.translations[l][u], a); changed = true }
+                }
+            }
+            g.translations[l][u] = bt
+            g.switches[l][u] = ba
+        }
+        return (g, current, changed)
     }
 }
 

@@ -93,34 +93,20 @@ public struct NetworkCertificate: Codable, Sendable {
         return report
     }
 
-    /// Coordinate ascent on the linear score with the priors, `⟨μ_cg, I⟩ + P(c, g)`, from `g`:
-    /// random units (levels ℓ ≥ 2 first drawn as often as level 1) moved to their best
-    /// `(t, a)`; returns how far above `start` (the convnet's score) it got, and the moves made.
+    /// Coordinate ascent on the linear score with the priors, `⟨μ_cg, I⟩ + P(c, g)`, from `start`:
+    /// `moves` random units (a level drawn uniformly, then a unit of it) moved to their best
+    /// `(t, a)`; returns how far above `score` (the convnet's) it got, and the moves made.
     static func search(_ model: DeepRenderingMixtureModel, _ image: Tensor, class c: Int, from start: Nuisances,
                        start score: Double, moves: Int, seed: UInt64) throws -> (gap: Double, moves: Int) {
         let rng = RandomSource(seed: seed)
-        var g = start
-        func value(_ g: Nuisances) throws -> Double {
-            try model.render(class: c, nuisances: g).dot(image) + model.priorScore(class: c, nuisances: g)
-        }
-        var best = try value(g)
-        for _ in 0..<moves {
+        let units = (0..<moves).map { _ -> (level: Int, unit: Int) in
             let l = rng.integer(below: model.geometry.count)
-            let u = rng.integer(below: g.switches[l].count)
-            let window = model.geometry[l].pool * model.geometry[l].pool
-            let (t0, a0) = (g.translations[l][u], g.switches[l][u])
-            var (bt, ba) = (t0, a0)
-            for a in [false, true] {
-                for t in 0..<(a ? window : 1) where (a ? t : t0, a) != (t0, a0) {
-                    g.translations[l][u] = a ? t : t0
-                    g.switches[l][u] = a
-                    let v = try value(g)
-                    if v > best { best = v; (bt, ba) = (g.translations[l][u], a) }
-                }
-            }
-            g.translations[l][u] = bt
-            g.switches[l][u] = ba
+            return (l, rng.integer(below: start.switches[l].count))
         }
+        let initial = try model.render(class: c, nuisances: start).dot(image) + model.priorScore(class: c, nuisances: start)
+        let best = try model.improvingUnits(start, score: initial, units: units) {
+            try model.render(class: c, nuisances: $0).dot(image) + model.priorScore(class: c, nuisances: $0)
+        }.score
         return (max(0, best - score), moves)
     }
 }
