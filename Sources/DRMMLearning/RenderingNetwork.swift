@@ -1,5 +1,8 @@
 import DRMM
 import NumericalCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The parameters of a trainable DRMM, in one contiguous buffer.
 ///
@@ -35,12 +38,18 @@ public struct RenderingNetwork<T: TrainingScalar>: Sendable {
     public let layout: Layout
     public var parameters: [T]
 
-    /// A network with every parameter zero (batch-normalisation scales and variances one).
+    /// A network with every parameter zero (batch-normalisation scales and variances one)
+    /// except the biases, which start at each level's declared switch prior as log-odds,
+    /// `ln(π_ON/π_OFF)` (zero for the default `π_ON = ½`): the bias is the relaxed prior.
     public init(architecture: Architecture, limits: ResourceLimits = .standard) throws {
         self.architecture = architecture
         geometry = try architecture.geometry(limits: limits)
         layout = Self.layout(architecture: architecture, geometry: geometry)
         parameters = [T](repeating: 0, count: layout.count)
+        for (l, spec) in architecture.layers.enumerated() where spec.switchPrior != 0.5 {
+            let logOdds = T(log(spec.switchPrior / (1 - spec.switchPrior)))
+            for i in layout.biases[l] { parameters[i] = logOdds }
+        }
         // γ = 1; running means 0 and variances 1.
         for (l, g) in geometry.enumerated() where architecture.normalisation.isBatch {
             for i in layout.scales[l] { parameters[i] = 1 }
@@ -76,7 +85,8 @@ public struct RenderingNetwork<T: TrainingScalar>: Sendable {
         case he
     }
 
-    /// Random filters and templates (GSL MT19937 draws) and zero biases. Templates are always
+    /// Random filters and templates (GSL MT19937 draws) and biases at the switch priors’
+    /// log-odds. Templates are always
     /// Xavier-uniform.
     public init(architecture: Architecture, seed: UInt64, initialization: Initialization = .xavier) throws {
         try self.init(architecture: architecture)

@@ -77,6 +77,21 @@ struct TrainedModelTests {
         #expect(switchesCompared > 1000)
     }
 
+    @Test("a declared switch prior is the network's starting bias, and the converted DRMM's prior")
+    func declaredPriors() throws {
+        var a = Self.architecture(top: .dense)
+        a.layers[0].switchPrior = 0.2
+        a.layers[1].switchPrior = 0.7
+        let network = try RenderingNetwork<Float>(architecture: a, seed: 1)
+        for (l, p) in [(0, 0.2), (1, 0.7)] {
+            #expect(network.parameters[network.layout.biases[l]].allSatisfy { abs(Double($0) - log(p / (1 - p))) < 1e-6 })
+        }
+        let model = try DeepRenderingMixtureModel(trained: network)
+        // Running statistics 0 and 1 and γ = 1 leave the folded bias at the log-odds (up to ε).
+        #expect(abs(model.layers[0].switchPrior - 0.2) < 1e-5 && abs(model.layers[1].switchPrior - 0.7) < 1e-5)
+        #expect(model.convBias.allSatisfy { $0.allSatisfy { abs($0) < 1e-9 } })
+    }
+
     @Test("the certificate: exact max-sum when trained with nonnegative upper weights, a search otherwise")
     func certificate() throws {
         let (signed, test) = try Self.trained(top: .meanPool, nonnegative: false)
