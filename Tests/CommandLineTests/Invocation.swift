@@ -51,8 +51,8 @@ struct Invocation {
         p.environment = environment
         // Output goes to files, so that no pipe can fill and block the process.
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-run-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
-        FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        guard FileManager.default.createFile(atPath: base + ".out", contents: nil),
+              FileManager.default.createFile(atPath: base + ".err", contents: nil) else { throw CocoaError(.fileWriteUnknown) }
         defer { unlink(base + ".out"); unlink(base + ".err") }
         p.standardOutput = FileHandle(forWritingAtPath: base + ".out")
         p.standardError = FileHandle(forWritingAtPath: base + ".err")

@@ -27,7 +27,7 @@ struct MNISTTests {
             _ = bytes.withUnsafeBytes { gzwrite(f, $0.baseAddress, UInt32($0.count)) }
             gzclose(f)
         } else {
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         }
         return path
     }

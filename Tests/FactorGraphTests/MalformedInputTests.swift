@@ -203,7 +203,7 @@ struct ResultFileTests {
         // a live writer's (this process's parent) is left alone.
         let dead = dir.appendingPathComponent(".model.MAR.tmp-2147483646").path
         let live = dir.appendingPathComponent(".model.MAR.tmp-\(getppid())").path
-        for stale in [dead, live] { FileManager.default.createFile(atPath: stale, contents: Data("partial".utf8)) }
+        for stale in [dead, live] { #expect(FileManager.default.createFile(atPath: stale, contents: Data("partial".utf8))) }
         try writeAtomically(UAIFormat.marginalsResult([[0.5, 0.5], [1]]), to: path)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == [".model.MAR.tmp-\(getppid())", "model.MAR"])
         try FileManager.default.removeItem(atPath: live)
