@@ -271,11 +271,15 @@ struct Results: Encodable {
 /// One line on stderr, redrawn at most four times a second.
 final class ProgressBar {
     let enabled: Bool
+    /// A bar redrawn in place on a terminal; plain lines every 30 s into a log file or pipe.
+    let terminal = isatty(STDERR_FILENO) != 0
     var last = Date.distantPast
     init(enabled: Bool) { self.enabled = enabled }
 
     func update(_ p: TrainingProgress) {
-        guard enabled, Date().timeIntervalSince(last) > 0.25 || p.step == p.steps else { return }
+        let interval = terminal ? 0.25 : 30
+        guard enabled, Date().timeIntervalSince(last) > interval || (terminal && p.step == p.steps) else { return }
+        if !terminal && p.step == p.steps { return }
         last = Date()
         let width = 24, done = width * p.step / max(1, p.steps)
         let eta = p.secondsElapsed / Double(p.step) * Double(p.steps - p.step)
@@ -283,7 +287,7 @@ final class ProgressBar {
                           p.epoch, p.totalEpochs, p.phase, String(repeating: "#", count: done), String(repeating: ".", count: width - done),
                           p.step, p.steps, p.loss.crossEntropy, p.loss.reconstruction, p.loss.classPosterior, p.loss.nonnegativity,
                           p.loss.classBalance, p.loss.pseudoLabel, p.imagesPerSecond, Self.clock(eta))
-        FileHandle.standardError.write(Data(line.utf8))
+        FileHandle.standardError.write(Data((terminal ? line : String(line.dropFirst()).trimmingCharacters(in: .whitespaces) + "\n").utf8))
     }
 
     func finish(_ m: EpochMetrics) {
@@ -291,7 +295,7 @@ final class ProgressBar {
             : String(format: ", pseudo-labels %d (%.2f %% right)", m.loss.pseudoLabelled, 100 * Double(m.loss.pseudoLabelledCorrectly) / Double(m.loss.pseudoLabelled))
         let teacher = m.teacherTestError.map { String(format: " (teacher %.2f %%)", 100 * $0) } ?? ""
         let line = String(format: "%@epoch %d %@: loss %.4f (ce %.4f rc %.4f kl %.4f nn %.4f bal %.4f pl %.4f), train acc %@%@, test error %@%@, %.1f s, %.0f img/s\n",
-                          enabled ? "\r" : "", m.epoch, m.phase, m.loss.total, m.loss.crossEntropy, m.loss.reconstruction, m.loss.classPosterior,
+                          enabled && terminal ? "\r" : "", m.epoch, m.phase, m.loss.total, m.loss.crossEntropy, m.loss.reconstruction, m.loss.classPosterior,
                           m.loss.nonnegativity, m.loss.classBalance, m.loss.pseudoLabel, m.trainAccuracy.map { String(format: "%.2f %%", 100 * $0) } ?? "–", pseudo,
                           m.testError.map { String(format: "%.2f %%", 100 * $0) } ?? "–", teacher, m.seconds, m.imagesPerSecond)
         FileHandle.standardError.write(Data(line.utf8))

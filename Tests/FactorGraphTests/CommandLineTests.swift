@@ -158,6 +158,11 @@ struct TrainCommandTests {
 
         let eval = try cli.run(["evaluate", "--checkpoint", "\(dir)/checkpoint.json", "--data", Self.mnist, "--test-limit", "200", "--workers", "1"])
         #expect(eval.status == 0, "\(eval.stderr)")
+        // Progress into a pipe (not a terminal): plain lines, no carriage returns.
+        let logged = try cli.run(["train", "--model", "rfm", "--epochs", "1", "--data", Self.mnist, "--train-limit", "300", "--test-limit", "100",
+                                  "--out", dir + "-logged", "--workers", "1"])
+        defer { try? FileManager.default.removeItem(atPath: dir + "-logged") }
+        #expect(logged.status == 0 && !logged.stderr.contains("\r") && logged.stderr.contains("epoch 1 supervised"), "\(logged.stderr)")
 
         // drmm verify: the certificate as JSON. The RFM's class templates are signed (E2 does not
         // hold), so it searches; every inferred configuration's score matches the convnet's.
