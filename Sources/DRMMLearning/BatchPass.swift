@@ -54,23 +54,23 @@ final class BatchPass<T: TrainingScalar> {
     var folded: Bool { architecture.normalisation == .batchFolded }
 
     /// `features[ℓ]`: the input of level ℓ+1 (`features[0]` the image), `[C, N, H, W]`.
-    private var features: [ScratchBuffer<T>]
+    var features: [ScratchBuffer<T>]
     /// The im2col columns of every im2col level, kept for the filter gradient. (A Winograd
     /// level transforms its input again, a few images at a time, when it needs it.)
-    private var columns: [ScratchBuffer<T>]
+    var columns: [ScratchBuffer<T>]
     /// Winograd levels: the transformed filters `U[16, O, C]` of the current parameters.
-    private var filterTiles: [ScratchBuffer<T>]
+    var filterTiles: [ScratchBuffer<T>]
     /// Winograd scratch for one chunk of images: products `M` or output gradients `Δ`
     /// (`[16, O, T]`), transformed inputs `V` or their gradients `∂V` (`[16, C, T]`), and the
     /// filter gradient `∂U` (`[16, O, C]`).
-    private let products = ScratchBuffer<T>(), inputTiles = ScratchBuffer<T>(), filterTileGradient = ScratchBuffer<T>()
+    let products = ScratchBuffer<T>(), inputTiles = ScratchBuffer<T>(), filterTileGradient = ScratchBuffer<T>()
     private(set) var routes: [[Int32]]
     /// `z[ℓ]`: the top-down signal at the resolution of `features[ℓ]`; `z[0] = Î`.
-    private var z: [ScratchBuffer<T>]
-    private let scratch = ScratchBuffer<T>(), scratch2 = ScratchBuffer<T>()
-    private let gradA = ScratchBuffer<T>(), gradB = ScratchBuffer<T>()
-    private let top = ScratchBuffer<T>(), dTop = ScratchBuffer<T>()
-    private var scores: [T] = [], dScores: [T] = []
+    var z: [ScratchBuffer<T>]
+    let scratch = ScratchBuffer<T>(), scratch2 = ScratchBuffer<T>()
+    let gradA = ScratchBuffer<T>(), gradB = ScratchBuffer<T>()
+    let top = ScratchBuffer<T>(), dTop = ScratchBuffer<T>()
+    var scores: [T] = [], dScores: [T] = []
     private(set) var predictions: [Int] = []
     /// `q(c | I)` of every image of the last pass, `[N, K]`.
     private(set) var posteriors: [T] = []
@@ -81,12 +81,12 @@ final class BatchPass<T: TrainingScalar> {
     /// `ε` of batch normalisation.
     static var normalisationEpsilon: T { T(1e-5) }
     /// With batch normalisation: `x̂ = (S − m)/σ` per level, and `1/σ` per channel.
-    private var normalised: [ScratchBuffer<T>]
-    private var inverseDeviation: [[T]]
+    var normalised: [ScratchBuffer<T>]
+    var inverseDeviation: [[T]]
     /// With `.batchFolded`: `∂L/∂σ` per channel from the top-down pass, for the bottom-up backward.
-    private var deviationGradient: [[T]]
+    var deviationGradient: [[T]]
     /// The channel means then variances of every level in the last training-mode pass.
-    private(set) var batchStatistics: [[T]]
+    var batchStatistics: [[T]]
 
     init(network: RenderingNetwork<T>, convolution: ConvolutionAlgorithm = .winograd) {
         geometry = network.geometry
@@ -166,11 +166,11 @@ final class BatchPass<T: TrainingScalar> {
     }
 
     /// The images of the last ``bottomUp(parameters:images:count:batchStatistics:)``.
-    private var batchCount = 0
+    var batchCount = 0
     /// `Σ_n q(·|I_n)` over the images of the last bottom-up pass.
     private(set) var posteriorSum: [Double] = []
     /// `ln Σ_c exp(score_nc)` of every image of the last bottom-up pass.
-    private var logPartition: [T] = []
+    var logPartition: [T] = []
 
     /// The bottom-up E-step on `n` images, through the class scores and their posterior sum.
     func bottomUp(parameters p: UnsafePointer<T>, images: UnsafePointer<T>, count n: Int, batchStatistics useBatch: Bool) {
@@ -435,195 +435,6 @@ final class BatchPass<T: TrainingScalar> {
             if l > 0 { swap(&gA, &gB) }
         }
         return terms
-    }
-
-    /// `S = W⁽ˡ⁾ ⋆ x` into `s` (`[O, N, H', W']`). An im2col level leaves its columns in
-    /// `lowered` for ``convolutionAdjoint``; a Winograd level runs a few images at a time.
-    private func convolve(level l: Int, _ x: UnsafePointer<T>, batch n: Int, parameters p: UnsafePointer<T>,
-                          lowered: UnsafeMutablePointer<T>?, into s: UnsafeMutablePointer<T>) {
-        let g = geometry[l]
-        let (o, c) = (g.convolved[0], g.input[0])
-        if winograd[l] {
-            let u = filterTiles[l].pointer, m = products.pointer, v = inputTiles.pointer
-            for images in winogradChunks(level: l, batch: n) {
-                let t = tileCount(level: l, batch: images.count)
-                let (sv, sm) = (Winograd.planeStride(rows: c, tiles: t), Winograd.planeStride(rows: o, tiles: t))
-                Winograd.transformInput(x, g, batch: n, images: images, into: v)
-                for xi in 0..<16 {
-                    T.gemm(transposeA: false, transposeB: false, m: o, n: t, k: c, alpha: 1, a: u + xi * o * c, lda: c,
-                           b: v + xi * sv, ldb: t, beta: 0, c: m + xi * sm, ldc: t)
-                }
-                Winograd.transformOutput(m, g, batch: n, images: images, into: s)
-            }
-        } else if let lowered {
-            let rows = c * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2]
-            Kernels.im2col(x, g, batch: n, into: lowered)
-            T.gemm(transposeA: false, transposeB: false, m: o, n: cols, k: rows, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
-                   b: lowered, ldb: cols, beta: 0, c: s, ldc: cols)
-        }
-    }
-
-    /// The two adjoints of ``convolve`` for an output-side signal `ds` (`[O, N, H', W']`): the
-    /// filter gradient `∂W += ds ⋆ x` when `filterGradient` is given (from the level's input `x`,
-    /// or its im2col columns `lowered` on an im2col level), and the transposed convolution
-    /// `Wᵀ ⋆ ds` written into `inputGradient` when it is given.
-    private func convolutionAdjoint(level l: Int, _ ds: UnsafePointer<T>, batch n: Int, parameters p: UnsafePointer<T>,
-                                    input: (x: UnsafePointer<T>, lowered: UnsafePointer<T>)?, filterGradient dw: UnsafeMutablePointer<T>?,
-                                    inputGradient dx: UnsafeMutablePointer<T>?) {
-        let g = geometry[l]
-        let (o, c) = (g.convolved[0], g.input[0])
-        if winograd[l] {
-            let delta = products.pointer, v = inputTiles.pointer, u = filterTiles[l].pointer, du = filterTileGradient.pointer
-            let filters = dw != nil && input != nil
-            for (k, images) in winogradChunks(level: l, batch: n).enumerated() {
-                let t = tileCount(level: l, batch: images.count)
-                let (sv, sd) = (Winograd.planeStride(rows: c, tiles: t), Winograd.planeStride(rows: o, tiles: t))
-                Winograd.transformOutputGradient(ds, g, batch: n, images: images, into: delta)
-                if filters, let input {
-                    Winograd.transformInput(input.x, g, batch: n, images: images, into: v)
-                    for xi in 0..<16 {
-                        T.gemm(transposeA: false, transposeB: true, m: o, n: c, k: t, alpha: 1, a: delta + xi * sd, lda: t,
-                               b: v + xi * sv, ldb: t, beta: k == 0 ? 0 : 1, c: du + xi * o * c, ldc: c)
-                    }
-                }
-                if let dx {
-                    for xi in 0..<16 {
-                        T.gemm(transposeA: true, transposeB: false, m: c, n: t, k: o, alpha: 1, a: u + xi * o * c, lda: c,
-                               b: delta + xi * sd, ldb: t, beta: 0, c: v + xi * sv, ldc: t)
-                    }
-                    Winograd.transformInputGradient(v, g, batch: n, images: images, into: dx)
-                }
-            }
-            if filters, let dw { Winograd.accumulateFilterGradient(du, g, into: dw) }
-        } else {
-            let rows = c * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2]
-            if let dw, let input {
-                T.gemm(transposeA: false, transposeB: true, m: o, n: rows, k: cols, alpha: 1, a: ds, lda: cols,
-                       b: input.lowered, ldb: cols, beta: 1, c: dw, ldc: rows)
-            }
-            if let dx {
-                T.gemm(transposeA: true, transposeB: false, m: rows, n: cols, k: o, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
-                       b: ds, ldb: cols, beta: 0, c: scratch2.pointer, ldc: cols)
-                Kernels.col2im(scratch2.pointer, g, batch: n, into: dx)
-            }
-        }
-    }
-
-    /// Tiles of `n` images of a Winograd level.
-    private func tileCount(level l: Int, batch n: Int) -> Int {
-        let t = Winograd.tiles(geometry[l])
-        return n * t.high * t.wide
-    }
-
-    /// Images per Winograd chunk: about ``winogradChunkTiles`` tiles, so that a chunk's
-    /// transformed tiles and products stay in the core's cache.
-    private func winogradChunk(level l: Int, batch n: Int) -> Int {
-        max(1, min(n, Self.winogradChunkTiles / max(1, tileCount(level: l, batch: 1))))
-    }
-
-    private func winogradChunks(level l: Int, batch n: Int) -> [Range<Int>] {
-        let step = winogradChunk(level: l, batch: n)
-        return stride(from: 0, to: n, by: step).map { $0..<min(n, $0 + step) }
-    }
-
-    /// The tile count a Winograd chunk aims at: 16 · 64 channels · 128 tiles · 4 bytes = 512 KB
-    /// of transformed tiles. On the 5-level model, 64 and 128 tiles ran at the same speed,
-    /// 256 was 15 % slower and the whole batch at once 25 % slower (1 worker).
-    static var winogradChunkTiles: Int { 128 }
-
-    /// `S ← γ x̂`, `x̂ = (S − m)/√(v + ε)`, in place on the `[count, length]` convolution in
-    /// `scratch`, with the batch's statistics (recorded) or the running ones.
-    private func normaliseForward(level l: Int, _ p: UnsafePointer<T>, count o: Int, length: Int, useBatch: Bool) {
-        let gamma = p + layout.scales[l].lowerBound, running = p + layout.statistics[l].lowerBound
-        let s = scratch.pointer, xHat = normalised[l].pointer
-        for c in 0..<o {
-            let row = s + c * length, hat = xHat + c * length
-            var mean: T, variance: T
-            if useBatch {
-                var sum: T = 0
-                for q in 0..<length { sum += row[q] }
-                mean = sum / T(length)
-                var squares: T = 0
-                for q in 0..<length { let e = row[q] - mean; squares += e * e }
-                variance = squares / T(length)
-                batchStatistics[l][c] = mean
-                batchStatistics[l][o + c] = variance
-            } else {
-                mean = running[c]
-                variance = running[o + c]
-            }
-            let inv = 1 / (variance + Self.normalisationEpsilon).squareRoot()
-            inverseDeviation[l][c] = inv
-            let g = gamma[c]
-            for q in 0..<length {
-                let h = (row[q] - mean) * inv
-                hat[q] = h
-                row[q] = g * h
-            }
-        }
-    }
-
-    /// Turns `∂A` (in `scratch`) into `∂S` in place and adds `∂γ`.
-    private func normaliseBackward(level l: Int, _ p: UnsafePointer<T>, gradient grad: UnsafeMutablePointer<T>, count o: Int, length: Int, useBatch: Bool) {
-        let gamma = p + layout.scales[l].lowerBound, dGamma = grad + layout.scales[l].lowerBound
-        let s = scratch.pointer, xHat = normalised[l].pointer
-        let invN = 1 / T(length)
-        for c in 0..<o {
-            let row = s + c * length, hat = xHat + c * length
-            var sum: T = 0, sumHat: T = 0
-            for q in 0..<length { sum += row[q]; sumHat += row[q] * hat[q] }
-            dGamma[c] += sumHat
-            let k = gamma[c] * inverseDeviation[l][c]
-            if useBatch {
-                let (meanD, meanDHat) = (sum * invN, sumHat * invN)
-                for q in 0..<length { row[q] = k * (row[q] - meanD - hat[q] * meanDHat) }
-            } else {
-                for q in 0..<length { row[q] *= k }
-            }
-        }
-    }
-
-    /// Folded rendering: multiplies channel `c` of the `[O, planeLength]` tensor `m` by the
-    /// rendering scale `κ_c = γ_c/σ_c` of level `l` (statistics of the last bottom-up pass).
-    private func scaleByRenderingScale(level l: Int, _ m: UnsafeMutablePointer<T>, _ p: UnsafePointer<T>, planeLength: Int) {
-        let gamma = p + layout.scales[l].lowerBound
-        for c in 0..<geometry[l].convolved[0] {
-            let kappa = gamma[c] * inverseDeviation[l][c]
-            let row = m + c * planeLength
-            for q in 0..<planeLength { row[q] *= kappa }
-        }
-    }
-
-    /// Folded rendering, backward at level `l`: `dz` holds `gather(W ⋆ g)` (`[O, N, H'', W'']`,
-    /// the pooled shape). Adds `∂γ_c = ∂κ_c/σ_c` with `∂κ_c = Σ dz_c z⁽ˡ⁺¹⁾_c`, records
-    /// `∂σ_c = −∂κ_c γ_c/σ_c²` (batch statistics only), and scales `dz` by `κ`.
-    private func renderingScaleBackward(level l: Int, _ dz: UnsafeMutablePointer<T>, _ p: UnsafePointer<T>, gradient grad: UnsafeMutablePointer<T>,
-                                        batch n: Int, useBatch: Bool) {
-        let gamma = p + layout.scales[l].lowerBound, dGamma = grad + layout.scales[l].lowerBound
-        let planeLength = n * geometry[l].pooled[1] * geometry[l].pooled[2]
-        let zl = z[l + 1].pointer
-        for c in 0..<geometry[l].convolved[0] {
-            let row = dz + c * planeLength, zrow = zl + c * planeLength
-            var dKappa: T = 0
-            for q in 0..<planeLength { dKappa += row[q] * zrow[q] }
-            let inv = inverseDeviation[l][c]
-            dGamma[c] += dKappa * inv
-            deviationGradient[l][c] = useBatch ? -dKappa * gamma[c] * inv * inv : 0
-            let kappa = gamma[c] * inv
-            for q in 0..<planeLength { row[q] *= kappa }
-        }
-    }
-
-    /// Folded rendering: adds the path through `σ` to `∂S` (in `scratch`), `∂σ_c x̂/length`
-    /// (`∂σ/∂S = (S − m)/(σ · length)`; the mean's part sums to zero).
-    private func addDeviationGradient(level l: Int, count o: Int, length: Int) {
-        let s = scratch.pointer, xHat = normalised[l].pointer
-        for c in 0..<o {
-            let k = deviationGradient[l][c] / T(length)
-            guard k != 0 else { continue }
-            let row = s + c * length, hat = xHat + c * length
-            for q in 0..<length { row[q] += k * hat[q] }
-        }
     }
 
     /// The reconstruction `Î` of image `i` of the last pass (after a top-down pass), `[C, H, W]`.
