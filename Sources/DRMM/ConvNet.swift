@@ -276,21 +276,14 @@ extension DeepRenderingMixtureModel {
     /// `μ_c[k, i, j] = w[c, k] / (H·W)`), and the class biases become the prior
     /// `π_c ∝ exp(b_c)` (σ² = 1), which leaves every score difference unchanged.
     public init(importing net: ConvNet) throws {
-        // Each level's switch prior is the logistic of its mean bias; what varies by channel stays
-        // in the convnet bias, so that `unitBias` gives back the convnet's biases.
-        func logOdds(_ bias: [Float]) -> Double {
-            let mean = bias.isEmpty ? 0 : bias.reduce(0) { $0 + Double($1) } / Double(bias.count)
-            return min(max(mean, -30), 30)
-        }
         try self.init(inputShape: net.inputShape, layers: net.layers.map { l in
             LayerSpec(channels: l.geometry.convolved[0], kernel: l.geometry.kernel,
                       padding: l.geometry.pad == 0 ? .valid : (l.geometry.pad == l.geometry.kernel - 1 ? .full : .same),
-                      pool: l.geometry.pool, switchPrior: 1 / (1 + exp(-logOdds(l.bias))))
+                      pool: l.geometry.pool, switchPrior: Self.switchPrior(relaxedBiases: l.bias.map(Double.init)))
         }, classes: net.classes, noiseVariance: 1)
         for (l, layer) in net.layers.enumerated() {
             filters[l] = try Tensor(shape: filters[l].shape, elements: layer.filters.map(Double.init))
-            let prior = switchLogOdds(level: l)
-            convBias[l] = layer.bias.map { Double($0) - prior }
+            setUnitBias(level: l, to: layer.bias.map(Double.init))
         }
         let top = topShape
         let bias: [Float]
@@ -304,8 +297,6 @@ extension DeepRenderingMixtureModel {
             classTemplates = (0..<net.classes).map { c in (0..<(top[0] * hw)).map { Double(w[c * top[0] + $0 / hw]) / Double(hw) } }
             bias = b
         }
-        let m = bias.max().map(Double.init) ?? 0
-        let e = bias.map { exp(Double($0) - m) }
-        classPrior = e.map { $0 / e.reduce(0, +) }
+        classPrior = Self.classPrior(relaxedBiases: bias.map(Double.init))
     }
 }

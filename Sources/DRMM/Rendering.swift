@@ -121,6 +121,13 @@ extension DeepRenderingMixtureModel {
         priorScore(levels: try renderLevels(class: c, nuisances: g), nuisances: g)
     }
 
+    /// `⟨μ_cg, I⟩ + P(c, g)`: the max-sum score of a configuration (units of σ², like
+    /// ``BottomUpInference/classScores``), rendered once.
+    public func linearScore(_ image: Tensor, class c: Int, nuisances g: Nuisances) throws -> Double {
+        let levels = try renderLevels(class: c, nuisances: g)
+        return levels[levels.count - 1].dot(image) + priorScore(levels: levels, nuisances: g)
+    }
+
     /// ``priorScore(class:nuisances:)`` from the rendered `levels` of the configuration.
     func priorScore(levels: [Tensor], nuisances g: Nuisances) -> Double {
         var total = 0.0

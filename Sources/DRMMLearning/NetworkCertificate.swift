@@ -71,8 +71,7 @@ public struct NetworkCertificate: Codable, Sendable {
                 let image = try Tensor(shape: set.shape, elements: pixels[(i * d)..<((i + 1) * d)].map(Double.init))
                 let inferred = try model.infer(image)
                 let c = inferred.predictedClass
-                let score = try model.render(class: c, nuisances: inferred.nuisances).dot(image)
-                    + (try model.priorScore(class: c, nuisances: inferred.nuisances))
+                let score = try model.linearScore(image, class: c, nuisances: inferred.nuisances)
                 let float = Double(out.scores[i * model.classCount + c]) - model.noiseVariance * log(model.classPrior[c])
                 let difference = abs(score - float)
                 report.largestScoreDifference = max(report.largestScoreDifference, difference)
@@ -103,10 +102,8 @@ public struct NetworkCertificate: Codable, Sendable {
             let l = rng.integer(below: model.geometry.count)
             return (l, rng.integer(below: start.switches[l].count))
         }
-        let initial = try model.render(class: c, nuisances: start).dot(image) + model.priorScore(class: c, nuisances: start)
-        let best = try model.improvingUnits(start, score: initial, units: units) {
-            try model.render(class: c, nuisances: $0).dot(image) + model.priorScore(class: c, nuisances: $0)
-        }.score
+        let initial = try model.linearScore(image, class: c, nuisances: start)
+        let best = try model.improvingUnits(start, score: initial, units: units) { try model.linearScore(image, class: c, nuisances: $0) }.score
         return (max(0, best - score), moves)
     }
 }

@@ -48,20 +48,15 @@ extension DeepRenderingMixtureModel {
         // Folded in Double, so that the folded filters are not rounded to the network's precision.
         let net = try network.converted(to: Double.self).foldingNormalisation()
         let arch = net.architecture
-        func logOdds(_ bias: ArraySlice<Double>) -> Double {
-            let mean = bias.isEmpty ? 0 : bias.reduce(0, +) / Double(bias.count)
-            return min(max(mean, -30), 30)
-        }
         let layers = arch.layers.enumerated().map { l, spec in
             var s = spec
-            s.switchPrior = 1 / (1 + exp(-logOdds(net.parameters[net.layout.biases[l]])))
+            s.switchPrior = Self.switchPrior(relaxedBiases: Array(net.parameters[net.layout.biases[l]]))
             return s
         }
         try self.init(inputShape: arch.inputShape, layers: layers, classes: arch.classes, noiseVariance: 1)
         for l in geometry.indices {
             filters[l] = try Tensor(shape: filters[l].shape, elements: Array(net.parameters[net.layout.filters[l]]))
-            let prior = switchLogOdds(level: l)
-            convBias[l] = net.parameters[net.layout.biases[l]].map { $0 - prior }
+            setUnitBias(level: l, to: Array(net.parameters[net.layout.biases[l]]))
         }
         let templates = Array(net.parameters[net.layout.classTemplates])
         let d = net.layout.templateLength
@@ -71,10 +66,7 @@ extension DeepRenderingMixtureModel {
         case .meanPool:
             try setMeanPoolTop(weights: (0..<arch.classes).map { c in (0..<d).map { templates[c * d + $0] } })
         }
-        let bias = Array(net.parameters[net.layout.classBias])
-        let m = bias.max() ?? 0
-        let e = bias.map { exp($0 - m) }
-        classPrior = e.map { $0 / e.reduce(0, +) }
+        classPrior = Self.classPrior(relaxedBiases: Array(net.parameters[net.layout.classBias]))
         try validate()
     }
 }

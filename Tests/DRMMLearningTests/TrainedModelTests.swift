@@ -31,7 +31,7 @@ struct TrainedModelTests {
         let (network, test) = try Self.trained(top: top, nonnegative: false)
         let model = try DeepRenderingMixtureModel(trained: network)
         // The library's folding equals the independent one of the normalisation tests.
-        var plain = try Self.architecture(top: top)
+        var plain = Self.architecture(top: top)
         plain.normalisation = .none
         plain.name = "small-\(top.rawValue)"
         let oracle = try BatchNormalisationTests.fold(network.converted(to: Double.self), into: plain)

@@ -19,9 +19,6 @@ public enum LibDAIFormat {
     static func parse(_ tokens: TokenStream, limits: ResourceLimits) throws -> LibDAIModel {
         var ts = tokens
         let path = ts.path
-        @discardableResult func limited<T>(_ line: Int, _ body: () throws -> T) throws -> T {
-            do { return try body() } catch let e as ResourceLimitError { throw ts.error("\(e)", line: line) }
-        }
         let mLine = ts.line
         let m = try ts.integer("the number of factors", in: 0...Int.max)
         guard m <= ts.remaining else { throw ts.error("declares \(m) factors but the file has only \(ts.remaining) more tokens", line: mLine) }
@@ -45,14 +42,14 @@ public enum LibDAIFormat {
             for j in 0..<k {
                 let cl = ts.line
                 let c = try ts.integer("the cardinality of variable \(labels[j])", in: 1...Int.max)
-                try limited(cl) { try limits.check(c, limit: \.cardinality, what: "variable \(labels[j])'s cardinality") }
+                try ts.limited(cl) { try limits.check(c, limit: \.cardinality, what: "variable \(labels[j])'s cardinality") }
                 if let old = cardOfLabel[labels[j]], old != c {
                     throw ts.error("factor \(f): variable \(labels[j]) has cardinality \(c) here but \(old) in an earlier factor", line: cl)
                 }
                 cardOfLabel[labels[j]] = c
                 cards.append(c)
             }
-            let size = try limited(line) {
+            let size = try ts.limited(line) {
                 let size = try limits.checkedProduct(cards, limit: \.tableEntries, what: "factor \(f)'s table over cardinalities \(cards)")
                 totalEntries = try limits.check(totalEntries + size, limit: \.totalTableEntries, what: "the tables of factors 0...\(f) together")
                 return size
@@ -73,7 +70,7 @@ public enum LibDAIFormat {
         }
         guard ts.isAtEnd else { throw ts.error("unexpected text after the last factor") }
         let labels = cardOfLabel.keys.sorted()
-        try limited(0) {
+        try ts.limited(0) {
             try limits.check(labels.count, limit: \.variables, what: "the model's variable count")
             try limits.check(labels.reduce(0) { $0 + cardOfLabel[$1]! }, limit: \.totalStates, what: "the states of all variables together")
         }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import NumericalCore
 
 /// Whitespace-separated tokens of a text file, each with its 1-based line, for parsers that
 /// report errors as `path:line: message`.
@@ -71,6 +72,12 @@ struct TokenStream {
     private func text(_ k: Int) -> Substring {
         let s = Int(starts[k]), e = Int(ends[k])
         return Substring(String(decoding: bytes[s..<min(e, s + 60)], as: UTF8.self))
+    }
+
+    /// Runs a size check, reporting a ``ResourceLimitError`` as this file's error at `line`.
+    @discardableResult
+    func limited<R>(_ line: Int, _ check: () throws -> R) throws -> R {
+        do { return try check() } catch let e as ResourceLimitError { throw error("\(e)", line: line) }
     }
 
     /// Moves past the next token and returns its index.

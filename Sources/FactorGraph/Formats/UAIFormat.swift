@@ -22,9 +22,6 @@ public enum UAIFormat {
 
     static func parseModel(_ tokens: TokenStream, limits: ResourceLimits) throws -> FactorGraph {
         var ts = tokens
-        @discardableResult func limited<T>(_ line: Int? = nil, _ body: () throws -> T) throws -> T {
-            do { return try body() } catch let e as ResourceLimitError { throw ts.error("\(e)", line: line) }
-        }
         let typeLine = ts.line
         let type = try ts.word("the model type (MARKOV or BAYES)").uppercased()
         guard type == "MARKOV" || type == "BAYES" else {
@@ -32,7 +29,7 @@ public enum UAIFormat {
         }
         let nLine = ts.line
         let n = try ts.integer("the number of variables", in: 0...Int.max)
-        try limited(nLine) { try limits.check(n, limit: \.variables, what: "the model's variable count") }
+        try ts.limited(nLine) { try limits.check(n, limit: \.variables, what: "the model's variable count") }
         guard n <= ts.remaining else { throw ts.error("declares \(n) variables but the file has only \(ts.remaining) more tokens", line: nLine) }
         var graph = FactorGraph()
         graph.reserveVariables(n)
@@ -40,7 +37,7 @@ public enum UAIFormat {
         for i in 0..<n {
             let cl = ts.line
             let c = try ts.integer("the cardinality of variable \(i)", in: 1...Int.max)
-            try limited(cl) {
+            try ts.limited(cl) {
                 try limits.check(c, limit: \.cardinality, what: "variable \(i)'s cardinality")
                 totalStates = try limits.check(totalStates + c, limit: \.totalStates, what: "the states of variables 0...\(i) together")
             }
@@ -72,7 +69,7 @@ public enum UAIFormat {
         for f in 0..<m {
             let line = ts.line
             let cards = scopes[f].map { graph.variables[$0].cardinality ?? 1 }
-            let expected = try limited(scopeLines[f]) {
+            let expected = try ts.limited(scopeLines[f]) {
                 let size = try limits.checkedProduct(cards, limit: \.tableEntries, what: "function \(f)'s table over cardinalities \(cards)")
                 totalEntries = try limits.check(totalEntries + size, limit: \.totalTableEntries, what: "the tables of functions 0...\(f) together")
                 return size
