@@ -26,28 +26,26 @@ extension DeepRenderingMixtureModel {
         var x = image
         var responses: [Tensor] = [], features: [Tensor] = []
         var translations: [[Int]] = [], switches: [[Bool]] = []
+        let rule = MaxPooling<Double>()
         for (l, g) in geometry.enumerated() {
-            let s = Convolution.forward(x, filters: filters[l], pad: g.pad, bias: unitBias(level: l))
-            var pooled = Tensor(shape: g.pooled)
-            let p = g.pool
-            var t = [Int](repeating: 0, count: pooled.count), a = [Bool](repeating: false, count: pooled.count)
-            for k in 0..<g.pooled[0] {
-                for i in 0..<g.pooled[1] {
-                    for j in 0..<g.pooled[2] {
-                        var best = -Double.infinity, bestT = 0
-                        for di in 0..<p { for dj in 0..<p {
-                            let v = s[k, i * p + di, j * p + dj]
-                            if v > best { best = v; bestT = di * p + dj }
-                        } }
-                        let u = (k * g.pooled[1] + i) * g.pooled[2] + j
-                        t[u] = bestT
-                        a[u] = best > 0
-                        pooled.elements[u] = best > 0 ? best : 0
-                    }
-                }
-            }
+            var s = Tensor(shape: g.convolved), pooled = Tensor(shape: g.pooled)
+            var routes = [Int32](repeating: 0, count: pooled.count)
+            var columns = [Double](repeating: 0, count: LevelOperators.columnsLength(g, batch: 1))
+            let bias = unitBias(level: l)
+            x.elements.withUnsafeBufferPointer { px in filters[l].elements.withUnsafeBufferPointer { pw in bias.withUnsafeBufferPointer { pb in
+                columns.withUnsafeMutableBufferPointer { pc in s.elements.withUnsafeMutableBufferPointer { ps in
+                    pooled.elements.withUnsafeMutableBufferPointer { po in routes.withUnsafeMutableBufferPointer { pr in
+                        _ = LevelOperators.bottomUp(px.baseAddress!, filters: pw.baseAddress!, bias: pb.baseAddress!, g, batch: 1, rule: rule,
+                                                columns: pc.baseAddress!, response: ps.baseAddress!, output: po.baseAddress!,
+                                                selection: pr.baseAddress!)
+                    } }
+                } }
+            } } }
+            let plane = g.convolved[1] * g.convolved[2]
+            for i in s.elements.indices { s.elements[i] += bias[i / plane] }
             responses.append(s); features.append(pooled)
-            translations.append(t); switches.append(a)
+            translations.append(routes.map { MaxPooling<Double>.translation(route: $0, g) })
+            switches.append(routes.map { $0 >= 0 })
             x = pooled
         }
         let top = x.elements

@@ -1,5 +1,5 @@
-import COpenBLAS
 import Dispatch
+import NumericalCore
 
 /// The DCN view of a DRMM (spec §3.9–3.10): a plain Float32 convnet — convolution filters and
 /// biases, ReLU, max-pool, and a linear classifier — whose forward pass is the DRMM's
@@ -15,6 +15,13 @@ public struct ConvNet: Sendable {
         public var filters: [Float]
         public var bias: [Float]
         public let geometry: LayerGeometry
+
+        /// A level with `[O, C, K, K]` filters and one bias per output channel.
+        public init(filters: [Float], bias: [Float], geometry: LayerGeometry) {
+            self.filters = filters
+            self.bias = bias
+            self.geometry = geometry
+        }
     }
 
     /// How class scores are read off the top feature map.
@@ -23,6 +30,21 @@ public struct ConvNet: Sendable {
         case dense(weights: [Float], bias: [Float])
         /// Global mean-pool over `H × W`, then `score_c = Σ_k weights[c, k]·mean_k + b_c`.
         case meanPoolDense(weights: [Float], bias: [Float])
+
+        /// How the scores read the top map.
+        public var readout: Readout {
+            switch self {
+            case .dense: return .dense
+            case .meanPoolDense: return .meanPool
+            }
+        }
+
+        /// The weights `[classes, d]` and the class biases.
+        public var parameters: (weights: [Float], bias: [Float]) {
+            switch self {
+            case let .dense(w, b), let .meanPoolDense(w, b): return (w, b)
+            }
+        }
     }
 
     public let inputShape: [Int]
@@ -54,6 +76,33 @@ public struct ConvNet: Sendable {
         classifier = meanPoolTop ? .meanPoolDense(weights: w, bias: [Float](repeating: 0, count: classes))
                                  : .dense(weights: w, bias: [Float](repeating: 0, count: classes))
         self.inputShape = inputShape
+        self.classes = classes
+    }
+
+    /// A convnet from its parts, checking that the levels chain from `inputShape` and that
+    /// every filter, bias and classifier has its shape.
+    public init(inputShape: [Int], layers: [Layer], classifier: Classifier, classes: Int) throws {
+        var shape = inputShape
+        for (l, layer) in layers.enumerated() {
+            let g = layer.geometry
+            guard g.input == shape else { throw DRMMError.shapeMismatch(what: "level \(l + 1) input", expected: shape, actual: g.input) }
+            let filterShape = [g.convolved[0], g.input[0], g.kernel, g.kernel]
+            guard layer.filters.count == filterShape.reduce(1, *) else {
+                throw DRMMError.shapeMismatch(what: "level \(l + 1) filters", expected: filterShape, actual: [layer.filters.count])
+            }
+            guard layer.bias.count == g.convolved[0] else {
+                throw DRMMError.shapeMismatch(what: "level \(l + 1) bias", expected: [g.convolved[0]], actual: [layer.bias.count])
+            }
+            shape = g.pooled
+        }
+        guard !layers.isEmpty, classes >= 1 else { throw DRMMError.invalidParameter("a convnet needs a level and a class") }
+        let (w, b) = classifier.parameters, d = classifier.readout.featureLength(top: shape)
+        guard w.count == classes * d, b.count == classes else {
+            throw DRMMError.shapeMismatch(what: "classifier weights and biases", expected: [classes, d], actual: [w.count / max(1, d), b.count])
+        }
+        self.inputShape = inputShape
+        self.layers = layers
+        self.classifier = classifier
         self.classes = classes
     }
 
@@ -91,10 +140,17 @@ public struct ConvNet: Sendable {
     public struct Output: Sendable {
         /// `[N, classes]` row-major.
         public var scores: [Float]
-        /// Per level, per (channel, image, pooled unit) in `[C, N, H, W]` order: the pool argmax.
-        public var translations: [[UInt8]]
+        /// Per level, per (channel, image, pooled unit) in `[C, N, H, W]` order: the
+        /// ``MaxPooling`` route (the argmax's in-plane offset, complemented when the switch is OFF).
+        public var routes: [[Int32]]
+        /// The levels' geometry, to read the routes.
+        public let geometry: [LayerGeometry]
+        /// Per level, same order: the pool argmax `t` within its window.
+        public var translations: [[UInt8]] {
+            zip(routes, geometry).map { r, g in r.map { UInt8(MaxPooling<Float>.translation(route: $0, g)) } }
+        }
         /// Per level, same order: the switch (pooled value > 0).
-        public var switches: [[Bool]]
+        public var switches: [[Bool]] { routes.map { $0.map { $0 >= 0 } } }
     }
 
     /// Reusable buffers for ``forward(_:count:workspace:)``; one per thread of callers.
@@ -126,135 +182,65 @@ public struct ConvNet: Sendable {
                 for i in 0..<n { for c in 0..<c0 { for p in 0..<hw0 { dst[(c * n + i) * hw0 + p] = src[(i * c0 + c) * hw0 + p] } } }
             }
         }
-        var translations: [[UInt8]] = [], switches: [[Bool]] = []
-        for layer in layers {
-            let (t, a) = convReluPool(layer, batch: n, ws)
-            translations.append(t); switches.append(a)
-        }
-        return Output(scores: classify(batch: n, features: Array(ws.activations.prefix(ws.activationCount))), translations: translations, switches: switches)
+        let routes = layers.map { convReluPool($0, batch: n, ws) }
+        return Output(scores: classify(batch: n, ws), routes: routes, geometry: layers.map(\.geometry))
     }
 
-    private func convReluPool(_ layer: Layer, batch n: Int, _ ws: Workspace) -> ([UInt8], [Bool]) {
+    /// One level's bottom-up step (``LevelOperators``), its im2col, GEMM and pooling split
+    /// over the workers; returns the routes.
+    private func convReluPool(_ layer: Layer, batch n: Int, _ ws: Workspace) -> [Int32] {
         let g = layer.geometry
-        let c = g.input[0]
-        let (o, ho, wo) = (g.convolved[0], g.convolved[1], g.convolved[2])
-        let (k, p) = (g.kernel, g.pool)
-        let rows = c * k * k, cols = n * ho * wo
+        let (o, rows, cols) = (g.convolved[0], g.input[0] * g.kernel * g.kernel, n * g.convolved[1] * g.convolved[2])
         if ws.columns.count < rows * cols { ws.columns = [Float](repeating: 0, count: rows * cols) }
-        // im2col over the batch (the kernel the training pass uses), rows split across the cores.
-        ws.activations.withUnsafeBufferPointer { xs in
-            ws.columns.withUnsafeMutableBufferPointer { colsBuf in
-                let xS = Shared(xs.baseAddress!), outS = Shared(colsBuf.baseAddress!)
-                let chunks = min(workers, rows)
-                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                    Kernels.im2col(UnsafePointer(xS.pointer), g, batch: n, rows: (rows * chunk / chunks)..<(rows * (chunk + 1) / chunks), into: outS.pointer)
-                }
-            }
-        }
-        // Y[O, N·Ho·Wo] = W · cols (the bias is added while pooling), the columns split between
-        // the workers (each a single-threaded sgemm on its part: no oversubscription of the cores).
         if ws.next.count < o * cols { ws.next = [Float](repeating: 0, count: o * cols) }
-        ws.next.withUnsafeMutableBufferPointer { y in
-            layer.filters.withUnsafeBufferPointer { wf in
-                ws.columns.withUnsafeBufferPointer { cb in
-                    let yS = Shared(y.baseAddress!), wS = Shared(wf.baseAddress!), cS = Shared(cb.baseAddress!)
-                    let parts = workers
-                    DispatchQueue.concurrentPerform(iterations: parts) { part in
-                        let lo = cols * part / parts, hi = cols * (part + 1) / parts
-                        guard hi > lo else { return }
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(hi - lo), Int32(rows),
-                                    1, wS.pointer, Int32(rows), cS.pointer + lo, Int32(cols), 0, yS.pointer + lo, Int32(cols))
-                    }
-                }
-            }
-        }
-        // Bias + ReLU + max-pool with argmax (max(y) + b = max(y + b)), planes split across the cores.
-        let bias = layer.bias
-        let (hp, wp) = (ho / p, wo / p)
-        let units = o * n * hp * wp
-        var t = [UInt8](repeating: 0, count: units), a = [Bool](repeating: false, count: units)
-        ws.next.withUnsafeBufferPointer { ys in
-            ws.pooled.withUnsafeMutableBufferPointer { pb in
-                t.withUnsafeMutableBufferPointer { tb in
-                    a.withUnsafeMutableBufferPointer { ab in
-                        let yS = Shared(ys.baseAddress!), outS = Shared(pb.baseAddress!), tS = Shared(tb.baseAddress!), aS = Shared(ab.baseAddress!)
-                        DispatchQueue.concurrentPerform(iterations: min(workers, o * n)) { chunk in
-                            let y = yS.pointer, out = outS.pointer, tp = tS.pointer, ap = aS.pointer
-                            for plane in stride(from: chunk, to: o * n, by: min(workers, o * n)) {
-                                let src = y + plane * ho * wo
-                                let b = bias[plane / n]
-                                let base = plane * hp * wp
-                                let (o_, t_, a_) = (out + base, tp + base, ap + base)
-                                switch p {
-                                case 1:   // no pooling: bias + ReLU
-                                    for u in 0..<(hp * wp) {
-                                        let v = src[u] + b
-                                        a_[u] = v > 0; o_[u] = v > 0 ? v : 0; t_[u] = 0
-                                    }
-                                case 2:   // 2×2 windows, ties to the first position
-                                    for i in 0..<hp {
-                                        let r0 = src + 2 * i * wo, r1 = r0 + wo
-                                        for j in 0..<wp {
-                                            var best = r0[2 * j], bt: UInt8 = 0
-                                            if r0[2 * j + 1] > best { best = r0[2 * j + 1]; bt = 1 }
-                                            if r1[2 * j] > best { best = r1[2 * j]; bt = 2 }
-                                            if r1[2 * j + 1] > best { best = r1[2 * j + 1]; bt = 3 }
-                                            best += b
-                                            let u = i * wp + j
-                                            t_[u] = bt; a_[u] = best > 0; o_[u] = best > 0 ? best : 0
-                                        }
-                                    }
-                                default:
-                                    for i in 0..<hp { for j in 0..<wp {
-                                        var best = -Float.infinity, bt = 0
-                                        for di in 0..<p { for dj in 0..<p {
-                                            let v = src[(i * p + di) * wo + j * p + dj]
-                                            if v > best { best = v; bt = di * p + dj }
-                                        } }
-                                        best += b
-                                        let u = i * wp + j
-                                        t_[u] = UInt8(bt); a_[u] = best > 0; o_[u] = best > 0 ? best : 0
-                                    } }
-                                }
-                            }
+        var routes = [Int32](repeating: 0, count: o * n * g.pooled[1] * g.pooled[2])
+        ws.activations.withUnsafeBufferPointer { xs in ws.columns.withUnsafeMutableBufferPointer { cb in
+            ws.next.withUnsafeMutableBufferPointer { y in layer.filters.withUnsafeBufferPointer { wf in
+                layer.bias.withUnsafeBufferPointer { bb in ws.pooled.withUnsafeMutableBufferPointer { pb in
+                    routes.withUnsafeMutableBufferPointer { rb in
+                        let (x, c, s, w) = (Shared(xs.baseAddress!), Shared(cb.baseAddress!), Shared(y.baseAddress!), Shared(wf.baseAddress!))
+                        let (b, out, r) = (Shared(bb.baseAddress!), Shared(pb.baseAddress!), Shared(rb.baseAddress!))
+                        // im2col, rows split across the cores.
+                        let chunks = min(workers, rows)
+                        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                            Kernels.im2col(x.pointer, g, batch: n, rows: (rows * chunk / chunks)..<(rows * (chunk + 1) / chunks), into: c.pointer)
+                        }
+                        // S[O, N·H'·W'] = W · cols, the columns split between the workers (each a
+                        // single-threaded sgemm on its part: no oversubscription of the cores).
+                        DispatchQueue.concurrentPerform(iterations: workers) { part in
+                            let lo = cols * part / workers, hi = cols * (part + 1) / workers
+                            Float.gemm(transposeA: false, transposeB: false, m: o, n: hi - lo, k: rows, alpha: 1, a: w.pointer, lda: rows,
+                                       b: c.pointer + lo, ldb: cols, beta: 0, c: s.pointer + lo, ldc: cols)
+                        }
+                        // Bias, switch and pool (the max-sum rule), planes split across the cores.
+                        let planes = o * n, parts = min(workers, planes)
+                        DispatchQueue.concurrentPerform(iterations: parts) { part in
+                            MaxPooling<Float>().pool(s.pointer, bias: b.pointer, g, batch: n,
+                                                     planes: (planes * part / parts)..<(planes * (part + 1) / parts),
+                                                     output: out.pointer, selection: r.pointer)
                         }
                     }
-                }
-            }
-        }
+                } }
+            } }
+        } }
         // The pooled map becomes the next level's input; the old input buffer is reused next time.
         swap(&ws.activations, &ws.pooled)
-        ws.activationCount = units
-        return (t, a)
+        ws.activationCount = routes.count
+        return routes
     }
 
-    private func classify(batch n: Int, features f: [Float]) -> [Float] {
+    private func classify(batch n: Int, _ ws: Workspace) -> [Float] {
         let top = layers[layers.count - 1].geometry.pooled
-        let (ct, hw) = (top[0], top[1] * top[2])
-        var scores = [Float](repeating: 0, count: n * classes)
-        switch classifier {
-        case let .dense(weights, bias):
-            // Back to [N, C·H·W], then scores = F · Wᵀ (sgemm).
-            var nd = [Float](repeating: 0, count: n * ct * hw)
-            for c in 0..<ct { for i in 0..<n { for q in 0..<hw { nd[(i * ct + c) * hw + q] = f[(c * n + i) * hw + q] } } }
-            for i in 0..<n { for c in 0..<classes { scores[i * classes + c] = bias[c] } }
-            nd.withUnsafeBufferPointer { a in weights.withUnsafeBufferPointer { w in scores.withUnsafeMutableBufferPointer { s in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(classes), Int32(ct * hw),
-                            1, a.baseAddress, Int32(ct * hw), w.baseAddress, Int32(ct * hw), 1, s.baseAddress, Int32(classes))
+        let readout = classifier.readout, d = readout.featureLength(top: top)
+        var features = [Float](repeating: 0, count: n * d), scores = [Float](repeating: 0, count: n * classes)
+        let (weights, bias) = classifier.parameters
+        ws.activations.withUnsafeBufferPointer { f in features.withUnsafeMutableBufferPointer { fb in
+            readout.features(f.baseAddress!, top: top, batch: n, into: fb.baseAddress!)
+            weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { b in scores.withUnsafeMutableBufferPointer { sb in
+                Readout.scores(fb.baseAddress!, weights: w.baseAddress!, bias: b.baseAddress!, batch: n, classes: classes, featureLength: d,
+                               into: sb.baseAddress!)
             } } }
-        case let .meanPoolDense(weights, bias):
-            for i in 0..<n {
-                for cl in 0..<classes {
-                    var s = bias[cl]
-                    for c in 0..<ct {
-                        var m: Float = 0
-                        for q in 0..<hw { m += f[(c * n + i) * hw + q] }
-                        s += weights[cl * ct + c] * m / Float(hw)
-                    }
-                    scores[i * classes + cl] = s
-                }
-            }
-        }
+        } }
         return scores
     }
 }
@@ -285,17 +271,9 @@ extension DeepRenderingMixtureModel {
             filters[l] = try Tensor(shape: filters[l].shape, elements: layer.filters.map(Double.init))
             setUnitBias(level: l, to: layer.bias.map(Double.init))
         }
-        let top = topShape
-        let bias: [Float]
-        switch net.classifier {
-        case let .dense(w, b):
-            let d = top.reduce(1, *)
-            classTemplates = (0..<net.classes).map { c in (0..<d).map { Double(w[c * d + $0]) } }
-            bias = b
-        case let .meanPoolDense(w, b):
-            let hw = top[1] * top[2]
-            classTemplates = (0..<net.classes).map { c in (0..<(top[0] * hw)).map { Double(w[c * top[0] + $0 / hw]) / Double(hw) } }
-            bias = b
+        let (w, bias) = net.classifier.parameters, d = net.classifier.readout.featureLength(top: topShape)
+        classTemplates = (0..<net.classes).map { c in
+            net.classifier.readout.denseTemplate((0..<d).map { Double(w[c * d + $0]) }, top: topShape)
         }
         classPrior = Self.classPrior(relaxedBiases: bias.map(Double.init))
     }

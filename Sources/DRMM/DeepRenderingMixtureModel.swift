@@ -178,7 +178,6 @@ extension DeepRenderingMixtureModel {
             throw DRMMError.shapeMismatch(what: "mean-pool classifier weights", expected: [classCount, top[0]],
                                           actual: [weights.count, weights.first?.count ?? 0])
         }
-        let hw = top[1] * top[2]
-        classTemplates = weights.map { w in (0..<(top[0] * hw)).map { w[$0 / hw] / Double(hw) } }
+        classTemplates = weights.map { Readout.meanPool.denseTemplate($0, top: top) }
     }
 }

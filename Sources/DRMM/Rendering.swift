@@ -25,13 +25,16 @@ extension DeepRenderingMixtureModel {
     /// convolution with `W⁽ˡ⁾`, plus `α⁽ˡ⁾`.
     func renderStep(_ z: Tensor, level l: Int, translations t: [Int], switches a: [Bool]) -> Tensor {
         let g = geometry[l]
-        var unpooled = Tensor(shape: g.convolved)
-        let p = g.pool
-        for k in 0..<g.pooled[0] { for i in 0..<g.pooled[1] { for j in 0..<g.pooled[2] {
-            let u = (k * g.pooled[1] + i) * g.pooled[2] + j
-            if a[u] { unpooled[k, i * p + t[u] / p, j * p + t[u] % p] = z.elements[u] }
+        var routes = (0..<z.count).map { MaxPooling<Double>.route(unit: $0, translation: t[$0], on: a[$0], g) }
+        var x = Tensor(shape: g.input)
+        var unpooled = [Double](repeating: 0, count: g.convolved.reduce(1, *))
+        var columns = [Double](repeating: 0, count: LevelOperators.columnsLength(g, batch: 1))
+        z.elements.withUnsafeBufferPointer { pz in filters[l].elements.withUnsafeBufferPointer { pw in routes.withUnsafeMutableBufferPointer { pr in
+            unpooled.withUnsafeMutableBufferPointer { pu in columns.withUnsafeMutableBufferPointer { pc in x.elements.withUnsafeMutableBufferPointer { px in
+                LevelOperators.topDown(pz.baseAddress!, filters: pw.baseAddress!, g, batch: 1, rule: MaxPooling<Double>(),
+                                       selection: pr.baseAddress!, unpooled: pu.baseAddress!, columns: pc.baseAddress!, into: px.baseAddress!)
+            } } }
         } } }
-        var x = Convolution.transpose(unpooled, filters: filters[l], pad: g.pad, height: g.input[1], width: g.input[2])
         let plane = g.input[1] * g.input[2]
         for c in 0..<g.input[0] where renderBias[l][c] != 0 {
             for i in 0..<plane { x.elements[c * plane + i] += renderBias[l][c] }

@@ -1,4 +1,5 @@
 import DRMM
+import NumericalCore
 
 /// The convolutions of the bottom-up pass and their adjoints, by im2col + GEMM or Winograd.
 extension BatchPass {
@@ -21,10 +22,7 @@ extension BatchPass {
                 Winograd.transformOutput(m, g, batch: n, images: images, into: s)
             }
         } else if let lowered {
-            let rows = c * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2]
-            Kernels.im2col(x, g, batch: n, into: lowered)
-            T.gemm(transposeA: false, transposeB: false, m: o, n: cols, k: rows, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
-                   b: lowered, ldb: cols, beta: 0, c: s, ldc: cols)
+            LevelOperators.convolve(x, filters: p + layout.filters[l].lowerBound, g, batch: n, columns: lowered, into: s)
         }
     }
 
@@ -67,9 +65,7 @@ extension BatchPass {
                        b: input.lowered, ldb: cols, beta: 1, c: dw, ldc: rows)
             }
             if let dx {
-                T.gemm(transposeA: true, transposeB: false, m: rows, n: cols, k: o, alpha: 1, a: p + layout.filters[l].lowerBound, lda: rows,
-                       b: ds, ldb: cols, beta: 0, c: scratch2.pointer, ldc: cols)
-                Kernels.col2im(scratch2.pointer, g, batch: n, into: dx)
+                LevelOperators.transposedConvolve(ds, filters: p + layout.filters[l].lowerBound, g, batch: n, columns: scratch2.pointer, into: dx)
             }
         }
     }

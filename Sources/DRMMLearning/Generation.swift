@@ -19,52 +19,54 @@ public enum Generation {
         if case let .sampled(rates, _) = nuisances, rates.count != network.geometry.count {
             throw LearningError.invalidOption("\(rates.count) switch rates for \(network.geometry.count) levels")
         }
-        let p = network.parameters, d = network.layout.templateLength
+        let p = network.parameters, layout = network.layout
         let top = network.geometry[network.geometry.count - 1].pooled
-        let hw = top[1] * top[2]
         var z = [Float](repeating: 0, count: top.reduce(1, *))
-        for ch in 0..<top[0] {
-            for q in 0..<hw {
-                z[ch * hw + q] = a.top == .meanPool ? p[network.layout.classTemplates.lowerBound + c * d + ch]
-                                                   : p[network.layout.classTemplates.lowerBound + c * d + ch * hw + q]
-            }
-        }
+        p.withUnsafeBufferPointer { pp in z.withUnsafeMutableBufferPointer { zb in
+            a.top.render(pp.baseAddress! + layout.classTemplates.lowerBound + c * layout.templateLength, image: 0, top: top, batch: 1,
+                         into: zb.baseAddress!)
+        } }
         for (l, g) in network.geometry.enumerated().reversed() {
-            let (o, ho, wo, pool) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
-            let (hp, wp) = (ho / pool, wo / pool)
-            var m = [Float](repeating: 0, count: o * ho * wo)
-            for ch in 0..<o {
-                for i in 0..<hp {
-                    for j in 0..<wp {
-                        let v = z[(ch * hp + i) * wp + j]
-                        switch nuisances {
-                        case .expectedTranslation:
-                            for di in 0..<pool { for dj in 0..<pool { m[(ch * ho + i * pool + di) * wo + j * pool + dj] = v / Float(pool * pool) } }
-                        case let .sampled(rates, rng):
-                            guard rng.uniform() < rates[l] else { continue }
-                            let t = rng.integer(below: pool * pool)
-                            m[(ch * ho + i * pool + t / pool) * wo + j * pool + t % pool] = v
-                        }
-                    }
-                }
-            }
-            if a.normalisation == .batchFolded {   // render with Λ = γ W/√(v + ε), running statistics
-                for ch in 0..<o {
-                    let gamma = p[network.layout.scales[l].lowerBound + ch], v = p[network.layout.statistics[l].lowerBound + o + ch]
-                    let kappa = gamma / (v + BatchPass<Float>.normalisationEpsilon).squareRoot()
-                    for q in (ch * ho * wo)..<((ch + 1) * ho * wo) { m[q] *= kappa }
-                }
-            }
-            let rows = g.input[0] * g.kernel * g.kernel
-            var cols = [Float](repeating: 0, count: rows * ho * wo)
+            let m = mask(level: l, network, nuisances: nuisances)
+            var unpooled = [Float](repeating: 0, count: g.convolved.reduce(1, *))
+            var columns = [Float](repeating: 0, count: LevelOperators.columnsLength(g, batch: 1))
             var below = [Float](repeating: 0, count: g.input.reduce(1, *))
-            p.withUnsafeBufferPointer { pp in m.withUnsafeBufferPointer { mp in cols.withUnsafeMutableBufferPointer { cp in
-                Float.gemm(transposeA: true, transposeB: false, m: rows, n: ho * wo, k: o, alpha: 1, a: pp.baseAddress! + network.layout.filters[l].lowerBound,
-                           lda: rows, b: mp.baseAddress!, ldb: ho * wo, beta: 0, c: cp.baseAddress!, ldc: ho * wo)
-                below.withUnsafeMutableBufferPointer { Kernels.col2im(UnsafePointer(cp.baseAddress!), g, batch: 1, into: $0.baseAddress!) }
+            z.withUnsafeBufferPointer { zb in m.withUnsafeBufferPointer { mb in p.withUnsafeBufferPointer { pp in
+                unpooled.withUnsafeMutableBufferPointer { u in columns.withUnsafeMutableBufferPointer { cb in below.withUnsafeMutableBufferPointer { b in
+                    LevelOperators.unpool(zb.baseAddress!, g, batch: 1, mask: mb.baseAddress!, into: u.baseAddress!)
+                    LevelOperators.transposedConvolve(u.baseAddress!, filters: pp.baseAddress! + layout.filters[l].lowerBound, g, batch: 1,
+                                                      columns: cb.baseAddress!, into: b.baseAddress!)
+                } } }
             } } }
             z = below
         }
         return z
+    }
+
+    /// Level `l`'s unpooling mask at the convolution's resolution: `1/p²` everywhere for the
+    /// expected translation, one at a drawn position of each ON unit for a sample; scaled per
+    /// channel by the rendering scale `γ/√(v + ε)` of folded normalisation.
+    private static func mask(level l: Int, _ network: RenderingNetwork<Float>, nuisances: Nuisances) -> [Float] {
+        let g = network.geometry[l], p = network.parameters
+        let (o, ho, wo, pool) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
+        var m = [Float](repeating: 0, count: o * ho * wo)
+        switch nuisances {
+        case .expectedTranslation:
+            m = [Float](repeating: 1 / Float(pool * pool), count: o * ho * wo)
+        case let .sampled(rates, rng):
+            for ch in 0..<o { for i in 0..<(ho / pool) { for j in 0..<(wo / pool) {
+                guard rng.uniform() < rates[l] else { continue }
+                let t = rng.integer(below: pool * pool)
+                m[(ch * ho + i * pool + t / pool) * wo + j * pool + t % pool] = 1
+            } } }
+        }
+        if network.architecture.normalisation == .batchFolded {   // render with Λ = γ W/√(v + ε), running statistics
+            for ch in 0..<o {
+                let gamma = p[network.layout.scales[l].lowerBound + ch], v = p[network.layout.statistics[l].lowerBound + o + ch]
+                let kappa = gamma / (v + BatchPass<Float>.normalisationEpsilon).squareRoot()
+                for q in (ch * ho * wo)..<((ch + 1) * ho * wo) { m[q] *= kappa }
+            }
+        }
+        return m
     }
 }

@@ -55,31 +55,27 @@ struct RenderingLatents {
     /// `Î` (channel-major) rendered with parameters `p`: `z⁽ᴸ⁾ = Σ_c w_c μ_c`, then per level
     /// `z⁽ˡ⁻¹⁾ = W⁽ˡ⁾ᵀ ⋆ (mask ⊙ Unpool z⁽ˡ⁾)`.
     func render(_ network: RenderingNetwork<Double>, _ p: [Double]) -> [Double] {
-        let n = classWeights.count, geo = network.geometry, layout = network.layout, a = network.architecture
+        let n = classWeights.count, geo = network.geometry, layout = network.layout
         let top = geo[geo.count - 1].pooled
-        let (ct, hw) = (top[0], top[1] * top[2])
-        let d = layout.templateLength
         var z = [Double](repeating: 0, count: n * top.reduce(1, *))
-        for i in 0..<n {
-            for (c, w) in classWeights[i].enumerated() where w != 0 {
-                let base = layout.classTemplates.lowerBound + c * d
-                for ch in 0..<ct { for q in 0..<hw { z[(ch * n + i) * hw + q] += w * (a.top == .meanPool ? p[base + ch] : p[base + ch * hw + q]) } }
+        p.withUnsafeBufferPointer { pp in z.withUnsafeMutableBufferPointer { zb in
+            for i in 0..<n {
+                for (c, w) in classWeights[i].enumerated() where w != 0 {
+                    network.architecture.top.render(pp.baseAddress! + layout.classTemplates.lowerBound + c * layout.templateLength,
+                                                    weight: w, image: i, top: top, batch: n, into: zb.baseAddress!)
+                }
             }
-        }
+        } }
         for (l, g) in geo.enumerated().reversed() {
-            let rows = g.input[0] * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
-            let (ho, wo, pool) = (g.convolved[1], g.convolved[2], g.pool)
-            let (hp, wp) = (ho / pool, wo / pool)
-            var m = masks[l]
-            for plane in 0..<(o * n) {
-                for y in 0..<ho { for x in 0..<wo { m[(plane * ho + y) * wo + x] *= z[(plane * hp + y / pool) * wp + x / pool] } }
-            }
-            var colsBuf = [Double](repeating: 0, count: rows * cols)
+            var unpooled = [Double](repeating: 0, count: n * g.convolved.reduce(1, *))
+            var columns = [Double](repeating: 0, count: LevelOperators.columnsLength(g, batch: n))
             var below = [Double](repeating: 0, count: n * g.input.reduce(1, *))
-            p.withUnsafeBufferPointer { pp in m.withUnsafeBufferPointer { mp in colsBuf.withUnsafeMutableBufferPointer { cp in
-                Double.gemm(transposeA: true, transposeB: false, m: rows, n: cols, k: o, alpha: 1, a: pp.baseAddress! + layout.filters[l].lowerBound,
-                            lda: rows, b: mp.baseAddress!, ldb: cols, beta: 0, c: cp.baseAddress!, ldc: cols)
-                below.withUnsafeMutableBufferPointer { Kernels.col2im(UnsafePointer(cp.baseAddress!), g, batch: n, into: $0.baseAddress!) }
+            z.withUnsafeBufferPointer { zb in masks[l].withUnsafeBufferPointer { m in p.withUnsafeBufferPointer { pp in
+                unpooled.withUnsafeMutableBufferPointer { u in columns.withUnsafeMutableBufferPointer { c in below.withUnsafeMutableBufferPointer { b in
+                    LevelOperators.unpool(zb.baseAddress!, g, batch: n, mask: m.baseAddress!, into: u.baseAddress!)
+                    LevelOperators.transposedConvolve(u.baseAddress!, filters: pp.baseAddress! + layout.filters[l].lowerBound, g, batch: n,
+                                                      columns: c.baseAddress!, into: b.baseAddress!)
+                } } }
             } } }
             z = below
         }

@@ -17,7 +17,7 @@ import Glibc
 /// scales `γ` (one per channel, trained) and its running statistics (the channel means, then
 /// the variances; updated by the trainer from the batches, never by the optimiser: their
 /// gradient is zero).
-public struct RenderingNetwork<T: TrainingScalar>: Sendable {
+public struct RenderingNetwork<T: BLASScalar>: Sendable {
     /// Where each block lives in ``parameters``.
     public struct Layout: Sendable, Equatable {
         public let filters: [Range<Int>]
@@ -102,7 +102,7 @@ public struct RenderingNetwork<T: TrainingScalar>: Sendable {
     }
 
     /// The same network in another precision.
-    public func converted<U: TrainingScalar>(to: U.Type = U.self) -> RenderingNetwork<U> {
+    public func converted<U: BLASScalar>(to: U.Type = U.self) -> RenderingNetwork<U> {
         // The layout depends only on the architecture, which was already validated.
         var other = RenderingNetwork<U>(unchecked: architecture, geometry: geometry, layout: RenderingNetwork<U>.Layout(
             filters: layout.filters, biases: layout.biases, scales: layout.scales, statistics: layout.statistics, classTemplates: layout.classTemplates,

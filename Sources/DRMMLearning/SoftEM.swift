@@ -1,3 +1,4 @@
+import NumericalCore
 import Foundation
 
 /// Soft EM for a deep DRMM with the layer-local mean-field E-step (spec §4.7 (a)):

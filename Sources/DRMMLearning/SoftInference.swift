@@ -1,4 +1,5 @@
 import DRMM
+import NumericalCore
 import Foundation
 
 /// The sum-product E-step of a deep DRMM at temperature τ (spec §4.7, approximation (a),
@@ -13,7 +14,8 @@ import Foundation
 /// `z⁽ˡ⁻¹⁾ = W⁽ˡ⁾ᵀ ⋆ (q(a) q(t) ⊙ Unpool z⁽ˡ⁾)` from `z⁽ᴸ⁾ = Σ_c q(c) μ_c` (or `μ_label`).
 ///
 /// As τ → 0 every operator becomes its max-sum counterpart (ReLU, max-pool, argmax class), so
-/// this pass becomes the hard E-step of ``BatchPass``.
+/// this pass becomes the hard E-step of ``BatchPass``. Each level is the one bottom-up and
+/// top-down step of ``LevelOperators`` with the ``SoftPooling`` rule.
 public enum SoftInference {
     public struct Result {
         /// `[N, classes]` class scores.
@@ -37,58 +39,35 @@ public enum SoftInference {
         let (c0, hw0) = (a.inputShape[0], a.inputShape[1] * a.inputShape[2])
 
         var level = x
-        var qa: [[Double]] = [], qt: [[Double]] = []   // q(a) per pooled unit, q(t) per convolved position
+        var qa: [[Double]] = [], masks: [[Double]] = []   // q(a) per pooled unit, q(a)·q(t) per convolved position
+        let rule = SoftPooling<Double>(temperature: tau)
         for (l, g) in geo.enumerated() {
-            let rows = g.input[0] * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
-            var colsBuf = [Double](repeating: 0, count: rows * cols), s = [Double](repeating: 0, count: o * cols)
-            level.withUnsafeBufferPointer { lp in colsBuf.withUnsafeMutableBufferPointer { Kernels.im2col(lp.baseAddress!, g, batch: n, into: $0.baseAddress!) } }
-            p.withUnsafeBufferPointer { pp in colsBuf.withUnsafeBufferPointer { cp in s.withUnsafeMutableBufferPointer { sp in
-                Double.gemm(transposeA: false, transposeB: false, m: o, n: cols, k: rows, alpha: 1, a: pp.baseAddress! + layout.filters[l].lowerBound,
-                            lda: rows, b: cp.baseAddress!, ldb: cols, beta: 0, c: sp.baseAddress!, ldc: cols)
+            var columns = [Double](repeating: 0, count: LevelOperators.columnsLength(g, batch: n))
+            var s = [Double](repeating: 0, count: n * g.convolved.reduce(1, *)), mask = s
+            var out = [Double](repeating: 0, count: n * g.pooled.reduce(1, *)), on = out
+            level.withUnsafeBufferPointer { x in p.withUnsafeBufferPointer { pp in columns.withUnsafeMutableBufferPointer { c in
+                s.withUnsafeMutableBufferPointer { sp in out.withUnsafeMutableBufferPointer { o in
+                    on.withUnsafeMutableBufferPointer { q in mask.withUnsafeMutableBufferPointer { m in
+                        _ = LevelOperators.bottomUp(x.baseAddress!, filters: pp.baseAddress! + layout.filters[l].lowerBound,
+                                                    bias: pp.baseAddress! + layout.biases[l].lowerBound, g, batch: n, rule: rule,
+                                                    columns: c.baseAddress!, response: sp.baseAddress!, output: o.baseAddress!,
+                                                    selection: SoftSelection(switchPosterior: q.baseAddress!, mask: m.baseAddress!))
+                    } }
+                } }
             } } }
-            let (ho, wo, pool) = (g.convolved[1], g.convolved[2], g.pool)
-            let (hp, wp) = (ho / pool, wo / pool)
-            var out = [Double](repeating: 0, count: o * n * hp * wp), onP = out
-            var tP = [Double](repeating: 0, count: o * cols)
-            for plane in 0..<(o * n) {
-                let b = p[layout.biases[l].lowerBound + plane / n]
-                for i in 0..<hp {
-                    for j in 0..<wp {
-                        let window: [Int] = (0..<(pool * pool)).map { t in
-                            let row: Int = i * pool + t / pool, col: Int = j * pool + t % pool
-                            return plane * ho * wo + row * wo + col
-                        }
-                        var m = -Double.infinity
-                        for k in window { m = max(m, s[k]) }
-                        var z = 0.0
-                        for k in window { tP[k] = exp((s[k] - m) / tau); z += tP[k] }
-                        for k in window { tP[k] /= z }
-                        let u = m + tau * log(z / Double(pool * pool)) + b
-                        let unit = plane * hp * wp + i * wp + j
-                        out[unit] = u > 0 ? u + tau * log1p(exp(-u / tau)) : tau * log1p(exp(u / tau))   // τ·softplus(u/τ), stably
-                        onP[unit] = 1 / (1 + exp(-u / tau))
-                    }
-                }
-            }
-            qa.append(onP); qt.append(tP)
+            qa.append(on); masks.append(mask)
             level = out
         }
         let top = geo[geo.count - 1].pooled
-        let (ct, hw) = (top[0], top[1] * top[2])
         let dT = layout.templateLength, k = a.classes
-        var scores = [Double](repeating: 0, count: n * k)
-        for i in 0..<n {
-            var f = [Double](repeating: 0, count: dT)
-            for c in 0..<ct { for q in 0..<hw {
-                let v = level[(c * n + i) * hw + q]
-                if a.top == .meanPool { f[c] += v / Double(hw) } else { f[c * hw + q] = v }
-            } }
-            for cl in 0..<k {
-                var s = p[layout.classBias.lowerBound + cl]
-                for j in 0..<dT { s += p[layout.classTemplates.lowerBound + cl * dT + j] * f[j] }
-                scores[i * k + cl] = s
+        var features = [Double](repeating: 0, count: n * dT), scores = [Double](repeating: 0, count: n * k)
+        level.withUnsafeBufferPointer { f in features.withUnsafeMutableBufferPointer { fb in p.withUnsafeBufferPointer { pp in
+            scores.withUnsafeMutableBufferPointer { sb in
+                a.top.features(f.baseAddress!, top: top, batch: n, into: fb.baseAddress!)
+                Readout.scores(fb.baseAddress!, weights: pp.baseAddress! + layout.classTemplates.lowerBound,
+                               bias: pp.baseAddress! + layout.classBias.lowerBound, batch: n, classes: k, featureLength: dT, into: sb.baseAddress!)
             }
-        }
+        } } }
         var post = [Double](repeating: 0, count: n * k)
         for i in 0..<n {
             if labels[i] >= 0 { post[i * k + labels[i]] = 1; continue }
@@ -96,17 +75,6 @@ public enum SoftInference {
             let e = (0..<k).map { exp((scores[i * k + $0] - m) / tau) }
             let z = e.reduce(0, +)
             for c in 0..<k { post[i * k + c] = e[c] / z }
-        }
-        // The expected masks q(a)·q(t).
-        var masks: [[Double]] = []
-        for (l, g) in geo.enumerated() {
-            let (o, ho, wo, pool) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
-            let (hp, wp) = (ho / pool, wo / pool)
-            var m = qt[l]
-            for plane in 0..<(o * n) {
-                for y in 0..<ho { for x in 0..<wo { m[(plane * ho + y) * wo + x] *= qa[l][(plane * hp + y / pool) * wp + x / pool] } }
-            }
-            masks.append(m)
         }
         // Top-down with expected masks, by the renderer hard and soft EM share.
         let z = RenderingLatents(classWeights: (0..<n).map { Array(post[($0 * k)..<(($0 + 1) * k)]) }, masks: masks).render(network, p)

@@ -40,11 +40,18 @@ extension DeepRenderingMixtureModel {
     /// The DRMM a trained network is: batch normalisation folded (``RenderingNetwork/foldingNormalisation()``),
     /// the filters as rendering filters, each level's biases as its switch prior (the logistic
     /// of their mean) and per-channel convnet biases (``unitBias(level:)`` gives back the
-    /// network's biases), the class templates as `μ_c` (a mean-pool top spreads each weight over
-    /// the map, `μ_c[k, i, j] = w[c, k]/(H·W)`), and the class biases as the prior
-    /// `π_c ∝ exp(b_c)` with σ² = 1, so the posterior scores differ by exactly the network's
-    /// logit differences.
-    public init<T: TrainingScalar>(trained network: RenderingNetwork<T>) throws {
+    /// network's biases), and the class biases as the prior `π_c ∝ exp(b_c)`.
+    ///
+    /// The top renders as the trainer renders it: a dense template is `μ_c` itself (σ² = 1); a
+    /// mean-pool top broadcasts each weight over the map, `μ_c[k, i, j] = w_ck`, and its scores
+    /// read the mean, so σ² = H·W of the top map. Either way `⟨μ_c, I⁽ᴸ⁾⟩/σ² + ln π_c` is the
+    /// network's logit, the routes and switches are the network's, and ``reconstruct(_:class:)``
+    /// is the trainer's reconstruction (exactly so when the top-down pass renders the rendering
+    /// matrix the bottom-up pass infers with: without normalisation, or with
+    /// ``Architecture/Normalisation/batchFolded`` at its running statistics). Set
+    /// ``noiseVariance`` afterwards to sample with another pixel noise; that rescales the
+    /// class scores' weight against the prior.
+    public init<T: BLASScalar>(trained network: RenderingNetwork<T>) throws {
         // Folded in Double, so that the folded filters are not rounded to the network's precision.
         let net = try network.converted(to: Double.self).foldingNormalisation()
         let arch = net.architecture
@@ -53,20 +60,36 @@ extension DeepRenderingMixtureModel {
             s.switchPrior = Self.switchPrior(relaxedBiases: Array(net.parameters[net.layout.biases[l]]))
             return s
         }
-        try self.init(inputShape: arch.inputShape, layers: layers, classes: arch.classes, noiseVariance: 1)
+        let top = net.geometry[net.geometry.count - 1].pooled
+        let variance = arch.top == .meanPool ? Double(top[1] * top[2]) : 1
+        try self.init(inputShape: arch.inputShape, layers: layers, classes: arch.classes, noiseVariance: variance)
         for l in geometry.indices {
             filters[l] = try Tensor(shape: filters[l].shape, elements: Array(net.parameters[net.layout.filters[l]]))
             setUnitBias(level: l, to: Array(net.parameters[net.layout.biases[l]]))
         }
-        let templates = Array(net.parameters[net.layout.classTemplates])
         let d = net.layout.templateLength
-        switch arch.top {
-        case .dense:
-            classTemplates = (0..<arch.classes).map { c in (0..<d).map { templates[c * d + $0] } }
-        case .meanPool:
-            try setMeanPoolTop(weights: (0..<arch.classes).map { c in (0..<d).map { templates[c * d + $0] } })
+        classTemplates = (0..<arch.classes).map { c in
+            let w = Array(net.parameters[(net.layout.classTemplates.lowerBound + c * d)..<(net.layout.classTemplates.lowerBound + (c + 1) * d)])
+            return arch.top.denseTemplate(w, top: top).map { $0 * variance }
         }
         classPrior = Self.classPrior(relaxedBiases: Array(net.parameters[net.layout.classBias]))
         try validate()
+    }
+}
+
+extension ConvNet {
+    /// The Float convnet of a trained network, batch normalisation folded
+    /// (``RenderingNetwork/foldingNormalisation()``): the network's filters and biases, and its
+    /// top as the classifier, so the scores are the network's logits and the routes its routes.
+    public init<T: BLASScalar>(trained network: RenderingNetwork<T>) throws {
+        let net = try network.converted(to: Double.self).foldingNormalisation()
+        let layers = net.geometry.enumerated().map { l, g in
+            Layer(filters: net.parameters[net.layout.filters[l]].map(Float.init), bias: net.parameters[net.layout.biases[l]].map(Float.init),
+                  geometry: g)
+        }
+        let (w, b) = (net.parameters[net.layout.classTemplates].map(Float.init), net.parameters[net.layout.classBias].map(Float.init))
+        try self.init(inputShape: net.architecture.inputShape, layers: layers,
+                      classifier: net.architecture.top == .dense ? .dense(weights: w, bias: b) : .meanPoolDense(weights: w, bias: b),
+                      classes: net.architecture.classes)
     }
 }

@@ -1,19 +1,23 @@
 import COpenBLAS
 import Foundation
 
-/// The floating-point types the learning engine runs in: `Float` for training (OpenBLAS
-/// `sgemm`), `Double` for the gradient checks in the tests (`dgemm`). The engine is written
-/// once, generic over this protocol, and specialised by the compiler for each.
-public protocol TrainingScalar: BinaryFloatingPoint, Sendable, Codable {
+/// The floating-point types the dense kernels run in: `Float` (OpenBLAS `sgemm`) for the convnet
+/// and training, `Double` (`dgemm`) for exact inference and the gradient checks. Code written
+/// once, generic over this protocol, is specialised by the compiler for each.
+public protocol BLASScalar: BinaryFloatingPoint, Sendable, Codable {
     /// `C ← α·op(A)·op(B) + β·C`, row-major.
     static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
                      beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// `eˣ`.
     static func exponential(_ x: Self) -> Self
+    /// `ln x`.
     static func logarithm(_ x: Self) -> Self
+    /// `ln(1 + x)`, accurate for small `x`.
+    static func logarithmOnePlus(_ x: Self) -> Self
 }
 
-extension Float: TrainingScalar {
+extension Float: BLASScalar {
     @inlinable
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -24,9 +28,10 @@ extension Float: TrainingScalar {
     }
     @inlinable public static func exponential(_ x: Float) -> Float { Foundation.exp(x) }
     @inlinable public static func logarithm(_ x: Float) -> Float { Foundation.log(x) }
+    @inlinable public static func logarithmOnePlus(_ x: Float) -> Float { Foundation.log1p(x) }
 }
 
-extension Double: TrainingScalar {
+extension Double: BLASScalar {
     @inlinable
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
@@ -37,4 +42,5 @@ extension Double: TrainingScalar {
     }
     @inlinable public static func exponential(_ x: Double) -> Double { Foundation.exp(x) }
     @inlinable public static func logarithm(_ x: Double) -> Double { Foundation.log(x) }
+    @inlinable public static func logarithmOnePlus(_ x: Double) -> Double { Foundation.log1p(x) }
 }

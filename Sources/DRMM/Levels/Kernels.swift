@@ -4,7 +4,7 @@
 /// whole batch is one GEMM, `S[O, N·H'·W'] = W[O, C·K·K] · cols`; `col2im` is its adjoint
 /// (it sums overlapping patches back), so a transposed convolution — the DRMM's rendering
 /// step — is `col2im(Wᵀ · m)`.
-package enum Kernels {
+@usableFromInline package enum Kernels {
     /// `cols[(c·K + r)·K + s, (n·H' + y)·W' + x] = input[c, n, y + r − pad, x + s − pad]` (0 outside),
     /// for the rows in `rows` (all by default; callers splitting the work pass disjoint ranges).
     @_specialize(exported: true, where T == Float)
@@ -61,28 +61,31 @@ package enum Kernels {
     }
 
     /// Bias, ReLU and `p×p` max-pool of `S[O, N, H', W']`, recording the MAP nuisances: for every
-    /// pooled unit, `route` holds the in-plane offset of its argmax when the switch is ON
-    /// (value + bias > 0) and −1 when it is OFF. Ties go to the first position in the window.
-    /// Returns the number of ON switches.
+    /// pooled unit, `route` holds the in-plane offset `q` of its argmax when the switch is ON
+    /// (value + bias > 0) and `~q = −q − 1` when it is OFF, so that `route ≥ 0` is the switch and
+    /// the argmax is kept either way. Ties go to the first position in the window.
+    /// `planes` restricts the work to those `(channel, image)` planes (all by default; callers
+    /// splitting the work pass disjoint ranges). Returns the number of ON switches.
     @discardableResult
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     @inlinable package static func biasReLUPool<T: BinaryFloatingPoint>(_ s: UnsafePointer<T>, bias: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+                                               planes: Range<Int>? = nil,
                                                output: UnsafeMutablePointer<T>, route: UnsafeMutablePointer<Int32>) -> Int {
         let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
         let (hp, wp) = (ho / p, wo / p)
         if T.self == Float.self, p == 1 {
             return biasReLU(UnsafeRawPointer(s).assumingMemoryBound(to: Float.self),
-                            bias: UnsafeRawPointer(bias).assumingMemoryBound(to: Float.self), g, batch: n,
+                            bias: UnsafeRawPointer(bias).assumingMemoryBound(to: Float.self), g, batch: n, planes: planes,
                             output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self), route: route)
         }
         if T.self == Float.self, p == 2 {
             return biasReLUPool2(UnsafeRawPointer(s).assumingMemoryBound(to: Float.self),
-                                 bias: UnsafeRawPointer(bias).assumingMemoryBound(to: Float.self), g, batch: n,
+                                 bias: UnsafeRawPointer(bias).assumingMemoryBound(to: Float.self), g, batch: n, planes: planes,
                                  output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self), route: route)
         }
         var on = 0
-        for plane in 0..<(o * n) {
+        for plane in planes ?? 0..<(o * n) {
             let src = s + plane * ho * wo
             let b = bias[plane / n]
             let base = plane * hp * wp
@@ -91,7 +94,7 @@ package enum Kernels {
             case 1:   // no pooling: bias and ReLU
                 for u in 0..<(hp * wp) {
                     let v = src[u] + b
-                    if v > 0 { out[u] = v; r[u] = Int32(u); on += 1 } else { out[u] = 0; r[u] = -1 }
+                    if v > 0 { out[u] = v; r[u] = Int32(u); on += 1 } else { out[u] = 0; r[u] = ~Int32(u) }
                 }
             case 2:   // 2×2 windows
                 for i in 0..<hp {
@@ -100,7 +103,7 @@ package enum Kernels {
                         let (best, at) = window2(r0, r1, row: i, column: j, width: wo)
                         let v = best + b
                         let u = i * wp + j
-                        if v > 0 { out[u] = v; r[u] = Int32(at); on += 1 } else { out[u] = 0; r[u] = -1 }
+                        if v > 0 { out[u] = v; r[u] = Int32(at); on += 1 } else { out[u] = 0; r[u] = ~Int32(at) }
                     }
                 }
             default:
@@ -115,7 +118,7 @@ package enum Kernels {
                         }
                         let v = best + b
                         let u = i * wp + j
-                        if v > 0 { out[u] = v; r[u] = Int32(at); on += 1 } else { out[u] = 0; r[u] = -1 }
+                        if v > 0 { out[u] = v; r[u] = Int32(at); on += 1 } else { out[u] = 0; r[u] = ~Int32(at) }
                     }
                 }
             }
@@ -137,11 +140,11 @@ package enum Kernels {
     /// ``biasReLUPool(_:bias:_:batch:output:route:)`` without pooling (1×1 windows) in Float,
     /// eight units at a time with SIMD.
     @inlinable static func biasReLU(_ s: UnsafePointer<Float>, bias: UnsafePointer<Float>, _ g: LayerGeometry, batch n: Int,
-                                    output: UnsafeMutablePointer<Float>, route: UnsafeMutablePointer<Int32>) -> Int {
+                                    planes: Range<Int>?, output: UnsafeMutablePointer<Float>, route: UnsafeMutablePointer<Int32>) -> Int {
         let (o, per) = (g.convolved[0], g.convolved[1] * g.convolved[2])
         let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7), one = SIMD8<Int32>(repeating: 1)
         var on = SIMD8<Int32>(repeating: 0), onScalar = 0
-        for plane in 0..<(o * n) {
+        for plane in planes ?? 0..<(o * n) {
             let src = s + plane * per, out = output + plane * per, r = route + plane * per
             let b = bias[plane / n]
             var u = 0
@@ -149,13 +152,14 @@ package enum Kernels {
                 let v = UnsafeRawPointer(src + u).loadUnaligned(as: SIMD8<Float>.self) + b
                 let off = .!(v .> 0)
                 UnsafeMutableRawPointer(out + u).storeBytes(of: v.replacing(with: 0, where: off), as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(r + u).storeBytes(of: (lanes &+ Int32(u)).replacing(with: -1, where: off), as: SIMD8<Int32>.self)
+                let at = lanes &+ Int32(u)
+                UnsafeMutableRawPointer(r + u).storeBytes(of: at.replacing(with: ~at, where: off), as: SIMD8<Int32>.self)
                 on &+= one.replacing(with: 0, where: off)
                 u += 8
             }
             while u < per {
                 let v = src[u] + b
-                if v > 0 { out[u] = v; r[u] = Int32(u); onScalar += 1 } else { out[u] = 0; r[u] = -1 }
+                if v > 0 { out[u] = v; r[u] = Int32(u); onScalar += 1 } else { out[u] = 0; r[u] = ~Int32(u) }
                 u += 1
             }
         }
@@ -165,12 +169,12 @@ package enum Kernels {
     /// ``biasReLUPool(_:bias:_:batch:output:route:)`` for 2×2 windows in Float, eight windows at
     /// a time with SIMD (the same comparisons in the same order, so the same routes and ties).
     @inlinable static func biasReLUPool2(_ s: UnsafePointer<Float>, bias: UnsafePointer<Float>, _ g: LayerGeometry, batch n: Int,
-                                         output: UnsafeMutablePointer<Float>, route: UnsafeMutablePointer<Int32>) -> Int {
+                                         planes: Range<Int>?, output: UnsafeMutablePointer<Float>, route: UnsafeMutablePointer<Int32>) -> Int {
         let (o, ho, wo) = (g.convolved[0], g.convolved[1], g.convolved[2])
         let (hp, wp) = (ho / 2, wo / 2)
         let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14), one = SIMD8<Int32>(repeating: 1)
         var on = SIMD8<Int32>(repeating: 0), onScalar = 0
-        for plane in 0..<(o * n) {
+        for plane in planes ?? 0..<(o * n) {
             let src = s + plane * ho * wo
             let b = bias[plane / n]
             let base = plane * hp * wp
@@ -193,7 +197,7 @@ package enum Kernels {
                     let off = .!(v .> 0)
                     let u = i * wp + j
                     UnsafeMutableRawPointer(out + u).storeBytes(of: v.replacing(with: 0, where: off), as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(r + u).storeBytes(of: at.replacing(with: -1, where: off), as: SIMD8<Int32>.self)
+                    UnsafeMutableRawPointer(r + u).storeBytes(of: at.replacing(with: ~at, where: off), as: SIMD8<Int32>.self)
                     on &+= one.replacing(with: 0, where: off)
                     j += 8
                 }
@@ -201,7 +205,7 @@ package enum Kernels {
                     let (best, at) = window2(r0, r1, row: i, column: j, width: wo)
                     let v = best + b
                     let u = i * wp + j
-                    if v > 0 { out[u] = v; r[u] = Int32(at); onScalar += 1 } else { out[u] = 0; r[u] = -1 }
+                    if v > 0 { out[u] = v; r[u] = Int32(at); onScalar += 1 } else { out[u] = 0; r[u] = ~Int32(at) }
                     j += 1
                 }
             }
