@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        // `swift package generate-documentation` for the DocC catalogues.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // System libraries (Debian packages). GSL is linked without its pkg-config file on purpose:
@@ -27,9 +29,9 @@ let package = Package(
 
         .target(name: "NumericalCore", dependencies: ["COpenBLAS", "CLAPACKE", "CGSL"]),
         .target(name: "FactorGraph", dependencies: ["NumericalCore"]),
-        .target(name: "DRMM", dependencies: ["FactorGraph", "NumericalCore", "COpenBLAS"]),
+        .target(name: "DRMM", dependencies: ["FactorGraph", "NumericalCore"]),
         .target(name: "EDRMM", dependencies: ["FactorGraph", "NumericalCore"]),
-        .target(name: "DRMMLearning", dependencies: ["DRMM", "FactorGraph", "NumericalCore", "COpenBLAS"]),
+        .target(name: "DRMMLearning", dependencies: ["DRMM", "FactorGraph", "NumericalCore", "Datasets"]),
         .target(name: "GenerativeNetworks", dependencies: ["FactorGraph", "NumericalCore"]),
         .target(name: "Datasets", dependencies: ["CZlib"]),
         .executableTarget(
@@ -44,7 +46,7 @@ let package = Package(
             path: "Benchmarks/FactorGraphBenchmark"),
         .executableTarget(
             name: "DRMMBenchmark",
-            dependencies: ["DRMM", "NumericalCore", "COpenBLAS"],
+            dependencies: ["DRMM", "NumericalCore"],
             path: "Benchmarks/DRMMBenchmark"),
         .executableTarget(
             name: "RenderAndInfer",
@@ -58,14 +60,16 @@ let package = Package(
         .testTarget(name: "NumericalCoreTests", dependencies: ["NumericalCore"]),
         // Runs the built `drmm` executable: careless and hostile input through the user's code paths.
         .testTarget(name: "CommandLineTests", dependencies: ["NumericalCore"]),
-        .testTarget(name: "DRMMLearningTests", dependencies: ["DRMMLearning", "DRMM", "NumericalCore", "Datasets"]),
+        // Independent loop implementations (oracles) shared by the DRMM and learning tests.
+        .target(name: "DRMMTestSupport", dependencies: ["DRMM", "NumericalCore"], path: "Tests/DRMMTestSupport"),
+        .testTarget(name: "DRMMLearningTests", dependencies: ["DRMMLearning", "DRMM", "NumericalCore", "Datasets", "DRMMTestSupport"]),
         .testTarget(name: "GenerativeNetworksTests", dependencies: ["GenerativeNetworks", "FactorGraph", "NumericalCore"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
         .testTarget(name: "EDRMMTests", dependencies: ["EDRMM", "FactorGraph", "NumericalCore"]),
         .testTarget(
             name: "DRMMTests",
             dependencies: [
-                "DRMM", "FactorGraph", "NumericalCore",
+                "DRMM", "FactorGraph", "NumericalCore", "DRMMTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
         .testTarget(

@@ -3,7 +3,6 @@
 // peak on this machine.
 //
 //   OPENBLAS_NUM_THREADS=2 swift run -c release DRMMBenchmark [--batch 100] [--repeats 30]
-import COpenBLAS
 import DRMM
 import Foundation
 import NumericalCore
@@ -50,7 +49,7 @@ let a = [Float](repeating: 1, count: n * n), b = [Float](repeating: 0.5, count: 
 var c = [Float](repeating: 0, count: n * n)
 var gemmTimes: [Double] = []
 for i in 0..<12 {
-    let s = seconds { cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n)) }
+    let s = seconds { Float.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n, beta: 0, c: &c, ldc: n) }
     if i >= 2 { gemmTimes.append(s) }
 }
 let peak = 2 * pow(Double(n), 3) / median(gemmTimes) / 1e9

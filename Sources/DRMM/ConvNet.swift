@@ -10,10 +10,13 @@ import NumericalCore
 /// im2col and one OpenBLAS `sgemm` with `N·H'·W'` columns; im2col and pooling are split over
 /// both cores. Pool argmaxes and switches are recorded on the way (the MAP nuisances).
 public struct ConvNet: Sendable {
+    /// One Conv → ReLU → MaxPool level: filters, biases and shapes.
     public struct Layer: Sendable {
         /// `[O, C, K, K]`, row-major.
         public var filters: [Float]
+        /// One bias per output channel, added before the ReLU.
         public var bias: [Float]
+        /// The level's input, convolution and pooled shapes.
         public let geometry: LayerGeometry
 
         /// A level with `[O, C, K, K]` filters and one bias per output channel.
@@ -47,12 +50,16 @@ public struct ConvNet: Sendable {
         }
     }
 
+    /// `[C, H, W]` of an image.
     public let inputShape: [Int]
+    /// The levels, bottom first.
     public var layers: [Layer]
     /// Worker threads of the forward pass (im2col, GEMM column blocks, pooling). Each GEMM block
     /// calls OpenBLAS, so run with one BLAS thread (`OPENBLAS_NUM_THREADS=1`) when this is > 1.
     public var workers = 2
+    /// How the class scores read the top map.
     public var classifier: Classifier
+    /// The number of classes.
     public let classes: Int
 
     /// Builds a convnet with Xavier-uniform filters and zero biases (for benchmarks and initialisation).
@@ -161,6 +168,7 @@ public struct ConvNet: Sendable {
         var pooled: [Float] = []
         /// How many leading entries of `activations` are live.
         var activationCount = 0
+        /// Empty buffers; the first forward pass sizes them.
         public init() {}
     }
 

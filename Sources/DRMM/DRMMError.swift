@@ -12,6 +12,7 @@ public enum DRMMError: Error, Equatable, CustomStringConvertible {
     /// The model is too large for the requested exhaustive method.
     case tooLarge(String)
 
+    /// The error as one line: what is wrong and where.
     public var description: String {
         switch self {
         case let .invalidLayer(l, m): return "layer \(l): \(m)"

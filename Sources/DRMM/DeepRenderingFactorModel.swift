@@ -14,8 +14,11 @@ public struct DeepRenderingFactorModel: Sendable {
     /// `Λ_c` for every class: `D_L × d`.
     public var topLoadings: [Matrix]
 
+    /// The dimension of the Gaussian latent factor at the top.
     public var latentDimension: Int { topLoadings.first?.columns ?? 0 }
 
+    /// A factor model rendered by `renderer`, with one `[top size × latent dimension]` loading
+    /// matrix per class. Throws if the loadings do not fit the renderer's top.
     public init(renderer: DeepRenderingMixtureModel, topLoadings: [Matrix]) throws {
         try renderer.validate()
         guard renderer.nonnegativeRendering == false else {

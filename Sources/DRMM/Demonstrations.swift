@@ -39,7 +39,10 @@ public enum Demonstrations {
 
     /// The class scores of one image by the four computations of the theorem.
     public struct EquivalenceReport: Sendable {
+        /// The class scores by the convnet, by loops written out, by enumerating every
+        /// configuration, and by the generic max-sum engine on the model's factor graph.
         public let convnet: [Double], naiveLoops: [Double], bruteForce: [Double], genericMaxSum: [Double]
+        /// The largest difference between any two of the four computations of any class score.
         public var largestDifference: Double {
             var d = 0.0
             for c in convnet.indices {

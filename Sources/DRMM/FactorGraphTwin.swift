@@ -17,9 +17,13 @@ import Glibc
 /// factor `+‖μ_cg‖²/2σ²` over the same variables; ``Objective/gaussianLikelihood`` leaves the
 /// quadratic term in, which is where the equality stops holding.
 public struct DRMMFactorGraph {
+    /// What the factor graph scores: the linear max-sum score of spec E4, or the Gaussian
+    /// log-likelihood of the image.
     public enum Objective: Sendable { case linearScore, gaussianLikelihood }
 
+    /// The factor graph over the class, the nuisances and the pixels.
     public let graph: FactorGraph
+    /// The image, as evidence on the pixel variables.
     public let evidence: Evidence
     /// The class variable.
     public let classVariable: VariableID

@@ -24,12 +24,19 @@ public enum Padding: String, Sendable, CaseIterable, Codable {
 /// no pooling). In the DRMM the pool window is the range of the translational nuisance `t`, and
 /// each pooled unit has a switch `a ∈ {OFF, ON}` with prior `switchPrior = p(a = ON)`.
 public struct LayerSpec: Equatable, Sendable, Codable {
+    /// `C_ℓ`: filters, and channels of the level's output.
     public var channels: Int
+    /// `K`: the filters are `K × K`.
     public var kernel: Int
+    /// Zero padding of the convolution.
     public var padding: Padding
+    /// `p`: the translational nuisance ranges over a `p × p` window (1: no pooling).
     public var pool: Int
+    /// `π_ON = p(a = ON)` of every switch of the level, in (0, 1).
     public var switchPrior: Double
 
+    /// A level of `channels` `kernel × kernel` filters with `padding`, a `pool × pool` pool and
+    /// switch prior `switchPrior`. The values are checked when the level is chained.
     public init(channels: Int, kernel: Int, padding: Padding = .valid, pool: Int = 1, switchPrior: Double = 0.5) {
         self.channels = channels
         self.kernel = kernel
@@ -47,8 +54,11 @@ public struct LayerGeometry: Equatable, Sendable {
     public let convolved: [Int]
     /// `[C_ℓ, H'/p, W'/p]`: the pooled output, one unit per nuisance `(t, a)`.
     public let pooled: [Int]
+    /// `K`, the filter size.
     public let kernel: Int
+    /// Zero padding on each side.
     public let pad: Int
+    /// `p`, the pooling window's side.
     public let pool: Int
 
     /// Chains `spec` onto an input of shape `[C, H, W]`, checking that everything fits and that

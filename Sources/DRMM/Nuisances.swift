@@ -7,6 +7,7 @@ public struct Nuisances: Equatable, Sendable {
     /// Per level, per pooled unit.
     public var switches: [[Bool]]
 
+    /// Nuisances from per-level translations and switches (checked against a model when used).
     public init(translations: [[Int]], switches: [[Bool]]) {
         self.translations = translations
         self.switches = switches

@@ -5,11 +5,14 @@ import FactorGraph
 /// The pixel data go into a zlib stream of stored (uncompressed) deflate blocks — valid PNG
 /// that every viewer reads, with no compression library needed.
 public struct PNGImage: Sendable {
+    /// Width in pixels.
     public let width: Int
+    /// Height in pixels.
     public let height: Int
     /// Row-major gray levels.
     public var pixels: [UInt8]
 
+    /// An 8-bit gray image from `width × height` row-major pixels; throws if they do not fit.
     public init(width: Int, height: Int, pixels: [UInt8]) throws {
         guard width >= 1, height >= 1, pixels.count == width * height else {
             throw DRMMError.invalidInput("a \(width)×\(height) image needs \(max(0, width * height)) pixels, got \(pixels.count)")

@@ -19,10 +19,15 @@ public struct ShallowRMM: Sendable {
     /// `π_a = p(a = ON)`.
     public var switchPrior: Double
 
+    /// The number of classes.
     public var classCount: Int { templates.count }
+    /// The number of nuisance values per class.
     public var nuisanceCount: Int { templates.first?.count ?? 0 }
+    /// `D`, the number of pixels.
     public var dimension: Int { templates.first?.first?.count ?? 0 }
 
+    /// A shallow RMM with templates `μ_cg` (`[class][nuisance][pixel]`), noise variance σ² and
+    /// priors (uniform by default). Throws on ragged templates or priors that are not distributions.
     public init(templates: [[[Double]]], noiseVariance: Double, classPrior: [Double]? = nil,
                 nuisancePrior: [Double]? = nil, switchPrior: Double = 0.5) throws {
         guard let first = templates.first, let d = first.first?.count, d > 0 else {
@@ -60,9 +65,11 @@ public struct ShallowRMM: Sendable {
         public var switchLogOdds: Double
         /// `ln π_c`, `ln π_g`.
         public var logClassPrior: [Double]
+        /// `ln π_g` per nuisance value.
         public var logNuisancePrior: [Double]
     }
 
+    /// The model's natural parameters: the softmax regression it is.
     public var naturalParameters: NaturalParameters {
         NaturalParameters(
             weights: templates.map { $0.map { $0.map { $0 / noiseVariance } } },

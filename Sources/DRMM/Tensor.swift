@@ -3,14 +3,18 @@
 /// Feature maps are `[channels, height, width]` (one image) and batches `[n, channels,
 /// height, width]` (NCHW); filter banks are `[outChannels, inChannels, kernel, kernel]`.
 public struct Tensor: Equatable, Sendable {
+    /// The sizes of the dimensions, outermost first.
     public let shape: [Int]
+    /// The elements, row-major over ``shape``.
     public var elements: [Double]
 
+    /// A tensor of `shape` with every element `value`.
     public init(shape: [Int], repeating value: Double = 0) {
         self.shape = shape
         elements = [Double](repeating: value, count: shape.reduce(1, *))
     }
 
+    /// A tensor of `shape` holding `elements`; throws unless their count is the shape's product.
     public init(shape: [Int], elements: [Double]) throws {
         guard shape.allSatisfy({ $0 >= 0 }), elements.count == shape.reduce(1, *) else {
             throw DRMMError.shapeMismatch(what: "tensor elements", expected: [shape.reduce(1, *)], actual: [elements.count])
@@ -19,6 +23,7 @@ public struct Tensor: Equatable, Sendable {
         self.elements = elements
     }
 
+    /// The number of elements.
     public var count: Int { elements.count }
 
     /// Element `(c, y, x)` of a `[C, H, W]` tensor.

@@ -35,13 +35,20 @@ public struct Architecture: Codable, Equatable, Sendable {
         public var isBatch: Bool { self != .none }
     }
 
+    /// A name for reports and checkpoints (`drmm5`, `drmm5-bn`, …).
     public var name: String
+    /// `[C, H, W]` of an image.
     public var inputShape: [Int]
+    /// The rendering levels, bottom (ℓ = 1) first.
     public var layers: [LayerSpec]
+    /// The number of classes.
     public var classes: Int
+    /// How the top level meets the classes.
     public var top: Top
+    /// What happens to each level's convolution before its bias and switch.
     public var normalisation: Normalisation
 
+    /// An architecture; ``geometry(limits:)`` checks that the levels chain.
     public init(name: String, inputShape: [Int], layers: [LayerSpec], classes: Int, top: Top, normalisation: Normalisation = .none) {
         self.name = name
         self.inputShape = inputShape

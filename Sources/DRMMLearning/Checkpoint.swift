@@ -8,15 +8,25 @@ import NumericalCore
 /// the metrics so far. Stored as JSON; Float arrays as base64 of their little-endian bits
 /// (exact and compact).
 public struct Checkpoint: Codable, Sendable {
+    /// The format tag every checkpoint file starts with.
     public static let formatName = "drmm-checkpoint-1"
+    /// The file's format tag.
     public var format = Checkpoint.formatName
+    /// The trained model's shape.
     public var architecture: Architecture
+    /// How it was trained (a resumed run continues with it).
     public var configuration: TrainingConfiguration
+    /// The network's parameters, laid out as ``RenderingNetwork/Layout`` says.
     public var parameters: [Float]
+    /// The optimiser's moments and step count.
     public var optimizerState: OptimizerState
+    /// Epochs completed.
     public var epoch: Int
+    /// The training images whose labels the run uses.
     public var labelledIndices: [Int]
+    /// One record per completed epoch.
     public var history: [EpochMetrics]
+    /// How often each level's switches were ON in the last epoch.
     public var switchRates: [Double]
     /// The weight-averaged teacher's parameters, when the configuration has a teacher
     /// (``TrainingConfiguration/teacherDecay``).
@@ -26,6 +36,7 @@ public struct Checkpoint: Codable, Sendable {
         case format, architecture, configuration, parameters, optimizerState, epoch, labelledIndices, history, switchRates, teacherParameters
     }
 
+    /// A checkpoint of a run after `epoch` epochs.
     public init(architecture: Architecture, configuration: TrainingConfiguration, parameters: [Float], optimizerState: OptimizerState,
                 epoch: Int, labelledIndices: [Int], history: [EpochMetrics], switchRates: [Double], teacherParameters: [Float]? = nil) {
         self.architecture = architecture
@@ -39,6 +50,7 @@ public struct Checkpoint: Codable, Sendable {
         self.teacherParameters = teacherParameters
     }
 
+    /// Reads a checkpoint, its Float arrays from base64.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         format = try c.decode(String.self, forKey: .format)
@@ -53,6 +65,7 @@ public struct Checkpoint: Codable, Sendable {
         teacherParameters = try c.decodeIfPresent(String.self, forKey: .teacherParameters).map(FloatCoding.decode)
     }
 
+    /// Writes the checkpoint, its Float arrays as base64.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(format, forKey: .format)
@@ -168,6 +181,7 @@ public struct Checkpoint: Codable, Sendable {
 extension OptimizerState {
     enum CodingKeys: String, CodingKey { case step, first, second }
 
+    /// Reads the state, its moments from base64.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         step = try c.decode(Int.self, forKey: .step)
@@ -175,6 +189,7 @@ extension OptimizerState {
         second = try FloatCoding.decode(c.decode(String.self, forKey: .second))
     }
 
+    /// Writes the state, its moments as base64.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(step, forKey: .step)

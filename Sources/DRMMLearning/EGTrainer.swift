@@ -4,30 +4,46 @@ import NumericalCore
 /// One epoch's record: loss terms (means over the epoch's steps), accuracy on the labelled
 /// images seen, test error, speed, and how often each level's switches were ON.
 public struct EpochMetrics: Codable, Equatable, Sendable {
+    /// The epoch, counted from 1.
     public var epoch: Int
+    /// `"supervised"`, `"semi"`, `"unsupervised"`, or the phase of `pretrain`.
     public var phase: String
+    /// The epoch's learning rate (after the schedule).
     public var learningRate: Double
+    /// Mean loss terms over the epoch's steps.
     public var loss: LossTerms
+    /// Accuracy on the labelled training images seen (`nil` without labels).
     public var trainAccuracy: Double?
+    /// Test error after the epoch (`nil` without a test set).
     public var testError: Double?
     /// The test error of the weight-averaged teacher (``TrainingConfiguration/teacherDecay``),
     /// when there is one.
     public var teacherTestError: Double?
+    /// Wall-clock seconds of the epoch.
     public var seconds: Double
+    /// Training throughput over the epoch.
     public var imagesPerSecond: Double
+    /// Per level, the fraction of switches ON.
     public var switchRates: [Double]
 }
 
 /// What the progress callback sees after every step.
 public struct TrainingProgress: Sendable {
+    /// The epoch, counted from 1.
     public var epoch: Int
+    /// Epochs in the run (both phases of `pretrain`).
     public var totalEpochs: Int
+    /// Steps done in this epoch.
     public var step: Int
+    /// Steps in this epoch.
     public var steps: Int
+    /// The current phase, as in ``EpochMetrics/phase``.
     public var phase: String
     /// Mean loss terms of the epoch so far.
     public var loss: LossTerms
+    /// Training throughput so far.
     public var imagesPerSecond: Double
+    /// Seconds since the epoch began.
     public var secondsElapsed: Double
 }
 
@@ -42,6 +58,7 @@ public final class EGTrainer {
     /// The weight-averaged teacher (``TrainingConfiguration/teacherDecay``): the student's
     /// architecture with the average of its parameters; `nil` without one.
     public private(set) var teacher: RenderingNetwork<Float>?
+    /// How the network is trained.
     public let configuration: TrainingConfiguration
     public private(set) var optimizerState: OptimizerState
     public private(set) var completedEpochs = 0
@@ -55,6 +72,8 @@ public final class EGTrainer {
     private var batchPixels: [Float] = []
     private var augmentationScratch: [Float] = []
 
+    /// A trainer of `network` on `train`; throws if the configuration does not fit the data or
+    /// the network has a non-finite parameter.
     public init(network: RenderingNetwork<Float>, configuration: TrainingConfiguration, train: ImageSet) throws {
         try configuration.validate(trainingImages: train.count)
         try network.validate()

@@ -33,6 +33,7 @@ public final class HardEM {
     public private(set) var noiseVariance: Double
     public private(set) var classPrior: [Double]
     public private(set) var switchPrior: [Double]
+    /// `ε`, the ridge on the least-squares M-steps.
     public let ridge: Double
 
     private let count: Int

@@ -3,12 +3,18 @@ import DRMM
 
 /// Images and labels ready for training: `[N, C, H, W]` Float pixels in [0, 1].
 public struct ImageSet: Sendable {
+    /// `[C, H, W]` of every image.
     public let shape: [Int]
+    /// The images, `[N, C, H, W]`.
     public let pixels: [Float]
+    /// The label of every image.
     public let labels: [Int]
+    /// `N`, the number of images.
     public var count: Int { labels.count }
+    /// `C·H·W`, the values per image.
     public var imageSize: Int { shape.reduce(1, *) }
 
+    /// A set of images; throws if it is empty, the sizes disagree or a pixel is not finite.
     public init(shape: [Int], pixels: [Float], labels: [Int]) throws {
         guard shape.count == 3, shape.allSatisfy({ $0 >= 1 }) else {
             throw LearningError.invalidData("image shape must be [channels, height, width], got \(shape)")

@@ -9,6 +9,7 @@ public enum LearningError: Error, Equatable, CustomStringConvertible {
     /// Training diverged (a non-finite loss or parameter).
     case diverged(String)
 
+    /// The error as one line: what is wrong and where.
     public var description: String {
         switch self {
         case let .invalidOption(m): return "invalid option: \(m)"

@@ -15,9 +15,11 @@ import NumericalCore
 ///   ascent over units' `(t, a)` from `ĝ` on a few images, reporting the largest gap found (a
 ///   lower bound on how far the convnet is from exact max-sum).
 public struct NetworkCertificate: Codable, Sendable {
+    /// Images on which the network and the DRMM were compared.
     public var imagesChecked = 0
     /// The largest `|⟨μ_ĉĝ, I⟩ + P(ĉ, ĝ) − convnet score|`, and relative to the score's size.
     public var largestScoreDifference = 0.0
+    /// The same difference relative to the score's size.
     public var largestRelativeScoreDifference = 0.0
     /// Images whose DRMM class equals the trained network's prediction.
     public var predictionsAgreeing = 0
@@ -28,6 +30,7 @@ public struct NetworkCertificate: Codable, Sendable {
     /// Images searched for better configurations, unit moves tried, and the largest gap found
     /// (`nil` when E2 holds and no search is needed).
     public var searchedImages = 0, searchMoves = 0
+    /// The largest score a search found above the convnet's configuration.
     public var largestGapFound: Double?
 
     /// The tolerance on (a), relative to `max(1, |score|)` (the convnet runs in Float).

@@ -39,10 +39,15 @@ public struct Objective: Codable, Equatable, Sendable {
         case klToPrior
     }
 
+    /// `α_CE`, the weight of the labelled images' cross-entropy.
     public var crossEntropy: Double
+    /// `α_RC`, the weight of the reconstruction error `‖I − Î‖²`.
     public var reconstruction: Double
+    /// `α_KL`, the weight of the term on the class posterior of every image.
     public var classPosterior: Double
+    /// Which way the class-posterior term pulls.
     public var classPosteriorSign: ClassPosteriorSign
+    /// `α_NN`, the weight of the penalty on negative intermediate templates.
     public var nonnegativity: Double
     /// `α_B`, the weight of the class-balance term (0 in the paper's objective).
     public var classBalance: Double
@@ -55,6 +60,7 @@ public struct Objective: Codable, Equatable, Sendable {
     /// default) for the one-hot class, 1 for the posterior itself.
     public var pseudoLabelTemperature: Double
 
+    /// An objective with these weights (cross-entropy alone by default).
     public init(crossEntropy: Double = 1, reconstruction: Double = 0, classPosterior: Double = 0,
                 classPosteriorSign: ClassPosteriorSign = .entropyMinimisation, nonnegativity: Double = 0,
                 classBalance: Double = 0, pseudoLabel: Double = 0, pseudoLabelThreshold: Double = 0.95,
@@ -109,24 +115,32 @@ public struct Objective: Codable, Equatable, Sendable {
 
 /// The value of each term on a batch (unweighted), and the weighted total.
 public struct LossTerms: Codable, Equatable, Sendable {
+    /// Cross-entropy of the labelled images.
     public var crossEntropy = 0.0
+    /// Mean squared reconstruction error per pixel.
     public var reconstruction = 0.0
+    /// The class-posterior term.
     public var classPosterior = 0.0
+    /// Mean squared negative part of the intermediate templates.
     public var nonnegativity = 0.0
     /// `KL(q̄ ‖ U)` of the batch's mean class posterior (reported whatever its weight).
     public var classBalance = 0.0
     /// `L_PL`, over the images that had a pseudo-label.
     public var pseudoLabel = 0.0
+    /// The weighted sum the G-step descends.
     public var total = 0.0
     /// Images whose argmax class equals their label, among the labelled ones.
     public var correct = 0
+    /// Labelled images in the batch.
     public var labelled = 0
     /// Unlabelled images that had a pseudo-label, and those of them whose pseudo-label (the
     /// most probable class of a soft target) is their true class (the training set knows it;
     /// training never reads it).
     public var pseudoLabelled = 0
+    /// Pseudo-labelled images whose pseudo-label is their true class.
     public var pseudoLabelledCorrectly = 0
 
+    /// All terms zero.
     public init() {}
 
     private enum CodingKeys: String, CodingKey {

@@ -2,6 +2,7 @@ import Foundation
 
 /// First-order optimisers for the G-step, over the flat parameter buffer.
 public struct Optimizer: Codable, Equatable, Sendable {
+    /// The update rule.
     public enum Method: String, Codable, Sendable, CaseIterable {
         /// SGD with (heavy-ball) momentum: `v ← μ v − η g`, `θ ← θ + v`.
         case sgd
@@ -19,16 +20,24 @@ public struct Optimizer: Codable, Equatable, Sendable {
         case step(every: Int, factor: Double)
     }
 
+    /// SGD with momentum or Adam.
     public var method: Method
+    /// `η` at the first epoch.
     public var learningRate: Double
+    /// How `η` changes with the epoch.
     public var schedule: Schedule
+    /// `μ` of SGD's momentum.
     public var momentum: Double
+    /// Adam's `β₁`.
     public var beta1 = 0.9
+    /// Adam's `β₂`.
     public var beta2 = 0.999
+    /// Adam's `ε`.
     public var epsilon = 1e-8
     /// L2 weight decay added to the gradient of the filters and templates.
     public var weightDecay = 0.0
 
+    /// An optimiser (Adam at 1e-3, constant, by default).
     public init(method: Method = .adam, learningRate: Double = 1e-3, schedule: Schedule = .constant, momentum: Double = 0.9) {
         self.method = method
         self.learningRate = learningRate
@@ -48,6 +57,7 @@ public struct Optimizer: Codable, Equatable, Sendable {
         }
     }
 
+    /// Throws unless every setting is finite and in its range.
     public func validate() throws {
         guard learningRate > 0, learningRate.isFinite else { throw LearningError.invalidOption("learning rate must be positive, got \(learningRate)") }
         guard momentum >= 0, momentum < 1 else { throw LearningError.invalidOption("momentum must be in [0, 1), got \(momentum)") }
@@ -60,10 +70,14 @@ public struct Optimizer: Codable, Equatable, Sendable {
 
 /// The optimiser's moving state: first and second moments, and the step count.
 public struct OptimizerState: Codable, Equatable, Sendable {
+    /// Steps taken.
     public var step = 0
+    /// First moments (SGD: the velocity).
     public var first: [Float]
+    /// Adam's second moments.
     public var second: [Float]
 
+    /// Zero moments for `n` parameters.
     public init(parameterCount n: Int) {
         first = [Float](repeating: 0, count: n)
         second = [Float](repeating: 0, count: n)

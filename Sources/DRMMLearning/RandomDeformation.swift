@@ -17,6 +17,8 @@ public struct RandomDeformation: Sendable, Equatable {
     /// The largest relative change of size `σ`: the factor is drawn from `[1 − σ, 1 + σ]`.
     public let maximumScaling: Double
 
+    /// A deformation of at most `maximumRotation` degrees and `maximumScaling` relative size;
+    /// throws outside `[0, 180]` and `[0, 1)`.
     public init(maximumRotation: Double, maximumScaling: Double) throws {
         guard maximumRotation >= 0 && maximumRotation <= 180 else {
             throw LearningError.invalidOption("the rotation must be between 0 and 180 degrees, got \(maximumRotation)")

@@ -13,6 +13,7 @@ public struct RandomTranslation: Sendable, Equatable {
     /// The largest shift `m`, in pixels, along either axis.
     public let maximumShift: Int
 
+    /// Shifts of at most `maximumShift` pixels; throws if it is negative.
     public init(maximumShift: Int) throws {
         guard maximumShift >= 0 else {
             throw LearningError.invalidOption("the translation must be a non-negative number of pixels, got \(maximumShift)")

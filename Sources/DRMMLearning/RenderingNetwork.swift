@@ -20,22 +20,31 @@ import Glibc
 public struct RenderingNetwork<T: BLASScalar>: Sendable {
     /// Where each block lives in ``parameters``.
     public struct Layout: Sendable, Equatable {
+        /// `W⁽ˡ⁾` of every level.
         public let filters: [Range<Int>]
+        /// `b⁽ˡ⁾` of every level.
         public let biases: [Range<Int>]
         /// `γ` per level (empty without batch normalisation).
         public let scales: [Range<Int>]
         /// Running means then variances per level (empty without batch normalisation).
         public let statistics: [Range<Int>]
+        /// `μ_c` of every class, `[classes, d]`.
         public let classTemplates: Range<Int>
+        /// `b_c` of every class.
         public let classBias: Range<Int>
         /// `d`: the length of one class template.
         public let templateLength: Int
+        /// The number of parameters.
         public var count: Int { classBias.upperBound }
     }
 
+    /// The network's shape.
     public let architecture: Architecture
+    /// Every level's shapes, chained from the input.
     public let geometry: [LayerGeometry]
+    /// Where each block lives in ``parameters``.
     public let layout: Layout
+    /// Every parameter, in one buffer.
     public var parameters: [T]
 
     /// A network with every parameter zero (batch-normalisation scales and variances one)

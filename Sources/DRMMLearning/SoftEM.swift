@@ -15,13 +15,17 @@ import Foundation
 public final class SoftEM {
     public private(set) var network: RenderingNetwork<Double>
     public private(set) var noiseVariance: Double
+    /// The ridge on the least-squares M-steps.
     public let ridge: Double
+    /// τ of the E-step.
     public let temperature: Double
     private let images: [Double]
     private let labels: [Int]
     private let target: [Double]
     private var latents: RenderingLatents
 
+    /// Soft EM from `network` on `images` (`[N, C, H, W]`; `labels[i] < 0` for an unlabelled
+    /// image) at temperature τ; throws on bad data or a normalised network.
     public init(network: RenderingNetwork<Double>, images: [Double], labels: [Int], temperature: Double,
                 noiseVariance: Double = 1, ridge: Double = 1e-6) throws {
         target = try RenderingLatents.channelMajorImages(network, images: images, labels: labels)

@@ -17,6 +17,7 @@ import Foundation
 /// this pass becomes the hard E-step of ``BatchPass``. Each level is the one bottom-up and
 /// top-down step of ``LevelOperators`` with the ``SoftPooling`` rule.
 public enum SoftInference {
+    /// What the soft E-step returns.
     public struct Result {
         /// `[N, classes]` class scores.
         public var scores: [Double]

@@ -4,6 +4,7 @@ import Foundation
 /// What to train and how: the mode (which images carry labels), the objective, the
 /// optimiser, the batch and the seed.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
+    /// Which images carry labels, and when.
     public enum Mode: String, Codable, Sendable, CaseIterable {
         /// Labelled images only (the first `labels` of a class-balanced draw, or all).
         case supervised
@@ -15,18 +16,24 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case pretrain
     }
 
+    /// Supervised, semi-supervised, unsupervised, or pre-training then fine-tuning.
     public var mode: Mode
     /// `N_L`; 0 means every training image is labelled (supervised and pretrain only).
     public var labels: Int
+    /// Epochs to train (the fine-tuning epochs of `pretrain`).
     public var epochs: Int
     /// Unsupervised epochs before fine-tuning (mode `pretrain`).
     public var pretrainEpochs: Int
+    /// Images per step.
     public var batchSize: Int
+    /// The weights of the objective's terms.
     public var objective: Objective
     /// The objective of the unsupervised phase of `pretrain` (reconstruction and
     /// nonnegativity only).
     public var pretrainObjective: Objective
+    /// The G-step's optimiser.
     public var optimizer: Optimizer
+    /// Seeds every draw of the run: initial batches, labelled subset, augmentations.
     public var seed: UInt64
     /// Data-parallel shards (one per core). Results are deterministic given this and `seed`.
     public var workers: Int
@@ -47,6 +54,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Data augmentation, not in the paper; drawn, like the shifts, from a generator seeded by
     /// `(seed, epoch)`.
     public var rotation: Double = 0
+    /// The largest relative change of size (see ``rotation``).
     public var scaling: Double = 0
     /// Batches of training images, as they are (no translations or deformations), from which
     /// the running statistics of batch normalisation are recomputed at the end of every epoch
@@ -79,6 +87,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         return exp(-5 * r * r)
     }
 
+    /// A configuration (supervised cross-entropy with Adam by default); ``validate(trainingImages:limits:)``
+    /// checks it against the data.
     public init(mode: Mode = .supervised, labels: Int = 0, epochs: Int = 10, pretrainEpochs: Int = 0, batchSize: Int = 100,
                 objective: Objective = .supervised, pretrainObjective: Objective = Objective(crossEntropy: 0, reconstruction: 1),
                 optimizer: Optimizer = Optimizer(), seed: UInt64 = 1, workers: Int = 2,

@@ -4,6 +4,7 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
     case malformed(path: String, reason: String)
     case mismatch(String)
 
+    /// The error as one line, naming the file.
     public var description: String {
         switch self {
         case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"

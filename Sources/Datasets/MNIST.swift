@@ -7,10 +7,14 @@ import Foundation
 public struct MNIST: Sendable {
     /// `count × rows × columns` gray levels, 0…255, row-major per image.
     public let pixels: [UInt8]
+    /// The digit of every image, 0…9.
     public let labels: [UInt8]
+    /// Image height.
     public let rows: Int
+    /// Image width.
     public let columns: Int
 
+    /// The number of images.
     public var count: Int { labels.count }
 
     /// Image `i` as Float values in [0, 1].
@@ -19,6 +23,7 @@ public struct MNIST: Sendable {
         return pixels[(i * d)..<((i + 1) * d)].map { Float($0) / 255 }
     }
 
+    /// The 60,000 training or the 10,000 test digits.
     public enum Split: String, Sendable { case train, test }
 
     /// The default location inside the project (`Data/mnist`).

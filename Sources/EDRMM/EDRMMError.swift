@@ -3,6 +3,7 @@ public enum EDRMMError: Error, Equatable, CustomStringConvertible {
     case invalidModel(String)
     case invalidInput(String)
 
+    /// The error as one line.
     public var description: String {
         switch self {
         case let .invalidModel(m): return "invalid E-DRMM: \(m)"

@@ -12,8 +12,11 @@ import Glibc
 /// `argmax ⟨w_ν, I⟩ + b_ν` — a decision-tree node. A *relaxed* tree (imported from an ordinary
 /// decision tree) has free `(w, b)` and no templates.
 public struct EvolutionaryTree: Sendable {
+    /// One node of the tree: a Gaussian hypothesis and its place in the hierarchy.
     public struct Node: Sendable, Equatable {
+        /// The parent's index (`nil` at the root).
         public var parent: Int?
+        /// The children's indices (empty at a leaf).
         public var children: [Int] = []
         /// `μ_ν` (empty for a relaxed node).
         public var template: [Double]
@@ -21,13 +24,16 @@ public struct EvolutionaryTree: Sendable {
         public var logPrior: Double
         /// Natural parameters: `w_ν`, and `b_ν` (which includes `ln π_ν`).
         public var weights: [Double]
+        /// `b_ν`, including the log prior `ln π_ν`.
         public var bias: Double
         /// Label counts of the training images routed here (leaf histograms).
         public var labelCounts: [Double] = []
+        /// Levels below the root (0 at the root).
         public var depth: Int
     }
 
     public internal(set) var nodes: [Node]
+    /// `D`, the length of an image.
     public let dimension: Int
     /// `σ²` (1 for a relaxed tree).
     public let noiseVariance: Double
@@ -96,6 +102,7 @@ public struct EvolutionaryTree: Sendable {
         return tree
     }
 
+    /// The indices of the leaves, in node order.
     public var leaves: [Int] { nodes.indices.filter { nodes[$0].children.isEmpty } }
 
     /// The nodes from the root to `node`.

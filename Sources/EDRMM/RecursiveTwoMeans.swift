@@ -14,7 +14,9 @@ import Glibc
 /// `σ²` is global: the mean per-pixel variance of the training images. Labels are used only
 /// afterwards, to fill the leaf histograms `p(label | leaf)`.
 public struct RecursiveTwoMeans: Sendable {
+    /// Nodes at this depth are not split.
     public var maxDepth: Int
+    /// Nodes with fewer images are not split.
     public var minNodeSize: Int
     /// Hard-EM iterations per node.
     public var iterations: Int
@@ -23,6 +25,7 @@ public struct RecursiveTwoMeans: Sendable {
     /// split of four clusters).
     public var restarts: Int
 
+    /// A learner with these limits, iterations and restarts.
     public init(maxDepth: Int = 8, minNodeSize: Int = 20, iterations: Int = 15, restarts: Int = 4) {
         self.maxDepth = maxDepth
         self.minNodeSize = minNodeSize

@@ -6,15 +6,20 @@ import Glibc
 
 /// A labelled data set of byte-valued features (pixels), row-major `count × dimension`.
 public struct ByteDataset: Sendable {
+    /// The features, row-major `count × dimension`.
     public let features: [UInt8]
     /// The same values feature-major, `dimension × count`: a split search reads one feature of
     /// many examples, and with sorted example indices this keeps its reads inside one column
     /// (60 KB for MNIST) instead of one 784-byte row per example.
     public let columns: [UInt8]
+    /// The label of every example, in `0..<classes`.
     public let labels: [Int]
+    /// Features per example.
     public let dimension: Int
+    /// The number of classes.
     public let classes: Int
 
+    /// A data set; throws if it is empty, ragged, or has a label outside `0..<classes`.
     public init(features: [UInt8], labels: [Int], dimension: Int, classes: Int) throws {
         guard !labels.isEmpty else { throw EDRMMError.invalidInput("empty training set") }
         guard dimension >= 1, features.count == labels.count * dimension else {
@@ -36,6 +41,7 @@ public struct ByteDataset: Sendable {
         columns = cols
     }
 
+    /// The number of examples.
     public var count: Int { labels.count }
 }
 
@@ -43,7 +49,9 @@ public struct ByteDataset: Sendable {
 /// selection (spec §5.6): at every node, the axis-aligned split `x_f ≤ t` that maximises
 /// `H(Ĉ | parent) − Σ_child (N_child/N) H(Ĉ | child)`.
 public struct TreeLearner: Sendable {
+    /// Nodes at this depth become leaves.
     public var maxDepth: Int
+    /// Nodes with fewer examples become leaves.
     public var minNodeSize: Int
     /// Features tried per split (all when `nil`): random subsets make a random forest.
     public var featuresPerSplit: Int?
@@ -53,14 +61,17 @@ public struct TreeLearner: Sendable {
     /// `⟨w, x⟩ ≤ t` with Gaussian weights on `obliqueFeatures` random features (the general
     /// E-DRMM split between two children, spec §5.2). 0 grows an ordinary axis-aligned tree.
     public var obliqueCandidates: Int = 0
+    /// Features combined by each oblique candidate.
     public var obliqueFeatures: Int = 3
 
+    /// A learner with these limits; `featuresPerSplit` random features per node (all by default).
     public init(maxDepth: Int = 20, minNodeSize: Int = 2, featuresPerSplit: Int? = nil) {
         self.maxDepth = maxDepth; self.minNodeSize = minNodeSize; self.featuresPerSplit = featuresPerSplit
     }
 
     /// A split of a node: go left when `x[feature] ≤ threshold`.
     public struct Split: Equatable, Sendable {
+        /// The feature tested, the threshold, and the split's information gain (nats).
         public let feature: Int; public let threshold: Int; public let gain: Double
         /// Position of the feature in the candidate list (ties go to the earliest).
         var rank = 0
@@ -252,9 +263,12 @@ public struct TreeLearner: Sendable {
 /// A random decision forest: trees grown on bootstrap resamples with random feature subsets,
 /// their leaf histograms averaged (a mixture of relaxed E-DRMMs, spec §5.5).
 public struct RandomForest: Sendable {
+    /// The trees, each grown on its own bootstrap sample.
     public let trees: [DecisionTree]
+    /// The number of classes.
     public let classes: Int
 
+    /// Grows `count` trees with `learner` on bootstrap resamples of `data` drawn with `seed`.
     public static func fit(_ data: ByteDataset, trees count: Int, learner: TreeLearner, seed: UInt64) throws -> RandomForest {
         guard count >= 1 else { throw EDRMMError.invalidInput("a forest needs at least one tree") }
         // Trees grow in parallel (one per worker, each scanning its features on one thread);
@@ -290,6 +304,7 @@ public struct RandomForest: Sendable {
         return p
     }
 
+    /// The class of highest averaged leaf probability (ties: the lowest class).
     public func predict(_ x: [Double]) -> Int {
         let p = predictProbabilities(x)
         return p.indices.max { p[$0] < p[$1] } ?? 0

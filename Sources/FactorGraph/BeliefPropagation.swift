@@ -30,6 +30,7 @@ public struct BeliefPropagation: InferenceAlgorithm {
 
     /// The properties bag of a run.
     public struct Options: Sendable, Equatable {
+        /// The order of the message updates.
         public var schedule: Schedule = .automatic
         /// Weight of the old message in `new^(1−d)·old^d`, in `[0, 1)`.
         public var damping: Double = 0
@@ -42,6 +43,7 @@ public struct BeliefPropagation: InferenceAlgorithm {
         /// Also compute the beliefs of every factor.
         public var computeFactorMarginals = false
 
+        /// The defaults: automatic schedule, no damping, tolerance 1e-9, 10,000 iterations.
         public init() {}
 
         /// Options from a libDAI-style properties bag such as
@@ -84,8 +86,10 @@ public struct BeliefPropagation: InferenceAlgorithm {
         }
     }
 
+    /// The run's properties.
     public var options: Options
 
+    /// Belief propagation with `options`.
     public init(options: Options = Options()) { self.options = options }
 
     /// Runs message passing in the semiring `S`.
@@ -177,17 +181,20 @@ public struct BeliefPropagation: InferenceAlgorithm {
 
     // MARK: InferenceAlgorithm
 
+    /// `ln Z` by sum-product in the log domain (exact on trees, the Bethe estimate on loops).
     public func logPartition(_ graph: FactorGraph, evidence: Evidence) throws -> Double {
         // A run with a nil log Z cannot happen for a sum semiring.
         try run(graph, evidence: evidence, semiring: LogSumProduct.self).logPartition ?? -.infinity
     }
 
+    /// Every variable's marginal by sum-product; throws if the evidence is impossible.
     public func marginals(_ graph: FactorGraph, evidence: Evidence) throws -> [[Double]] {
         let r = try run(graph, evidence: evidence, semiring: LogSumProduct.self)
         if let why = r.infeasibility { throw FactorGraphError.inconsistentEvidence(why) }
         return r.marginals
     }
 
+    /// The MAP assignment decoded from max-sum beliefs (exact on trees).
     public func mostProbableAssignment(_ graph: FactorGraph, evidence: Evidence) throws -> MAPAssignment {
         try run(graph, evidence: evidence, semiring: MaxSum.self).assignment()
     }

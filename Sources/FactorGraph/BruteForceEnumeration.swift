@@ -12,6 +12,7 @@ public struct BruteForceEnumeration: InferenceAlgorithm {
     /// The largest joint state space it will enumerate.
     public var maximumConfigurations: Int
 
+    /// Enumeration that refuses graphs of more than `maximumConfigurations` joint states.
     public init(maximumConfigurations: Int = 1 << 24) {
         self.maximumConfigurations = maximumConfigurations
     }
@@ -70,10 +71,12 @@ public struct BruteForceEnumeration: InferenceAlgorithm {
         do { return try solve(graph, evidence: evidence).logPartition } catch FactorGraphError.inconsistentEvidence { return -.infinity }
     }
 
+    /// Every variable's marginal, summed over every configuration.
     public func marginals(_ graph: FactorGraph, evidence: Evidence) throws -> [[Double]] {
         try solve(graph, evidence: evidence).marginals
     }
 
+    /// The best configuration of all (ties: the first in enumeration order).
     public func mostProbableAssignment(_ graph: FactorGraph, evidence: Evidence) throws -> MAPAssignment {
         try solve(graph, evidence: evidence).map
     }

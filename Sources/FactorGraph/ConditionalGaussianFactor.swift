@@ -34,6 +34,8 @@ public struct ConditionalGaussianFactor: Equatable, Sendable {
     /// The covariance.
     public let covariance: Covariance
 
+    /// `p(child | parents) = N(means[parent configuration], covariance)`; throws if the
+    /// means do not cover every parent configuration or the covariance is not positive definite.
     public init(
         child: VariableID, dimension: Int, parents: [VariableID], parentCardinalities: [Int],
         means: [[Double]], covariance: Covariance

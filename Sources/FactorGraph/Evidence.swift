@@ -10,6 +10,7 @@ public struct Evidence: Equatable, Sendable {
     /// Observed Gaussian variables: variable → value.
     public var observations: [VariableID: [Double]]
 
+    /// Evidence fixing categorical variables to `states` and Gaussian ones to `observations`.
     public init(states: [VariableID: Int] = [:], observations: [VariableID: [Double]] = [:]) {
         self.states = states
         self.observations = observations

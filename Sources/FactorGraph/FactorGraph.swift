@@ -29,6 +29,7 @@ public struct FactorGraph: Sendable {
     /// Conditional-Gaussian (mixture) factors.
     public private(set) var conditionalGaussians: [ConditionalGaussianFactor] = []
 
+    /// An empty graph.
     public init() {}
 
     /// The number of variables of both kinds.
@@ -44,7 +45,6 @@ public struct FactorGraph: Sendable {
 
     /// Declares a categorical variable with states `0..<cardinality`.
     @discardableResult
-
     public mutating func addCategorical(cardinality: Int, name: String? = nil) -> VariableID {
         let id = variables.count
         variables.append(Variable(name: name ?? "x\(id)", kind: .categorical(cardinality: max(cardinality, 0))))

@@ -35,6 +35,7 @@ public enum FactorGraphError: Error, Equatable, CustomStringConvertible {
     /// iterate is no answer.
     case notConverged(String)
 
+    /// The error as one line: what is wrong and where.
     public var description: String {
         switch self {
         case let .malformedFile(path, line, message):

@@ -12,23 +12,31 @@ import NumericalCore
 /// means are exact whenever the iteration converges (walk-summable models, e.g. diagonally
 /// dominant precisions); the variances are then approximations.
 public struct GaussianBeliefPropagation {
+    /// The properties bag of a run.
     public struct Options: Sendable, Equatable {
         /// ``BeliefPropagation/Schedule/sequentialRandom`` is treated as sequential.
         public var schedule: BeliefPropagation.Schedule = .automatic
+        /// Weight of the old message's natural parameters in the damped update, in `[0, 1)`.
         public var damping: Double = 0
         /// Stop when no mean or variance entry changes by more than this in an iteration.
         public var tolerance: Double = 1e-12
+        /// Stop after this many iterations even if not converged.
         public var maxIterations: Int = 10_000
+        /// The defaults: automatic schedule, no damping, tolerance 1e-12, 10,000 iterations.
         public init() {}
     }
 
+    /// The run's properties.
     public var options = Options()
 
+    /// Gaussian belief propagation with `options`.
     public init(options: Options = Options()) { self.options = options }
 
     /// A Gaussian marginal.
     public struct Marginal: Sendable, Equatable {
+        /// The mean vector.
         public let mean: [Double]
+        /// The covariance matrix.
         public let covariance: Matrix
     }
 
@@ -43,6 +51,7 @@ public struct GaussianBeliefPropagation {
         case notConverged(lastChange: Double)
     }
 
+    /// What a run returns: marginals when they are an answer, the last iterate always.
     public struct Result: Sendable {
         /// Per variable: its marginal (observed variables: their value with zero covariance);
         /// `nil` for categorical variables, and for every free variable when the run did not
@@ -50,13 +59,16 @@ public struct GaussianBeliefPropagation {
         public private(set) var marginals: [Marginal?]
         /// The beliefs of the last iteration, converged or not.
         public let lastIterate: [Marginal?]
+        /// Iterations run.
         public let iterations: Int
+        /// Exact (a tree), converged, or not converged.
         public let outcome: Outcome
         /// Whether the marginals are an answer (exact, or converged).
         public var converged: Bool {
             if case .notConverged = outcome { return false }
             return true
         }
+        /// Whether the graph was a tree, so the marginals are exact.
         public var isExact: Bool { outcome == .exact }
 
         init(marginals: [Marginal?], freeVariables: [Bool], iterations: Int, outcome: Outcome) {
@@ -76,6 +88,7 @@ public struct GaussianBeliefPropagation {
         }
     }
 
+    /// Runs Gaussian BP on the Gaussian factors of `graph` given `evidence`.
     public func run(_ graph: FactorGraph, evidence: Evidence = .none) throws -> Result {
         try evidence.validate(against: graph)
         guard options.damping >= 0, options.damping < 1 else { throw FactorGraphError.unsupported("damping must be in [0, 1)") }

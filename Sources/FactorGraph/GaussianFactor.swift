@@ -15,6 +15,8 @@ public struct GaussianFactor: Equatable, Sendable {
     /// The potential vector `h`, of length `D`.
     public let potential: [Double]
 
+    /// A Gaussian factor `exp(−½ xᵀΛx + ηᵀx)` over `scope` in information form; throws if the
+    /// sizes do not agree or Λ is not symmetric.
     public init(scope: [VariableID], dimensions: [Int], precision: Matrix, potential: [Double]) throws {
         guard scope.count == dimensions.count else {
             throw FactorGraphError.invalidGaussian("scope has \(scope.count) variables but \(dimensions.count) dimensions")

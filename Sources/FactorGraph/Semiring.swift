@@ -43,14 +43,18 @@ public protocol Semiring {
 
 /// Sum-product in the probability domain (libDAI's default, `logdomain=0`): fastest for sums.
 public enum SumProduct: Semiring {
+    /// The semiring\'s name in reports.
     public static let name = "sum-product"
+    /// The additive identity (an impossible configuration).
     public static let zero = 0.0
+    /// The multiplicative identity (a factor that changes nothing).
     public static let one = 1.0
     @inline(__always) public static func plus(_ a: Double, _ b: Double) -> Double { a + b }
     @inline(__always) public static func times(_ a: Double, _ b: Double) -> Double { a * b }
     @inline(__always) public static func over(_ a: Double, _ b: Double) -> Double { a / b }
     @inline(__always) public static func encode(log x: Double) -> Double { exp(x) }
     @inline(__always) public static func log(_ x: Double) -> Double { Glibc.log(x) }
+    /// Whether ⊕ is a maximum (MAP) rather than a sum (marginals).
     public static let isMaximizing = false
     @inline(__always) public static func damp(new: Double, old: Double, damping d: Double) -> Double {
         d == 0 ? new : pow(new, 1 - d) * pow(old, d)
@@ -59,14 +63,18 @@ public enum SumProduct: Semiring {
 
 /// Sum-product in the log domain: `⊕` is log-sum-exp, `⊗` is `+`. Immune to underflow.
 public enum LogSumProduct: Semiring {
+    /// The semiring\'s name in reports.
     public static let name = "log-sum-product"
+    /// The additive identity (an impossible configuration).
     public static let zero = -Double.infinity
+    /// The multiplicative identity (a factor that changes nothing).
     public static let one = 0.0
     @inline(__always) public static func plus(_ a: Double, _ b: Double) -> Double { LogSpace.add(a, b) }
     @inline(__always) public static func times(_ a: Double, _ b: Double) -> Double { a + b }
     @inline(__always) public static func over(_ a: Double, _ b: Double) -> Double { a == -.infinity ? a : a - b }
     @inline(__always) public static func encode(log x: Double) -> Double { x }
     @inline(__always) public static func log(_ x: Double) -> Double { x }
+    /// Whether ⊕ is a maximum (MAP) rather than a sum (marginals).
     public static let isMaximizing = false
     @inline(__always) public static func damp(new: Double, old: Double, damping d: Double) -> Double {
         d == 0 ? new : ((new == -.infinity || old == -.infinity) ? -.infinity : (1 - d) * new + d * old)
@@ -75,14 +83,18 @@ public enum LogSumProduct: Semiring {
 
 /// Max-product in the probability domain: `⊕` is `max`, `⊗` is `×`.
 public enum MaxProduct: Semiring {
+    /// The semiring\'s name in reports.
     public static let name = "max-product"
+    /// The additive identity (an impossible configuration).
     public static let zero = 0.0
+    /// The multiplicative identity (a factor that changes nothing).
     public static let one = 1.0
     @inline(__always) public static func plus(_ a: Double, _ b: Double) -> Double { a > b ? a : b }
     @inline(__always) public static func times(_ a: Double, _ b: Double) -> Double { a * b }
     @inline(__always) public static func over(_ a: Double, _ b: Double) -> Double { a / b }
     @inline(__always) public static func encode(log x: Double) -> Double { exp(x) }
     @inline(__always) public static func log(_ x: Double) -> Double { Glibc.log(x) }
+    /// Whether ⊕ is a maximum (MAP) rather than a sum (marginals).
     public static let isMaximizing = true
     @inline(__always) public static func damp(new: Double, old: Double, damping d: Double) -> Double {
         SumProduct.damp(new: new, old: old, damping: d)
@@ -91,14 +103,18 @@ public enum MaxProduct: Semiring {
 
 /// Max-sum in the log domain: `⊕` is `max`, `⊗` is `+`. The DRMM's inference semiring.
 public enum MaxSum: Semiring {
+    /// The semiring\'s name in reports.
     public static let name = "max-sum"
+    /// The additive identity (an impossible configuration).
     public static let zero = -Double.infinity
+    /// The multiplicative identity (a factor that changes nothing).
     public static let one = 0.0
     @inline(__always) public static func plus(_ a: Double, _ b: Double) -> Double { a > b ? a : b }
     @inline(__always) public static func times(_ a: Double, _ b: Double) -> Double { a + b }
     @inline(__always) public static func over(_ a: Double, _ b: Double) -> Double { a == -.infinity ? a : a - b }
     @inline(__always) public static func encode(log x: Double) -> Double { x }
     @inline(__always) public static func log(_ x: Double) -> Double { x }
+    /// Whether ⊕ is a maximum (MAP) rather than a sum (marginals).
     public static let isMaximizing = true
     @inline(__always) public static func damp(new: Double, old: Double, damping d: Double) -> Double {
         LogSumProduct.damp(new: new, old: old, damping: d)

@@ -23,8 +23,10 @@ public struct VariableElimination: InferenceAlgorithm {
         set { limits.cliqueEntries = newValue }
     }
 
+    /// Variable elimination that refuses cliques larger than `limits` allow.
     public init(limits: ResourceLimits = .standard) { self.limits = limits }
 
+    /// Variable elimination that refuses cliques of more than `maximumCliqueSize` entries.
     public init(maximumCliqueSize: Int) {
         limits = .standard
         limits.cliqueEntries = maximumCliqueSize
@@ -168,6 +170,7 @@ public struct VariableElimination: InferenceAlgorithm {
         return try upward(problem, maximize: false).3
     }
 
+    /// Every variable's exact marginal, from the two passes of ``solve(_:evidence:)``.
     public func marginals(_ graph: FactorGraph, evidence: Evidence) throws -> [[Double]] {
         try solve(graph, evidence: evidence).marginals
     }

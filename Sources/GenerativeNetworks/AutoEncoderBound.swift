@@ -28,7 +28,9 @@ public struct AutoEncoder: Sendable {
         case adam(rate: Double)
     }
 
+    /// The generative layer `P(x | h)`.
     public var decoder: SigmoidLayer
+    /// The inference model `q(h | x)`.
     public var encoder: InferenceModel
 
     /// Decoder weights from `N(0, 0.5²)`, then the encoder's (see ``InferenceModel``), biases zero.

@@ -3,12 +3,16 @@ import Foundation
 /// One generative layer `P(x | h)` with binary `x` and `h` (a sigmoid belief layer, top-down):
 /// `P(x_j = 1 | h) = σ(⟨W_j, h⟩ + c_j)`.
 public struct SigmoidLayer: Sendable {
+    /// Visible units `x`.
     public let visible: Int
+    /// Hidden units `h`.
     public let hidden: Int
     /// `[visible, hidden]`, row-major.
     public var weights: [Double]
+    /// `c`, one bias per visible unit.
     public var bias: [Double]
 
+    /// A layer from its weights `[visible, hidden]` and biases; throws if the sizes disagree.
     public init(visible: Int, hidden: Int, weights: [Double], bias: [Double]) throws {
         guard visible >= 1, hidden >= 1 else { throw GenerativeNetworkError.invalidShape("a layer needs at least one visible and one hidden unit") }
         guard weights.count == visible * hidden, bias.count == visible else {
@@ -41,6 +45,7 @@ public struct SigmoidLayer: Sendable {
 /// mixture weights, `Q(h) ← E_D[P(h | x; Q)]` (the aggregated posterior); each iteration
 /// raises the objective. Exact by enumeration of the `2^{n_h}` hidden states.
 public enum BestLatentMarginal {
+    /// The bound and the marginal that attains it.
     public struct Result: Sendable {
         /// `U_D` in nats per example.
         public var bound: Double

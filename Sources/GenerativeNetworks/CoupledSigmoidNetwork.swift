@@ -13,14 +13,19 @@ import NumericalCore
 /// Bernoullis under its pass (the label as a one-hot top layer), minimised in its negative
 /// form per example. `discriminative` keeps only the first term.
 public struct CoupledSigmoidNetwork: Sendable {
+    /// The symmetric criterion (both conditionals) or its discriminative half.
     public enum Objective: String, Sendable, CaseIterable, Codable { case symmetric, discriminative }
 
+    /// `[n_0, …, n_L]`: the layer sizes from the input up.
     public let sizes: [Int]
     /// `W_k`, `[n_k, n_{k−1}]`.
     public var weights: [Matrix]
+    /// `b_k`, the recognition biases of layer k.
     public var recognitionBias: [[Double]]
+    /// `a_k`, the generation biases of layer k−1 given layer k.
     public var generationBias: [[Double]]
 
+    /// A network with small random weights drawn with `seed` and zero biases.
     public init(sizes: [Int], seed: UInt64) throws {
         guard sizes.count >= 2, sizes.allSatisfy({ $0 >= 1 }) else {
             throw GenerativeNetworkError.invalidShape("a network needs an input and at least one layer of positive sizes, got \(sizes)")
@@ -153,6 +158,7 @@ public struct CoupledSigmoidNetwork: Sendable {
         weights.flatMap(\.elements) + recognitionBias.flatMap { $0 } + generationBias.flatMap { $0 }
     }
 
+    /// Sets every parameter from a vector laid out as ``parameterVector``.
     public mutating func setParameters(_ p: [Double]) {
         var at = 0
         for k in weights.indices { for i in weights[k].elements.indices { weights[k].elements[i] = p[at]; at += 1 } }
@@ -196,6 +202,7 @@ public struct CoupledSigmoidNetwork: Sendable {
         }
     }
 
+    /// Labels as one-hot rows `[N, classes]`; throws on a label outside `0..<classes`.
     public static func oneHot(_ labels: [Int], classes: Int) throws -> Matrix {
         var y = Matrix(rows: labels.count, columns: classes)
         for (r, c) in labels.enumerated() { y.elements[r * classes + c] = 1 }

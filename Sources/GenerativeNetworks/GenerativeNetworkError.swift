@@ -4,6 +4,7 @@ public enum GenerativeNetworkError: Error, Equatable, CustomStringConvertible {
     case invalidInput(String)
     case tooLarge(String)
 
+    /// The error as one line.
     public var description: String {
         switch self {
         case let .invalidShape(m): return "invalid shape: \(m)"

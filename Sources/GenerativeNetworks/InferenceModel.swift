@@ -17,10 +17,12 @@ import NumericalCore
 /// Every quantity over `h` is exact by enumeration of the `2^n` states, indexed by `h` read as a
 /// binary number with unit 0 the lowest bit.
 public struct InferenceModel: Sendable {
+    /// Factorised (`q(h | x) = Π_j q(h_j | x)`) or deep (a hidden layer of `units` between).
     public enum Kind: Sendable, Equatable, CustomStringConvertible {
         case factorised
         case deep(units: Int)
 
+        /// The kind as a word.
         public var description: String {
             switch self {
             case .factorised: return "factorised"
@@ -29,8 +31,11 @@ public struct InferenceModel: Sendable {
         }
     }
 
+    /// Factorised or deep.
     public let kind: Kind
+    /// Visible units `x`.
     public let visible: Int
+    /// Hidden units `h`.
     public let hidden: Int
     /// All parameters, flat. Factorised: `V [hidden, visible]`, then `d [hidden]`. Deep:
     /// `V₁ [units, visible]`, `e [units]`, `V₂ [hidden, units]`, `d [hidden]`.

@@ -19,9 +19,12 @@ struct Adam {
 /// A two-level generative model `P(x) = Σ_h P(x | h) P_top(h)`: a sigmoid layer below and an
 /// RBM over `h` on top, with its log-likelihood computed exactly by enumerating `h`.
 public struct TwoLevelModel: Sendable {
+    /// `P(x | h)`, the sigmoid layer.
     public var bottom: SigmoidLayer
+    /// `P_top(h)`, the RBM over the hidden units.
     public var top: RestrictedBoltzmannMachine
 
+    /// The model of `bottom` under `top`; throws unless the RBM's visible units are the layer's hidden ones.
     public init(bottom: SigmoidLayer, top: RestrictedBoltzmannMachine) throws {
         guard top.visible == bottom.hidden else {
             throw GenerativeNetworkError.invalidShape("the top RBM has \(top.visible) visible units, the bottom layer \(bottom.hidden) hidden units")

@@ -5,13 +5,18 @@ import NumericalCore
 /// layer-wise training (spec §8.2), trained by contrastive divergence, with the exact
 /// log-likelihood when the hidden layer is small enough to enumerate.
 public struct RestrictedBoltzmannMachine: Sendable {
+    /// Visible units `x`.
     public let visible: Int
+    /// Hidden units `h`.
     public let hidden: Int
     /// `[visible, hidden]`, row-major.
     public var weights: [Double]
+    /// `b`, one bias per visible unit.
     public var visibleBias: [Double]
+    /// `c`, one bias per hidden unit.
     public var hiddenBias: [Double]
 
+    /// An RBM with weights `N(0, scale²)` drawn with `seed` and zero biases.
     public init(visible: Int, hidden: Int, seed: UInt64, scale: Double = 0.01) throws {
         guard visible >= 1, hidden >= 1 else { throw GenerativeNetworkError.invalidShape("an RBM needs at least one visible and one hidden unit") }
         let rng = RandomSource(seed: seed)

@@ -23,6 +23,7 @@ public struct SigmoidBeliefNetwork: Sendable {
     /// `a_k`: generation biases of layer k−1 given layer k, `[n_{k−1}]`.
     public var generationBias: [[Double]]
 
+    /// The number of layers above the visible one.
     public var depth: Int { sizes.count - 1 }
 
     /// A network with zero parameters.

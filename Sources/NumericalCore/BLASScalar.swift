@@ -18,6 +18,7 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable, Codable {
 }
 
 extension Float: BLASScalar {
+    /// `C ← α·op(A)·op(B) + β·C` by OpenBLAS `sgemm` (nothing when a size is zero).
     @inlinable
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -32,6 +33,7 @@ extension Float: BLASScalar {
 }
 
 extension Double: BLASScalar {
+    /// `C ← α·op(A)·op(B) + β·C` by OpenBLAS `dgemm` (nothing when a size is zero).
     @inlinable
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,

@@ -9,6 +9,7 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
     /// LAPACK rejected an argument (its `info` < 0); names the routine.
     case lapackArgument(routine: String, info: Int32)
 
+    /// The error as one line.
     public var description: String {
         switch self {
         case .shapeMismatch(let s): return "shape mismatch: \(s)"

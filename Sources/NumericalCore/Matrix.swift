@@ -58,6 +58,7 @@ public struct Matrix: Equatable, Sendable, CustomStringConvertible {
         return m
     }
 
+    /// The element at `row`, `column`.
     @inlinable
     public subscript(row: Int, column: Int) -> Double {
         get { elements[row * columns + column] }
@@ -81,6 +82,7 @@ public struct Matrix: Equatable, Sendable, CustomStringConvertible {
         (0..<min(rows, columns)).map { elements[$0 * columns + $0] }
     }
 
+    /// The matrix, one row per line.
     public var description: String {
         (0..<rows).map { i in
             (0..<columns).map { j in "\(self[i, j])" }.joined(separator: " ")

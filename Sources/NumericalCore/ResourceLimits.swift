@@ -41,6 +41,7 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
     /// The defaults.
     public static let standard = ResourceLimits()
 
+    /// The standard limits (``standard``).
     public init() {}
 
     /// The names ``setting(_:to:)`` accepts, with each limit's key path (immutable; key paths
@@ -144,6 +145,7 @@ public enum ResourceLimitError: Error, Equatable, CustomStringConvertible {
     case unknownLimit(name: String, known: [String])
     case invalidValue(name: String, value: String)
 
+    /// The refusal as one line: which size, its value and the limit, and how to raise it.
     public var description: String {
         switch self {
         case let .exceeded(what, requested, limit, name):

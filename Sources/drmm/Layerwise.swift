@@ -6,25 +6,6 @@ import GenerativeNetworks
 import NumericalCore
 import DRMM
 
-/// MNIST digits averaged over `factor × factor` blocks and thresholded at ½: small binary data
-/// whose likelihoods can be computed exactly.
-func binarisedMNIST(_ m: MNIST, count: Int, offset: Int = 0, size: Int) throws -> [[Double]] {
-    guard size >= 1, m.rows % size == 0, m.columns % size == 0 else {
-        throw ValidationError("--size must divide \(m.rows)×\(m.columns), got \(size)")
-    }
-    let (fy, fx) = (m.rows / size, m.columns / size)
-    let d = m.rows * m.columns
-    guard offset + count <= m.count else { throw ValidationError("asked for images \(offset)..<\(offset + count) of \(m.count)") }
-    return (offset..<(offset + count)).map { i in
-        (0..<(size * size)).map { cell in
-            let (cy, cx) = (cell / size, cell % size)
-            var s = 0
-            for y in 0..<fy { for x in 0..<fx { s += Int(m.pixels[i * d + (cy * fy + y) * m.columns + cx * fx + x]) } }
-            return Double(s) / Double(fy * fx * 255) >= 0.5 ? 1 : 0
-        }
-    }
-}
-
 struct Layerwise: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Layer-wise training of a two-level generative model by the best latent marginal, next to stacked RBMs and auto-encoders with a factorised or a deep (richer) encoder, with exact log-likelihoods.",
@@ -54,8 +35,8 @@ struct Layerwise: ParsableCommand {
 
     func run() throws {
         let m = try MNIST.load(directory: data, split: .train)
-        let trainSet = try binarisedMNIST(m, count: train, size: size)
-        let testSet = try binarisedMNIST(m, count: test, offset: train, size: size)
+        let trainSet = try m.blockBinarised(count: train, size: size)
+        let testSet = try m.blockBinarised(count: test, offset: train, size: size)
         let start = Date()
         let blm = try LayerwiseTraining.blm(trainSet, hidden: hidden, topHidden: topHidden, epochs: epochs, rate: 0.05,
                                            topIterations: 3 * epochs, topRate: 0.5, seed: seed)
@@ -130,11 +111,7 @@ struct Coupled: ParsableCommand {
 
     func run() throws {
         let m = try MNIST.load(directory: data, split: .train), t = try MNIST.load(directory: data, split: .test)
-        func binarise(_ set: MNIST, _ n: Int) -> (images: [[Double]], labels: [Int]) {
-            let d = set.rows * set.columns, count = min(n, set.count)
-            return ((0..<count).map { i in (0..<d).map { set.pixels[i * d + $0] >= 128 ? 1.0 : 0.0 } }, (0..<count).map { Int(set.labels[$0]) })
-        }
-        let (xs, ys) = binarise(m, train), (tx, ty) = binarise(t, test)
+        let (xs, ys) = try m.thresholded(count: min(train, m.count)), (tx, ty) = try t.thresholded(count: min(test, t.count))
         let testX = try Matrix(rows: tx.count, columns: 784, elements: tx.flatMap { $0 })
         let testY = try CoupledSigmoidNetwork.oneHot(ty, classes: 10)
         var report: [String: Any] = ["train": xs.count, "test": tx.count, "hidden": hidden, "epochs": epochs, "seed": seed]

@@ -12,15 +12,9 @@ extension Objective.ClassPosteriorSign: ExpressibleByArgument {}
 extension RenderingNetwork.Initialization: ExpressibleByArgument {}
 extension ConvolutionAlgorithm: ExpressibleByArgument {}
 
-/// MNIST as `ImageSet`s, optionally cut to the first images.
+/// MNIST as `ImageSet`s, optionally cut to the first images (0: all).
 func loadMNIST(_ directory: String, trainLimit: Int, testLimit: Int) throws -> (train: ImageSet, test: ImageSet) {
-    func convert(_ m: MNIST, limit: Int) throws -> ImageSet {
-        let n = limit > 0 ? min(limit, m.count) : m.count
-        let d = m.rows * m.columns
-        return try ImageSet(bytes: Array(m.pixels[0..<(n * d)]), labels: m.labels[0..<n].map(Int.init), rows: m.rows, columns: m.columns)
-    }
-    return (try convert(MNIST.load(directory: directory, split: .train), limit: trainLimit),
-            try convert(MNIST.load(directory: directory, split: .test), limit: testLimit))
+    try ImageSet.mnist(directory: directory, trainLimit: trainLimit > 0 ? trainLimit : nil, testLimit: testLimit > 0 ? testLimit : nil)
 }
 
 /// Peak resident memory of this process, in bytes.

@@ -1,4 +1,5 @@
 import DRMM
+import DRMMTestSupport
 import Foundation
 import Testing
 @testable import DRMMLearning
@@ -179,7 +180,7 @@ import Testing
             let images = pixels.map(Double.init)
             for shard in [0..<10, 10..<20] {
                 // One input channel: the shard's images are already `[C, N, H, W]`.
-                let s = WinogradTests.directConvolution(Array(images[(shard.lowerBound * 784)..<(shard.upperBound * 784)]), filters, g, batch: 10)
+                let s = Oracles.directConvolution(Array(images[(shard.lowerBound * 784)..<(shard.upperBound * 784)]), filters, g, batch: 10)
                 for c in 0..<o {
                     let values = s[(c * 10 * plane)..<((c + 1) * 10 * plane)]
                     let mean = values.reduce(0, +) / Double(values.count)

@@ -33,14 +33,17 @@ public protocol PoolingRule: Sendable {
 /// switch is ON, `~q` when it is OFF (ties: the first position in the window, OFF at exactly
 /// zero). Top-down, a route places the unit's value at its argmax when ON.
 public struct MaxPooling<Scalar: BLASScalar>: PoolingRule {
+    /// The max-sum rule.
     public init() {}
 
+    /// `I = max(0, max_t S_t + b)` per pooled unit, its route in `routes`; returns the ON count.
     @discardableResult
     public func pool(_ s: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int,
                      planes: Range<Int>, output: UnsafeMutablePointer<Scalar>, selection routes: UnsafeMutablePointer<Int32>) -> Int {
         Kernels.biasReLUPool(s, bias: bias, g, batch: n, planes: planes, output: output, route: routes)
     }
 
+    /// Each ON unit's value at its route, zero elsewhere: `a ⊙ t ⊙ Unpool(z)`.
     public func unpool(_ z: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int, selection routes: UnsafeMutablePointer<Int32>,
                        into out: UnsafeMutablePointer<Scalar>) {
         Kernels.scatterRouted(z, g, batch: n, route: routes, into: out)
@@ -71,6 +74,7 @@ public struct SoftSelection<Scalar: BLASScalar> {
     /// `[O, N, H', W']`.
     public var mask: UnsafeMutablePointer<Scalar>
 
+    /// A view of storage for `q(a = ON)` and the expected mask.
     public init(switchPosterior: UnsafeMutablePointer<Scalar>, mask: UnsafeMutablePointer<Scalar>) {
         self.switchPosterior = switchPosterior
         self.mask = mask
@@ -88,8 +92,11 @@ public struct SoftPooling<Scalar: BLASScalar>: PoolingRule {
     /// τ > 0.
     public var temperature: Scalar
 
+    /// The rule at temperature `temperature` (τ > 0).
     public init(temperature: Scalar) { self.temperature = temperature }
 
+    /// `I = τ softplus(u/τ)` with `u` the log-sum-exp pool plus the bias, recording `q(a = ON)`
+    /// and `q(a = ON)·q(t)`; returns the number of units more probably ON than OFF.
     @discardableResult
     public func pool(_ s: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int,
                      planes: Range<Int>, output: UnsafeMutablePointer<Scalar>, selection: SoftSelection<Scalar>) -> Int {
@@ -125,6 +132,7 @@ public struct SoftPooling<Scalar: BLASScalar>: PoolingRule {
         return on
     }
 
+    /// `q(a)·q(t) ⊙ Unpool(z)`: every unit's value spread over its window by the expected mask.
     public func unpool(_ z: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int, selection: SoftSelection<Scalar>,
                        into out: UnsafeMutablePointer<Scalar>) {
         LevelOperators.unpool(z, g, batch: n, mask: selection.mask, into: out)

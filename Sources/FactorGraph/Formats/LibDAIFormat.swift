@@ -105,6 +105,7 @@ public enum LibDAIFormat {
 
 /// A model read from libDAI's format, with the file's variable labels.
 public struct LibDAIModel: Sendable {
+    /// The model's factor graph, variables in the file's order.
     public let graph: FactorGraph
     /// `labels[v]` is the label of variable `v` in the file.
     public let labels: [Int]
