@@ -8,3 +8,8 @@ Scripts/install-dependencies.sh
 export OPENBLAS_NUM_THREADS=1
 # -enable-testing lets the learning tests check internal kernels (@testable) in the optimised build.
 swift test -c release -Xswiftc -enable-testing "$@"
+# The whole suite also builds the client example, a package outside the library that uses only
+# its products, and runs it: train, convert, sample, reconstruct, certify (it fails otherwise).
+if [ $# -eq 0 ]; then
+    swift run -c release --package-path Examples/ClientPackage Client Data/mnist
+fi

@@ -3,9 +3,9 @@ import FactorGraph
 import Glibc
 #endif
 
-/// The DRMM written as a generic ``FactorGraph``: the class, every unit's translation and
+/// The DRMM written as a generic `FactorGraph`: the class, every unit's translation and
 /// switch as categorical variables, and the image as the Gaussian child of one
-/// ``ConditionalGaussianFactor`` whose mean `μ_cg` is rendered for every joint configuration
+/// `ConditionalGaussianFactor` whose mean `μ_cg` is rendered for every joint configuration
 /// (by the sum-over-paths form). Solving it with the generic max-sum engine is an independent
 /// oracle for ``DeepRenderingMixtureModel/infer(_:)`` on tiny models: every configuration sits
 /// in one table, which the engine maximises by scanning it, so it cannot reach a real network.

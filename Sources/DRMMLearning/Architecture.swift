@@ -4,12 +4,12 @@ import NumericalCore
 /// The shape of a trainable DRMM: the rendering levels, and how the top level meets the
 /// classes.
 ///
-/// The top is where the class template `μ_c` lives. With ``Readout/dense`` `μ_c` is a
+/// The top is where the class template `μ_c` lives. With `Readout.dense` `μ_c` is a
 /// full map over the top level (the class scores are `⟨μ_c, I⁽ᴸ⁾⟩ + b_c`); with
-/// ``Readout/meanPool`` `μ_c` is one value per channel, broadcast over the map when
+/// `Readout.meanPool` `μ_c` is one value per channel, broadcast over the map when
 /// rendering, and the scores read the globally mean-pooled map (Conv-Small's top, spec §6.5).
 public struct Architecture: Codable, Equatable, Sendable {
-    /// How the top level meets the classes (``Readout``, shared with the convnet and the model).
+    /// How the top level meets the classes (`Readout`, shared with the convnet and the model).
     public typealias Top = Readout
 
     /// What happens to a level's convolution before its bias and switch.

@@ -4,7 +4,7 @@ import NumericalCore
 /// The gradient of the classification terms (and, folded, of the normalisation's `σ`) back
 /// through the bottom-up pass, with the routes held fixed.
 extension BatchPass {
-    /// From `dScores`: `∂μ += dScoresᵀ f`, `∂b_c`, then back through the ``Readout`` and, per
+    /// From `dScores`: `∂μ += dScoresᵀ f`, `∂b_c`, then back through the `Readout` and, per
     /// level, the routes (`∂b` is the sum over ON units), batch normalisation and the
     /// convolution (`∂W += ∂S · colsᵀ`, `∂I⁽ˡ⁻¹⁾ = Wᵀ ⋆ ∂S`).
     func classificationBackward(parameters p: UnsafePointer<T>, gradient grad: UnsafeMutablePointer<T>, batchStatistics useBatch: Bool,

@@ -4,7 +4,7 @@ import NumericalCore
 /// The top-down E-step (the reconstruction `Î` of every image from its rendered class and the
 /// routes of the bottom-up pass), its loss terms and their gradient through the tied filters.
 extension BatchPass {
-    /// `z⁽ᴸ⁾ = μ_ĉ` placed by the architecture's ``Readout``, then per level
+    /// `z⁽ᴸ⁾ = μ_ĉ` placed by the architecture's `Readout`, then per level
     /// `z⁽ˡ⁻¹⁾ = W⁽ˡ⁾ᵀ ⋆ (a ⊙ t ⊙ Unpool z⁽ˡ⁾)` (``MaxPooling`` unpooling by the routes; folded
     /// normalisation scales the unpooled map by `γ/σ`). Adds the reconstruction and
     /// nonnegativity terms.

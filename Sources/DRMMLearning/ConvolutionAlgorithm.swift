@@ -6,7 +6,7 @@ import DRMM
 public enum ConvolutionAlgorithm: String, Codable, Sendable, CaseIterable {
     /// Every level as im2col + one GEMM (col2im for the transposed convolution).
     case im2col
-    /// 3×3 levels by Winograd's F(2×2, 3×3) (``Winograd``: 16 GEMMs with 2.25× fewer
+    /// 3×3 levels by Winograd's F(2×2, 3×3) (`Winograd`: 16 GEMMs with 2.25× fewer
     /// multiply-adds), the other levels by im2col.
     case winograd
 

@@ -3,7 +3,7 @@ import DRMM
 import NumericalCore
 
 /// The gradient of a batch, computed data-parallel: the batch is cut into `workers`
-/// contiguous shards, each run by its own ``BatchPass`` on its own core (single-threaded
+/// contiguous shards, each run by its own `BatchPass` on its own core (single-threaded
 /// GEMMs), and the shard gradients are summed in shard order — so the result depends on the
 /// seed and the worker count only, never on thread timing.
 final class DataParallelGradient<T: BLASScalar>: @unchecked Sendable {

@@ -46,8 +46,14 @@ public final class HardEM {
     private var routes: [[Int32]] = []
     private let pass: BatchPass<Double>
 
+    /// Hard EM from `network` on a batch of images.
+    ///
     /// - Parameters:
+    ///   - network: The starting parameters (a network without batch normalisation).
     ///   - images: `N` images `[N, C, H, W]`; `labels[n] < 0` marks an unlabelled image.
+    ///   - labels: The label of every image, or a negative number for an unlabelled one.
+    ///   - noiseVariance: The starting pixel noise variance σ².
+    ///   - ridge: `ε`, the ridge on the least-squares M-steps.
     public init(network: RenderingNetwork<Double>, images: [Double], labels: [Int], noiseVariance: Double = 1, ridge: Double = 1e-6) throws {
         target = try RenderingLatents.channelMajorImages(network, images: images, labels: labels)
         guard noiseVariance > 0, noiseVariance.isFinite else { throw LearningError.invalidOption("σ² must be positive, got \(noiseVariance)") }

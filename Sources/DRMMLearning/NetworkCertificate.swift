@@ -2,7 +2,7 @@ import DRMM
 import NumericalCore
 
 /// A certificate that a trained network is max-sum inference in the DRMM it folds into
-/// (``DeepRenderingMixtureModel/init(trained:)``), checked image by image.
+/// (`DeepRenderingMixtureModel(trained:)`), checked image by image.
 ///
 /// - (a) For every image, the configuration `(ĉ, ĝ)` the bottom-up pass infers is rendered top
 ///   down, and `⟨μ_ĉĝ, I⟩ + P(ĉ, ĝ)` (the linear score with the priors) is compared with the

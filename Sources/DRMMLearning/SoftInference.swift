@@ -14,8 +14,8 @@ import Foundation
 /// `z⁽ˡ⁻¹⁾ = W⁽ˡ⁾ᵀ ⋆ (q(a) q(t) ⊙ Unpool z⁽ˡ⁾)` from `z⁽ᴸ⁾ = Σ_c q(c) μ_c` (or `μ_label`).
 ///
 /// As τ → 0 every operator becomes its max-sum counterpart (ReLU, max-pool, argmax class), so
-/// this pass becomes the hard E-step of ``BatchPass``. Each level is the one bottom-up and
-/// top-down step of ``LevelOperators`` with the ``SoftPooling`` rule.
+/// this pass becomes the hard E-step of `BatchPass`. Each level is the one bottom-up and
+/// top-down step of `LevelOperators` with the `SoftPooling` rule.
 public enum SoftInference {
     /// What the soft E-step returns.
     public struct Result {

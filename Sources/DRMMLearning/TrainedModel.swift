@@ -39,17 +39,17 @@ extension RenderingNetwork {
 extension DeepRenderingMixtureModel {
     /// The DRMM a trained network is: batch normalisation folded (``RenderingNetwork/foldingNormalisation()``),
     /// the filters as rendering filters, each level's biases as its switch prior (the logistic
-    /// of their mean) and per-channel convnet biases (``unitBias(level:)`` gives back the
+    /// of their mean) and per-channel convnet biases (`unitBias(level:)` gives back the
     /// network's biases), and the class biases as the prior `π_c ∝ exp(b_c)`.
     ///
     /// The top renders as the trainer renders it: a dense template is `μ_c` itself (σ² = 1); a
     /// mean-pool top broadcasts each weight over the map, `μ_c[k, i, j] = w_ck`, and its scores
     /// read the mean, so σ² = H·W of the top map. Either way `⟨μ_c, I⁽ᴸ⁾⟩/σ² + ln π_c` is the
-    /// network's logit, the routes and switches are the network's, and ``reconstruct(_:class:)``
+    /// network's logit, the routes and switches are the network's, and `reconstruct(_:class:)`
     /// is the trainer's reconstruction (exactly so when the top-down pass renders the rendering
     /// matrix the bottom-up pass infers with: without normalisation, or with
     /// ``Architecture/Normalisation/batchFolded`` at its running statistics). Set
-    /// ``noiseVariance`` afterwards to sample with another pixel noise; that rescales the
+    /// `noiseVariance` afterwards to sample with another pixel noise; that rescales the
     /// class scores' weight against the prior.
     public init<T: BLASScalar>(trained network: RenderingNetwork<T>) throws {
         // Folded in Double, so that the folded filters are not rounded to the network's precision.

@@ -34,7 +34,7 @@ public indirect enum DecisionTree: Sendable, Equatable {
 extension EvolutionaryTree {
     /// Exports the tree's greedy max-sum inference as an ordinary decision tree. A node with
     /// children `c₁ … c_k` becomes a tournament of binary oblique tests: `c_a` beats `c_b` when
-    /// `⟨w_a − w_b, x⟩ ≥ b_b − b_a` (ties to the earlier child, as in ``descend(_:)``), so
+    /// `⟨w_a − w_b, x⟩ ≥ b_b − b_a` (ties to the earlier child, as in `EvolutionaryTree.descend(_:objective:)`), so
     /// the exported tree reaches the same leaf on every input.
     public func exportDecisionTree() -> DecisionTree {
         func subtree(_ node: Int) -> DecisionTree {

@@ -1,7 +1,7 @@
 import FactorGraph
 
 extension EvolutionaryTree {
-    /// The tree as a generic ``FactorGraph`` observing `image`: one categorical variable per
+    /// The tree as a generic `FactorGraph` observing `image`: one categorical variable per
     /// level (which child is taken, padded to the widest branching; impossible choices get
     /// probability zero), and the image as the Gaussian child of one conditional Gaussian whose
     /// mean for a choice path is that leaf's template. The path's log prior (and, for the linear

@@ -185,7 +185,7 @@ public struct FactorGraph: Sendable {
 }
 
 import NumericalCore
-/// The dense matrix type of the Gaussian API (``NumericalCore/Matrix``).
+/// The dense matrix type of the Gaussian API (`Matrix` of NumericalCore).
 public typealias NumericalCoreMatrix = NumericalCore.Matrix
 
 extension FactorGraphError {

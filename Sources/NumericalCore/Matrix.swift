@@ -4,7 +4,7 @@
 /// `FactorGraph` (information-form factors, Gaussian belief propagation) and the DRMM's
 /// per-layer least-squares steps are written against. Products go to BLAS
 /// (``Matrix/multiply(_:_:transposeA:transposeB:alpha:beta:into:)``), factorisations and
-/// solves to LAPACK (``Cholesky``, ``Matrix/solve(_:)``).
+/// solves to LAPACK (``Cholesky``, `Matrix.solve(_:)`).
 public struct Matrix: Equatable, Sendable, CustomStringConvertible {
     /// Number of rows.
     public let rows: Int

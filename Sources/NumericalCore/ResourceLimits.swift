@@ -1,7 +1,7 @@
 /// The sizes a process accepts from files, options and declarations before it allocates: one
 /// policy, checked in one way, by every reader and constructor.
 ///
-/// Every limit is a count (entries, variables, images …), not bytes; ``describe(_:)`` turns a
+/// Every limit is a count (entries, variables, images …), not bytes; ``describe(doubles:)`` turns a
 /// count of `Double`s into a size a person reads. The defaults fit the machine this library is
 /// built for (24 GiB, two cores) with room to spare; raise them with ``setting(_:to:)`` or,
 /// from the command line, `--limit name=value`.

@@ -118,8 +118,8 @@ import Testing
         var routes = [Int32](repeating: 0, count: units), mask = [Double](repeating: 0, count: s.count)
         MaxPooling<Double>().pool(s, bias: bias, g, batch: n, planes: 0..<(3 * n), output: &hard, selection: &routes)
         on.withUnsafeMutableBufferPointer { q in mask.withUnsafeMutableBufferPointer { m in
-            SoftPooling(temperature: tau).pool(s, bias: bias, g, batch: n, planes: 0..<(3 * n), output: &soft,
-                                               selection: SoftSelection(switchPosterior: q.baseAddress!, mask: m.baseAddress!))
+            _ = SoftPooling(temperature: tau).pool(s, bias: bias, g, batch: n, planes: 0..<(3 * n), output: &soft,
+                                                   selection: SoftSelection(switchPosterior: q.baseAddress!, mask: m.baseAddress!))
         } }
         let (ho, wo, p) = (g.convolved[1], g.convolved[2], g.pool)
         var checked = 0
