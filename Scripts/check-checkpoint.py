@@ -31,7 +31,7 @@ def load(checkpoint):
     ck = json.load(open(checkpoint))
     arch = ck["architecture"]
     p = np.frombuffer(base64.b64decode(ck["parameters"]), dtype="<f4").astype(np.float64)
-    normalised = arch.get("normalisation", "none") != "none"
+    normalised = arch.get("normalization", arch.get("normalisation", "none")) != "none"   # version 2, version 1
     at, levels, cin = 0, [], arch["inputShape"][0]
 
     def take(n):

@@ -20,7 +20,7 @@ public struct Architecture: Codable, Equatable, Sendable {
     /// level is again `W' ⋆ I + b'` with `W' = γ W / √(v + ε)` and `b' = b − γ m / √(v + ε)`: a
     /// DRMM level with a rescaled rendering matrix and a shifted switch prior (spec §9: the
     /// authors' code has it as an option, and Ladder's Conv-Small uses it).
-    public enum Normalisation: String, Codable, Sendable, CaseIterable {
+    public enum Normalization: String, Codable, Sendable, CaseIterable {
         /// No normalisation: the level is `W ⋆ I + b`.
         case none
         /// Batch normalisation in the bottom-up pass only; the top-down reconstruction renders
@@ -46,34 +46,23 @@ public struct Architecture: Codable, Equatable, Sendable {
     /// How the top level meets the classes.
     public var top: Top
     /// What happens to each level's convolution before its bias and switch.
-    public var normalisation: Normalisation
+    public var normalization: Normalization
 
     /// An architecture; ``geometry(limits:)`` checks that the levels chain.
-    public init(name: String, inputShape: [Int], layers: [LayerSpec], classes: Int, top: Top, normalisation: Normalisation = .none) {
+    public init(name: String, inputShape: [Int], layers: [LayerSpec], classes: Int, top: Top, normalization: Normalization = .none) {
         self.name = name
         self.inputShape = inputShape
         self.layers = layers
         self.classes = classes
         self.top = top
-        self.normalisation = normalisation
-    }
-
-    private enum CodingKeys: String, CodingKey { case name, inputShape, layers, classes, top, normalisation }
-
-    /// Reads an architecture; one written before normalisation existed has none.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try self.init(name: c.decode(String.self, forKey: .name), inputShape: c.decode([Int].self, forKey: .inputShape),
-                      layers: c.decode([LayerSpec].self, forKey: .layers), classes: c.decode(Int.self, forKey: .classes),
-                      top: c.decode(Top.self, forKey: .top),
-                      normalisation: c.decodeIfPresent(Normalisation.self, forKey: .normalisation) ?? .none)
+        self.normalization = normalization
     }
 
     /// The same architecture with batch normalisation, named `<name>-bn`, or `<name>-bnf` when
     /// the top-down pass renders with the normalised filters (`folded`).
-    public func batchNormalised(folded: Bool = false) -> Architecture {
+    public func batchNormalized(folded: Bool = false) -> Architecture {
         var a = self
-        a.normalisation = folded ? .batchFolded : .batch
+        a.normalization = folded ? .batchFolded : .batch
         for suffix in ["-bn", "-bnf"] where a.name.hasSuffix(suffix) { a.name.removeLast(suffix.count) }
         a.name += folded ? "-bnf" : "-bn"
         return a

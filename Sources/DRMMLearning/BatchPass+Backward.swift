@@ -33,7 +33,7 @@ extension BatchPass {
                 }
                 MaxPooling<T>().unpool(gA, g, batch: n, selection: r.baseAddress!, into: scratch.pointer)
             }
-            if architecture.normalisation.isBatch {
+            if architecture.normalization.isBatch {
                 normaliseBackward(level: l, p, gradient: grad, count: o, length: cols, useBatch: useBatch)
                 if deviationGradient { addDeviationGradient(level: l, count: o, length: cols) }
             }

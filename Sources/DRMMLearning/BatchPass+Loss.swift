@@ -10,7 +10,7 @@ extension BatchPass {
         let sign: T
         /// `λ_c = ln(C q̄_c)`, the class-balance term's per-class weight.
         let logBalance: [T]
-        let labelledTotal: Int, total: Int
+        let labeledTotal: Int, total: Int
     }
 
     /// The class posterior `q = softmax(scores)` of every image, the cross-entropy of the labelled
@@ -18,7 +18,7 @@ extension BatchPass {
     /// posterior `classMarginal`, which a sharded batch sums over its shards), the pseudo-label
     /// term, and their gradient `dScores`. Sets ``predictions`` and ``renderedClasses`` (the
     /// label, or the argmax class of an unlabelled image).
-    func classificationLoss(labels: ArraySlice<Int>, objective: Objective, labelledTotal: Int, total: Int,
+    func classificationLoss(labels: ArraySlice<Int>, objective: Objective, labeledTotal: Int, total: Int,
                             classMarginal: [Double], pseudoTargets: ArraySlice<T>?) -> LossTerms {
         let (n, k) = (batchCount, architecture.classes)
         var terms = LossTerms()
@@ -36,7 +36,7 @@ extension BatchPass {
         let weights = ScoreTermWeights(crossEntropy: T(objective.crossEntropy), classPosterior: T(objective.classPosterior),
                                        classBalance: T(objective.classBalance), pseudoLabel: T(objective.pseudoLabel),
                                        sign: objective.classPosteriorSign == .klToPrior ? 1 : -1, logBalance: logBalance,
-                                       labelledTotal: labelledTotal, total: total)
+                                       labeledTotal: labeledTotal, total: total)
         anyScoreGradient = false
         for (i, label) in labels.enumerated() {
             imageLoss(i, label: label, weights: weights, pseudoTargets: pseudoTargets, terms: &terms)
@@ -61,9 +61,9 @@ extension BatchPass {
         renderedClasses[i] = label >= 0 ? label : best
         terms.classPosterior += Double(w.sign * (negEntropy + T.logarithm(T(k)))) / Double(w.total)
         if label >= 0 {
-            terms.labelled += 1
+            terms.labeled += 1
             if best == label { terms.correct += 1 }
-            terms.crossEntropy -= Double(scores[i * k + label] - logZ) / Double(max(1, w.labelledTotal))
+            terms.crossEntropy -= Double(scores[i * k + label] - logZ) / Double(max(1, w.labeledTotal))
         }
         // The pseudo-label target `t` of an unlabelled image: `−Σ_c t_c ln q_c / N`, whose
         // gradient is `(q_c Σ_j t_j − t_c) / N`.
@@ -76,7 +76,7 @@ extension BatchPass {
                 targetRow = row
                 var ce: T = 0
                 for c in 0..<k where pt[row + c] != 0 { ce -= pt[row + c] * (scores[i * k + c] - logZ) }
-                terms.pseudoLabelled += 1
+                terms.pseudoLabeled += 1
                 terms.pseudoLabel += Double(ce) / Double(w.total)
             }
         }
@@ -84,7 +84,7 @@ extension BatchPass {
             let lq = scores[i * k + c] - logZ, q = T.exponential(lq)
             posteriors[i * k + c] = q
             var g: T = 0
-            if label >= 0, w.crossEntropy != 0 { g += w.crossEntropy * (q - (c == label ? 1 : 0)) / T(max(1, w.labelledTotal)) }
+            if label >= 0, w.crossEntropy != 0 { g += w.crossEntropy * (q - (c == label ? 1 : 0)) / T(max(1, w.labeledTotal)) }
             if let row = targetRow, let pt = pseudoTargets, w.pseudoLabel != 0 { g += w.pseudoLabel * (q * targetMass - pt[row + c]) / T(w.total) }
             if w.classPosterior != 0 { g += w.classPosterior * w.sign * q * (lq - negEntropy) / T(w.total) }
             if w.classBalance != 0 { g += w.classBalance * q * (w.logBalance[c] - meanBalance) / T(w.total) }

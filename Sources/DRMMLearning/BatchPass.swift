@@ -52,7 +52,7 @@ final class BatchPass<T: BLASScalar> {
     /// Per level: whether its convolution runs by Winograd's algorithm.
     let winograd: [Bool]
     /// Whether the top-down pass renders with the normalised filters `γ W/σ` (`.batchFolded`).
-    var folded: Bool { architecture.normalisation == .batchFolded }
+    var folded: Bool { architecture.normalization == .batchFolded }
 
     /// `features[ℓ]`: the input of level ℓ+1 (`features[0]` the image), `[C, N, H, W]`.
     var features: [ScratchBuffer<T>]
@@ -82,7 +82,7 @@ final class BatchPass<T: BLASScalar> {
     /// ON switches per level in the last pass.
     var switchesOn: [Int] = []
     /// `ε` of batch normalisation.
-    static var normalisationEpsilon: T { T(1e-5) }
+    static var normalizationEpsilon: T { T(1e-5) }
     /// With batch normalisation: `x̂ = (S − m)/σ` per level, and `1/σ` per channel.
     var normalised: [ScratchBuffer<T>]
     var inverseDeviation: [[T]]
@@ -126,7 +126,7 @@ final class BatchPass<T: BLASScalar> {
                 columns[l].reserve(rows * cols)
                 s2 = max(s2, rows * cols)
             }
-            if architecture.normalisation.isBatch { normalised[l].reserve(geo.convolved[0] * cols) }
+            if architecture.normalization.isBatch { normalised[l].reserve(geo.convolved[0] * cols) }
             s1 = max(s1, geo.convolved[0] * cols)
             if routes[l].count != n * geo.pooled.reduce(1, *) { routes[l] = [Int32](repeating: -1, count: n * geo.pooled.reduce(1, *)) }
         }
@@ -158,13 +158,13 @@ final class BatchPass<T: BLASScalar> {
     /// image (`[N, K]`; a row of zeros for none); the pseudo-label term of the objective reads
     /// it for the unlabelled images. A hard pseudo-label is a one-hot row.
     func run(parameters p: UnsafePointer<T>, images: UnsafePointer<T>, labels: ArraySlice<Int>, count n: Int,
-             objective: Objective, labelledTotal: Int, total: Int,
+             objective: Objective, labeledTotal: Int, total: Int,
              gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool? = nil,
              pseudoTargets: ArraySlice<T>? = nil) -> LossTerms {
         let statistics = useBatch ?? (gradient != nil)
         bottomUp(parameters: p, images: images, count: n, batchStatistics: statistics)
         let marginal = posteriorSum.map { $0 / Double(n) }
-        return finish(parameters: p, labels: labels, objective: objective, labelledTotal: labelledTotal, total: total,
+        return finish(parameters: p, labels: labels, objective: objective, labeledTotal: labeledTotal, total: total,
                       gradient: gradient, batchStatistics: statistics, classMarginal: marginal, pseudoTargets: pseudoTargets)
     }
 
@@ -194,7 +194,7 @@ final class BatchPass<T: BLASScalar> {
         for (l, g) in geometry.enumerated() {
             let cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
             convolve(level: l, features[l].pointer, batch: n, parameters: p, lowered: winograd[l] ? nil : columns[l].pointer, into: scratch.pointer)
-            if architecture.normalisation.isBatch { normaliseForward(level: l, p, count: o, length: cols, useBatch: useBatch) }
+            if architecture.normalization.isBatch { normaliseForward(level: l, p, count: o, length: cols, useBatch: useBatch) }
             let on = routes[l].withUnsafeMutableBufferPointer { r in
                 MaxPooling<T>().pool(scratch.pointer, bias: p + layout.biases[l].lowerBound, g, batch: n, planes: 0..<(o * n),
                                      output: features[l + 1].pointer, selection: r.baseAddress!)
@@ -224,10 +224,10 @@ final class BatchPass<T: BLASScalar> {
     /// `classMarginal` is the batch's mean class posterior `q̄`, for the class-balance term;
     /// `pseudoTargets` (`[N, K]`, a distribution or a row of zeros per image) feeds the
     /// pseudo-label term.
-    func finish(parameters p: UnsafePointer<T>, labels: ArraySlice<Int>, objective: Objective, labelledTotal: Int, total: Int,
+    func finish(parameters p: UnsafePointer<T>, labels: ArraySlice<Int>, objective: Objective, labeledTotal: Int, total: Int,
                 gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool, classMarginal: [Double],
                 pseudoTargets: ArraySlice<T>? = nil) -> LossTerms {
-        var terms = classificationLoss(labels: labels, objective: objective, labelledTotal: labelledTotal, total: total,
+        var terms = classificationLoss(labels: labels, objective: objective, labeledTotal: labeledTotal, total: total,
                                        classMarginal: classMarginal, pseudoTargets: pseudoTargets)
         if objective.needsTopDown { renderTopDown(parameters: p, objective: objective, total: total, terms: &terms) }
         terms.total = objective.crossEntropy * terms.crossEntropy + objective.reconstruction * terms.reconstruction

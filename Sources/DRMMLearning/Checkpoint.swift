@@ -9,7 +9,7 @@ import NumericalCore
 /// (exact and compact).
 public struct Checkpoint: Codable, Sendable {
     /// The format tag every checkpoint file starts with.
-    public static let formatName = "drmm-checkpoint-1"
+    public static let formatName = CheckpointSchema.formatName(version: CheckpointSchema.current)
     /// The file's format tag.
     public var format = Checkpoint.formatName
     /// The trained model's shape.
@@ -23,7 +23,7 @@ public struct Checkpoint: Codable, Sendable {
     /// Epochs completed.
     public var epoch: Int
     /// The training images whose labels the run uses.
-    public var labelledIndices: [Int]
+    public var labeledIndices: [Int]
     /// One record per completed epoch.
     public var history: [EpochMetrics]
     /// How often each level's switches were ON in the last epoch.
@@ -33,18 +33,18 @@ public struct Checkpoint: Codable, Sendable {
     public var teacherParameters: [Float]?
 
     enum CodingKeys: String, CodingKey {
-        case format, architecture, configuration, parameters, optimizerState, epoch, labelledIndices, history, switchRates, teacherParameters
+        case format, architecture, configuration, parameters, optimizerState, epoch, labeledIndices, history, switchRates, teacherParameters
     }
 
     /// A checkpoint of a run after `epoch` epochs.
     public init(architecture: Architecture, configuration: TrainingConfiguration, parameters: [Float], optimizerState: OptimizerState,
-                epoch: Int, labelledIndices: [Int], history: [EpochMetrics], switchRates: [Double], teacherParameters: [Float]? = nil) {
+                epoch: Int, labeledIndices: [Int], history: [EpochMetrics], switchRates: [Double], teacherParameters: [Float]? = nil) {
         self.architecture = architecture
         self.configuration = configuration
         self.parameters = parameters
         self.optimizerState = optimizerState
         self.epoch = epoch
-        self.labelledIndices = labelledIndices
+        self.labeledIndices = labeledIndices
         self.history = history
         self.switchRates = switchRates
         self.teacherParameters = teacherParameters
@@ -59,7 +59,7 @@ public struct Checkpoint: Codable, Sendable {
         parameters = try FloatCoding.decode(c.decode(String.self, forKey: .parameters))
         optimizerState = try c.decode(OptimizerState.self, forKey: .optimizerState)
         epoch = try c.decode(Int.self, forKey: .epoch)
-        labelledIndices = try c.decode([Int].self, forKey: .labelledIndices)
+        labeledIndices = try c.decode([Int].self, forKey: .labeledIndices)
         history = try c.decode([EpochMetrics].self, forKey: .history)
         switchRates = try c.decode([Double].self, forKey: .switchRates)
         teacherParameters = try c.decodeIfPresent(String.self, forKey: .teacherParameters).map(FloatCoding.decode)
@@ -74,7 +74,7 @@ public struct Checkpoint: Codable, Sendable {
         try c.encode(FloatCoding.encode(parameters), forKey: .parameters)
         try c.encode(optimizerState, forKey: .optimizerState)
         try c.encode(epoch, forKey: .epoch)
-        try c.encode(labelledIndices, forKey: .labelledIndices)
+        try c.encode(labeledIndices, forKey: .labeledIndices)
         try c.encode(history, forKey: .history)
         try c.encode(switchRates, forKey: .switchRates)
         try c.encodeIfPresent(teacherParameters.map(FloatCoding.encode), forKey: .teacherParameters)
@@ -95,11 +95,22 @@ public struct Checkpoint: Codable, Sendable {
             throw LearningError.checkpoint(path: path, reason: "cannot be read")
         }
         let c: Checkpoint
-        do { c = try JSONDecoder().decode(Checkpoint.self, from: data) } catch {
+        do { c = try decode(data) } catch {
             throw LearningError.checkpoint(path: path, reason: "is not a valid checkpoint (\(error))")
         }
         if let reason = c.problem(limits: limits) { throw LearningError.checkpoint(path: path, reason: reason) }
         return c
+    }
+
+    /// A checkpoint from its JSON, of this version or, through ``CheckpointSchema``'s migration,
+    /// an earlier one.
+    public static func decode(_ data: Data) throws -> Checkpoint {
+        guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw LearningError.invalidData("is not a JSON object")
+        }
+        if object["format"] as? String == formatName { return try JSONDecoder().decode(Checkpoint.self, from: data) }
+        try CheckpointSchema.migrate(&object)
+        return try JSONDecoder().decode(Checkpoint.self, from: JSONSerialization.data(withJSONObject: object))
     }
 
     /// The largest optimiser step count a checkpoint may carry (far beyond any run, far below
@@ -140,10 +151,10 @@ public struct Checkpoint: Codable, Sendable {
         if let bad = switchRates.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
             return "switch rate of level \(bad + 1) is \(switchRates[bad]), not a rate in [0, 1]"
         }
-        if configuration.labels > 0 && labelledIndices.count != configuration.labels {
-            return "lists \(labelledIndices.count) labelled images, the configuration asks for \(configuration.labels)"
+        if configuration.labels > 0 && labeledIndices.count != configuration.labels {
+            return "lists \(labeledIndices.count) labelled images, the configuration asks for \(configuration.labels)"
         }
-        if let bad = labelledIndices.firstIndex(where: { $0 < 0 }) { return "labelled index \(bad) is \(labelledIndices[bad])" }
+        if let bad = labeledIndices.firstIndex(where: { $0 < 0 }) { return "labelled index \(bad) is \(labeledIndices[bad])" }
         if let bad = parameters.firstIndex(where: { !$0.isFinite }) { return "parameter \(bad) is \(parameters[bad])" }
         return teacherMismatch
     }

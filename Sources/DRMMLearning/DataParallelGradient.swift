@@ -34,7 +34,7 @@ final class DataParallelGradient<T: BLASScalar>: @unchecked Sendable {
         let k = network.architecture.classes
         assert(pseudoTargets.map { $0.count == n * k } ?? true, "one pseudo-label target row per image")
         let d = network.architecture.inputShape.reduce(1, *)
-        let labelled = labels.filter { $0 >= 0 }.count
+        let labeled = labels.filter { $0 >= 0 }.count
         let parts = shards(n)
         lastShardCount = max(1, parts.count)
         lastShards = parts
@@ -58,12 +58,12 @@ final class DataParallelGradient<T: BLASScalar>: @unchecked Sendable {
                     if wantGradient {
                         terms = shardGradients[w].withUnsafeMutableBufferPointer { g in
                             g.update(repeating: 0)
-                            return pass.finish(parameters: pS.value, labels: labels[r], objective: objective, labelledTotal: labelled, total: n,
+                            return pass.finish(parameters: pS.value, labels: labels[r], objective: objective, labeledTotal: labeled, total: n,
                                                gradient: g.baseAddress!, batchStatistics: true, classMarginal: marginal,
                                                pseudoTargets: pseudoTargets?[(r.lowerBound * k)..<(r.upperBound * k)])
                         }
                     } else {
-                        terms = pass.finish(parameters: pS.value, labels: labels[r], objective: objective, labelledTotal: labelled, total: n,
+                        terms = pass.finish(parameters: pS.value, labels: labels[r], objective: objective, labeledTotal: labeled, total: n,
                                             gradient: nil, batchStatistics: false, classMarginal: marginal,
                                             pseudoTargets: pseudoTargets?[(r.lowerBound * k)..<(r.upperBound * k)])
                     }

@@ -66,7 +66,7 @@ public final class EGTrainer {
     /// `p(a = ON)` per level as measured in the last epoch (used to sample from the model).
     public private(set) var switchRates: [Double]
     /// The labelled training images (`N_L` of them; all images when `labels` is 0).
-    public let labelledIndices: [Int]
+    public let labeledIndices: [Int]
     private let train: ImageSet
     private let engine: DataParallelGradient<Float>
     private var batchPixels: [Float] = []
@@ -83,7 +83,7 @@ public final class EGTrainer {
         guard configuration.translation < min(train.shape[1], train.shape[2]) else {
             throw LearningError.invalidOption("a translation of \(configuration.translation) pixels would shift \(train.shape[1])×\(train.shape[2]) images out of the frame")
         }
-        guard configuration.recalibrationBatches == 0 || network.architecture.normalisation.isBatch else {
+        guard configuration.recalibrationBatches == 0 || network.architecture.normalization.isBatch else {
             throw LearningError.invalidOption("recalibrating the running statistics needs batch normalisation; \(network.architecture.name) has none")
         }
         let classes = network.architecture.classes
@@ -98,7 +98,7 @@ public final class EGTrainer {
         self.train = train
         optimizerState = OptimizerState(parameterCount: network.parameters.count)
         switchRates = [Double](repeating: 0.5, count: network.geometry.count)
-        labelledIndices = configuration.labels == 0 ? Array(0..<train.count)
+        labeledIndices = configuration.labels == 0 ? Array(0..<train.count)
             : try train.balancedSubset(configuration.labels, classes: classes, seed: configuration.seed ^ 0x5EED_1ABE1)
         engine = DataParallelGradient(network: network, workers: configuration.workers, convolution: configuration.convolution)
     }
@@ -119,7 +119,7 @@ public final class EGTrainer {
             }
         }
         try self.init(network: net, configuration: configuration ?? c.configuration, train: train)
-        guard labelledIndices == c.labelledIndices else {
+        guard labeledIndices == c.labeledIndices else {
             throw LearningError.checkpoint(path: "", reason: "was trained on another labelled subset (different training set or seed)")
         }
         if let reason = c.teacherMismatch { throw LearningError.checkpoint(path: "", reason: reason) }
@@ -143,12 +143,12 @@ public final class EGTrainer {
     }
 
     /// The batches of epoch `e`: image indices and whether their labels are hidden.
-    func batches(ofEpoch e: Int, mode: TrainingConfiguration.Mode) -> [(indices: [Int], labelled: Int)] {
+    func batches(ofEpoch e: Int, mode: TrainingConfiguration.Mode) -> [(indices: [Int], labeled: Int)] {
         let rng = RandomSource(seed: configuration.seed ^ (UInt64(e + 1) &* 0x9E37_79B9_7F4A_7C15))
         let b = configuration.batchSize
         switch mode {
         case .supervised:
-            var order = labelledIndices
+            var order = labeledIndices
             rng.shuffle(&order)
             return stride(from: 0, to: order.count, by: b).map { s in let chunk = Array(order[s..<min(order.count, s + b)]); return (chunk, chunk.count) }
         case .unsupervised, .pretrain:
@@ -160,10 +160,10 @@ public final class EGTrainer {
             rng.shuffle(&order)
             let half = b / 2, labelledPerStep = b - half
             var stream: [Int] = []
-            var result: [(indices: [Int], labelled: Int)] = []
+            var result: [(indices: [Int], labeled: Int)] = []
             for s in stride(from: 0, to: order.count, by: half) {
                 while stream.count < labelledPerStep {
-                    var perm = labelledIndices
+                    var perm = labeledIndices
                     rng.shuffle(&perm)
                     stream += perm
                 }
@@ -199,11 +199,11 @@ public final class EGTrainer {
         for (step, batch) in plan.enumerated() {
             var labels = train.gather(batch.indices[...], hideLabels: false, into: &batchPixels)
             let truth = labels
-            for i in batch.labelled..<labels.count { labels[i] = -1 }
+            for i in batch.labeled..<labels.count { labels[i] = -1 }
             // Pseudo-labels come from the images as they are, before their deformations and translations.
             let o = ph.objective
-            let stepTargets = o.pseudoLabel > 0 && batch.labelled < labels.count
-                ? pseudoTargets(batchPixels, from: batch.labelled, threshold: o.pseudoLabelThreshold, temperature: o.pseudoLabelTemperature) : nil
+            let stepTargets = o.pseudoLabel > 0 && batch.labeled < labels.count
+                ? pseudoTargets(batchPixels, from: batch.labeled, threshold: o.pseudoLabelThreshold, temperature: o.pseudoLabelTemperature) : nil
             try deformation.apply(to: &batchPixels, scratch: &augmentationScratch, channels: train.shape[0],
                                   height: train.shape[1], width: train.shape[2], random: deformations)
             try translation.apply(to: &batchPixels, scratch: &augmentationScratch, channels: train.shape[0],
@@ -215,7 +215,7 @@ public final class EGTrainer {
             var terms = engine.evaluate(network, images: batchPixels, labels: labels, objective: objective,
                                         gradient: &gradient, predictions: &predictions, pseudoTargets: stepTargets)
             if let stepTargets {
-                terms.pseudoLabelledCorrectly = Self.targetClasses(stepTargets, classes: network.architecture.classes)
+                terms.pseudoLabeledCorrectly = Self.targetClasses(stepTargets, classes: network.architecture.classes)
                     .enumerated().filter { $0.element >= 0 && $0.element == truth[$0.offset] }.count
             }
             guard terms.total.isFinite, let g = gradient else {
@@ -223,7 +223,7 @@ public final class EGTrainer {
             }
             optimizerState.apply(configuration.optimizer, rate: rate, parameters: &network.parameters, gradient: g, decayed: decayed)
             if configuration.nonnegativeUpperWeights { network.projectOntoNonnegativeUpperWeights() }
-            if network.architecture.normalisation.isBatch { updateRunningStatistics(engine.batchStatistics) }
+            if network.architecture.normalization.isBatch { updateRunningStatistics(engine.batchStatistics) }
             updateTeacher()
             sum = sum + terms
             images += labels.count
@@ -242,7 +242,7 @@ public final class EGTrainer {
         let seconds = Date().timeIntervalSince(start)
         switchRates = zip(on, perImageUnits).map { Double($0) / Double(max(1, images * $1)) }
         var m = EpochMetrics(epoch: e + 1, phase: phaseName(ph.mode), learningRate: rate, loss: mean(sum, steps: plan.count),
-                             trainAccuracy: sum.labelled > 0 ? Double(sum.correct) / Double(sum.labelled) : nil,
+                             trainAccuracy: sum.labeled > 0 ? Double(sum.correct) / Double(sum.labeled) : nil,
                              testError: nil, seconds: seconds, imagesPerSecond: Double(images) / max(seconds, 1e-9),
                              switchRates: switchRates)
         if let test {
@@ -387,7 +387,7 @@ public final class EGTrainer {
     /// The state to write to disk.
     public func checkpoint() -> Checkpoint {
         Checkpoint(architecture: network.architecture, configuration: configuration, parameters: network.parameters,
-                   optimizerState: optimizerState, epoch: completedEpochs, labelledIndices: labelledIndices,
+                   optimizerState: optimizerState, epoch: completedEpochs, labeledIndices: labeledIndices,
                    history: history, switchRates: switchRates, teacherParameters: teacher?.parameters)
     }
 }

@@ -60,10 +60,10 @@ public enum Generation {
                 m[(ch * ho + i * pool + t / pool) * wo + j * pool + t % pool] = 1
             } } }
         }
-        if network.architecture.normalisation == .batchFolded {   // render with Λ = γ W/√(v + ε), running statistics
+        if network.architecture.normalization == .batchFolded {   // render with Λ = γ W/√(v + ε), running statistics
             for ch in 0..<o {
                 let gamma = p[network.layout.scales[l].lowerBound + ch], v = p[network.layout.statistics[l].lowerBound + o + ch]
-                let kappa = gamma / (v + BatchPass<Float>.normalisationEpsilon).squareRoot()
+                let kappa = gamma / (v + BatchPass<Float>.normalizationEpsilon).squareRoot()
                 for q in (ch * ho * wo)..<((ch + 1) * ho * wo) { m[q] *= kappa }
             }
         }

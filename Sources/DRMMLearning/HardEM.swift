@@ -134,7 +134,7 @@ public final class HardEM {
         var grad: UnsafeMutablePointer<Double>? = nil
         _ = network.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
             pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: count,
-                     objective: Objective(crossEntropy: 0), labelledTotal: max(1, labels.filter { $0 >= 0 }.count), total: count, gradient: grad)
+                     objective: Objective(crossEntropy: 0), labeledTotal: max(1, labels.filter { $0 >= 0 }.count), total: count, gradient: grad)
         } }
         grad = nil
         return (pass.renderedClasses, pass.routes)

@@ -30,7 +30,7 @@ struct RenderingLatents {
     /// Checks a batch for the exact learners (`[N, C, H, W]` images, labels below the class
     /// count, −1 for unlabelled) and returns it channel-major, the layout of the renderer.
     static func channelMajorImages(_ network: RenderingNetwork<Double>, images: [Double], labels: [Int]) throws -> [Double] {
-        guard network.architecture.normalisation == .none else {
+        guard network.architecture.normalization == .none else {
             throw LearningError.invalidOption("the exact learners (hard EM, soft EM, soft inference) take a DRMM without batch normalisation; \(network.architecture.name) has it")
         }
         let d = network.architecture.inputShape.reduce(1, *)

@@ -76,26 +76,6 @@ public struct Objective: Codable, Equatable, Sendable {
         self.pseudoLabelTemperature = pseudoLabelTemperature
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case crossEntropy, reconstruction, classPosterior, classPosteriorSign, nonnegativity, classBalance
-        case pseudoLabel, pseudoLabelThreshold, pseudoLabelTemperature
-    }
-
-    /// Decodes an objective; one written before the class-balance or the pseudo-label term
-    /// existed has `α_B = 0` or `α_PL = 0`, and one written before soft pseudo-labels `T = 0`.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        crossEntropy = try c.decode(Double.self, forKey: .crossEntropy)
-        reconstruction = try c.decode(Double.self, forKey: .reconstruction)
-        classPosterior = try c.decode(Double.self, forKey: .classPosterior)
-        classPosteriorSign = try c.decode(ClassPosteriorSign.self, forKey: .classPosteriorSign)
-        nonnegativity = try c.decode(Double.self, forKey: .nonnegativity)
-        classBalance = try c.decodeIfPresent(Double.self, forKey: .classBalance) ?? 0
-        pseudoLabel = try c.decodeIfPresent(Double.self, forKey: .pseudoLabel) ?? 0
-        pseudoLabelThreshold = try c.decodeIfPresent(Double.self, forKey: .pseudoLabelThreshold) ?? 0.95
-        pseudoLabelTemperature = try c.decodeIfPresent(Double.self, forKey: .pseudoLabelTemperature) ?? 0
-    }
-
     /// The objective with the weights of the terms on the class posterior (`α_KL`, `α_B`)
     /// multiplied by `factor` (a ramp-up). The pseudo-label term is not ramped: its threshold
     /// keeps it silent until the model is confident.
@@ -132,38 +112,16 @@ public struct LossTerms: Codable, Equatable, Sendable {
     /// Images whose argmax class equals their label, among the labelled ones.
     public var correct = 0
     /// Labelled images in the batch.
-    public var labelled = 0
+    public var labeled = 0
     /// Unlabelled images that had a pseudo-label, and those of them whose pseudo-label (the
     /// most probable class of a soft target) is their true class (the training set knows it;
     /// training never reads it).
-    public var pseudoLabelled = 0
+    public var pseudoLabeled = 0
     /// Pseudo-labelled images whose pseudo-label is their true class.
-    public var pseudoLabelledCorrectly = 0
+    public var pseudoLabeledCorrectly = 0
 
     /// All terms zero.
     public init() {}
-
-    private enum CodingKeys: String, CodingKey {
-        case crossEntropy, reconstruction, classPosterior, nonnegativity, classBalance, pseudoLabel, total, correct, labelled
-        case pseudoLabelled, pseudoLabelledCorrectly
-    }
-
-    /// Decodes loss terms; those written before the class-balance or pseudo-label terms existed
-    /// have them 0.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        crossEntropy = try c.decode(Double.self, forKey: .crossEntropy)
-        reconstruction = try c.decode(Double.self, forKey: .reconstruction)
-        classPosterior = try c.decode(Double.self, forKey: .classPosterior)
-        nonnegativity = try c.decode(Double.self, forKey: .nonnegativity)
-        classBalance = try c.decodeIfPresent(Double.self, forKey: .classBalance) ?? 0
-        pseudoLabel = try c.decodeIfPresent(Double.self, forKey: .pseudoLabel) ?? 0
-        total = try c.decode(Double.self, forKey: .total)
-        correct = try c.decode(Int.self, forKey: .correct)
-        labelled = try c.decode(Int.self, forKey: .labelled)
-        pseudoLabelled = try c.decodeIfPresent(Int.self, forKey: .pseudoLabelled) ?? 0
-        pseudoLabelledCorrectly = try c.decodeIfPresent(Int.self, forKey: .pseudoLabelledCorrectly) ?? 0
-    }
 
     static func + (a: LossTerms, b: LossTerms) -> LossTerms {
         var s = LossTerms()
@@ -175,9 +133,9 @@ public struct LossTerms: Codable, Equatable, Sendable {
         s.pseudoLabel = a.pseudoLabel + b.pseudoLabel
         s.total = a.total + b.total
         s.correct = a.correct + b.correct
-        s.labelled = a.labelled + b.labelled
-        s.pseudoLabelled = a.pseudoLabelled + b.pseudoLabelled
-        s.pseudoLabelledCorrectly = a.pseudoLabelledCorrectly + b.pseudoLabelledCorrectly
+        s.labeled = a.labeled + b.labeled
+        s.pseudoLabeled = a.pseudoLabeled + b.pseudoLabeled
+        s.pseudoLabeledCorrectly = a.pseudoLabeledCorrectly + b.pseudoLabeledCorrectly
         return s
     }
 }

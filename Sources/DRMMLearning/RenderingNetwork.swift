@@ -60,7 +60,7 @@ public struct RenderingNetwork<T: BLASScalar>: Sendable {
             for i in layout.biases[l] { parameters[i] = logOdds }
         }
         // γ = 1; running means 0 and variances 1.
-        for (l, g) in geometry.enumerated() where architecture.normalisation.isBatch {
+        for (l, g) in geometry.enumerated() where architecture.normalization.isBatch {
             for i in layout.scales[l] { parameters[i] = 1 }
             for i in layout.statistics[l].dropFirst(g.convolved[0]) { parameters[i] = 1 }
         }
@@ -71,7 +71,7 @@ public struct RenderingNetwork<T: BLASScalar>: Sendable {
         var at = 0
         func take(_ n: Int) -> Range<Int> { defer { at += n }; return at..<(at + n) }
         var f: [Range<Int>] = [], b: [Range<Int>] = [], scales: [Range<Int>] = [], statistics: [Range<Int>] = []
-        let normalised = architecture.normalisation.isBatch
+        let normalised = architecture.normalization.isBatch
         for g in geometry {
             f.append(take(g.convolved[0] * g.input[0] * g.kernel * g.kernel))
             b.append(take(g.convolved[0]))

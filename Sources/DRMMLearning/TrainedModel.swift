@@ -9,13 +9,13 @@ extension RenderingNetwork {
     /// level's `γ, m, v` folded into the filters `W' = γ W / √(v + ε)` and the bias
     /// `b' = b − γ m / √(v + ε)` (a rescaled rendering matrix and a shifted switch prior). A
     /// network without normalisation is returned as it is.
-    public func foldingNormalisation() throws -> RenderingNetwork<T> {
-        guard architecture.normalisation.isBatch else { return self }
+    public func foldingNormalization() throws -> RenderingNetwork<T> {
+        guard architecture.normalization.isBatch else { return self }
         var plainArchitecture = architecture
-        plainArchitecture.normalisation = .none
+        plainArchitecture.normalization = .none
         for suffix in ["-bnf", "-bn"] where plainArchitecture.name.hasSuffix(suffix) { plainArchitecture.name.removeLast(suffix.count) }
         var plain = try RenderingNetwork<T>(architecture: plainArchitecture)
-        let epsilon = Double(BatchPass<T>.normalisationEpsilon)
+        let epsilon = Double(BatchPass<T>.normalizationEpsilon)
         for l in geometry.indices {
             let o = geometry[l].convolved[0], per = layout.filters[l].count / o
             for c in 0..<o {
@@ -53,7 +53,7 @@ extension DeepRenderingMixtureModel {
     /// class scores' weight against the prior.
     public init<T: BLASScalar>(trained network: RenderingNetwork<T>) throws {
         // Folded in Double, so that the folded filters are not rounded to the network's precision.
-        let net = try network.converted(to: Double.self).foldingNormalisation()
+        let net = try network.converted(to: Double.self).foldingNormalization()
         let arch = net.architecture
         let layers = arch.layers.enumerated().map { l, spec in
             var s = spec
@@ -82,7 +82,7 @@ extension ConvNet {
     /// (``RenderingNetwork/foldingNormalisation()``): the network's filters and biases, and its
     /// top as the classifier, so the scores are the network's logits and the routes its routes.
     public init<T: BLASScalar>(trained network: RenderingNetwork<T>) throws {
-        let net = try network.converted(to: Double.self).foldingNormalisation()
+        let net = try network.converted(to: Double.self).foldingNormalization()
         let layers = net.geometry.enumerated().map { l, g in
             Layer(filters: net.parameters[net.layout.filters[l]].map(Float.init), bias: net.parameters[net.layout.biases[l]].map(Float.init),
                   geometry: g)

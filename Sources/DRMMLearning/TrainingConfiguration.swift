@@ -106,36 +106,6 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         self.convolution = convolution
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case mode, labels, epochs, pretrainEpochs, batchSize, objective, pretrainObjective, optimizer, seed, workers, convolution, rampUpSteps, translation
-        case rotation, scaling, recalibrationBatches, teacherDecay, nonnegativeUpperWeights
-    }
-
-    /// Decodes a configuration; one written before the choice of convolution existed ran im2col,
-    /// and one written before the ramp-up, the translations, the deformations or the
-    /// recalibration or the teacher existed had none.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        mode = try c.decode(Mode.self, forKey: .mode)
-        labels = try c.decode(Int.self, forKey: .labels)
-        epochs = try c.decode(Int.self, forKey: .epochs)
-        pretrainEpochs = try c.decode(Int.self, forKey: .pretrainEpochs)
-        batchSize = try c.decode(Int.self, forKey: .batchSize)
-        objective = try c.decode(Objective.self, forKey: .objective)
-        pretrainObjective = try c.decode(Objective.self, forKey: .pretrainObjective)
-        optimizer = try c.decode(Optimizer.self, forKey: .optimizer)
-        seed = try c.decode(UInt64.self, forKey: .seed)
-        workers = try c.decode(Int.self, forKey: .workers)
-        convolution = try c.decodeIfPresent(ConvolutionAlgorithm.self, forKey: .convolution) ?? .im2col
-        rampUpSteps = try c.decodeIfPresent(Int.self, forKey: .rampUpSteps) ?? 0
-        translation = try c.decodeIfPresent(Int.self, forKey: .translation) ?? 0
-        rotation = try c.decodeIfPresent(Double.self, forKey: .rotation) ?? 0
-        scaling = try c.decodeIfPresent(Double.self, forKey: .scaling) ?? 0
-        recalibrationBatches = try c.decodeIfPresent(Int.self, forKey: .recalibrationBatches) ?? 0
-        teacherDecay = try c.decodeIfPresent(Double.self, forKey: .teacherDecay) ?? 0
-        nonnegativeUpperWeights = try c.decodeIfPresent(Bool.self, forKey: .nonnegativeUpperWeights) ?? false
-    }
-
     /// Checks the options against a training set of `n` images.
     public func validate(trainingImages n: Int, limits: ResourceLimits = .standard) throws {
         guard epochs >= 0, pretrainEpochs >= 0 else { throw LearningError.invalidOption("epochs must be non-negative") }

@@ -17,7 +17,7 @@ extension MNIST {
 
     /// Images `offset..<offset + count` averaged over blocks to `size × size` and thresholded at
     /// ½: small binary images whose likelihoods can be computed exactly.
-    public func blockBinarised(count n: Int, offset: Int = 0, size: Int) throws -> [[Double]] {
+    public func blockBinarized(count n: Int, offset: Int = 0, size: Int) throws -> [[Double]] {
         guard size >= 1, rows % size == 0, columns % size == 0 else {
             throw DatasetError.mismatch("a binarised size must divide \(rows)×\(columns), got \(size)")
         }

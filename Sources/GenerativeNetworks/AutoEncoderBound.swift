@@ -34,7 +34,7 @@ public struct AutoEncoder: Sendable {
     public var encoder: InferenceModel
 
     /// Decoder weights from `N(0, 0.5²)`, then the encoder's (see ``InferenceModel``), biases zero.
-    public init(visible: Int, hidden: Int, inference: InferenceModel.Kind = .factorised, seed: UInt64) throws {
+    public init(visible: Int, hidden: Int, inference: InferenceModel.Kind = .factorized, seed: UInt64) throws {
         guard hidden <= 12 else { throw GenerativeNetworkError.invalidShape("the hidden layer must have at most 12 units to enumerate, got \(hidden)") }
         let rng = RandomSource(seed: seed)
         decoder = try SigmoidLayer(visible: visible, hidden: hidden, weights: (0..<(visible * hidden)).map { _ in rng.gaussian(standardDeviation: 0.5) },
@@ -162,7 +162,7 @@ extension BestLatentMarginal {
 extension LayerwiseTraining {
     /// Layer-wise training with an auto-encoder as the bottom layer: train it on `criterion` (a
     /// lower bound of the BLM criterion), then fit the top RBM to the encoder's aggregate `Q_D`.
-    public static func autoEncoder(_ data: [[Double]], hidden: Int, topHidden: Int, inference: InferenceModel.Kind = .factorised,
+    public static func autoEncoder(_ data: [[Double]], hidden: Int, topHidden: Int, inference: InferenceModel.Kind = .factorized,
                                    criterion: AutoEncoder.Criterion = .reconstruction, epochs: Int, step: AutoEncoder.Step,
                                    topIterations: Int, topRate: Double, seed: UInt64) throws -> (model: TwoLevelModel, autoEncoder: AutoEncoder) {
         guard let v = data.first?.count else { throw GenerativeNetworkError.invalidInput("the data set is empty") }

@@ -54,7 +54,7 @@ public struct CoupledSigmoidNetwork: Sendable {
     }
 
     /// The recognition pass: `μ_1 … μ_L` for a batch `[N, n₀]`.
-    public func recognise(_ x: Matrix) throws -> [Matrix] {
+    public func recognize(_ x: Matrix) throws -> [Matrix] {
         var out: [Matrix] = []
         var h = x
         for k in 0..<weights.count {
@@ -116,7 +116,7 @@ public struct CoupledSigmoidNetwork: Sendable {
         var db = recognitionBias.map { [Double](repeating: 0, count: $0.count) }
         var da = generationBias.map { [Double](repeating: 0, count: $0.count) }
         // Recognition: −ln p(y | x) under the forward pass.
-        let mu = try recognise(x)
+        let mu = try recognize(x)
         let rec = Self.bernoulliNLL(mu[L - 1], y) / n
         var dA = Matrix(rows: x.rows, columns: sizes[L])
         for i in dA.elements.indices { dA.elements[i] = (mu[L - 1].elements[i] - y.elements[i]) / n }

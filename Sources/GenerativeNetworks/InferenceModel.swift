@@ -19,13 +19,13 @@ import NumericalCore
 public struct InferenceModel: Sendable {
     /// Factorised (`q(h | x) = Π_j q(h_j | x)`) or deep (a hidden layer of `units` between).
     public enum Kind: Sendable, Equatable, CustomStringConvertible {
-        case factorised
+        case factorized
         case deep(units: Int)
 
         /// The kind as a word.
         public var description: String {
             switch self {
-            case .factorised: return "factorised"
+            case .factorized: return "factorised"
             case let .deep(m): return "deep (\(m) units)"
             }
         }
@@ -48,7 +48,7 @@ public struct InferenceModel: Sendable {
         self.kind = kind; self.visible = visible; self.hidden = hidden
         func draw(_ n: Int) -> [Double] { (0..<n).map { _ in rng.gaussian(standardDeviation: 0.5) } }
         switch kind {
-        case .factorised:
+        case .factorized:
             parameters = draw(hidden * visible) + [Double](repeating: 0, count: hidden)
         case let .deep(m):
             guard m >= 1 else { throw GenerativeNetworkError.invalidShape("a deep inference model needs at least one unit in its own layer, got \(m)") }
@@ -67,7 +67,7 @@ public struct InferenceModel: Sendable {
             }
         }
         switch kind {
-        case .factorised:
+        case .factorized:
             return ([], logistic(x, weightsAt: 0, biasAt: hidden * visible, outputs: hidden))
         case let .deep(m):
             let t = logistic(x, weightsAt: 0, biasAt: m * visible, outputs: m)
@@ -109,7 +109,7 @@ public struct InferenceModel: Sendable {
             }
         }
         switch kind {
-        case .factorised:
+        case .factorized:
             logisticBackward(x, g, weightsAt: 0, biasAt: hidden * visible)
         case let .deep(m):
             let second = m * visible + m

@@ -35,8 +35,8 @@ struct Layerwise: ParsableCommand {
 
     func run() throws {
         let m = try MNIST.load(directory: data, split: .train)
-        let trainSet = try m.blockBinarised(count: train, size: size)
-        let testSet = try m.blockBinarised(count: test, offset: train, size: size)
+        let trainSet = try m.blockBinarized(count: train, size: size)
+        let testSet = try m.blockBinarized(count: test, offset: train, size: size)
         let start = Date()
         let blm = try LayerwiseTraining.blm(trainSet, hidden: hidden, topHidden: topHidden, epochs: epochs, rate: 0.05,
                                            topIterations: 3 * epochs, topRate: 0.5, seed: seed)
@@ -49,8 +49,8 @@ struct Layerwise: ParsableCommand {
         // Auto-encoders: the factorised encoder on the reconstruction criterion (plain gradient
         // ascent), then both encoders on the tighter mixture criterion with the BLM's optimiser.
         let variants: [(String, String, InferenceModel.Kind, AutoEncoder.Criterion, AutoEncoder.Step)] = [
-            ("AE, factorised, reconstr.", "autoEncoder", .factorised, .reconstruction, .gradient(rate: 1.0)),
-            ("AE, factorised, mixture", "autoEncoderMixture", .factorised, .mixture, .adam(rate: 0.05)),
+            ("AE, factorised, reconstr.", "autoEncoder", .factorized, .reconstruction, .gradient(rate: 1.0)),
+            ("AE, factorised, mixture", "autoEncoderMixture", .factorized, .mixture, .adam(rate: 0.05)),
             ("AE, deep encoder, mixture", "autoEncoderDeep", .deep(units: encoderUnits), .mixture, .adam(rate: 0.05))]
         for (name, key, kind, criterion, step) in variants {
             let start = Date()
@@ -122,7 +122,7 @@ struct Coupled: ParsableCommand {
             let start = Date()
             try net.train(images: xs, labels: ys, objective: objective, epochs: epochs, rate: lr, seed: seed)
             let secs = Date().timeIntervalSince(start)
-            let mu = try net.recognise(testX).last!
+            let mu = try net.recognize(testX).last!
             var wrong = 0
             for r in 0..<tx.count {
                 var best = 0

@@ -97,7 +97,7 @@ struct Train: ParsableCommand {
         }
         guard batchNorm || !renderNormalised else { throw ValidationError("--render-normalised needs --batch-norm") }
         guard batchNorm || recalibrate == 0 else { throw ValidationError("--recalibrate needs --batch-norm") }
-        let arch = batchNorm ? preset.batchNormalised(folded: renderNormalised) : preset
+        let arch = batchNorm ? preset.batchNormalized(folded: renderNormalised) : preset
         let rcWeight = rc ?? (mode == .supervised ? 0 : 0.5)
         func objective(crossEntropy: Double, reconstruction: Double) -> Objective {
             Objective(crossEntropy: crossEntropy, reconstruction: reconstruction, classPosterior: kl, classPosteriorSign: klSign,
@@ -175,7 +175,7 @@ struct Train: ParsableCommand {
         }
         if config.workers > 1 { BLASInfo.setThreadCount(1) }   // one single-threaded GEMM per worker
         let log = FileHandle.standardError
-        log.write(Data("training \(arch.name) (\(trainer.network.parameters.count) parameters), mode \(config.mode.rawValue), \(trainer.labelledIndices.count) labelled of \(train.count) images, \(config.totalEpochs) epochs, \(config.workers) worker(s), BLAS threads \(BLASInfo.threadCount)\n".utf8))
+        log.write(Data("training \(arch.name) (\(trainer.network.parameters.count) parameters), mode \(config.mode.rawValue), \(trainer.labeledIndices.count) labelled of \(train.count) images, \(config.totalEpochs) epochs, \(config.workers) worker(s), BLAS threads \(BLASInfo.threadCount)\n".utf8))
         let wall = Date()
         let bar = ProgressBar(enabled: !quiet)
         while trainer.completedEpochs < config.totalEpochs {
@@ -191,7 +191,7 @@ struct Train: ParsableCommand {
         try writePictures(trainer, test: test)
         let errors = trainer.history.compactMap(\.testError)
         let teacherErrors = trainer.history.compactMap(\.teacherTestError)
-        let results = Results(model: arch.name, mode: config.mode.rawValue, labels: trainer.labelledIndices.count, epochs: config.totalEpochs,
+        let results = Results(model: arch.name, mode: config.mode.rawValue, labels: trainer.labeledIndices.count, epochs: config.totalEpochs,
                               seed: config.seed, workers: config.workers, blasThreads: BLASInfo.threadCount, trainImages: train.count,
                               testImages: test.count, testError: errors.last, bestTestError: errors.min(),
                               teacherTestError: teacherErrors.last, bestTeacherTestError: teacherErrors.min(),
@@ -285,8 +285,8 @@ final class ProgressBar {
     }
 
     func finish(_ m: EpochMetrics) {
-        let pseudo = m.loss.pseudoLabelled == 0 ? ""
-            : String(format: ", pseudo-labels %d (%.2f %% right)", m.loss.pseudoLabelled, 100 * Double(m.loss.pseudoLabelledCorrectly) / Double(m.loss.pseudoLabelled))
+        let pseudo = m.loss.pseudoLabeled == 0 ? ""
+            : String(format: ", pseudo-labels %d (%.2f %% right)", m.loss.pseudoLabeled, 100 * Double(m.loss.pseudoLabeledCorrectly) / Double(m.loss.pseudoLabeled))
         let teacher = m.teacherTestError.map { String(format: " (teacher %.2f %%)", 100 * $0) } ?? ""
         let line = String(format: "%@epoch %d %@: loss %.4f (ce %.4f rc %.4f kl %.4f nn %.4f bal %.4f pl %.4f), train acc %@%@, test error %@%@, %.1f s, %.0f img/s\n",
                           enabled && terminal ? "\r" : "", m.epoch, m.phase, m.loss.total, m.loss.crossEntropy, m.loss.reconstruction, m.loss.classPosterior,

@@ -10,9 +10,9 @@ import Testing
 /// held fixed is the derivative.
 @Suite struct GradientTests {
     func check(top: Architecture.Top, sign: Objective.ClassPosteriorSign, seed: UInt64,
-               objective: Objective? = nil, normalisation: Architecture.Normalisation = .none,
+               objective: Objective? = nil, normalization: Architecture.Normalization = .none,
                pseudoTargets: [Double]? = nil) throws {
-        let a = normalisation.isBatch ? Support.toy(top: top).batchNormalised(folded: normalisation == .batchFolded) : Support.toy(top: top)
+        let a = normalization.isBatch ? Support.toy(top: top).batchNormalized(folded: normalization == .batchFolded) : Support.toy(top: top)
         let net = try Support.randomNetwork(a, seed: seed)
         let n = 6
         let images = Support.randomImages(n, size: 64, seed: seed + 100)
@@ -23,14 +23,14 @@ import Testing
         func loss(_ p: [Double]) -> Double {
             p.withUnsafeBufferPointer { pp in images.withUnsafeBufferPointer { x in
                 pass.run(parameters: pp.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
-                         labelledTotal: 4, total: n, gradient: nil, batchStatistics: true, pseudoTargets: pseudoTargets?[...]).total
+                         labeledTotal: 4, total: n, gradient: nil, batchStatistics: true, pseudoTargets: pseudoTargets?[...]).total
             } }
         }
         var grad = [Double](repeating: 0, count: net.parameters.count)
         let terms = net.parameters.withUnsafeBufferPointer { pp in images.withUnsafeBufferPointer { x in
             grad.withUnsafeMutableBufferPointer { g in
                 pass.run(parameters: pp.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
-                         labelledTotal: 4, total: n, gradient: g.baseAddress!, pseudoTargets: pseudoTargets?[...])
+                         labeledTotal: 4, total: n, gradient: g.baseAddress!, pseudoTargets: pseudoTargets?[...])
             }
         } }
         // Every term is active, so every path of the gradient is exercised.
@@ -59,17 +59,17 @@ import Testing
     /// the whole shard) and into the scales `γ`.
     @Test(arguments: [Architecture.Top.dense, .meanPool], [UInt64(1), 2])
     func batchNormalisedGradientEqualsFiniteDifferences(top: Architecture.Top, seed: UInt64) throws {
-        try check(top: top, sign: .entropyMinimisation, seed: seed + 20, normalisation: .batch)
-        try check(top: top, sign: .klToPrior, seed: seed + 30, objective: Objective(crossEntropy: 1), normalisation: .batch)
+        try check(top: top, sign: .entropyMinimisation, seed: seed + 20, normalization: .batch)
+        try check(top: top, sign: .klToPrior, seed: seed + 30, objective: Objective(crossEntropy: 1), normalization: .batch)
     }
 
     /// Rendering with the normalised filters `γ W/σ`: the reconstruction and nonnegativity terms
     /// reach `γ`, and through `σ` the filters and every level below.
     @Test(arguments: [Architecture.Top.dense, .meanPool], [UInt64(1), 2])
     func foldedRenderingGradientEqualsFiniteDifferences(top: Architecture.Top, seed: UInt64) throws {
-        try check(top: top, sign: .entropyMinimisation, seed: seed + 40, normalisation: .batchFolded)
-        try check(top: top, sign: .klToPrior, seed: seed + 50, objective: Objective(crossEntropy: 0, reconstruction: 1), normalisation: .batchFolded)
-        try check(top: top, sign: .klToPrior, seed: seed + 60, objective: Objective(crossEntropy: 0, nonnegativity: 1), normalisation: .batchFolded)
+        try check(top: top, sign: .entropyMinimisation, seed: seed + 40, normalization: .batchFolded)
+        try check(top: top, sign: .klToPrior, seed: seed + 50, objective: Objective(crossEntropy: 0, reconstruction: 1), normalization: .batchFolded)
+        try check(top: top, sign: .klToPrior, seed: seed + 60, objective: Objective(crossEntropy: 0, nonnegativity: 1), normalization: .batchFolded)
     }
 
     @Test func eachTermAlone() throws {
@@ -86,46 +86,46 @@ import Testing
 
     /// The pseudo-label term: cross-entropy of the unlabelled images toward their targets, over
     /// the whole batch; a target on a labelled image is ignored.
-    @Test(arguments: [Architecture.Normalisation.none, .batchFolded])
-    func pseudoLabelGradientEqualsFiniteDifferences(normalisation: Architecture.Normalisation) throws {
+    @Test(arguments: [Architecture.Normalization.none, .batchFolded])
+    func pseudoLabelGradientEqualsFiniteDifferences(normalization: Architecture.Normalization) throws {
         // labels [0, 2, −1, 1, −1, 2]: images 2 and 4 are unlabelled, 2 has a pseudo-label.
         let hard = Self.oneHot([1, -1, 1, -1, -1, -1])
         // Soft targets on images 2 and 4 (and one on the labelled image 0, ignored).
         let soft = [0.5, 0.25, 0.25] + [0, 0, 0] + [0.2, 0.7, 0.1] + [0, 0, 0] + [0.05, 0.15, 0.8] + [0, 0, 0]
         for (targets, seed) in [(hard, UInt64(70)), (soft, 74)] {
             try check(top: .dense, sign: .klToPrior, seed: seed, objective: Objective(crossEntropy: 0, pseudoLabel: 1),
-                      normalisation: normalisation, pseudoTargets: targets)
+                      normalization: normalization, pseudoTargets: targets)
             try check(top: .meanPool, sign: .entropyMinimisation, seed: seed + 1,
                       objective: Objective(crossEntropy: 1, reconstruction: 0.7, classPosterior: 0.3, nonnegativity: 0.5, classBalance: 0.4, pseudoLabel: 0.8),
-                      normalisation: normalisation, pseudoTargets: targets)
+                      normalization: normalization, pseudoTargets: targets)
         }
 
         // Its value: for a one-hot target the cross-entropy of image 2 toward class 1 divided by
         // the batch, and for soft targets the mixture of the three cross-entropies of each image.
         let a = Support.toy(top: .dense)
-        let net = try Support.randomNetwork(normalisation.isBatch ? a.batchNormalised(folded: true) : a, seed: 72)
+        let net = try Support.randomNetwork(normalization.isBatch ? a.batchNormalized(folded: true) : a, seed: 72)
         let images = Support.randomImages(6, size: 64, seed: 73)
         let pass = BatchPass(network: net)
-        func run(_ labels: [Int], _ objective: Objective, labelled: Int, targets: [Double]? = nil) -> LossTerms {
+        func run(_ labels: [Int], _ objective: Objective, labeled: Int, targets: [Double]? = nil) -> LossTerms {
             net.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
                 pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: 6, objective: objective,
-                         labelledTotal: labelled, total: 6, gradient: nil, batchStatistics: true, pseudoTargets: targets?[...])
+                         labeledTotal: labeled, total: 6, gradient: nil, batchStatistics: true, pseudoTargets: targets?[...])
             } }
         }
         let labels = [0, 2, -1, 1, -1, 2]
-        let terms = run(labels, Objective(crossEntropy: 0, pseudoLabel: 1), labelled: 4, targets: hard)
+        let terms = run(labels, Objective(crossEntropy: 0, pseudoLabel: 1), labeled: 4, targets: hard)
         // Image i alone labelled c (the batch statistics are the same images'): its cross-entropy.
         func crossEntropy(_ i: Int, _ c: Int) -> Double {
             var only = [Int](repeating: -1, count: 6)
             only[i] = c
-            return run(only, Objective(crossEntropy: 1), labelled: 1).crossEntropy
+            return run(only, Objective(crossEntropy: 1), labeled: 1).crossEntropy
         }
-        #expect(terms.pseudoLabelled == 1)
+        #expect(terms.pseudoLabeled == 1)
         #expect(abs(terms.pseudoLabel - crossEntropy(2, 1) / 6) < 1e-12 && abs(terms.total - terms.pseudoLabel) < 1e-12,
                 "\(terms.pseudoLabel) vs \(crossEntropy(2, 1) / 6)")
-        let softTerms = run(labels, Objective(crossEntropy: 0, pseudoLabel: 1), labelled: 4, targets: soft)
+        let softTerms = run(labels, Objective(crossEntropy: 0, pseudoLabel: 1), labeled: 4, targets: soft)
         let expected = [2, 4].reduce(0.0) { sum, i in sum + (0..<3).reduce(0.0) { $0 + soft[i * 3 + $1] * crossEntropy(i, $1) } } / 6
-        #expect(softTerms.pseudoLabelled == 2)
+        #expect(softTerms.pseudoLabeled == 2)
         #expect(abs(softTerms.pseudoLabel - expected) < 1e-12, "\(softTerms.pseudoLabel) vs \(expected)")
     }
 

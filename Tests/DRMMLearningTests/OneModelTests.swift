@@ -10,12 +10,12 @@ import Testing
 /// pass's bottom-up, and the model's reconstruction is the training pass's.
 @Suite("One DRMM from training to inference", .serialized)
 struct OneModelTests {
-    static func architecture(top: Architecture.Top, normalisation: Architecture.Normalisation) -> Architecture {
+    static func architecture(top: Architecture.Top, normalization: Architecture.Normalization) -> Architecture {
         Architecture(name: "one-\(top.rawValue)", inputShape: [1, 28, 28],
                      layers: [LayerSpec(channels: 5, kernel: 5, padding: .same, pool: 2),
                               LayerSpec(channels: 7, kernel: 3, padding: .valid, pool: 2, switchPrior: 0.4),
                               LayerSpec(channels: 6, kernel: 3, padding: .full, pool: 1)],
-                     classes: 10, top: top, normalisation: normalisation)
+                     classes: 10, top: top, normalization: normalization)
     }
 
     /// Two EG steps on 100 digits, with the reconstruction term (so the top-down pass trains).
@@ -28,12 +28,12 @@ struct OneModelTests {
         return (trainer.network, test)
     }
 
-    static let cases: [(Architecture.Top, Architecture.Normalisation)] = [(.dense, .none), (.meanPool, .none), (.meanPool, .batchFolded)]
+    static let cases: [(Architecture.Top, Architecture.Normalization)] = [(.dense, .none), (.meanPool, .none), (.meanPool, .batchFolded)]
 
     @Test("the Double model, the Float convnet and the training pass agree on scores, switches, routes and reconstructions",
           arguments: cases)
-    func threePasses(top: Architecture.Top, normalisation: Architecture.Normalisation) throws {
-        let (network, test) = try Self.trained(Self.architecture(top: top, normalisation: normalisation))
+    func threePasses(top: Architecture.Top, normalization: Architecture.Normalization) throws {
+        let (network, test) = try Self.trained(Self.architecture(top: top, normalization: normalization))
         let model = try DeepRenderingMixtureModel(trained: network)
         let convnet = try ConvNet(trained: network)
         let n = test.count, d = 784
@@ -44,7 +44,7 @@ struct OneModelTests {
         let images = test.pixels.map(Double.init)
         _ = double.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
             pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: [Int](repeating: -1, count: n)[...], count: n,
-                     objective: Objective(crossEntropy: 1, reconstruction: 1), labelledTotal: 0, total: n, gradient: nil, batchStatistics: false)
+                     objective: Objective(crossEntropy: 1, reconstruction: 1), labeledTotal: 0, total: n, gradient: nil, batchStatistics: false)
         } }
         let float = try convnet.forward(test.pixels, count: n)
         var compared = (routes: 0, floatRoutes: 0)

@@ -101,7 +101,7 @@ import Testing
         let pass = BatchPass(network: net)
         _ = net.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
             pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n,
-                     objective: Objective(crossEntropy: 0, reconstruction: 1), labelledTotal: 3, total: n, gradient: nil)
+                     objective: Objective(crossEntropy: 0, reconstruction: 1), labeledTotal: 3, total: n, gradient: nil)
         } }
         var previous = Double.infinity
         for tau in [1.0, 1e-2, 1e-5] {

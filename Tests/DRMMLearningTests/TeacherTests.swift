@@ -16,7 +16,7 @@ struct TeacherTests {
                                            optimizer: Optimizer(learningRate: 1e-2), seed: 7, workers: 1)
         let plain = config
         config.teacherDecay = 0.6
-        let start = try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel.batchNormalised(), seed: 7)
+        let start = try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel.batchNormalized(), seed: 7)
         let a = try EGTrainer(network: start, configuration: config, train: train)
         let b = try EGTrainer(network: start, configuration: plain, train: train)
         #expect(b.teacher == nil)
@@ -51,7 +51,7 @@ struct TeacherTests {
                                            optimizer: Optimizer(learningRate: 1e-2), seed: 5, workers: 2)
         let plain = config
         config.teacherDecay = 0.9
-        let start = try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel.batchNormalised(), seed: 5)
+        let start = try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel.batchNormalized(), seed: 5)
         let a = try EGTrainer(network: start, configuration: config, train: train)
         let m = try a.runEpoch(test: test)
         let teacher = try #require(a.teacher)
@@ -82,7 +82,7 @@ struct TeacherTests {
                                            objective: Objective(crossEntropy: 1, reconstruction: 0.5, pseudoLabel: 1, pseudoLabelThreshold: 0.5),
                                            optimizer: Optimizer(learningRate: 1e-2), seed: 3, workers: 2)
         config.teacherDecay = 0.95
-        let start = try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel.batchNormalised(), seed: 3)
+        let start = try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel.batchNormalized(), seed: 3)
         let a = try EGTrainer(network: start, configuration: config, train: train)
         try a.runEpoch()
         let directory = FileManager.default.temporaryDirectory

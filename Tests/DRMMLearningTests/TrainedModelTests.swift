@@ -12,7 +12,7 @@ struct TrainedModelTests {
         Architecture(name: "small-\(top.rawValue)", inputShape: [1, 28, 28],
                      layers: [LayerSpec(channels: 4, kernel: 5, padding: .full, pool: 2),
                               LayerSpec(channels: 6, kernel: 3, padding: .valid, pool: 2)],
-                     classes: 10, top: top).batchNormalised()
+                     classes: 10, top: top).batchNormalized()
     }
 
     /// A few EG steps on 200 digits.
@@ -32,10 +32,10 @@ struct TrainedModelTests {
         let model = try DeepRenderingMixtureModel(trained: network)
         // The library's folding equals the independent one of the normalisation tests.
         var plain = Self.architecture(top: top)
-        plain.normalisation = .none
+        plain.normalization = .none
         plain.name = "small-\(top.rawValue)"
-        let oracle = try BatchNormalisationTests.fold(network.converted(to: Double.self), into: plain)
-        let folded = try network.converted(to: Double.self).foldingNormalisation()
+        let oracle = try BatchNormalizationTests.fold(network.converted(to: Double.self), into: plain)
+        let folded = try network.converted(to: Double.self).foldingNormalization()
         #expect(zip(oracle.parameters, folded.parameters).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($0)) })
         // The training pass at test time (running statistics), in Double.
         let n = test.count, d = 784
@@ -45,7 +45,7 @@ struct TrainedModelTests {
         let parameters = network.converted(to: Double.self).parameters
         _ = parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
             pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: Objective(crossEntropy: 1),
-                     labelledTotal: n, total: n, gradient: nil, batchStatistics: false)
+                     labeledTotal: n, total: n, gradient: nil, batchStatistics: false)
         } }
         var switchesCompared = 0, translationsCompared = 0
         for i in 0..<n {

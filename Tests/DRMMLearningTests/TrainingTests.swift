@@ -80,9 +80,9 @@ import Testing
         let config = TrainingConfiguration(mode: .semi, labels: 50, epochs: 4, batchSize: 20, objective: objective,
                                            optimizer: Optimizer(learningRate: 3e-3), seed: 4)
         let trainer = try EGTrainer(network: RenderingNetwork(architecture: Self.small, seed: 4), configuration: config, train: train)
-        #expect(trainer.labelledIndices.count == 50)
+        #expect(trainer.labeledIndices.count == 50)
         // Class-balanced: five of each digit.
-        #expect(Dictionary(grouping: trainer.labelledIndices, by: { train.labels[$0] }).values.allSatisfy { $0.count == 5 })
+        #expect(Dictionary(grouping: trainer.labeledIndices, by: { train.labels[$0] }).values.allSatisfy { $0.count == 5 })
         for _ in 0..<config.epochs { try trainer.runEpoch() }
         let total = trainer.history.map(\.loss.total)
         #expect(total.last! < 0.8 * total.first!, "objective \(total)")
@@ -148,7 +148,7 @@ import Testing
         unlabelled.objective.pseudoLabel = 0
         let v = try EGTrainer(network: net, configuration: unlabelled, train: train)
         try v.runEpoch()
-        #expect(a.history[0].loss.pseudoLabelled > 0 && v.history[0].loss.pseudoLabelled == 0)
+        #expect(a.history[0].loss.pseudoLabeled > 0 && v.history[0].loss.pseudoLabeled == 0)
         #expect(v.history[0].loss != a.history[0].loss, "the pseudo-labels change the run")
         let b = try EGTrainer(network: net, configuration: config, train: train)
         try b.runEpoch()
@@ -191,10 +191,10 @@ import Testing
         try trainer.runEpoch()
         // The whole epoch: the unlabelled images (10 a step, one pass over the 200) that were confident.
         let epoch = trainer.history[0].loss
-        let unlabelled = trainer.batches(ofEpoch: 0, mode: .semi).reduce(0) { $0 + $1.indices.count - $1.labelled }
+        let unlabelled = trainer.batches(ofEpoch: 0, mode: .semi).reduce(0) { $0 + $1.indices.count - $1.labeled }
         #expect(unlabelled == 200)
-        #expect(epoch.pseudoLabelled > 0 && epoch.pseudoLabelled <= unlabelled && epoch.pseudoLabelledCorrectly <= epoch.pseudoLabelled,
-                "\(epoch.pseudoLabelled) pseudo-labelled of \(unlabelled)")
+        #expect(epoch.pseudoLabeled > 0 && epoch.pseudoLabeled <= unlabelled && epoch.pseudoLabeledCorrectly <= epoch.pseudoLabeled,
+                "\(epoch.pseudoLabeled) pseudo-labelled of \(unlabelled)")
         #expect(epoch.pseudoLabel > 0)
 
         let batch = train.prefix(30)

@@ -10,14 +10,14 @@ import Testing
     /// A 3-level model with 3×3 levels of every padding, odd sides and pooling: the pass
     /// by Winograd and the pass by im2col give the same loss terms, routes and gradient, with and
     /// without batch normalisation.
-    @Test(arguments: [Architecture.Normalisation.none, .batch, .batchFolded])
-    func trainingPassMatchesIm2col(normalisation: Architecture.Normalisation) throws {
+    @Test(arguments: [Architecture.Normalization.none, .batch, .batchFolded])
+    func trainingPassMatchesIm2col(normalization: Architecture.Normalization) throws {
         let plain = Architecture(name: "winograd-toy", inputShape: [1, 9, 9],
                                  layers: [LayerSpec(channels: 3, kernel: 3, padding: .full, pool: 1),    // 11×11
                                           LayerSpec(channels: 4, kernel: 3, padding: .valid, pool: 3),   // 9×9 → 3×3
                                           LayerSpec(channels: 5, kernel: 3, padding: .same, pool: 1)],   // 3×3
                                  classes: 3, top: .meanPool)
-        let a = normalisation.isBatch ? plain.batchNormalised(folded: normalisation == .batchFolded) : plain
+        let a = normalization.isBatch ? plain.batchNormalized(folded: normalization == .batchFolded) : plain
         let net = try Support.randomNetwork(a, seed: 7)
         let n = 5
         let images = Support.randomImages(n, size: 81, seed: 8)
@@ -30,7 +30,7 @@ import Testing
             let terms = net.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
                 grad.withUnsafeMutableBufferPointer { g in
                     pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
-                             labelledTotal: 3, total: n, gradient: g.baseAddress!)
+                             labeledTotal: 3, total: n, gradient: g.baseAddress!)
                 }
             } }
             return (terms, grad, pass.routes)
@@ -45,20 +45,5 @@ import Testing
         let worst = zip(g1, g2).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0
         #expect(worst < 1e-11, "worst relative gradient difference \(worst)")
         #expect(g1.contains { $0 != 0 })
-    }
-
-    /// A configuration written before the choice existed decodes as im2col (what such runs
-    /// used), so that `--resume` continues them bit-identically; new ones round-trip.
-    @Test func configurationsWithoutTheChoiceDecodeAsIm2col() throws {
-        let config = TrainingConfiguration(mode: .semi, labels: 100, epochs: 3, seed: 9, workers: 1)
-        #expect(config.convolution == .winograd)
-        let data = try JSONEncoder().encode(config)
-        #expect(try JSONDecoder().decode(TrainingConfiguration.self, from: data) == config)
-        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(object.removeValue(forKey: "convolution") != nil)
-        let old = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
-        var expected = config
-        expected.convolution = .im2col
-        #expect(old == expected)
     }
 }

@@ -52,7 +52,7 @@ import GenerativeNetworks
         let after = try net.lossAndGradient(images: x, targets: y, objective: .symmetric)
         #expect(after.recognition < 0.3 * before.recognition)
         #expect(after.generation < before.generation - 2)
-        let mu = try net.recognise(x)[1]
+        let mu = try net.recognize(x)[1]
         let correct = (0..<200).filter { (mu[$0, 1] > mu[$0, 0] ? 1 : 0) == labels[$0] }.count
         #expect(correct > 190)
         // The generator renders each class close to its prototype.

@@ -4,7 +4,7 @@ import Testing
 import GenerativeNetworks
 
 @Suite struct InferenceModelTests {
-    static let kinds: [InferenceModel.Kind] = [.factorised, .deep(units: 4)]
+    static let kinds: [InferenceModel.Kind] = [.factorized, .deep(units: 4)]
 
     /// `q(h | x)` is a distribution, and factorised over the units.
     @Test(arguments: kinds)
@@ -68,8 +68,8 @@ import GenerativeNetworks
             }
             return zip(inputs, codes).reduce(0) { $0 + log(model.distribution($1.0)[$1.1]) } / 4
         }
-        let factorised = try fit(.factorised), deep = try fit(.deep(units: 4))
-        #expect(factorised <= log(0.5) + 1e-9, "a logistic unit fitted XOR: \(factorised)")
+        let factorized = try fit(.factorized), deep = try fit(.deep(units: 4))
+        #expect(factorized <= log(0.5) + 1e-9, "a logistic unit fitted XOR: \(factorized)")
         #expect(deep > -0.05, "the deep encoder did not fit XOR: \(deep)")
     }
 
@@ -96,7 +96,7 @@ import GenerativeNetworks
         let u = try BestLatentMarginal.bound(decoder, data: data, iterations: 20_000, tolerance: 1e-13).bound
         let h = BestLatentMarginal.dataEntropy(data)
         var reached: [Double] = []
-        for kind in [InferenceModel.Kind.factorised, .deep(units: 24)] {
+        for kind in [InferenceModel.Kind.factorized, .deep(units: 24)] {
             var ae = try AutoEncoder(visible: visible, hidden: hidden, inference: kind, seed: 9)
             ae.decoder = decoder
             let trace = try ae.train(data, criterion: .mixture, epochs: 1500, step: .adam(rate: 0.05), freezingDecoder: true)
@@ -112,7 +112,7 @@ import GenerativeNetworks
 
     @Test func badShapesAreRefused() {
         #expect(throws: GenerativeNetworkError.self) { try InferenceModel(kind: .deep(units: 0), visible: 2, hidden: 1, rng: RandomSource(seed: 1)) }
-        #expect(throws: GenerativeNetworkError.self) { try InferenceModel(kind: .factorised, visible: 0, hidden: 1, rng: RandomSource(seed: 1)) }
-        #expect(throws: GenerativeNetworkError.self) { try InferenceModel(kind: .factorised, visible: 2, hidden: 13, rng: RandomSource(seed: 1)) }
+        #expect(throws: GenerativeNetworkError.self) { try InferenceModel(kind: .factorized, visible: 0, hidden: 1, rng: RandomSource(seed: 1)) }
+        #expect(throws: GenerativeNetworkError.self) { try InferenceModel(kind: .factorized, visible: 2, hidden: 13, rng: RandomSource(seed: 1)) }
     }
 }

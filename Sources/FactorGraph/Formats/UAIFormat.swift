@@ -12,7 +12,7 @@ import NumericalCore
 /// the last scope variable is the child and every conditional table must sum to one over it.
 public enum UAIFormat {
     /// Tolerance on `Σ_child p(child | parents) = 1` in `BAYES` tables.
-    public static let normalisationTolerance = 1e-3
+    public static let normalizationTolerance = 1e-3
 
     /// Parses a UAI model from text; `path` names it in errors. Sizes are checked against
     /// `limits` before anything is allocated.
@@ -89,7 +89,7 @@ public enum UAIFormat {
                 let childCard = cards.last ?? 1
                 for row in 0..<(count / childCard) {
                     let s = values[(row * childCard)..<((row + 1) * childCard)].reduce(0, +)
-                    guard abs(s - 1) <= normalisationTolerance else {
+                    guard abs(s - 1) <= normalizationTolerance else {
                         throw ts.error("function \(f): conditional table row \(row) sums to \(s), not 1 (BAYES tables must normalise over the child, the last scope variable)", line: line)
                     }
                 }

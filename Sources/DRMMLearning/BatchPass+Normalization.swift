@@ -23,7 +23,7 @@ extension BatchPass {
                 mean = running[c]
                 variance = running[o + c]
             }
-            let inv = 1 / (variance + Self.normalisationEpsilon).squareRoot()
+            let inv = 1 / (variance + Self.normalizationEpsilon).squareRoot()
             inverseDeviation[l][c] = inv
             let g = gamma[c]
             for q in 0..<length {

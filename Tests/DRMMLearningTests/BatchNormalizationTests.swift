@@ -7,13 +7,13 @@ import Testing
 /// Batch normalisation in the bottom-up pass: at test time it folds into the level, so the
 /// network is again a DRMM (rescaled rendering matrices, shifted switch priors); in training it
 /// uses the batch's statistics and feeds running averages.
-@Suite struct BatchNormalisationTests {
+@Suite struct BatchNormalizationTests {
     /// Running statistics equal to a batch's own make the test-time pass equal the training-mode
     /// pass on that batch; and the test-time pass equals a network without normalisation whose
     /// filters are `γ W / √(v + ε)` and biases `b − γ m / √(v + ε)`.
     @Test(arguments: [Architecture.Top.dense, .meanPool])
     func testTimeNormalisationFoldsIntoTheLevel(top: Architecture.Top) throws {
-        let a = Support.toy(top: top).batchNormalised()
+        let a = Support.toy(top: top).batchNormalized()
         var net = try Support.randomNetwork(a, seed: 4)
         let n = 7
         let images = Support.randomImages(n, size: 64, seed: 5)
@@ -23,7 +23,7 @@ import Testing
             let pass = BatchPass(network: network)
             let t = network.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
                 pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
-                         labelledTotal: n, total: n, gradient: nil, batchStatistics: batch)
+                         labeledTotal: n, total: n, gradient: nil, batchStatistics: batch)
             } }
             return (t, pass.predictions, pass)
         }
@@ -73,13 +73,13 @@ import Testing
             let pass = BatchPass(network: network)
             let t = network.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
                 pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
-                         labelledTotal: 4, total: n, gradient: nil, batchStatistics: false)
+                         labeledTotal: 4, total: n, gradient: nil, batchStatistics: false)
             } }
             return (t, pass.reconstruction(of: 1, batch: n))
         }
-        var reconstructions: [Architecture.Normalisation: Double] = [:]
-        for normalisation in [Architecture.Normalisation.batchFolded, .batch] {
-            var net = try Support.randomNetwork(Support.toy(top: top).batchNormalised(folded: normalisation == .batchFolded), seed: 12)
+        var reconstructions: [Architecture.Normalization: Double] = [:]
+        for normalization in [Architecture.Normalization.batchFolded, .batch] {
+            var net = try Support.randomNetwork(Support.toy(top: top).batchNormalized(folded: normalization == .batchFolded), seed: 12)
             // Running statistics away from (0, 1) and scales away from 1.
             for (l, range) in net.layout.statistics.enumerated() {
                 let o = net.geometry[l].convolved[0]
@@ -89,8 +89,8 @@ import Testing
             let (normalised, image) = run(net)
             let (plain, plainImage) = run(try Self.fold(net, into: Support.toy(top: top)))
             #expect(abs(normalised.crossEntropy - plain.crossEntropy) < 1e-10)
-            reconstructions[normalisation] = abs(normalised.reconstruction - plain.reconstruction)
-            if normalisation == .batchFolded {
+            reconstructions[normalization] = abs(normalised.reconstruction - plain.reconstruction)
+            if normalization == .batchFolded {
                 #expect(abs(normalised.reconstruction - plain.reconstruction) < 1e-10)
                 #expect(abs(normalised.nonnegativity - plain.nonnegativity) < 1e-10)
                 #expect(zip(image, plainImage).allSatisfy { abs($0 - $1) < 1e-10 })
@@ -104,7 +104,7 @@ import Testing
     /// The exact learners refuse it.
     @Test func trainingUpdatesTheRunningStatistics() throws {
         let (train, test) = try Support.mnist(train: 400, test: 300)
-        let arch = TrainingTests.twoLevel.batchNormalised()
+        let arch = TrainingTests.twoLevel.batchNormalized()
         #expect(arch.name == "small2-bn")
         let config = TrainingConfiguration(mode: .supervised, epochs: 8, batchSize: 20, optimizer: Optimizer(learningRate: 1e-2), seed: 3)
         var final: [Double] = []
@@ -134,10 +134,10 @@ import Testing
         let c = trainer.checkpoint()
         let data = try JSONEncoder().encode(c)
         let back = try JSONDecoder().decode(Checkpoint.self, from: data)
-        #expect(back.architecture.normalisation == .batch)
+        #expect(back.architecture.normalization == .batch)
         #expect(try back.network().parameters == net.parameters)
         #expect(throws: LearningError.self) {
-            _ = try HardEM(network: try RenderingNetwork<Double>(architecture: Support.toy(top: .dense).batchNormalised()),
+            _ = try HardEM(network: try RenderingNetwork<Double>(architecture: Support.toy(top: .dense).batchNormalized()),
                            images: Support.randomImages(2, size: 64, seed: 1), labels: [0, 1])
         }
     }
@@ -148,7 +148,7 @@ import Testing
     /// a negative count, or recalibration without normalisation, is refused.
     @Test func recalibrationRecomputesTheStatisticsFromUnmovedImages() throws {
         let (train, _) = try Support.mnist(train: 200, test: 1)
-        let arch = TrainingTests.twoLevel.batchNormalised()
+        let arch = TrainingTests.twoLevel.batchNormalized()
         var config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
                                            objective: Objective(crossEntropy: 1, reconstruction: 0.5), optimizer: Optimizer(learningRate: 1e-2),
                                            seed: 5, workers: 2)
@@ -213,13 +213,5 @@ import Testing
         #expect(throws: LearningError.self) {
             _ = try EGTrainer(network: try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel, seed: 5), configuration: plain, train: train)
         }
-    }
-
-    /// Architectures written before normalisation existed read as unnormalised.
-    @Test func oldArchitecturesDecodeWithoutNormalisation() throws {
-        let json = #"{"name":"old","inputShape":[1,8,8],"layers":[{"channels":3,"kernel":3,"padding":"full","pool":2,"switchPrior":0.5}],"classes":3,"top":"dense"}"#
-        let a = try JSONDecoder().decode(Architecture.self, from: Data(json.utf8))
-        #expect(a.normalisation == .none)
-        #expect(try RenderingNetwork<Float>(architecture: a).layout.scales.allSatisfy(\.isEmpty))
     }
 }
