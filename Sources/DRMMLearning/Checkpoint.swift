@@ -29,7 +29,7 @@ public struct Checkpoint: Codable, Sendable {
     /// How often each level's switches were ON in the last epoch.
     public var switchRates: [Double]
     /// The weight-averaged teacher's parameters, when the configuration has a teacher
-    /// (``TrainingConfiguration/teacherDecay``).
+    /// (``MeanTeacher``).
     public var teacherParameters: [Float]?
 
     enum CodingKeys: String, CodingKey {
@@ -165,7 +165,7 @@ public struct Checkpoint: Codable, Sendable {
         if let t = teacherParameters, t.count != parameters.count {
             return "has \(t.count) teacher parameters for \(parameters.count) parameters"
         }
-        guard configuration.teacherDecay == 0 || teacherParameters != nil else {
+        guard configuration.extensions.meanTeacher == nil || teacherParameters != nil else {
             return "has no teacher parameters for the teacher its configuration asks for"
         }
         return nil

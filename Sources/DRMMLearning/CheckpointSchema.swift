@@ -31,7 +31,8 @@ enum CheckpointSchema {
         ["classBalance": 0.0, "pseudoLabel": 0.0, "pseudoLabelThreshold": 0.95, "pseudoLabelTemperature": 0.0],
         ["classBalance": 0.0, "pseudoLabel": 0.0, "pseudoLabelled": 0, "pseudoLabelledCorrectly": 0]) }
 
-    /// Keys renamed from version 1 to 2 (the British spellings of the API).
+    /// Keys renamed from version 1 to 2 (the British spellings of the API); the extensions'
+    /// keys move as ``extensions(_:objective:)`` says.
     static let versionOneRenames = ["normalisation": "normalization", "labelledIndices": "labeledIndices", "labelled": "labeled",
                                     "pseudoLabelled": "pseudoLabeled", "pseudoLabelledCorrectly": "pseudoLabeledCorrectly"]
 
@@ -56,13 +57,19 @@ enum CheckpointSchema {
         }
         if var configuration = object["configuration"] as? [String: Any] {
             fill(&configuration, with: defaults.configuration)
+            var objectives: [String: [String: Any]] = [:]
             for key in ["objective", "pretrainObjective"] {
                 if var objective = configuration[key] as? [String: Any] {
                     fill(&objective, with: defaults.objective)
-                    configuration[key] = objective
+                    objectives[key] = objective
                 }
             }
-            object["configuration"] = configuration
+            configuration["extensions"] = extensions(configuration, objective: objectives["objective"] ?? [:])
+            for (key, objective) in objectives {
+                configuration[key] = objective.filter { !defaults.objective.keys.contains($0.key) }
+            }
+            object["configuration"] = configuration.filter { !defaults.configuration.keys.contains($0.key) || $0.key == "convolution"
+                || $0.key == "nonnegativeUpperWeights" }
         }
         if let history = object["history"] as? [[String: Any]] {
             object["history"] = history.map { epoch -> [String: Any] in
@@ -75,6 +82,25 @@ enum CheckpointSchema {
             }
         }
         object = renamed(object)
+    }
+
+    /// Version 1 kept the techniques beyond the paper beside the core settings and in the
+    /// objective; version 2 keeps each in ``TrainingExtensions``, present when it is on (a
+    /// nonzero setting in version 1).
+    private static func extensions(_ c: [String: Any], objective o: [String: Any]) -> [String: Any] {
+        func number(_ d: [String: Any], _ key: String) -> Double { (d[key] as? NSNumber)?.doubleValue ?? 0 }
+        var x: [String: Any] = [:]
+        if number(o, "classBalance") != 0 { x["classBalance"] = ["weight": o["classBalance"]!] }
+        if number(o, "pseudoLabel") != 0 {
+            x["pseudoLabels"] = ["weight": o["pseudoLabel"]!, "threshold": o["pseudoLabelThreshold"]!, "temperature": o["pseudoLabelTemperature"]!]
+        }
+        if number(c, "translation") != 0 || number(c, "rotation") != 0 || number(c, "scaling") != 0 {
+            x["augmentation"] = ["translation": c["translation"]!, "rotation": c["rotation"]!, "scaling": c["scaling"]!]
+        }
+        if number(c, "rampUpSteps") != 0 { x["rampUp"] = ["steps": c["rampUpSteps"]!] }
+        if number(c, "teacherDecay") != 0 { x["meanTeacher"] = ["decay": c["teacherDecay"]!] }
+        if number(c, "recalibrationBatches") != 0 { x["recalibration"] = ["batches": c["recalibrationBatches"]!] }
+        return x
     }
 
     private static func fill(_ object: inout [String: Any], with defaults: [String: Any]) {

@@ -16,7 +16,7 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var trainAccuracy: Double?
     /// Test error after the epoch (`nil` without a test set).
     public var testError: Double?
-    /// The test error of the weight-averaged teacher (``TrainingConfiguration/teacherDecay``),
+    /// The test error of the weight-averaged teacher (``MeanTeacher``),
     /// when there is one.
     public var teacherTestError: Double?
     /// Wall-clock seconds of the epoch.
@@ -54,10 +54,10 @@ public struct TrainingProgress: Sendable {
 /// a generator seeded by `(seed, epoch)`, so a run resumed from a checkpoint is bit-identical
 /// to one that never stopped.
 public final class EGTrainer {
-    public private(set) var network: RenderingNetwork<Float>
-    /// The weight-averaged teacher (``TrainingConfiguration/teacherDecay``): the student's
+    public internal(set) var network: RenderingNetwork<Float>
+    /// The weight-averaged teacher (``MeanTeacher``): the student's
     /// architecture with the average of its parameters; `nil` without one.
-    public private(set) var teacher: RenderingNetwork<Float>?
+    public internal(set) var teacher: RenderingNetwork<Float>?
     /// How the network is trained.
     public let configuration: TrainingConfiguration
     public private(set) var optimizerState: OptimizerState
@@ -67,10 +67,10 @@ public final class EGTrainer {
     public private(set) var switchRates: [Double]
     /// The labelled training images (`N_L` of them; all images when `labels` is 0).
     public let labeledIndices: [Int]
-    private let train: ImageSet
-    private let engine: DataParallelGradient<Float>
-    private var batchPixels: [Float] = []
-    private var augmentationScratch: [Float] = []
+    let train: ImageSet
+    let engine: DataParallelGradient<Float>
+    var batchPixels: [Float] = []
+    var augmentationScratch: [Float] = []
 
     /// A trainer of `network` on `train`; throws if the configuration does not fit the data or
     /// the network has a non-finite parameter.
@@ -80,12 +80,7 @@ public final class EGTrainer {
         guard train.shape == network.architecture.inputShape else {
             throw LearningError.invalidData("training images are \(train.shape), the model takes \(network.architecture.inputShape)")
         }
-        guard configuration.translation < min(train.shape[1], train.shape[2]) else {
-            throw LearningError.invalidOption("a translation of \(configuration.translation) pixels would shift \(train.shape[1])×\(train.shape[2]) images out of the frame")
-        }
-        guard configuration.recalibrationBatches == 0 || network.architecture.normalization.isBatch else {
-            throw LearningError.invalidOption("recalibrating the running statistics needs batch normalisation; \(network.architecture.name) has none")
-        }
+        for e in configuration.extensions.active { try e.validate(network: network, imageShape: train.shape) }
         let classes = network.architecture.classes
         if let bad = train.labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
             throw LearningError.invalidData("training label \(bad) is \(train.labels[bad]); the model has \(classes) classes")
@@ -93,7 +88,7 @@ public final class EGTrainer {
         var network = network
         if configuration.nonnegativeUpperWeights { network.projectOntoNonnegativeUpperWeights() }
         self.network = network
-        teacher = configuration.teacherDecay > 0 ? network : nil
+        teacher = configuration.extensions.meanTeacher != nil ? network : nil
         self.configuration = configuration
         self.train = train
         optimizerState = OptimizerState(parameterCount: network.parameters.count)
@@ -187,58 +182,47 @@ public final class EGTrainer {
         }
         let rate = configuration.optimizer.rate(epoch: ph.index, of: ph.length)
         let plan = batches(ofEpoch: e, mode: ph.mode)
-        let translation = try RandomTranslation(maximumShift: configuration.translation)
-        let shifts = RandomSource(seed: configuration.seed ^ 0x7A4E_5A7E ^ (UInt64(e + 1) &* 0xBF58_476D_1CE4_E5B9))
-        let deformation = try RandomDeformation(maximumRotation: configuration.rotation, maximumScaling: configuration.scaling)
-        let deformations = RandomSource(seed: configuration.seed ^ 0xDEF0_4A11 ^ (UInt64(e + 1) &* 0x94D0_49BB_1331_11EB))
+        let streams = EpochStreams(seed: configuration.seed, epoch: e)
+        let extensions = configuration.extensions.active
         let start = Date()
         var sum = LossTerms(), images = 0
         var on = [Int](repeating: 0, count: network.geometry.count)
         let perImageUnits = network.geometry.map { $0.pooled.reduce(1, *) }
         let decayed = network.layout.filters + [network.layout.classTemplates]
-        for (step, batch) in plan.enumerated() {
+        for (index, batch) in plan.enumerated() {
             var labels = train.gather(batch.indices[...], hideLabels: false, into: &batchPixels)
-            let truth = labels
+            var step = TrainingStep(epoch: e, stepInPhase: ph.index * plan.count + index, 
+                                    pretraining: configuration.mode == .pretrain && e < configuration.pretrainEpochs,
+                                    objective: ph.objective, images: [], labeled: batch.labeled, truth: labels, targets: nil, streams: streams)
+            swap(&step.images, &batchPixels)
             for i in batch.labeled..<labels.count { labels[i] = -1 }
-            // Pseudo-labels come from the images as they are, before their deformations and translations.
-            let o = ph.objective
-            let stepTargets = o.pseudoLabel > 0 && batch.labeled < labels.count
-                ? pseudoTargets(batchPixels, from: batch.labeled, threshold: o.pseudoLabelThreshold, temperature: o.pseudoLabelTemperature) : nil
-            try deformation.apply(to: &batchPixels, scratch: &augmentationScratch, channels: train.shape[0],
-                                  height: train.shape[1], width: train.shape[2], random: deformations)
-            try translation.apply(to: &batchPixels, scratch: &augmentationScratch, channels: train.shape[0],
-                                  height: train.shape[1], width: train.shape[2], random: shifts)
+            for x in extensions { try x.prepare(&step, self) }
             var gradient: [Float]? = []
             var predictions: [Int] = []
-            let ramp = configuration.rampUpFactor(step: ph.index * plan.count + step)
-            let objective = ramp == 1 ? ph.objective : ph.objective.scalingClassPosteriorTerms(by: ramp)
-            var terms = engine.evaluate(network, images: batchPixels, labels: labels, objective: objective,
-                                        gradient: &gradient, predictions: &predictions, pseudoTargets: stepTargets)
-            if let stepTargets {
-                terms.pseudoLabeledCorrectly = Self.targetClasses(stepTargets, classes: network.architecture.classes)
-                    .enumerated().filter { $0.element >= 0 && $0.element == truth[$0.offset] }.count
-            }
+            var terms = engine.evaluate(network, images: step.images, labels: labels, objective: step.objective,
+                                        gradient: &gradient, predictions: &predictions, pseudoTargets: step.targets)
+            swap(&step.images, &batchPixels)
             guard terms.total.isFinite, let g = gradient else {
-                throw LearningError.diverged("epoch \(e + 1), step \(step + 1): the loss is \(terms.total)")
+                throw LearningError.diverged("epoch \(e + 1), step \(index + 1): the loss is \(terms.total)")
             }
             optimizerState.apply(configuration.optimizer, rate: rate, parameters: &network.parameters, gradient: g, decayed: decayed)
             if configuration.nonnegativeUpperWeights { network.projectOntoNonnegativeUpperWeights() }
             if network.architecture.normalization.isBatch { updateRunningStatistics(engine.batchStatistics) }
-            updateTeacher()
+            for x in extensions { x.update(step, terms: &terms, self) }
             sum = sum + terms
             images += labels.count
             for (l, c) in engine.switchesOn.enumerated() { on[l] += c }
             if let progress {
                 let secs = Date().timeIntervalSince(start)
-                progress(TrainingProgress(epoch: e + 1, totalEpochs: total, step: step + 1, steps: plan.count,
-                                          phase: phaseName(ph.mode), loss: mean(sum, steps: step + 1),
+                progress(TrainingProgress(epoch: e + 1, totalEpochs: total, step: index + 1, steps: plan.count,
+                                          phase: phaseName(ph.mode), loss: mean(sum, steps: index + 1),
                                           imagesPerSecond: Double(images) / max(secs, 1e-9), secondsElapsed: secs))
             }
         }
         if let bad = network.parameters.firstIndex(where: { !$0.isFinite }) {
             throw LearningError.diverged("epoch \(e + 1): parameter \(bad)\(network.describe(index: bad)) is \(network.parameters[bad])")
         }
-        recalibrateStatistics(epoch: e)
+        for x in extensions { x.finishEpoch(e, self) }
         let seconds = Date().timeIntervalSince(start)
         switchRates = zip(on, perImageUnits).map { Double($0) / Double(max(1, images * $1)) }
         var m = EpochMetrics(epoch: e + 1, phase: phaseName(ph.mode), learningRate: rate, loss: mean(sum, steps: plan.count),
@@ -257,105 +241,6 @@ public final class EGTrainer {
     }
 
     private func phaseName(_ m: TrainingConfiguration.Mode) -> String { m.rawValue }
-
-    /// The pseudo-label targets of a step (``Objective``'s `L_PL`), `[N, K]`: for the images
-    /// `first...` of `images` (`[N, C, H, W]`, the step's batch before its augmentations; those
-    /// before `first` are labelled), the class posterior the teacher, or without one the current
-    /// network, infers (max-sum with the running normalisation statistics, as at test time),
-    /// sharpened by `temperature` (`t_c ∝ q_c^{1/T}`; the one-hot most probable class at 0),
-    /// where the posterior of the most probable class reaches `threshold`; a row of zeros
-    /// everywhere else.
-    func pseudoTargets(_ images: [Float], from first: Int, threshold: Double, temperature: Double) -> [Float] {
-        let d = train.shape.reduce(1, *)
-        let k = network.architecture.classes
-        let n = images.count / d
-        let unlabelled = Array(images[(first * d)..<(n * d)])
-        var none: [Float]? = nil
-        var predicted: [Int] = []
-        _ = engine.evaluate(teacher ?? network, images: unlabelled, labels: [Int](repeating: -1, count: n - first),
-                            objective: Objective(crossEntropy: 0), gradient: &none, predictions: &predicted)
-        let q = engine.posteriors
-        var targets = [Float](repeating: 0, count: n * k)
-        for (j, best) in predicted.enumerated() where Double(q[j * k + best]) >= threshold {
-            let row = (first + j) * k
-            guard temperature > 0 else { targets[row + best] = 1; continue }
-            // q_c^{1/T} relative to the largest, which stays finite for any T.
-            let top = log(q[j * k + best]), inverse = Float(1 / temperature)
-            var sum: Float = 0
-            for c in 0..<k where q[j * k + c] > 0 {
-                targets[row + c] = exp((log(q[j * k + c]) - top) * inverse)
-                sum += targets[row + c]
-            }
-            for c in 0..<k { targets[row + c] /= sum }
-        }
-        return targets
-    }
-
-    /// The most probable class of every row of pseudo-label targets (`[N, K]`), −1 for a row of
-    /// zeros.
-    static func targetClasses(_ targets: [Float], classes k: Int) -> [Int] {
-        (0..<(targets.count / k)).map { i in
-            let row = (i * k)..<((i + 1) * k)
-            guard let best = row.max(by: { targets[$0] < targets[$1] }), targets[best] > 0 else { return -1 }
-            return best - i * k
-        }
-    }
-
-    /// The images from which the running statistics are recomputed at the end of epoch `e`
-    /// (``TrainingConfiguration/recalibrationBatches`` batches of distinct training images, of
-    /// the batch size or the whole set if smaller).
-    func recalibrationBatches(ofEpoch e: Int) -> [ArraySlice<Int>] {
-        guard configuration.recalibrationBatches > 0 else { return [] }
-        let rng = RandomSource(seed: configuration.seed ^ 0x5CA1_AB1E ^ (UInt64(e + 1) &* 0xD6E8_FEB8_6659_FD93))
-        var order = Array(0..<train.count)
-        rng.shuffle(&order)
-        let b = min(configuration.batchSize, order.count)
-        return stride(from: 0, through: order.count - b, by: b).prefix(configuration.recalibrationBatches).map { order[$0..<($0 + b)] }
-    }
-
-    /// Replaces the running statistics of batch normalisation by the means, over the batches of
-    /// ``recalibrationBatches(ofEpoch:)``, of the batches' own channel means and variances under
-    /// the current parameters (per data-parallel shard, as training normalises, averaged over
-    /// the shards: what the running averages estimate), the student's and the teacher's each
-    /// under its own parameters; nothing without recalibration.
-    private func recalibrateStatistics(epoch e: Int) {
-        let batches = recalibrationBatches(ofEpoch: e)
-        guard !batches.isEmpty else { return }
-        recalibrate(&network, on: batches)
-        if var t = teacher {
-            teacher = nil   // no second reference while it changes
-            recalibrate(&t, on: batches)
-            teacher = t
-        }
-    }
-
-    private func recalibrate(_ net: inout RenderingNetwork<Float>, on batches: [ArraySlice<Int>]) {
-        var sums = net.layout.statistics.map { [Double](repeating: 0, count: $0.count) }
-        for batch in batches {
-            _ = train.gather(batch, hideLabels: true, into: &batchPixels)
-            let statistics = engine.statistics(net, images: batchPixels, count: batch.count)
-            for l in sums.indices { for i in sums[l].indices { sums[l][i] += Double(statistics[l][i]) } }
-        }
-        for (l, range) in net.layout.statistics.enumerated() {
-            for (i, j) in range.enumerated() { net.parameters[j] = Float(sums[l][i] / Double(batches.count)) }
-        }
-    }
-
-    /// The teacher's step: `θ' ← α_t θ' + (1 − α_t) θ`, `α_t = min(α, 1 − 1/t)` at the
-    /// optimiser's step `t` (which starts afresh with a fine-tuning phase or `--init-from`, and
-    /// so does the mean).
-    private func updateTeacher() {
-        guard var averaged = teacher else { return }
-        teacher = nil   // no second reference while it changes
-        let t = Double(max(1, optimizerState.step))
-        let a = Float(min(configuration.teacherDecay, 1 - 1 / t)), b = 1 - a
-        network.parameters.withUnsafeBufferPointer { student in
-            averaged.parameters.withUnsafeMutableBufferPointer { p in
-                for i in p.indices { p[i] = a * p[i] + b * student[i] }
-            }
-        }
-        teacher = averaged
-    }
 
     /// Momentum of the running batch-normalisation statistics: `r ← (1 − α) r + α b`.
     public static let statisticsMomentum: Float = 0.1

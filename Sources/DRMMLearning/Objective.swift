@@ -21,8 +21,7 @@
 ///   for the unlabelled image `I_n` as it is (max-sum, running normalisation statistics, no
 ///   gradient) and `ĉ_n` its most probable class; an image takes part when `q(ĉ_n | I_n)`
 ///   reaches the threshold `τ`. `Ĩ_n` is the image the step trains on, `I_n` moved by its random
-///   translation (``TrainingConfiguration/translation``) and, if asked, rotation and scaling
-///   (``TrainingConfiguration/rotation``, ``TrainingConfiguration/scaling``). The target
+///   translation and, if asked, rotation and scaling (``Augmentation``). The target
 ///   `t_n` is the posterior sharpened by a temperature `T`: `t_nc ∝ q(c | I_n)^{1/T}`, which
 ///   at `T = 0` (the default) is the one-hot `ĉ_n`, a hard pseudo-label, and at `T = 1` the
 ///   posterior itself. The class is a latent variable that a nuisance must not change; this
@@ -49,22 +48,23 @@ public struct Objective: Codable, Equatable, Sendable {
     public var classPosteriorSign: ClassPosteriorSign
     /// `α_NN`, the weight of the penalty on negative intermediate templates.
     public var nonnegativity: Double
-    /// `α_B`, the weight of the class-balance term (0 in the paper's objective).
-    public var classBalance: Double
-    /// `α_PL`, the weight of the pseudo-label term (0 in the paper's objective).
-    public var pseudoLabel: Double
-    /// `τ`, the class posterior an unlabelled image's inferred class needs to serve as its
-    /// pseudo-label.
-    public var pseudoLabelThreshold: Double
-    /// `T`, the temperature that sharpens the posterior into the pseudo-label target: 0 (the
-    /// default) for the one-hot class, 1 for the posterior itself.
-    public var pseudoLabelTemperature: Double
+    /// `α_B`, the weight of the class-balance term: set for each step by the ``ClassBalance``
+    /// extension (0 in the paper's objective, and not stored with it).
+    public var classBalance: Double = 0
+    /// `α_PL`, the weight of the pseudo-label term: set for each step by the ``PseudoLabels``
+    /// extension (0 in the paper's objective, and not stored with it).
+    public var pseudoLabel: Double = 0
 
-    /// An objective with these weights (cross-entropy alone by default).
+    private enum CodingKeys: String, CodingKey {
+        case crossEntropy, reconstruction, classPosterior, classPosteriorSign, nonnegativity
+    }
+
+    /// An objective with these weights (cross-entropy alone by default). A training
+    /// configuration takes the paper's terms only; `classBalance` and `pseudoLabel` are for a
+    /// pass run by hand, and a run sets them through its ``TrainingExtensions``.
     public init(crossEntropy: Double = 1, reconstruction: Double = 0, classPosterior: Double = 0,
                 classPosteriorSign: ClassPosteriorSign = .entropyMinimisation, nonnegativity: Double = 0,
-                classBalance: Double = 0, pseudoLabel: Double = 0, pseudoLabelThreshold: Double = 0.95,
-                pseudoLabelTemperature: Double = 0) {
+                classBalance: Double = 0, pseudoLabel: Double = 0) {
         self.crossEntropy = crossEntropy
         self.reconstruction = reconstruction
         self.classPosterior = classPosterior
@@ -72,8 +72,6 @@ public struct Objective: Codable, Equatable, Sendable {
         self.nonnegativity = nonnegativity
         self.classBalance = classBalance
         self.pseudoLabel = pseudoLabel
-        self.pseudoLabelThreshold = pseudoLabelThreshold
-        self.pseudoLabelTemperature = pseudoLabelTemperature
     }
 
     /// The objective with the weights of the terms on the class posterior (`α_KL`, `α_B`)

@@ -101,8 +101,7 @@ struct Train: ParsableCommand {
         let rcWeight = rc ?? (mode == .supervised ? 0 : 0.5)
         func objective(crossEntropy: Double, reconstruction: Double) -> Objective {
             Objective(crossEntropy: crossEntropy, reconstruction: reconstruction, classPosterior: kl, classPosteriorSign: klSign,
-                      nonnegativity: nn, classBalance: balance, pseudoLabel: pseudoLabel, pseudoLabelThreshold: pseudoThreshold,
-                      pseudoLabelTemperature: pseudoTemperature)
+                      nonnegativity: nn)
         }
         let main: Objective = switch mode {
         case .unsupervised: objective(crossEntropy: 0, reconstruction: rcWeight)
@@ -119,12 +118,14 @@ struct Train: ParsableCommand {
             pretrainObjective: Objective(crossEntropy: 0, reconstruction: rc ?? 1, nonnegativity: nn),
             optimizer: opt, seed: seed, workers: workers ?? 2, convolution: convolution ?? .winograd)
         var configuration = config
-        configuration.rampUpSteps = rampUp
-        configuration.translation = translate
-        configuration.rotation = rotate
-        configuration.scaling = scale
-        configuration.recalibrationBatches = recalibrate
-        configuration.teacherDecay = teacherDecay
+        var x = TrainingExtensions()   // each technique beyond the paper, on when its option is
+        if balance != 0 { x.classBalance = ClassBalance(weight: balance) }
+        if pseudoLabel != 0 { x.pseudoLabels = PseudoLabels(weight: pseudoLabel, threshold: pseudoThreshold, temperature: pseudoTemperature) }
+        if translate != 0 || rotate != 0 || scale != 0 { x.augmentation = Augmentation(translation: translate, rotation: rotate, scaling: scale) }
+        if rampUp != 0 { x.rampUp = RampUp(steps: rampUp) }
+        if teacherDecay != 0 { x.meanTeacher = MeanTeacher(decay: teacherDecay) }
+        if recalibrate != 0 { x.recalibration = Recalibration(batches: recalibrate) }
+        configuration.extensions = x
         configuration.nonnegativeUpperWeights = nonnegativeUpper
         return (arch, configuration)
     }

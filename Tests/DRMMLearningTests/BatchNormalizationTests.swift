@@ -152,10 +152,9 @@ import Testing
         var config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
                                            objective: Objective(crossEntropy: 1, reconstruction: 0.5), optimizer: Optimizer(learningRate: 1e-2),
                                            seed: 5, workers: 2)
-        config.translation = 2
-        (config.rotation, config.scaling) = (15, 0.1)
+        config.extensions.augmentation = Augmentation(translation: 2, rotation: 15, scaling: 0.1)
         var plain = config
-        config.recalibrationBatches = 3
+        config.extensions.recalibration = Recalibration(batches: 3)
         let start = try RenderingNetwork<Float>(architecture: arch, seed: 5)
         let a = try EGTrainer(network: start, configuration: config, train: train)
         let b = try EGTrainer(network: start, configuration: plain, train: train)
@@ -202,14 +201,14 @@ import Testing
         try a.runEpoch()
         #expect(a.recalibrationBatches(ofEpoch: 1).map(Array.init) != batches.map(Array.init), "each epoch draws its own images")
         let resumed = try EGTrainer(resuming: Checkpoint.read(from: path), train: train)
-        #expect(resumed.configuration.recalibrationBatches == 3)
+        #expect(resumed.configuration.extensions.recalibration?.batches == 3)
         try resumed.runEpoch()
         #expect(resumed.network.parameters == a.network.parameters)
         #expect(resumed.history.map(\.loss) == a.history.map(\.loss))
 
-        plain.recalibrationBatches = -1
+        plain.extensions.recalibration = Recalibration(batches: -1)
         #expect(throws: LearningError.self) { _ = try EGTrainer(network: start, configuration: plain, train: train) }
-        plain.recalibrationBatches = 2
+        plain.extensions.recalibration = Recalibration(batches: 2)
         #expect(throws: LearningError.self) {
             _ = try EGTrainer(network: try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel, seed: 5), configuration: plain, train: train)
         }

@@ -8,11 +8,20 @@ import Testing
 /// version-1 file — British keys, and lacking every key added while version 1 was current —
 /// migrates to what its run used; unknown, newer and contradictory files are typed errors.
 @Suite struct CheckpointSchemaTests {
-    /// A checkpoint after one semi-supervised epoch of a batch-normalised two-level model.
-    static func checkpoint() throws -> Checkpoint {
+    /// A checkpoint after one semi-supervised epoch of a batch-normalised two-level model, with
+    /// every extension on when `extended`.
+    static func checkpoint(extended: Bool = false) throws -> Checkpoint {
         let (train, _) = try Support.mnist(train: 100, test: 1)
         var configuration = TrainingConfiguration(mode: .semi, labels: 20, epochs: 1, batchSize: 20, seed: 4, workers: 1)
         configuration.objective = Objective(crossEntropy: 1, reconstruction: 0.3)
+        if extended {
+            configuration.extensions.classBalance = ClassBalance(weight: 0.2)
+            configuration.extensions.pseudoLabels = PseudoLabels(weight: 0.5, threshold: 0.6, temperature: 0.5)
+            configuration.extensions.augmentation = Augmentation(translation: 1, rotation: 5, scaling: 0.05)
+            configuration.extensions.rampUp = RampUp(steps: 7)
+            configuration.extensions.meanTeacher = MeanTeacher(decay: 0.9)
+            configuration.extensions.recalibration = Recalibration(batches: 2)
+        }
         let network = try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel.batchNormalized(), seed: 4)
         let trainer = try EGTrainer(network: network, configuration: configuration, train: train)
         _ = try trainer.runEpoch()
@@ -25,7 +34,7 @@ import Testing
 
     /// The oldest version-1 form of a checkpoint: British keys, and none of the keys added
     /// while version 1 was current.
-    static func versionOne(_ c: Checkpoint) throws -> [String: Any] {
+    static func versionOne(_ c: Checkpoint, oldest: Bool = true) throws -> [String: Any] {
         var o = try object(c)
         o["format"] = "drmm-checkpoint-1"
         var architecture = o["architecture"] as! [String: Any]
@@ -33,17 +42,29 @@ import Testing
         o["architecture"] = architecture
         o["labelledIndices"] = o.removeValue(forKey: "labeledIndices")
         var configuration = o["configuration"] as! [String: Any]
-        for key in CheckpointSchema.versionOneDefaults.configuration.keys { configuration.removeValue(forKey: key) }
-        for key in ["objective", "pretrainObjective"] {
-            var objective = configuration[key] as! [String: Any]
-            for k in CheckpointSchema.versionOneDefaults.objective.keys { objective.removeValue(forKey: k) }
-            configuration[key] = objective
+        let x = configuration.removeValue(forKey: "extensions") as! [String: [String: Any]]
+        configuration.removeValue(forKey: "convolution")
+        // Version 1 kept the extensions' settings flat; the oldest files lack those it did not have.
+        var objective = configuration["objective"] as! [String: Any]
+        if let b = x["classBalance"] { objective["classBalance"] = b["weight"] }
+        if let p = x["pseudoLabels"] {
+            (objective["pseudoLabel"], objective["pseudoLabelThreshold"], objective["pseudoLabelTemperature"]) = (p["weight"], p["threshold"], p["temperature"])
         }
+        configuration["objective"] = objective
+        if let a = x["augmentation"] { (configuration["translation"], configuration["rotation"], configuration["scaling"]) = (a["translation"], a["rotation"], a["scaling"]) }
+        if let r = x["rampUp"] { configuration["rampUpSteps"] = r["steps"] }
+        if let t = x["meanTeacher"] { configuration["teacherDecay"] = t["decay"] }
+        if let r = x["recalibration"] { configuration["recalibrationBatches"] = r["batches"] }
         o["configuration"] = configuration
         o["history"] = (o["history"] as! [[String: Any]]).map { epoch -> [String: Any] in
             var epoch = epoch, loss = epoch["loss"] as! [String: Any]
             loss["labelled"] = loss.removeValue(forKey: "labeled")
-            for k in ["classBalance", "pseudoLabel", "pseudoLabeled", "pseudoLabeledCorrectly"] { loss.removeValue(forKey: k) }
+            if oldest {
+                for k in ["classBalance", "pseudoLabel", "pseudoLabeled", "pseudoLabeledCorrectly"] { loss.removeValue(forKey: k) }
+            } else {
+                loss["pseudoLabelled"] = loss.removeValue(forKey: "pseudoLabeled")
+                loss["pseudoLabelledCorrectly"] = loss.removeValue(forKey: "pseudoLabeledCorrectly")
+            }
             epoch["loss"] = loss
             return epoch
         }
@@ -58,9 +79,10 @@ import Testing
         #expect(back.history == c.history && back.labeledIndices == c.labeledIndices)
     }
 
-    @Test func aVersionOneFileMigratesToWhatItsRunUsed() throws {
-        let c = try Self.checkpoint()
-        let old = try JSONSerialization.data(withJSONObject: Self.versionOne(c))
+    @Test(arguments: [false, true])
+    func aVersionOneFileMigratesToWhatItsRunUsed(extended: Bool) throws {
+        let c = try Self.checkpoint(extended: extended)
+        let old = try JSONSerialization.data(withJSONObject: Self.versionOne(c, oldest: !extended))
         // Without the migration the file does not decode: the keys are gone or renamed.
         #expect(throws: DecodingError.self) { _ = try JSONDecoder().decode(Checkpoint.self, from: old) }
         let migrated = try Checkpoint.decode(old)
@@ -69,10 +91,11 @@ import Testing
         #expect(migrated.format == Checkpoint.formatName && migrated.problem() == nil)
         #expect(migrated.configuration == expected && migrated.architecture == c.architecture)
         #expect(migrated.architecture.normalization == .batch && migrated.labeledIndices == c.labeledIndices)
+        #expect(migrated.teacherParameters == c.teacherParameters && (c.teacherParameters != nil) == extended)
         #expect(migrated.parameters == c.parameters && migrated.optimizerState == c.optimizerState && migrated.epoch == c.epoch)
         for (m, e) in zip(migrated.history, c.history) {
             var loss = e.loss
-            (loss.classBalance, loss.pseudoLabel, loss.pseudoLabeled, loss.pseudoLabeledCorrectly) = (0, 0, 0, 0)
+            if !extended { (loss.classBalance, loss.pseudoLabel, loss.pseudoLabeled, loss.pseudoLabeledCorrectly) = (0, 0, 0, 0) }
             #expect(m.loss == loss && m.loss.labeled == e.loss.labeled && m.testError == e.testError)
         }
         // Written again, it is a version-2 file.

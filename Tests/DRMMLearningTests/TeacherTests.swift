@@ -15,7 +15,7 @@ struct TeacherTests {
         var config = TrainingConfiguration(mode: .supervised, epochs: 4, batchSize: 20, objective: Objective(crossEntropy: 1, reconstruction: 0.5),
                                            optimizer: Optimizer(learningRate: 1e-2), seed: 7, workers: 1)
         let plain = config
-        config.teacherDecay = 0.6
+        config.extensions.meanTeacher = MeanTeacher(decay: 0.6)
         let start = try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel.batchNormalized(), seed: 7)
         let a = try EGTrainer(network: start, configuration: config, train: train)
         let b = try EGTrainer(network: start, configuration: plain, train: train)
@@ -46,11 +46,11 @@ struct TeacherTests {
     @Test func pseudoLabelsAndEvaluationUseTheTeacher() throws {
         let (train, test) = try Support.mnist(train: 200, test: 100)
         var config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
-                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5, pseudoLabel: 1,
-                                                                pseudoLabelThreshold: 0.5, pseudoLabelTemperature: 0.5),
+                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5),
                                            optimizer: Optimizer(learningRate: 1e-2), seed: 5, workers: 2)
         let plain = config
-        config.teacherDecay = 0.9
+        config.extensions.meanTeacher = MeanTeacher(decay: 0.9)
+        config.extensions.pseudoLabels = PseudoLabels(weight: 1, threshold: 0.5, temperature: 0.5)
         let start = try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel.batchNormalized(), seed: 5)
         let a = try EGTrainer(network: start, configuration: config, train: train)
         let m = try a.runEpoch(test: test)
@@ -79,9 +79,10 @@ struct TeacherTests {
     @Test func theTeacherResumesFromACheckpoint() throws {
         let (train, _) = try Support.mnist(train: 100, test: 1)
         var config = TrainingConfiguration(mode: .semi, labels: 20, epochs: 2, batchSize: 20,
-                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5, pseudoLabel: 1, pseudoLabelThreshold: 0.5),
+                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5),
                                            optimizer: Optimizer(learningRate: 1e-2), seed: 3, workers: 2)
-        config.teacherDecay = 0.95
+        config.extensions.meanTeacher = MeanTeacher(decay: 0.95)
+        config.extensions.pseudoLabels = PseudoLabels(weight: 1, threshold: 0.5)
         let start = try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel.batchNormalized(), seed: 3)
         let a = try EGTrainer(network: start, configuration: config, train: train)
         try a.runEpoch()
@@ -109,8 +110,8 @@ struct TeacherTests {
         try stripped.write(to: bare)
         #expect(throws: LearningError.self) { _ = try Checkpoint.read(from: bare) }
 
-        for bad in [-0.1, 1, .nan] {
-            config.teacherDecay = bad
+        for bad in [-0.1, 0, 1, .nan] {
+            config.extensions.meanTeacher = MeanTeacher(decay: bad)
             #expect(throws: LearningError.self) { _ = try EGTrainer(network: start, configuration: config, train: train) }
         }
     }

@@ -119,33 +119,33 @@ import Testing
     @Test func runsAreDeterministicAndResumeBitIdentically() throws {
         let (train, _) = try Support.mnist(train: 200, test: 1)
         var config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
-                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5, classPosterior: 0.5, nonnegativity: 0.5,
-                                                                classBalance: 0.5, pseudoLabel: 0.5, pseudoLabelThreshold: 0, pseudoLabelTemperature: 0.5),
+                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5, classPosterior: 0.5, nonnegativity: 0.5),
                                            seed: 9, workers: 2)
+        config.extensions.classBalance = ClassBalance(weight: 0.5)
+        config.extensions.pseudoLabels = PseudoLabels(weight: 0.5, threshold: 0, temperature: 0.5)
         // 20 steps an epoch: the ramp-up runs on into the resumed epoch.
-        config.rampUpSteps = 30
-        config.translation = 2
-        (config.rotation, config.scaling) = (15, 0.1)
+        config.extensions.rampUp = RampUp(steps: 30)
+        config.extensions.augmentation = Augmentation(translation: 2, rotation: 15, scaling: 0.1)
         let net = try RenderingNetwork<Float>(architecture: Self.twoLevel, seed: 9)
         let a = try EGTrainer(network: net, configuration: config, train: train)
         try a.runEpoch(); try a.runEpoch()
         var unramped = config
-        unramped.rampUpSteps = 0
+        unramped.extensions.rampUp = nil
         let d = try EGTrainer(network: net, configuration: unramped, train: train)
         try d.runEpoch()
         #expect(d.history[0].loss != a.history[0].loss, "the ramp-up changes the run")
         var unshifted = config
-        unshifted.translation = 0
+        unshifted.extensions.augmentation?.translation = 0
         let u = try EGTrainer(network: net, configuration: unshifted, train: train)
         try u.runEpoch()
         #expect(u.history[0].loss != a.history[0].loss, "the translations change the run")
         var undeformed = config
-        (undeformed.rotation, undeformed.scaling) = (0, 0)
+        undeformed.extensions.augmentation = Augmentation(translation: 2)
         let w = try EGTrainer(network: net, configuration: undeformed, train: train)
         try w.runEpoch()
         #expect(w.history[0].loss != a.history[0].loss, "the rotations and scalings change the run")
         var unlabelled = config
-        unlabelled.objective.pseudoLabel = 0
+        unlabelled.extensions.pseudoLabels = nil
         let v = try EGTrainer(network: net, configuration: unlabelled, train: train)
         try v.runEpoch()
         #expect(a.history[0].loss.pseudoLabeled > 0 && v.history[0].loss.pseudoLabeled == 0)
@@ -184,9 +184,10 @@ import Testing
     /// the unlabelled images of the batch, where their posterior reaches the threshold.
     @Test func pseudoLabelsAreTheConfidentClassesOfTheUnlabelledImages() throws {
         let (train, _) = try Support.mnist(train: 200, test: 1)
-        let config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
-                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5, pseudoLabel: 1, pseudoLabelThreshold: 0.5),
+        var config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
+                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5),
                                            optimizer: Optimizer(learningRate: 3e-3), seed: 11, workers: 2)
+        config.extensions.pseudoLabels = PseudoLabels(weight: 1, threshold: 0.5)
         let trainer = try EGTrainer(network: RenderingNetwork(architecture: Self.small, seed: 11), configuration: config, train: train)
         try trainer.runEpoch()
         // The whole epoch: the unlabelled images (10 a step, one pass over the 200) that were confident.
@@ -253,13 +254,12 @@ import Testing
 
     /// The ramp-up factor `exp(−5 (1 − t/T)²)`, then 1.
     @Test func rampUpFollowsItsCurve() {
-        var c = TrainingConfiguration()
-        #expect(c.rampUpFactor(step: 0) == 1)
-        c.rampUpSteps = 100
-        #expect(abs(c.rampUpFactor(step: 0) - 0.006737946999085467) < 1e-15)
-        #expect(abs(c.rampUpFactor(step: 50) - 0.2865047968601901) < 1e-15)
-        #expect(abs(c.rampUpFactor(step: 90) - 0.951229424500714) < 1e-15)
-        #expect(c.rampUpFactor(step: 100) == 1 && c.rampUpFactor(step: 5000) == 1)
+        #expect(RampUp(steps: 0).factor(step: 0) == 1)
+        let c = RampUp(steps: 100)
+        #expect(abs(c.factor(step: 0) - 0.006737946999085467) < 1e-15)
+        #expect(abs(c.factor(step: 50) - 0.2865047968601901) < 1e-15)
+        #expect(abs(c.factor(step: 90) - 0.951229424500714) < 1e-15)
+        #expect(c.factor(step: 100) == 1 && c.factor(step: 5000) == 1)
         let o = Objective(crossEntropy: 1, reconstruction: 0.5, classPosterior: 0.8, nonnegativity: 0.3, classBalance: 0.4).scalingClassPosteriorTerms(by: 0.5)
         #expect(o == Objective(crossEntropy: 1, reconstruction: 0.5, classPosterior: 0.4, nonnegativity: 0.3, classBalance: 0.2))
     }
@@ -271,26 +271,33 @@ import Testing
         #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(mode: .semi, labels: 0), train: train) }
         #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(batchSize: 1), train: train) }
         var ramp = TrainingConfiguration()
-        ramp.rampUpSteps = -1
+        ramp.extensions.rampUp = RampUp(steps: -1)
         #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: ramp, train: train) }
         for shift in [-1, 28] {
             var shifted = TrainingConfiguration()
-            shifted.translation = shift
+            shifted.extensions.augmentation = Augmentation(translation: shift)
             #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: shifted, train: train) }
         }
         #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(optimizer: Optimizer(learningRate: -1)), train: train) }
         for (rotation, scaling) in [(-5.0, 0.0), (200, 0), (0, 1), (0, .nan)] {
             var deformed = TrainingConfiguration()
-            (deformed.rotation, deformed.scaling) = (rotation, scaling)
+            deformed.extensions.augmentation = Augmentation(rotation: rotation, scaling: scaling)
             #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: deformed, train: train) }
         }
-        for (weight, threshold) in [(-1.0, 0.95), (Double.nan, 0.95), (1, 1.5), (1, -0.1), (1, .nan)] {
-            let objective = Objective(pseudoLabel: weight, pseudoLabelThreshold: threshold)
-            #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(objective: objective), train: train) }
+        for (weight, threshold, temperature) in [(-1.0, 0.95, 0.0), (Double.nan, 0.95, 0), (1, 1.5, 0), (1, -0.1, 0), (1, .nan, 0),
+                                                 (1, 0.95, -0.5), (1, 0.95, .nan), (1, 0.95, .infinity)] {
+            var labels = TrainingConfiguration()
+            labels.extensions.pseudoLabels = PseudoLabels(weight: weight, threshold: threshold, temperature: temperature)
+            #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: labels, train: train) }
         }
-        for temperature in [-0.5, .nan, .infinity] {
-            let objective = Objective(pseudoLabel: 1, pseudoLabelTemperature: temperature)
-            #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: TrainingConfiguration(objective: objective), train: train) }
+        for balance in [-1.0, .nan] {
+            var balanced = TrainingConfiguration()
+            balanced.extensions.classBalance = ClassBalance(weight: balance)
+            #expect(throws: LearningError.self) { try EGTrainer(network: net, configuration: balanced, train: train) }
+        }
+        // The extension terms belong to the extensions, not to a run's objective.
+        #expect(throws: LearningError.self) {
+            try EGTrainer(network: net, configuration: TrainingConfiguration(objective: Objective(classBalance: 1)), train: train)
         }
         #expect(throws: LearningError.self) {
             try EGTrainer(network: net, configuration: TrainingConfiguration(objective: Objective(reconstruction: .nan)), train: train)

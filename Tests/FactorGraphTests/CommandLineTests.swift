@@ -110,18 +110,20 @@ struct TrainCommandTests {
         #expect(tune.status == 0, "\(tune.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(tuned)/results.json"))) as? [String: Any]
         #expect(report?["initialization"] as? String == "from \(dir)/checkpoint.json")
-        let objective = (report?["configuration"] as? [String: Any])?["objective"] as? [String: Any]
-        #expect(objective?["classBalance"] as? Double == 0.3, "\(String(describing: objective))")
-        #expect(objective?["pseudoLabel"] as? Double == 0.5 && objective?["pseudoLabelThreshold"] as? Double == 0.9)
-        #expect(objective?["pseudoLabelTemperature"] as? Double == 0.5)
-        #expect((report?["configuration"] as? [String: Any])?["translation"] as? Int == 2)
-        #expect((report?["configuration"] as? [String: Any])?["rotation"] as? Double == 10)
-        #expect((report?["configuration"] as? [String: Any])?["scaling"] as? Double == 0.1)
+        // The options beyond the paper are the run's extensions, each with its settings.
+        let extensions = (report?["configuration"] as? [String: Any])?["extensions"] as? [String: [String: Any]]
+        #expect(extensions?["classBalance"]?["weight"] as? Double == 0.3, "\(String(describing: extensions))")
+        #expect(extensions?["pseudoLabels"]?["weight"] as? Double == 0.5 && extensions?["pseudoLabels"]?["threshold"] as? Double == 0.9)
+        #expect(extensions?["pseudoLabels"]?["temperature"] as? Double == 0.5)
+        #expect(extensions?["augmentation"]?["translation"] as? Int == 2)
+        #expect(extensions?["augmentation"]?["rotation"] as? Double == 10)
+        #expect(extensions?["augmentation"]?["scaling"] as? Double == 0.1)
+        #expect(extensions?["rampUp"] == nil && extensions?["recalibration"] == nil)
         // Tested after epochs 2 and 3 (the last), not after epoch 1.
         let tested = (report?["history"] as? [[String: Any]])?.map { $0["testError"] != nil }
         #expect(tested == [false, true, true], "\(String(describing: report?["history"]))")
         // The teacher is evaluated beside the student, and `drmm evaluate --teacher` measures the same.
-        #expect((report?["configuration"] as? [String: Any])?["teacherDecay"] as? Double == 0.9)
+        #expect(extensions?["meanTeacher"]?["decay"] as? Double == 0.9)
         let teacherError = try #require(report?["teacherTestError"] as? Double)
         #expect((report?["history"] as? [[String: Any]])?.map { $0["teacherTestError"] != nil } == [false, true, true])
         let teacherJSON = "\(tuned)/teacher.json"
