@@ -17,17 +17,8 @@ func loadMNIST(_ directory: String, trainLimit: Int, testLimit: Int) throws -> (
     try ImageSet.mnist(directory: directory, trainLimit: trainLimit > 0 ? trainLimit : nil, testLimit: testLimit > 0 ? testLimit : nil)
 }
 
-/// Peak resident memory of this process, in bytes.
-func peakResidentBytes() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return usage.ru_maxrss * 1024
-}
-
 func writeJSON<V: Encodable>(_ value: V, to path: String, pretty: Bool = true) throws {
-    let e = JSONEncoder()
-    e.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
-    try writeAtomically(String(decoding: try e.encode(value), as: UTF8.self), to: path)
+    try TrainingRun.writeJSON(value, to: path, pretty: pretty)
 }
 
 /// Writes a JSON dictionary or array (sorted keys, pretty) atomically.
@@ -139,41 +130,15 @@ struct Train: ParsableCommand {
         let limits = try limitOptions.limits()
         guard trainLimit >= 0, testLimit >= 0 else { throw ValidationError("--train-limit and --test-limit must be ≥ 0 (0: all)") }
         try config.validate(trainingImages: train.count, limits: limits)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let checkpointPath = "\(out)/checkpoint.json"
-        let trainer: EGTrainer
-        if resume {
-            let c = try Checkpoint.read(from: checkpointPath, limits: limits)
-            guard c.architecture == arch else {
-                throw LearningError.checkpoint(path: checkpointPath, reason: "is a \(c.architecture.name) model, --model is \(arch.name)")
-            }
-            // The execution options change only the rounding: unless given, they are the checkpoint's.
-            if convolution == nil { config.convolution = c.configuration.convolution }
-            if workers == nil { config.workers = c.configuration.workers }
-            do { trainer = try EGTrainer(resuming: c, train: train, configuration: config) } catch let LearningError.checkpoint(_, reason) {
-                throw LearningError.checkpoint(path: checkpointPath, reason: reason)
-            }
-            // A run killed between its checkpoint and its metrics left them one epoch apart.
-            try writeMetricsLines(trainer.history, to: "\(out)/metrics.jsonl")
-            // EGTrainer(resuming:) refused any other change (rethrown above with the path).
-            if config.workers != c.configuration.workers || config.convolution != c.configuration.convolution {
-                FileHandle.standardError.write(Data("""
-                    note: resuming with \(config.workers) worker(s) and \(config.convolution.rawValue) convolutions; the checkpoint was \
-                    written with \(c.configuration.workers) and \(c.configuration.convolution.rawValue). The run continues the same \
-                    training up to rounding, not bit-identically.
-
-                    """.utf8))
-            }
-        } else if let initFrom {
-            guard initFrom != checkpointPath else { throw ValidationError("--init-from names the checkpoint this run writes; use --resume or another --out") }
-            let c = try Checkpoint.read(from: initFrom, limits: limits)
-            guard c.architecture == arch else {
-                throw LearningError.checkpoint(path: initFrom, reason: "is a \(c.architecture.name) model, --model is \(arch.name)")
-            }
-            trainer = try EGTrainer(network: c.network(), configuration: config, train: train)
-        } else {
-            trainer = try EGTrainer(network: RenderingNetwork<Float>(architecture: arch, seed: seed, initialization: initialization), configuration: config, train: train)
+        let run = try TrainingRun(directory: out)
+        if let initFrom, initFrom == run.checkpointPath {
+            throw ValidationError("--init-from names the checkpoint this run writes; use --resume or another --out")
         }
+        let start: TrainingRun.Start = resume ? .resume : initFrom.map { .initialize(from: $0) } ?? .fresh(initialization)
+        let (trainer, note) = try run.trainer(architecture: arch, configuration: config, workers: workers, convolution: convolution,
+                                              start: start, train: train, limits: limits)
+        config = trainer.configuration
+        if let note { FileHandle.standardError.write(Data("note: \(note)\n\n".utf8)) }
         if config.workers > 1 { BLASInfo.setThreadCount(1) }   // one single-threaded GEMM per worker
         let log = FileHandle.standardError
         log.write(Data("training \(arch.name) (\(trainer.network.parameters.count) parameters), mode \(config.mode.rawValue), \(trainer.labeledIndices.count) labelled of \(train.count) images, \(config.totalEpochs) epochs, \(config.workers) worker(s), BLAS threads \(BLASInfo.threadCount)\n".utf8))
@@ -184,83 +149,17 @@ struct Train: ParsableCommand {
             let evaluates = epoch % evaluateEvery == 0 || epoch == config.totalEpochs
             let m = try trainer.runEpoch(test: evaluates ? test : nil) { bar.update($0) }
             bar.finish(m)
-            // The checkpoint first: metrics are never ahead of it (a resume rewrites them from it).
-            try trainer.checkpoint().write(to: checkpointPath)
-            try writeMetricsLines(trainer.history, to: "\(out)/metrics.jsonl")
+            try run.record(trainer)
         }
         let seconds = Date().timeIntervalSince(wall)
-        try writePictures(trainer, test: test)
-        let errors = trainer.history.compactMap(\.testError)
-        let teacherErrors = trainer.history.compactMap(\.teacherTestError)
-        let results = Results(model: arch.name, mode: config.mode.rawValue, labels: trainer.labeledIndices.count, epochs: config.totalEpochs,
-                              seed: config.seed, workers: config.workers, blasThreads: BLASInfo.threadCount, trainImages: train.count,
-                              testImages: test.count, testError: errors.last, bestTestError: errors.min(),
-                              teacherTestError: teacherErrors.last, bestTeacherTestError: teacherErrors.min(),
-                              epochsTo1_5Percent: trainer.history.first { ($0.testError ?? 1) <= 0.015 }?.epoch,
-                              wallSecondsThisRun: seconds, trainingSeconds: trainer.history.map(\.seconds).reduce(0, +),
-                              meanImagesPerSecond: trainer.history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, trainer.history.count)),
-                              peakResidentMegabytes: Double(peakResidentBytes()) / 1_048_576,
-                              initialization: resume ? "from checkpoint" : initFrom.map { "from \($0)" } ?? initialization.rawValue, configuration: config, history: trainer.history)
-        try writeJSON(results, to: "\(out)/results.json")
-        let teacherSummary = teacherErrors.last.map { String(format: ", teacher %.2f %% (best %.2f %%)", 100 * $0, 100 * (teacherErrors.min() ?? .nan)) } ?? ""
+        try run.writePictures(trainer, test: test)
+        let results = RunResults(trainer, trainImages: train.count, testImages: test.count, seconds: seconds,
+                                 initialization: resume ? "from checkpoint" : initFrom.map { "from \($0)" } ?? initialization.rawValue)
+        try run.writeResults(results)
+        let teacherSummary = results.teacherTestError.map { String(format: ", teacher %.2f %% (best %.2f %%)", 100 * $0, 100 * (results.bestTeacherTestError ?? .nan)) } ?? ""
         print(String(format: "%@ %@: test error %.2f %% after %d epochs (best %.2f %%)%@, %.0f s", arch.name, config.mode.rawValue,
-                     100 * (errors.last ?? .nan), config.totalEpochs, 100 * (errors.min() ?? .nan), teacherSummary, seconds))
+                     100 * (results.testError ?? .nan), config.totalEpochs, 100 * (results.bestTestError ?? .nan), teacherSummary, seconds))
     }
-
-    func writeMetricsLines(_ history: [EpochMetrics], to path: String) throws {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        let lines = try history.map { String(decoding: try e.encode($0), as: UTF8.self) }
-        try writeAtomically(lines.joined(separator: "\n") + "\n", to: path)
-    }
-
-    func writePictures(_ trainer: EGTrainer, test: ImageSet) throws {
-        let net = trainer.network
-        let (h, w) = (net.architecture.inputShape[1], net.architecture.inputShape[2])
-        let templates = try (0..<net.architecture.classes).map { try Generation.render(net, class: $0, nuisances: .expectedTranslation).map(Double.init) }
-        try PNGImage.grid(templates, tileWidth: w, tileHeight: h, columns: templates.count, scale: 3).write(to: "\(out)/templates.png")
-        let k = min(10, test.count)
-        let recon = try trainer.reconstructions(of: test, count: k)
-        let originals = (0..<k).map { i in test.pixels[(i * h * w)..<((i + 1) * h * w)].map(Double.init) }
-        try PNGImage.grid(originals + recon.map { $0.map(Double.init) }, tileWidth: w, tileHeight: h, columns: k, scale: 3).write(to: "\(out)/reconstructions.png")
-        let rng = RandomSource(seed: trainer.configuration.seed &+ 77)
-        var samples: [[Double]] = []
-        for c in 0..<net.architecture.classes {
-            for _ in 0..<4 { samples.append(try Generation.render(net, class: c, nuisances: .sampled(switchRates: trainer.switchRates, rng: rng)).map(Double.init)) }
-        }
-        try PNGImage.grid(samples, tileWidth: w, tileHeight: h, columns: net.architecture.classes, scale: 2).write(to: "\(out)/samples.png")
-        let curve = trainer.history.compactMap { m in m.testError.map { (x: Double(m.epoch), y: 100 * $0) } }
-        if !curve.isEmpty {
-            let top = max(2, (curve.map(\.y).max() ?? 2).rounded(.up))
-            try LinePlot.render([curve], yRange: 0...top).write(to: "\(out)/error-curve.png")
-        }
-    }
-}
-
-/// What `drmm train` writes to results.json.
-struct Results: Encodable {
-    var model: String
-    var mode: String
-    var labels: Int
-    var epochs: Int
-    var seed: UInt64
-    var workers: Int
-    var blasThreads: Int
-    var trainImages: Int
-    var testImages: Int
-    var testError: Double?
-    var bestTestError: Double?
-    /// The weight-averaged teacher's, with `--teacher-decay`.
-    var teacherTestError: Double?
-    var bestTeacherTestError: Double?
-    var epochsTo1_5Percent: Int?
-    var wallSecondsThisRun: Double
-    var trainingSeconds: Double
-    var meanImagesPerSecond: Double
-    var peakResidentMegabytes: Double
-    var initialization: String
-    var configuration: TrainingConfiguration
-    var history: [EpochMetrics]
 }
 
 /// One line on stderr, redrawn at most four times a second.
@@ -335,8 +234,7 @@ struct Evaluate: ParsableCommand {
         let start = Date()
         let (error, predictions) = try Evaluation.classify(net, test, workers: workers)
         let seconds = Date().timeIntervalSince(start)
-        var confusion = [[Int]](repeating: [Int](repeating: 0, count: net.architecture.classes), count: net.architecture.classes)
-        for (p, y) in zip(predictions, test.labels) { confusion[y][p] += 1 }
+        let confusion = Evaluation.confusion(predictions: predictions, labels: test.labels, classes: net.architecture.classes)
         print(String(format: "%@ after %d epochs: test error %.2f %% on %d images (%.2f s)", c.architecture.name, c.epoch, 100 * error, test.count, seconds))
         if let json {
             struct Report: Encodable { var model: String; var epochs: Int; var testError: Double; var testImages: Int; var seconds: Double; var confusion: [[Int]] }
