@@ -9,7 +9,9 @@ export OPENBLAS_NUM_THREADS=1
 # -enable-testing lets the learning tests check internal kernels (@testable) in the optimised build.
 swift test -c release -Xswiftc -enable-testing "$@"
 # The whole suite also builds the client example, a package outside the library that uses only
-# its products, and runs it: train, convert, sample, reconstruct, certify (it fails otherwise).
+# its products, and runs it: train, convert, sample, reconstruct, certify (it fails otherwise);
+# and it checks the layout of the sources (Scripts/check-style.sh).
 if [ $# -eq 0 ]; then
+    Scripts/check-style.sh
     swift run -c release --package-path Examples/ClientPackage Client Data/mnist
 fi

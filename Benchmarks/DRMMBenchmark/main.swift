@@ -28,7 +28,7 @@ let convSmall = [
     LayerSpec(channels: 64, kernel: 3, padding: .valid),
     LayerSpec(channels: 64, kernel: 3, padding: .full, pool: 2),
     LayerSpec(channels: 128, kernel: 3, padding: .valid),
-    LayerSpec(channels: 10, kernel: 1, padding: .valid),
+    LayerSpec(channels: 10, kernel: 1, padding: .valid)
 ]
 var net = try ConvNet(inputShape: [1, 28, 28], layers: convSmall, classes: 10, meanPoolTop: true, seed: 1)
 net.workers = option("--workers", 1)
@@ -49,14 +49,28 @@ let a = [Float](repeating: 1, count: n * n), b = [Float](repeating: 0.5, count: 
 var c = [Float](repeating: 0, count: n * n)
 var gemmTimes: [Double] = []
 for i in 0..<12 {
-    let s = seconds { Float.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n, beta: 0, c: &c, ldc: n) }
+    let s = seconds {
+        Float.gemm(
+            transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n, beta: 0,
+            c: &c, ldc: n)
+    }
     if i >= 2 { gemmTimes.append(s) }
 }
 let peak = 2 * pow(Double(n), 3) / median(gemmTimes) / 1e9
 let peakThreads = BLASInfo.threadCount
 BLASInfo.setThreadCount(blasThreads)
 
-print("forward workers: \(net.workers), BLAS threads: \(BLASInfo.threadCount); batch \(batch); \(repeats) timed runs (median)")
-print(String(format: "Conv-Small forward (DRMM bottom-up max-sum), Float32: %.2f ms per batch, %.0f images/s, %.1f GFLOP/s (%.1f MFLOP per image)",
-             t * 1000, Double(batch) / t, gflops, net.flopsPerImage / 1e6))
-print(String(format: "OpenBLAS sgemm %d×%d×%d on %d thread(s): %.1f GFLOP/s (forward reaches %.0f%% of it)", n, n, n, peakThreads, peak, 100 * gflops / peak))
+print(
+    "forward workers: \(net.workers), BLAS threads: \(BLASInfo.threadCount); batch \(batch); \(repeats) timed runs "
+        + "(median)"
+)
+print(
+    String(
+        format:
+            "Conv-Small forward (DRMM bottom-up max-sum), Float32: %.2f ms per batch, %.0f images/s, %.1f GFLOP/s "
+            + "(%.1f MFLOP per image)",
+        t * 1000, Double(batch) / t, gflops, net.flopsPerImage / 1e6))
+print(
+    String(
+        format: "OpenBLAS sgemm %d×%d×%d on %d thread(s): %.1f GFLOP/s (forward reaches %.0f%% of it)", n, n, n,
+        peakThreads, peak, 100 * gflops / peak))

@@ -40,13 +40,21 @@ func isingGrid(side: Int, seed: UInt64) throws -> FactorGraph {
     let rng = RandomSource(seed: seed)
     var g = FactorGraph()
     for _ in 0..<(side * side) { g.addCategorical(cardinality: 2) }
-    for r in 0..<side { for c in 0..<side {
-        let v = r * side + c
-        let th = rng.gaussian(standardDeviation: 0.1)
-        try g.addFactor(scope: [v], logValues: [th, -th])
-        if c + 1 < side { let w = rng.gaussian(standardDeviation: 0.5); try g.addFactor(scope: [v, v + 1], logValues: [w, -w, -w, w]) }
-        if r + 1 < side { let w = rng.gaussian(standardDeviation: 0.5); try g.addFactor(scope: [v, v + side], logValues: [w, -w, -w, w]) }
-    } }
+    for r in 0..<side {
+        for c in 0..<side {
+            let v = r * side + c
+            let th = rng.gaussian(standardDeviation: 0.1)
+            try g.addFactor(scope: [v], logValues: [th, -th])
+            if c + 1 < side {
+                let w = rng.gaussian(standardDeviation: 0.5);
+                try g.addFactor(scope: [v, v + 1], logValues: [w, -w, -w, w])
+            }
+            if r + 1 < side {
+                let w = rng.gaussian(standardDeviation: 0.5);
+                try g.addFactor(scope: [v, v + side], logValues: [w, -w, -w, w])
+            }
+        }
+    }
     return g
 }
 
@@ -57,8 +65,12 @@ if arguments.first == "memory" {
     bp.options.schedule = .sequential
     bp.options.tolerance = 1e-9
     let (r, seconds) = try time { try bp.run(g, semiring: SumProduct.self) }
-    print(String(format: "100×100 binary grid, sequential sum-product BP: %.3f s, %d iterations, converged %@, peak RSS %.1f MB (%.1f MB before building the graph)",
-                 seconds, r.iterations, r.converged ? "yes" : "no", peakResidentMegabytes(), before))
+    print(
+        String(
+            format:
+                "100×100 binary grid, sequential sum-product BP: %.3f s, %d iterations, converged %@, peak RSS %.1f "
+                + "MB (%.1f MB before building the graph)",
+            seconds, r.iterations, r.converged ? "yes" : "no", peakResidentMegabytes(), before))
     exit(0)
 }
 
@@ -88,7 +100,10 @@ if arguments.first == "order" {
     let (refusal, s) = time { () -> String in
         do { _ = try VariableElimination().eliminationOrder(grid); return "ordered" } catch { return "\(error)" }
     }
-    print("| 100×100 grid, refused | 10000 | \(String(format: "%.3f", s)) | \(refusal.contains("2^27") ? "over 2^26, refused" : refusal) |")
+    print(
+        "| 100×100 grid, refused | 10000 | \(String(format: "%.3f", s)) | "
+            + "\(refusal.contains("2^27") ? "over 2^26, refused" : refusal) |"
+    )
     exit(0)
 }
 
@@ -103,7 +118,9 @@ print("")
 print("| model | semiring | schedule | median s | iterations | converged | message updates/s | log Z or MAP score |")
 print("|---|---|---|---|---|---|---|---|")
 
-@MainActor func benchBP<S: Semiring>(_ name: String, _ g: FactorGraph, _ s: S.Type, _ schedule: BeliefPropagation.Schedule, repeats: Int) throws {
+@MainActor func benchBP<S: Semiring>(
+    _ name: String, _ g: FactorGraph, _ s: S.Type, _ schedule: BeliefPropagation.Schedule, repeats: Int
+) throws {
     var bp = BeliefPropagation()
     bp.options.schedule = schedule
     bp.options.tolerance = 1e-9
@@ -119,13 +136,18 @@ print("|---|---|---|---|---|---|---|---|")
     let r = last!
     let m = median(times)
     let value = r.logPartition ?? r.map?.logScore ?? 0
-    rows.append(Row(model: name, method: S.name, schedule: schedule.rawValue, seconds: m, iterations: r.iterations,
-                    messageUpdatesPerSecond: Double(r.messageUpdates) / m, converged: r.converged, value: value))
-    print(String(format: "| %@ | %@ | %@ | %.4f | %d | %@ | %.3g | %.4f |", name, S.name, schedule.rawValue, m, r.iterations,
-                 r.converged ? "yes" : "no", Double(r.messageUpdates) / m, value))
+    rows.append(
+        Row(
+            model: name, method: S.name, schedule: schedule.rawValue, seconds: m, iterations: r.iterations,
+            messageUpdatesPerSecond: Double(r.messageUpdates) / m, converged: r.converged, value: value))
+    print(
+        String(
+            format: "| %@ | %@ | %@ | %.4f | %d | %@ | %.3g | %.4f |", name, S.name, schedule.rawValue, m, r.iterations,
+            r.converged ? "yes" : "no", Double(r.messageUpdates) / m, value))
 }
 
-for (name, file) in [("ising10", "ising/ising10.fg"), ("ising20", "ising/ising20.fg"), ("ising50", "ising/ising50.fg")] {
+for (name, file) in [("ising10", "ising/ising10.fg"), ("ising20", "ising/ising20.fg"), ("ising50", "ising/ising50.fg")]
+{
     let g = try LibDAIFormat.read(path: "\(fixtures)/\(file)").graph
     let reps = name == "ising50" ? max(3, repeats / 2) : repeats
     for schedule in [BeliefPropagation.Schedule.sequential, .parallel] {
@@ -152,9 +174,14 @@ for name in ["Alchemy_11", "CSP_12", "DBN_11", "Grids_12", "Promedus_24", "Segme
         pr.append(t1); mar.append(t2); mpe.append(t3); logZ = z; score = m.logScore
     }
     for (task, ts, v) in [("PR", pr, logZ / log(10)), ("MAR", mar, Double.nan), ("MPE", mpe, score / log(10))] {
-        rows.append(Row(model: name, method: "variable elimination", schedule: task, seconds: median(ts), iterations: 1,
-                        messageUpdatesPerSecond: 0, converged: true, value: v.isNaN ? nil : v))
-        print(String(format: "| %@ | %@ | %.3f | %@ |", name, task, median(ts), v.isNaN ? "" : String(format: "log10 %.4f", v)))
+        rows.append(
+            Row(
+                model: name, method: "variable elimination", schedule: task, seconds: median(ts), iterations: 1,
+                messageUpdatesPerSecond: 0, converged: true, value: v.isNaN ? nil : v))
+        print(
+            String(
+                format: "| %@ | %@ | %.3f | %@ |", name, task, median(ts),
+                v.isNaN ? "" : String(format: "log10 %.4f", v)))
     }
 }
 

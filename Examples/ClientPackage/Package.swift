@@ -11,7 +11,7 @@ let package = Package(
     name: "ClientPackage",
     dependencies: [
         // A project of one's own names the library by its URL and a version instead.
-        .package(name: "DRMM", path: "../.."),
+        .package(name: "DRMM", path: "../..")
     ],
     targets: [
         .executableTarget(
@@ -20,7 +20,7 @@ let package = Package(
                 .product(name: "DRMM", package: "DRMM"),
                 .product(name: "DRMMLearning", package: "DRMM"),
                 .product(name: "Datasets", package: "DRMM"),
-                .product(name: "NumericalCore", package: "DRMM"),
-            ]),
+                .product(name: "NumericalCore", package: "DRMM")
+            ])
     ]
 )

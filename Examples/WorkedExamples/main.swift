@@ -15,12 +15,16 @@ import NumericalCore
 let states = ["sunny", "cloudy", "rainy"]
 let observationNames = ["dry", "damp", "soggy"]
 let initial = [0.5, 0.3, 0.2]
-let transition = [[0.7, 0.2, 0.1],   // from sunny
-                  [0.3, 0.4, 0.3],   // from cloudy
-                  [0.2, 0.3, 0.5]]   // from rainy
-let emission = [[0.7, 0.2, 0.1],     // sunny: dry, damp, soggy
-                [0.3, 0.4, 0.3],
-                [0.1, 0.3, 0.6]]
+let transition = [
+    [0.7, 0.2, 0.1],  // from sunny
+    [0.3, 0.4, 0.3],  // from cloudy
+    [0.2, 0.3, 0.5]
+]  // from rainy
+let emission = [
+    [0.7, 0.2, 0.1],  // sunny: dry, damp, soggy
+    [0.3, 0.4, 0.3],
+    [0.1, 0.3, 0.6]
+]
 let observed = [0, 1, 2, 2, 1, 0, 0, 2, 2, 2, 1, 0]
 
 var hmm = FactorGraph()
@@ -47,7 +51,9 @@ for t in observed.indices {
     let s = states[map.states[t]].padding(toLength: 7, withPad: " ", startingAt: 0)
     print(String(format: "%3d  ", t) + o + "  " + s + String(format: "  %.3f", posterior.marginals[t][2]))
 }
-print(String(format: "log p(path, observations) = %.6f; variable elimination's optimum: %.6f", map.logScore, exact.logScore))
+print(
+    String(
+        format: "log p(path, observations) = %.6f; variable elimination's optimum: %.6f", map.logScore, exact.logScore))
 print(String(format: "log p(observations) = %.6f", posterior.logPartition!))
 guard abs(map.logScore - exact.logScore) < 1e-9 else { print("MISMATCH"); exit(1) }
 
@@ -70,7 +76,8 @@ for t in 1..<n {
 }
 // Each measurement y_t ~ N(x_t, r) contributes precision 1/r and potential y_t / r.
 for t in 0..<n {
-    try chain.addGaussianFactor(scope: [x[t]], precision: Matrix.diagonal([1 / noiseVariance]), potential: [measurements[t] / noiseVariance])
+    try chain.addGaussianFactor(
+        scope: [x[t]], precision: Matrix.diagonal([1 / noiseVariance]), potential: [measurements[t] / noiseVariance])
 }
 let smoothed = try GaussianBeliefPropagation().run(chain)
 
@@ -90,6 +97,9 @@ func rms(_ a: [Double]) -> Double { (a.map { $0 * $0 }.reduce(0, +) / Double(a.c
 let smoothedMeans = (0..<n).map { smoothed.marginals[x[$0]]!.mean[0] }
 print("")
 print("Gaussian chain of \(n) steps (a tree, so Gaussian BP is exact: \(smoothed.isExact))")
-print(String(format: "RMS error of the raw measurements: %.3f; of the smoothed means: %.3f", rms(zip(measurements, truth).map { $0 - $1 }), rms(zip(smoothedMeans, truth).map { $0 - $1 })))
+print(
+    String(
+        format: "RMS error of the raw measurements: %.3f; of the smoothed means: %.3f",
+        rms(zip(measurements, truth).map { $0 - $1 }), rms(zip(smoothedMeans, truth).map { $0 - $1 })))
 print(String(format: "largest difference from the dense LAPACK solve (means and variances): %.2e", worst))
 guard worst < 1e-9 else { print("MISMATCH"); exit(1) }

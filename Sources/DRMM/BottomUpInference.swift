@@ -32,15 +32,26 @@ extension DeepRenderingMixtureModel {
             var routes = [Int32](repeating: 0, count: pooled.count)
             var columns = [Double](repeating: 0, count: LevelOperators.columnsLength(g, batch: 1))
             let bias = unitBias(level: l)
-            x.elements.withUnsafeBufferPointer { px in filters[l].elements.withUnsafeBufferPointer { pw in bias.withUnsafeBufferPointer { pb in
-                columns.withUnsafeMutableBufferPointer { pc in s.elements.withUnsafeMutableBufferPointer { ps in
-                    pooled.elements.withUnsafeMutableBufferPointer { po in routes.withUnsafeMutableBufferPointer { pr in
-                        _ = LevelOperators.bottomUp(px.baseAddress!, filters: pw.baseAddress!, bias: pb.baseAddress!, g, batch: 1, rule: rule,
-                                                columns: pc.baseAddress!, response: ps.baseAddress!, output: po.baseAddress!,
-                                                selection: pr.baseAddress!)
-                    } }
-                } }
-            } } }
+            x.elements.withUnsafeBufferPointer { px in
+                filters[l].elements.withUnsafeBufferPointer { pw in
+                    bias.withUnsafeBufferPointer { pb in
+                        columns.withUnsafeMutableBufferPointer { pc in
+                            s.elements.withUnsafeMutableBufferPointer { ps in
+                                pooled.elements.withUnsafeMutableBufferPointer { po in
+                                    routes.withUnsafeMutableBufferPointer { pr in
+                                        _ = LevelOperators.bottomUp(
+                                            px.baseAddress!, filters: pw.baseAddress!, bias: pb.baseAddress!, g,
+                                            batch: 1, rule: rule,
+                                            columns: pc.baseAddress!, response: ps.baseAddress!,
+                                            output: po.baseAddress!,
+                                            selection: pr.baseAddress!)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             let plane = g.convolved[1] * g.convolved[2]
             for i in s.elements.indices { s.elements[i] += bias[i / plane] }
             responses.append(s); features.append(pooled)
@@ -52,11 +63,14 @@ extension DeepRenderingMixtureModel {
         let scores = classTemplates.map { mu in zip(mu, top).reduce(0) { $0 + $1.0 * $1.1 } }
         var best = 0
         for c in 1..<max(classCount, 1) {
-            if scores[c] / noiseVariance + log(classPrior[c]) > scores[best] / noiseVariance + log(classPrior[best]) { best = c }
+            if scores[c] / noiseVariance + log(classPrior[c]) > scores[best] / noiseVariance + log(classPrior[best]) {
+                best = c
+            }
         }
-        return BottomUpInference(responses: responses, features: features,
-                                 nuisances: Nuisances(translations: translations, switches: switches),
-                                 classScores: scores, predictedClass: best)
+        return BottomUpInference(
+            responses: responses, features: features,
+            nuisances: Nuisances(translations: translations, switches: switches),
+            classScores: scores, predictedClass: best)
     }
 }
 

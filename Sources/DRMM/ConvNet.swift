@@ -66,22 +66,25 @@ public struct ConvNet: Sendable {
     public init(inputShape: [Int], layers specs: [LayerSpec], classes: Int, meanPoolTop: Bool, seed: UInt64) throws {
         let model = try DeepRenderingMixtureModel(inputShape: inputShape, layers: specs, classes: classes)
         var state = seed | 1
-        func uniform() -> Float {   // xorshift64*, enough for initial weights
+        func uniform() -> Float {  // xorshift64*, enough for initial weights
             state ^= state >> 12; state ^= state << 25; state ^= state >> 27
             return Float(Double((state &* 2685821657736338717) >> 11) / Double(1 << 53))
         }
         layers = model.geometry.map { g in
             let fanIn = g.input[0] * g.kernel * g.kernel, fanOut = g.convolved[0] * g.kernel * g.kernel
             let limit = Float((6.0 / Double(fanIn + fanOut)).squareRoot())
-            return Layer(filters: (0..<(fanOut * g.input[0])).map { _ in (2 * uniform() - 1) * limit },
-                         bias: [Float](repeating: 0, count: g.convolved[0]), geometry: g)
+            return Layer(
+                filters: (0..<(fanOut * g.input[0])).map { _ in (2 * uniform() - 1) * limit },
+                bias: [Float](repeating: 0, count: g.convolved[0]), geometry: g)
         }
         let top = model.topShape
         let d = meanPoolTop ? top[0] : top.reduce(1, *)
         let limit = Float((6.0 / Double(d + classes)).squareRoot())
         let w = (0..<(classes * d)).map { _ in (2 * uniform() - 1) * limit }
-        classifier = meanPoolTop ? .meanPoolDense(weights: w, bias: [Float](repeating: 0, count: classes))
-                                 : .dense(weights: w, bias: [Float](repeating: 0, count: classes))
+        classifier =
+            meanPoolTop
+            ? .meanPoolDense(weights: w, bias: [Float](repeating: 0, count: classes))
+            : .dense(weights: w, bias: [Float](repeating: 0, count: classes))
         self.inputShape = inputShape
         self.classes = classes
     }
@@ -92,20 +95,27 @@ public struct ConvNet: Sendable {
         var shape = inputShape
         for (l, layer) in layers.enumerated() {
             let g = layer.geometry
-            guard g.input == shape else { throw DRMMError.shapeMismatch(what: "level \(l + 1) input", expected: shape, actual: g.input) }
+            guard g.input == shape else {
+                throw DRMMError.shapeMismatch(what: "level \(l + 1) input", expected: shape, actual: g.input)
+            }
             let filterShape = [g.convolved[0], g.input[0], g.kernel, g.kernel]
             guard layer.filters.count == filterShape.reduce(1, *) else {
-                throw DRMMError.shapeMismatch(what: "level \(l + 1) filters", expected: filterShape, actual: [layer.filters.count])
+                throw DRMMError.shapeMismatch(
+                    what: "level \(l + 1) filters", expected: filterShape, actual: [layer.filters.count])
             }
             guard layer.bias.count == g.convolved[0] else {
-                throw DRMMError.shapeMismatch(what: "level \(l + 1) bias", expected: [g.convolved[0]], actual: [layer.bias.count])
+                throw DRMMError.shapeMismatch(
+                    what: "level \(l + 1) bias", expected: [g.convolved[0]], actual: [layer.bias.count])
             }
             shape = g.pooled
         }
-        guard !layers.isEmpty, classes >= 1 else { throw DRMMError.invalidParameter("a convnet needs a level and a class") }
+        guard !layers.isEmpty, classes >= 1 else {
+            throw DRMMError.invalidParameter("a convnet needs a level and a class")
+        }
         let (w, b) = classifier.parameters, d = classifier.readout.featureLength(top: shape)
         guard w.count == classes * d, b.count == classes else {
-            throw DRMMError.shapeMismatch(what: "classifier weights and biases", expected: [classes, d], actual: [w.count / max(1, d), b.count])
+            throw DRMMError.shapeMismatch(
+                what: "classifier weights and biases", expected: [classes, d], actual: [w.count / max(1, d), b.count])
         }
         self.inputShape = inputShape
         self.layers = layers
@@ -121,10 +131,13 @@ public struct ConvNet: Sendable {
         try model.validate()
         inputShape = model.inputShape
         layers = model.geometry.enumerated().map { l, g in
-            Layer(filters: model.filters[l].elements.map(Float.init), bias: model.unitBias(level: l).map(Float.init), geometry: g)
+            Layer(
+                filters: model.filters[l].elements.map(Float.init), bias: model.unitBias(level: l).map(Float.init),
+                geometry: g)
         }
-        classifier = .dense(weights: model.classTemplates.flatMap { $0.map(Float.init) },
-                            bias: model.classPrior.map { Float(model.noiseVariance * Foundation.log($0)) })
+        classifier = .dense(
+            weights: model.classTemplates.flatMap { $0.map(Float.init) },
+            bias: model.classPrior.map { Float(model.noiseVariance * Foundation.log($0)) })
         classes = model.classCount
     }
 
@@ -176,7 +189,8 @@ public struct ConvNet: Sendable {
     public func forward(_ images: [Float], count n: Int, workspace ws: Workspace = Workspace()) throws -> Output {
         let d = inputShape.reduce(1, *)
         guard images.count == n * d else {
-            throw DRMMError.invalidInput("batch has \(images.count) values; \(n) images of shape \(inputShape) need \(n * d)")
+            throw DRMMError.invalidInput(
+                "batch has \(images.count) values; \(n) images of shape \(inputShape) need \(n * d)")
         }
         // NCHW → CNHW (a no-op copy for one channel).
         let (c0, hw0) = (inputShape[0], inputShape[1] * inputShape[2])
@@ -187,7 +201,9 @@ public struct ConvNet: Sendable {
         ws.activationCount = n * d
         images.withUnsafeBufferPointer { src in
             ws.activations.withUnsafeMutableBufferPointer { dst in
-                for i in 0..<n { for c in 0..<c0 { for p in 0..<hw0 { dst[(c * n + i) * hw0 + p] = src[(i * c0 + c) * hw0 + p] } } }
+                for i in 0..<n {
+                    for c in 0..<c0 { for p in 0..<hw0 { dst[(c * n + i) * hw0 + p] = src[(i * c0 + c) * hw0 + p] } }
+                }
             }
         }
         let routes = layers.map { convReluPool($0, batch: n, ws) }
@@ -202,35 +218,52 @@ public struct ConvNet: Sendable {
         if ws.columns.count < rows * cols { ws.columns = [Float](repeating: 0, count: rows * cols) }
         if ws.next.count < o * cols { ws.next = [Float](repeating: 0, count: o * cols) }
         var routes = [Int32](repeating: 0, count: o * n * g.pooled[1] * g.pooled[2])
-        ws.activations.withUnsafeBufferPointer { xs in ws.columns.withUnsafeMutableBufferPointer { cb in
-            ws.next.withUnsafeMutableBufferPointer { y in layer.filters.withUnsafeBufferPointer { wf in
-                layer.bias.withUnsafeBufferPointer { bb in ws.pooled.withUnsafeMutableBufferPointer { pb in
-                    routes.withUnsafeMutableBufferPointer { rb in
-                        let (x, c, s, w) = (Shared(xs.baseAddress!), Shared(cb.baseAddress!), Shared(y.baseAddress!), Shared(wf.baseAddress!))
-                        let (b, out, r) = (Shared(bb.baseAddress!), Shared(pb.baseAddress!), Shared(rb.baseAddress!))
-                        // im2col, rows split across the cores.
-                        let chunks = min(workers, rows)
-                        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                            Kernels.im2col(x.pointer, g, batch: n, rows: (rows * chunk / chunks)..<(rows * (chunk + 1) / chunks), into: c.pointer)
-                        }
-                        // S[O, N·H'·W'] = W · cols, the columns split between the workers (each a
-                        // single-threaded sgemm on its part: no oversubscription of the cores).
-                        DispatchQueue.concurrentPerform(iterations: workers) { part in
-                            let lo = cols * part / workers, hi = cols * (part + 1) / workers
-                            Float.gemm(transposeA: false, transposeB: false, m: o, n: hi - lo, k: rows, alpha: 1, a: w.pointer, lda: rows,
-                                       b: c.pointer + lo, ldb: cols, beta: 0, c: s.pointer + lo, ldc: cols)
-                        }
-                        // Bias, switch and pool (the max-sum rule), planes split across the cores.
-                        let planes = o * n, parts = min(workers, planes)
-                        DispatchQueue.concurrentPerform(iterations: parts) { part in
-                            MaxPooling<Float>().pool(s.pointer, bias: b.pointer, g, batch: n,
-                                                     planes: (planes * part / parts)..<(planes * (part + 1) / parts),
-                                                     output: out.pointer, selection: r.pointer)
+        ws.activations.withUnsafeBufferPointer { xs in
+            ws.columns.withUnsafeMutableBufferPointer { cb in
+                ws.next.withUnsafeMutableBufferPointer { y in
+                    layer.filters.withUnsafeBufferPointer { wf in
+                        layer.bias.withUnsafeBufferPointer { bb in
+                            ws.pooled.withUnsafeMutableBufferPointer { pb in
+                                routes.withUnsafeMutableBufferPointer { rb in
+                                    let (x, c, s, w) = (
+                                        Shared(xs.baseAddress!), Shared(cb.baseAddress!), Shared(y.baseAddress!),
+                                        Shared(wf.baseAddress!)
+                                    )
+                                    let (b, out, r) = (
+                                        Shared(bb.baseAddress!), Shared(pb.baseAddress!), Shared(rb.baseAddress!)
+                                    )
+                                    // im2col, rows split across the cores.
+                                    let chunks = min(workers, rows)
+                                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                                        Kernels.im2col(
+                                            x.pointer, g, batch: n,
+                                            rows: (rows * chunk / chunks)..<(rows * (chunk + 1) / chunks),
+                                            into: c.pointer)
+                                    }
+                                    // S[O, N·H'·W'] = W · cols, the columns split between the workers (each a
+                                    // single-threaded sgemm on its part: no oversubscription of the cores).
+                                    DispatchQueue.concurrentPerform(iterations: workers) { part in
+                                        let lo = cols * part / workers, hi = cols * (part + 1) / workers
+                                        Float.gemm(
+                                            transposeA: false, transposeB: false, m: o, n: hi - lo, k: rows, alpha: 1,
+                                            a: w.pointer, lda: rows,
+                                            b: c.pointer + lo, ldb: cols, beta: 0, c: s.pointer + lo, ldc: cols)
+                                    }
+                                    // Bias, switch and pool (the max-sum rule), planes split across the cores.
+                                    let planes = o * n, parts = min(workers, planes)
+                                    DispatchQueue.concurrentPerform(iterations: parts) { part in
+                                        MaxPooling<Float>().pool(
+                                            s.pointer, bias: b.pointer, g, batch: n,
+                                            planes: (planes * part / parts)..<(planes * (part + 1) / parts),
+                                            output: out.pointer, selection: r.pointer)
+                                    }
+                                }
+                            }
                         }
                     }
-                } }
-            } }
-        } }
+                }
+            }
+        }
         // The pooled map becomes the next level's input; the old input buffer is reused next time.
         swap(&ws.activations, &ws.pooled)
         ws.activationCount = routes.count
@@ -242,13 +275,21 @@ public struct ConvNet: Sendable {
         let readout = classifier.readout, d = readout.featureLength(top: top)
         var features = [Float](repeating: 0, count: n * d), scores = [Float](repeating: 0, count: n * classes)
         let (weights, bias) = classifier.parameters
-        ws.activations.withUnsafeBufferPointer { f in features.withUnsafeMutableBufferPointer { fb in
-            readout.features(f.baseAddress!, top: top, batch: n, into: fb.baseAddress!)
-            weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { b in scores.withUnsafeMutableBufferPointer { sb in
-                Readout.scores(fb.baseAddress!, weights: w.baseAddress!, bias: b.baseAddress!, batch: n, classes: classes, featureLength: d,
-                               into: sb.baseAddress!)
-            } } }
-        } }
+        ws.activations.withUnsafeBufferPointer { f in
+            features.withUnsafeMutableBufferPointer { fb in
+                readout.features(f.baseAddress!, top: top, batch: n, into: fb.baseAddress!)
+                weights.withUnsafeBufferPointer { w in
+                    bias.withUnsafeBufferPointer { b in
+                        scores.withUnsafeMutableBufferPointer { sb in
+                            Readout.scores(
+                                fb.baseAddress!, weights: w.baseAddress!, bias: b.baseAddress!, batch: n,
+                                classes: classes, featureLength: d,
+                                into: sb.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
         return scores
     }
 }
@@ -270,11 +311,14 @@ extension DeepRenderingMixtureModel {
     /// `μ_c[k, i, j] = w[c, k] / (H·W)`), and the class biases become the prior
     /// `π_c ∝ exp(b_c)` (σ² = 1), which leaves every score difference unchanged.
     public init(importing net: ConvNet) throws {
-        try self.init(inputShape: net.inputShape, layers: net.layers.map { l in
-            LayerSpec(channels: l.geometry.convolved[0], kernel: l.geometry.kernel,
-                      padding: l.geometry.pad == 0 ? .valid : (l.geometry.pad == l.geometry.kernel - 1 ? .full : .same),
-                      pool: l.geometry.pool, switchPrior: Self.switchPrior(relaxedBiases: l.bias.map(Double.init)))
-        }, classes: net.classes, noiseVariance: 1)
+        try self.init(
+            inputShape: net.inputShape,
+            layers: net.layers.map { l in
+                LayerSpec(
+                    channels: l.geometry.convolved[0], kernel: l.geometry.kernel,
+                    padding: l.geometry.pad == 0 ? .valid : (l.geometry.pad == l.geometry.kernel - 1 ? .full : .same),
+                    pool: l.geometry.pool, switchPrior: Self.switchPrior(relaxedBiases: l.bias.map(Double.init)))
+            }, classes: net.classes, noiseVariance: 1)
         for (l, layer) in net.layers.enumerated() {
             filters[l] = try Tensor(shape: filters[l].shape, elements: layer.filters.map(Double.init))
             setUnitBias(level: l, to: layer.bias.map(Double.init))

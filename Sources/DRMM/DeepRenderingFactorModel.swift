@@ -26,7 +26,8 @@ public struct DeepRenderingFactorModel: Sendable {
         }
         let dl = renderer.topShape.reduce(1, *)
         guard topLoadings.count == renderer.classCount, let d = topLoadings.first?.columns, d >= 1 else {
-            throw DRMMError.invalidParameter("need one top loading matrix per class (\(renderer.classCount)) with at least one column")
+            throw DRMMError.invalidParameter(
+                "need one top loading matrix per class (\(renderer.classCount)) with at least one column")
         }
         for (c, l) in topLoadings.enumerated() where l.rows != dl || l.columns != d {
             throw DRMMError.shapeMismatch(what: "top loadings Λ_\(c)", expected: [dl, d], actual: [l.rows, l.columns])
@@ -52,7 +53,9 @@ public struct DeepRenderingFactorModel: Sendable {
     }
 
     /// The posterior `z | I, c, g`: its mean and covariance.
-    public func latentPosterior(_ image: Tensor, class c: Int, nuisances g: Nuisances) throws -> (mean: [Double], covariance: Matrix) {
+    public func latentPosterior(_ image: Tensor, class c: Int, nuisances g: Nuisances) throws -> (
+        mean: [Double], covariance: Matrix
+    ) {
         try renderer.check(image)
         let l = try loadings(class: c, nuisances: g)
         let s2 = renderer.noiseVariance
@@ -80,7 +83,9 @@ public struct DeepRenderingFactorModel: Sendable {
     }
 
     /// Draws a class, nuisances, `z ~ N(0, I)` and a noisy image.
-    public func sample(using rng: RandomSource) throws -> (class: Int, nuisances: Nuisances, latent: [Double], image: Tensor) {
+    public func sample(using rng: RandomSource) throws -> (
+        class: Int, nuisances: Nuisances, latent: [Double], image: Tensor
+    ) {
         let (c, g, _) = try renderer.sample(using: rng)
         let z = (0..<latentDimension).map { _ in rng.gaussian() }
         let mean = try loadings(class: c, nuisances: g).times(z)

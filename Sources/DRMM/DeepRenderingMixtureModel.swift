@@ -54,14 +54,22 @@ public struct DeepRenderingMixtureModel: Sendable {
     /// A model with zero parameters of the right shapes. Checks that the layers chain.
     public init(inputShape: [Int], layers: [LayerSpec], classes: Int, noiseVariance: Double = 1) throws {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
-            throw DRMMError.invalidInput("input shape must be [channels, height, width] with positive sizes, got \(inputShape)")
+            throw DRMMError.invalidInput(
+                "input shape must be [channels, height, width] with positive sizes, got \(inputShape)")
         }
-        guard !layers.isEmpty else { throw DRMMError.invalidLayer(layer: 0, message: "a DRMM needs at least one level") }
-        guard classes >= 1 else { throw DRMMError.invalidParameter("the number of classes must be at least 1, got \(classes)") }
+        guard !layers.isEmpty else {
+            throw DRMMError.invalidLayer(layer: 0, message: "a DRMM needs at least one level")
+        }
+        guard classes >= 1 else {
+            throw DRMMError.invalidParameter("the number of classes must be at least 1, got \(classes)")
+        }
         guard classes <= ResourceLimits.standard.architectureSize else {
-            throw DRMMError.tooLarge("\(classes) classes is above the limit of \(ResourceLimits.standard.architectureSize)")
+            throw DRMMError.tooLarge(
+                "\(classes) classes is above the limit of \(ResourceLimits.standard.architectureSize)")
         }
-        guard noiseVariance > 0, noiseVariance.isFinite else { throw DRMMError.invalidParameter("σ² must be positive and finite, got \(noiseVariance)") }
+        guard noiseVariance > 0, noiseVariance.isFinite else {
+            throw DRMMError.invalidParameter("σ² must be positive and finite, got \(noiseVariance)")
+        }
         var geometry: [LayerGeometry] = []
         var shape = inputShape
         let limits = ResourceLimits.standard
@@ -70,16 +78,20 @@ public struct DeepRenderingMixtureModel: Sendable {
             let g = try LayerGeometry.chain(spec, input: shape, layer: i + 1, limits: limits)
             // Every tensor this model allocates, checked before any is.
             do {
-                let filters = try limits.checkedProduct([g.convolved[0], g.input[0], g.kernel, g.kernel], limit: \.modelParameters,
-                                                        what: "layer \(i + 1)'s filters")
-                parameters = try limits.check(parameters + filters, limit: \.modelParameters, what: "the filters of layers 1...\(i + 1)")
-                try limits.checkedProduct(g.convolved, limit: \.activationsPerImage, what: "layer \(i + 1)'s convolution output")
+                let filters = try limits.checkedProduct(
+                    [g.convolved[0], g.input[0], g.kernel, g.kernel], limit: \.modelParameters,
+                    what: "layer \(i + 1)'s filters")
+                parameters = try limits.check(
+                    parameters + filters, limit: \.modelParameters, what: "the filters of layers 1...\(i + 1)")
+                try limits.checkedProduct(
+                    g.convolved, limit: \.activationsPerImage, what: "layer \(i + 1)'s convolution output")
             } catch let e as ResourceLimitError { throw DRMMError.tooLarge("\(e)") }
             geometry.append(g)
             shape = g.pooled
         }
         do {
-            try limits.checkedProduct([classes, shape.reduce(1, *)], limit: \.modelParameters, what: "the class templates")
+            try limits.checkedProduct(
+                [classes, shape.reduce(1, *)], limit: \.modelParameters, what: "the class templates")
         } catch let e as ResourceLimitError { throw DRMMError.tooLarge("\(e)") }
         self.inputShape = inputShape
         self.layers = layers
@@ -115,29 +127,47 @@ public struct DeepRenderingMixtureModel: Sendable {
     public func validate() throws {
         for (l, g) in geometry.enumerated() {
             let expected = [g.convolved[0], g.input[0], g.kernel, g.kernel]
-            guard filters[l].shape == expected else { throw DRMMError.shapeMismatch(what: "layer \(l + 1) filters", expected: expected, actual: filters[l].shape) }
+            guard filters[l].shape == expected else {
+                throw DRMMError.shapeMismatch(
+                    what: "layer \(l + 1) filters", expected: expected, actual: filters[l].shape)
+            }
             if let bad = filters[l].elements.firstIndex(where: { !$0.isFinite }) {
                 throw DRMMError.invalidParameter("layer \(l + 1) filter entry \(bad) is \(filters[l].elements[bad])")
             }
-            guard renderBias[l].count == g.input[0] else { throw DRMMError.shapeMismatch(what: "layer \(l + 1) rendering bias α", expected: [g.input[0]], actual: [renderBias[l].count]) }
-            guard convBias[l].count == g.convolved[0] else { throw DRMMError.shapeMismatch(what: "layer \(l + 1) convolution bias", expected: [g.convolved[0]], actual: [convBias[l].count]) }
+            guard renderBias[l].count == g.input[0] else {
+                throw DRMMError.shapeMismatch(
+                    what: "layer \(l + 1) rendering bias α", expected: [g.input[0]], actual: [renderBias[l].count])
+            }
+            guard convBias[l].count == g.convolved[0] else {
+                throw DRMMError.shapeMismatch(
+                    what: "layer \(l + 1) convolution bias", expected: [g.convolved[0]], actual: [convBias[l].count])
+            }
         }
         let d = topShape.reduce(1, *)
         for (c, mu) in classTemplates.enumerated() {
-            guard mu.count == d else { throw DRMMError.shapeMismatch(what: "class template μ_\(c)", expected: topShape, actual: [mu.count]) }
-            if mu.contains(where: { !$0.isFinite }) { throw DRMMError.invalidParameter("class template μ_\(c) has a non-finite entry") }
+            guard mu.count == d else {
+                throw DRMMError.shapeMismatch(what: "class template μ_\(c)", expected: topShape, actual: [mu.count])
+            }
+            if mu.contains(where: { !$0.isFinite }) {
+                throw DRMMError.invalidParameter("class template μ_\(c) has a non-finite entry")
+            }
         }
         guard classPrior.count == classCount, classPrior.allSatisfy({ $0 > 0 && $0.isFinite }),
-              abs(classPrior.reduce(0, +) - 1) < 1e-9 else {
-            throw DRMMError.invalidParameter("class prior must be \(classCount) positive numbers summing to one, got \(classPrior)")
+            abs(classPrior.reduce(0, +) - 1) < 1e-9
+        else {
+            throw DRMMError.invalidParameter(
+                "class prior must be \(classCount) positive numbers summing to one, got \(classPrior)")
         }
-        guard noiseVariance > 0, noiseVariance.isFinite else { throw DRMMError.invalidParameter("σ² must be positive and finite, got \(noiseVariance)") }
+        guard noiseVariance > 0, noiseVariance.isFinite else {
+            throw DRMMError.invalidParameter("σ² must be positive and finite, got \(noiseVariance)")
+        }
     }
 
     /// Checks an image against ``inputShape``.
     func check(_ image: Tensor) throws {
         guard image.shape == inputShape else {
-            throw DRMMError.invalidInput("image has shape \(image.shape) (channels, height, width), the model expects \(inputShape)")
+            throw DRMMError.invalidInput(
+                "image has shape \(image.shape) (channels, height, width), the model expects \(inputShape)")
         }
         if let bad = image.elements.firstIndex(where: { !$0.isFinite }) {
             throw DRMMError.invalidInput("pixel \(bad) is \(image.elements[bad])")
@@ -146,9 +176,12 @@ public struct DeepRenderingMixtureModel: Sendable {
 
     /// Random parameters for tests and demos: filters `N(0, scale²)` (nonnegative from level 2
     /// up and for `μ_c` when `nonnegative`, the NN-DRMM conditions of the theorem).
-    public static func random(inputShape: [Int], layers: [LayerSpec], classes: Int, seed: UInt64,
-                              nonnegative: Bool = true, noiseVariance: Double = 1) throws -> DeepRenderingMixtureModel {
-        var m = try DeepRenderingMixtureModel(inputShape: inputShape, layers: layers, classes: classes, noiseVariance: noiseVariance)
+    public static func random(
+        inputShape: [Int], layers: [LayerSpec], classes: Int, seed: UInt64,
+        nonnegative: Bool = true, noiseVariance: Double = 1
+    ) throws -> DeepRenderingMixtureModel {
+        var m = try DeepRenderingMixtureModel(
+            inputShape: inputShape, layers: layers, classes: classes, noiseVariance: noiseVariance)
         let rng = RandomSource(seed: seed)
         for l in m.filters.indices {
             for i in m.filters[l].elements.indices {
@@ -175,8 +208,9 @@ extension DeepRenderingMixtureModel {
     public mutating func setMeanPoolTop(weights: [[Double]]) throws {
         let top = topShape
         guard weights.count == classCount, weights.allSatisfy({ $0.count == top[0] }) else {
-            throw DRMMError.shapeMismatch(what: "mean-pool classifier weights", expected: [classCount, top[0]],
-                                          actual: [weights.count, weights.first?.count ?? 0])
+            throw DRMMError.shapeMismatch(
+                what: "mean-pool classifier weights", expected: [classCount, top[0]],
+                actual: [weights.count, weights.first?.count ?? 0])
         }
         classTemplates = weights.map { Readout.meanPool.denseTemplate($0, top: top) }
     }

@@ -9,23 +9,33 @@ public enum Demonstrations {
     /// 3×3 patterns, 2×2 translations), and class `c` renders the parts of orientation
     /// `c mod 4` (in the upper half of the top map for `c < 4` when there are more than four
     /// classes, the lower half for the others), so a person can tell the classes apart.
-    public static func strokeModel(classes: Int = 4, seed: UInt64 = 1, noiseVariance: Double = 0.01) throws -> DeepRenderingMixtureModel {
+    public static func strokeModel(classes: Int = 4, seed: UInt64 = 1, noiseVariance: Double = 0.01) throws
+        -> DeepRenderingMixtureModel
+    {
         var m = try DeepRenderingMixtureModel(
             inputShape: [1, 16, 16],
-            layers: [LayerSpec(channels: 4, kernel: 5, padding: .same, pool: 2, switchPrior: 0.3),
-                     LayerSpec(channels: 8, kernel: 3, padding: .same, pool: 2, switchPrior: 0.5)],
+            layers: [
+                LayerSpec(channels: 4, kernel: 5, padding: .same, pool: 2, switchPrior: 0.3),
+                LayerSpec(channels: 8, kernel: 3, padding: .same, pool: 2, switchPrior: 0.5)
+            ],
             classes: classes, noiseVariance: noiseVariance)
-        for r in 0..<5 { for s in 0..<5 {
-            m.filters[0][0, 0, r, s] = r == 2 ? 1 : 0          // horizontal
-            m.filters[0][1, 0, r, s] = s == 2 ? 1 : 0          // vertical
-            m.filters[0][2, 0, r, s] = r == s ? 1 : 0          // diagonal
-            m.filters[0][3, 0, r, s] = r + s == 4 ? 1 : 0      // anti-diagonal
-        } }
+        for r in 0..<5 {
+            for s in 0..<5 {
+                m.filters[0][0, 0, r, s] = r == 2 ? 1 : 0  // horizontal
+                m.filters[0][1, 0, r, s] = s == 2 ? 1 : 0  // vertical
+                m.filters[0][2, 0, r, s] = r == s ? 1 : 0  // diagonal
+                m.filters[0][3, 0, r, s] = r + s == 4 ? 1 : 0  // anti-diagonal
+            }
+        }
         let rng = RandomSource(seed: seed)
         let parts = m.filters[1].shape[0]
-        for k in 0..<parts { for r in 0..<3 { for s in 0..<3 where rng.uniform() < 0.4 || (r == 1 && s == 1) {
-            m.filters[1][k, k % 4, r, s] = rng.uniform(0.5, 1)
-        } } }
+        for k in 0..<parts {
+            for r in 0..<3 {
+                for s in 0..<3 where rng.uniform() < 0.4 || (r == 1 && s == 1) {
+                    m.filters[1][k, k % 4, r, s] = rng.uniform(0.5, 1)
+                }
+            }
+        }
         let top = m.topShape
         for c in 0..<classes {
             for k in 0..<top[0] where k % 4 == c % 4 {
@@ -56,7 +66,8 @@ public enum Demonstrations {
     /// `μ_c`, zero α, non-overlapping pools) and a random image, solved four ways.
     public static func equivalence(seed: UInt64) throws -> EquivalenceReport {
         let model = try DeepRenderingMixtureModel.random(
-            inputShape: [1, 4, 4], layers: [LayerSpec(channels: 1, kernel: 3, padding: .same, pool: 2), LayerSpec(channels: 2, kernel: 2)],
+            inputShape: [1, 4, 4],
+            layers: [LayerSpec(channels: 1, kernel: 3, padding: .same, pool: 2), LayerSpec(channels: 2, kernel: 2)],
             classes: 3, seed: seed)
         let rng = RandomSource(seed: seed &+ 1)
         var image = Tensor(shape: model.inputShape)
@@ -67,19 +78,31 @@ public enum Demonstrations {
         var x = image
         for (l, g) in model.geometry.enumerated() {
             var pooled = Tensor(shape: g.pooled)
-            for o in 0..<g.convolved[0] { for i in 0..<g.pooled[1] { for j in 0..<g.pooled[2] {
-                var best = -Double.infinity
-                for di in 0..<g.pool { for dj in 0..<g.pool {
-                    let (cy, cx) = (i * g.pool + di, j * g.pool + dj)
-                    var s = model.unitBias(level: l)[o]
-                    for c in 0..<g.input[0] { for r in 0..<g.kernel { for q in 0..<g.kernel {
-                        let (iy, ix) = (cy + r - g.pad, cx + q - g.pad)
-                        if iy >= 0 && iy < g.input[1] && ix >= 0 && ix < g.input[2] { s += model.filters[l][o, c, r, q] * x[c, iy, ix] }
-                    } } }
-                    best = max(best, s)
-                } }
-                pooled[o, i, j] = max(0, best)
-            } } }
+            for o in 0..<g.convolved[0] {
+                for i in 0..<g.pooled[1] {
+                    for j in 0..<g.pooled[2] {
+                        var best = -Double.infinity
+                        for di in 0..<g.pool {
+                            for dj in 0..<g.pool {
+                                let (cy, cx) = (i * g.pool + di, j * g.pool + dj)
+                                var s = model.unitBias(level: l)[o]
+                                for c in 0..<g.input[0] {
+                                    for r in 0..<g.kernel {
+                                        for q in 0..<g.kernel {
+                                            let (iy, ix) = (cy + r - g.pad, cx + q - g.pad)
+                                            if iy >= 0 && iy < g.input[1] && ix >= 0 && ix < g.input[2] {
+                                                s += model.filters[l][o, c, r, q] * x[c, iy, ix]
+                                            }
+                                        }
+                                    }
+                                }
+                                best = max(best, s)
+                            }
+                        }
+                        pooled[o, i, j] = max(0, best)
+                    }
+                }
+            }
             x = pooled
         }
         let naive = model.classTemplates.map { zip($0, x.elements).reduce(0) { $0 + $1.0 * $1.1 } }
@@ -89,7 +112,8 @@ public enum Demonstrations {
             var ev = twin.evidence
             ev.states[twin.classVariable] = c
             let map = try BeliefPropagation().run(twin.graph, evidence: ev, semiring: MaxSum.self).map!
-            return (map.logScore - twin.observationLogConstant - Foundation.log(model.classPrior[c])) * model.noiseVariance
+            return (map.logScore - twin.observationLogConstant - Foundation.log(model.classPrior[c]))
+                * model.noiseVariance
         }
         return EquivalenceReport(convnet: fast.classScores, naiveLoops: naive, bruteForce: brute, genericMaxSum: engine)
     }

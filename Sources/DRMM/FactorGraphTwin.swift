@@ -39,8 +39,9 @@ public struct DRMMFactorGraph {
 
     /// The nuisances of a full assignment of the graph's variables.
     public func nuisances(from states: [Int]) -> Nuisances {
-        Nuisances(translations: translationVariables.map { $0.map { states[$0] } },
-                  switches: switchVariables.map { $0.map { states[$0] == 1 } })
+        Nuisances(
+            translations: translationVariables.map { $0.map { states[$0] } },
+            switches: switchVariables.map { $0.map { states[$0] == 1 } })
     }
 }
 
@@ -54,12 +55,17 @@ extension DeepRenderingMixtureModel {
 
     /// Builds the model as a factor graph observing `image`; refuses more than
     /// `maximumConfigurations` joint configurations (the mixture's table is that large).
-    public func factorGraph(observing image: Tensor, objective: DRMMFactorGraph.Objective,
-                            maximumConfigurations: Int = 1 << 20) throws -> DRMMFactorGraph {
+    public func factorGraph(
+        observing image: Tensor, objective: DRMMFactorGraph.Objective,
+        maximumConfigurations: Int = 1 << 20
+    ) throws -> DRMMFactorGraph {
         try validate()
         try check(image)
         guard configurationCount() <= Double(maximumConfigurations) else {
-            throw DRMMError.tooLarge("\(configurationCount()) rendering configurations; the factor-graph twin enumerates at most \(maximumConfigurations)")
+            throw DRMMError.tooLarge(
+                "\(configurationCount()) rendering configurations; the factor-graph twin enumerates at most "
+                    + "\(maximumConfigurations)"
+            )
         }
         var g = FactorGraph()
         let c = g.addCategorical(cardinality: classCount, name: "class")
@@ -84,8 +90,9 @@ extension DeepRenderingMixtureModel {
         var means: [[Double]] = [], compensation: [Double] = [], prior: [Double] = []
         means.reserveCapacity(total)
         var states = [Int](repeating: 0, count: parents.count)
-        let tmp = DRMMFactorGraph(graph: g, evidence: Evidence(), classVariable: c, translationVariables: tv,
-                                  switchVariables: av, imageVariable: y, observationLogConstant: 0)
+        let tmp = DRMMFactorGraph(
+            graph: g, evidence: Evidence(), classVariable: c, translationVariables: tv,
+            switchVariables: av, imageVariable: y, observationLogConstant: 0)
         var full = [Int](repeating: 0, count: g.variableCount)
         for _ in 0..<total {
             for (i, v) in parents.enumerated() { full[v] = states[i] }
@@ -97,15 +104,20 @@ extension DeepRenderingMixtureModel {
             var i = parents.count - 1
             while i >= 0 { states[i] += 1; if states[i] < cards[i] { break }; states[i] = 0; i -= 1 }
         }
-        try g.addConditionalGaussian(child: y, parents: parents, means: means, covariance: .isotropic(variance: noiseVariance))
+        try g.addConditionalGaussian(
+            child: y, parents: parents, means: means, covariance: .isotropic(variance: noiseVariance))
         // One factor over the configuration (two over the same scope would form a cycle).
         let configurationTerm = objective == .linearScore ? zip(compensation, prior).map { $0 + $1 } : prior
-        if configurationTerm.contains(where: { $0 != 0 }) { try g.addFactor(scope: parents, logValues: configurationTerm) }
-        let constant = -image.elements.reduce(0) { $0 + $1 * $1 } / (2 * noiseVariance)
+        if configurationTerm.contains(where: { $0 != 0 }) {
+            try g.addFactor(scope: parents, logValues: configurationTerm)
+        }
+        let constant =
+            -image.elements.reduce(0) { $0 + $1 * $1 } / (2 * noiseVariance)
             - 0.5 * Double(inputSize) * log(2 * Double.pi * noiseVariance)
-        return DRMMFactorGraph(graph: g, evidence: Evidence(observations: [y: image.elements]), classVariable: c,
-                               translationVariables: tv, switchVariables: av, imageVariable: y,
-                               observationLogConstant: constant)
+        return DRMMFactorGraph(
+            graph: g, evidence: Evidence(observations: [y: image.elements]), classVariable: c,
+            translationVariables: tv, switchVariables: av, imageVariable: y,
+            observationLogConstant: constant)
     }
 
     /// Exhaustive search over every rendering path: for each class, `max_g ⟨μ_cg, I⟩ + P(c, g)`
@@ -114,17 +126,22 @@ extension DeepRenderingMixtureModel {
     /// (first found on ties, in the order level 1 unit 0 first). Templates come from the
     /// recursive form, independently of the factor-graph twin.
     public func bruteForceMaxScores(_ image: Tensor, quadratic: Bool = false, maximumConfigurations: Int = 1 << 20)
-        throws -> [(score: Double, nuisances: Nuisances)] {
+        throws -> [(score: Double, nuisances: Nuisances)]
+    {
         try validate()
         try check(image)
         guard configurationCount() <= Double(maximumConfigurations) else {
-            throw DRMMError.tooLarge("\(configurationCount()) rendering configurations; brute force enumerates at most \(maximumConfigurations)")
+            throw DRMMError.tooLarge(
+                "\(configurationCount()) rendering configurations; brute force enumerates at most "
+                    + "\(maximumConfigurations)"
+            )
         }
         let unitsPerLevel = geometry.map { $0.pooled.reduce(1, *) }
         var results: [(Double, Nuisances)] = []
         for c in 0..<classCount {
-            var g = Nuisances(translations: unitsPerLevel.map { [Int](repeating: 0, count: $0) },
-                              switches: unitsPerLevel.map { [Bool](repeating: false, count: $0) })
+            var g = Nuisances(
+                translations: unitsPerLevel.map { [Int](repeating: 0, count: $0) },
+                switches: unitsPerLevel.map { [Bool](repeating: false, count: $0) })
             var best = -Double.infinity
             var bestG = g
             enumerate: while true {

@@ -28,7 +28,9 @@ extension DeepRenderingMixtureModel {
     /// plus `σ² ln π_c`. Every step can only raise the score, so the result is at least as
     /// likely as the max-sum configuration (spec E4: max-sum maximises the linear score, which
     /// drops `−‖μ_cg‖²/2σ²`).
-    public func gaussianMAP(_ image: Tensor, from inference: BottomUpInference, maximumSweeps: Int = 10) throws -> GaussianMAP {
+    public func gaussianMAP(_ image: Tensor, from inference: BottomUpInference, maximumSweeps: Int = 10) throws
+        -> GaussianMAP
+    {
         try check(image)
         var best: (c: Int, g: Nuisances, posterior: Double)?
         var scores: [Double] = []
@@ -36,10 +38,14 @@ extension DeepRenderingMixtureModel {
         for c in 0..<classCount {
             var g = inference.nuisances
             var current = try gaussianScore(image, class: c, nuisances: g)
-            let units = geometry.indices.reversed().flatMap { l in (0..<g.switches[l].count).map { (level: l, unit: $0) } }
+            let units = geometry.indices.reversed().flatMap { l in
+                (0..<g.switches[l].count).map { (level: l, unit: $0) }
+            }
             for _ in 0..<maximumSweeps {
                 sweeps += 1
-                let step = try improvingUnits(g, score: current, units: units) { try self.gaussianScore(image, class: c, nuisances: $0) }
+                let step = try improvingUnits(g, score: current, units: units) {
+                    try self.gaussianScore(image, class: c, nuisances: $0)
+                }
                 (g, current) = (step.nuisances, step.score)
                 if !step.changed { break }
             }
@@ -55,8 +61,10 @@ extension DeepRenderingMixtureModel {
     /// One coordinate-ascent pass: each of `units` in turn moved to the `(t, a)` that maximises
     /// `objective` with every other unit fixed (an OFF unit keeps its translation). Returns the
     /// configuration, its score (`score` is that of `g`), and whether anything moved.
-    public func improvingUnits(_ g: Nuisances, score: Double, units: [(level: Int, unit: Int)],
-                               objective: (Nuisances) throws -> Double) rethrows -> (nuisances: Nuisances, score: Double, changed: Bool) {
+    public func improvingUnits(
+        _ g: Nuisances, score: Double, units: [(level: Int, unit: Int)],
+        objective: (Nuisances) throws -> Double
+    ) rethrows -> (nuisances: Nuisances, score: Double, changed: Bool) {
         var g = g, current = score, changed = false
         for (l, u) in units {
             let window = geometry[l].pool * geometry[l].pool
@@ -67,7 +75,9 @@ extension DeepRenderingMixtureModel {
                     g.translations[l][u] = a ? t : t0
                     g.switches[l][u] = a
                     let s = try objective(g)
-                    if s > current + 1e-12 * max(1, abs(current)) { current = s; (bt, ba) = (g.translations[l][u], a); changed = true }
+                    if s > current + 1e-12 * max(1, abs(current)) {
+                        current = s; (bt, ba) = (g.translations[l][u], a); changed = true
+                    }
                 }
             }
             g.translations[l][u] = bt

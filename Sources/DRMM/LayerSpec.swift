@@ -63,31 +63,55 @@ public struct LayerGeometry: Equatable, Sendable {
 
     /// Chains `spec` onto an input of shape `[C, H, W]`, checking that everything fits and that
     /// no size exceeds `limits.architectureSize` (so that no shape arithmetic can overflow).
-    public static func chain(_ spec: LayerSpec, input: [Int], layer: Int, limits: ResourceLimits = .standard) throws -> LayerGeometry {
+    public static func chain(_ spec: LayerSpec, input: [Int], layer: Int, limits: ResourceLimits = .standard) throws
+        -> LayerGeometry
+    {
         let largest = limits.architectureSize
-        for (what, size) in [("channels", spec.channels), ("kernel", spec.kernel), ("pool", spec.pool)] + zip(["input channels", "input height", "input width"], input).map({ ($0, $1) }) where size > largest {
-            throw DRMMError.tooLarge("layer \(layer): \(what) \(size) is above the limit of \(largest) (raise it with --limit architectureSize=N)")
+        for (what, size) in [("channels", spec.channels), ("kernel", spec.kernel), ("pool", spec.pool)]
+            + zip(["input channels", "input height", "input width"], input).map({ ($0, $1) }) where size > largest
+        {
+            throw DRMMError.tooLarge(
+                "layer \(layer): \(what) \(size) is above the limit of \(largest) (raise it with --limit "
+                    + "architectureSize=N)"
+            )
         }
-        guard input.count == 3 else { throw DRMMError.invalidLayer(layer: layer, message: "input must be [channels, height, width], got \(input)") }
-        guard spec.channels >= 1 else { throw DRMMError.invalidLayer(layer: layer, message: "channels must be at least 1, got \(spec.channels)") }
-        guard spec.kernel >= 1 else { throw DRMMError.invalidLayer(layer: layer, message: "kernel must be at least 1, got \(spec.kernel)") }
-        guard spec.pool >= 1 else { throw DRMMError.invalidLayer(layer: layer, message: "pool must be at least 1, got \(spec.pool)") }
+        guard input.count == 3 else {
+            throw DRMMError.invalidLayer(layer: layer, message: "input must be [channels, height, width], got \(input)")
+        }
+        guard spec.channels >= 1 else {
+            throw DRMMError.invalidLayer(layer: layer, message: "channels must be at least 1, got \(spec.channels)")
+        }
+        guard spec.kernel >= 1 else {
+            throw DRMMError.invalidLayer(layer: layer, message: "kernel must be at least 1, got \(spec.kernel)")
+        }
+        guard spec.pool >= 1 else {
+            throw DRMMError.invalidLayer(layer: layer, message: "pool must be at least 1, got \(spec.pool)")
+        }
         guard spec.switchPrior > 0, spec.switchPrior < 1, spec.switchPrior.isFinite else {
-            throw DRMMError.invalidLayer(layer: layer, message: "switch prior p(ON) must be in (0, 1), got \(spec.switchPrior)")
+            throw DRMMError.invalidLayer(
+                layer: layer, message: "switch prior p(ON) must be in (0, 1), got \(spec.switchPrior)")
         }
         if spec.padding == .same && spec.kernel % 2 == 0 {
-            throw DRMMError.invalidLayer(layer: layer, message: "'same' padding needs an odd kernel, got \(spec.kernel)")
+            throw DRMMError.invalidLayer(
+                layer: layer, message: "'same' padding needs an odd kernel, got \(spec.kernel)")
         }
         let pad = spec.padding.amount(kernel: spec.kernel)
         let (h, w) = (input[1] + 2 * pad, input[2] + 2 * pad)
         guard spec.kernel <= h, spec.kernel <= w else {
-            throw DRMMError.invalidLayer(layer: layer, message: "kernel \(spec.kernel)×\(spec.kernel) is larger than its padded input \(h)×\(w) (height × width)")
+            throw DRMMError.invalidLayer(
+                layer: layer,
+                message:
+                    "kernel \(spec.kernel)×\(spec.kernel) is larger than its padded input \(h)×\(w) (height × width)")
         }
         let conv = [spec.channels, h - spec.kernel + 1, w - spec.kernel + 1]
         guard conv[1] % spec.pool == 0, conv[2] % spec.pool == 0 else {
-            throw DRMMError.invalidLayer(layer: layer, message: "pool \(spec.pool) does not tile the \(conv[1])×\(conv[2]) convolution output (height × width)")
+            throw DRMMError.invalidLayer(
+                layer: layer,
+                message: "pool \(spec.pool) does not tile the \(conv[1])×\(conv[2]) convolution output (height × width)"
+            )
         }
-        return LayerGeometry(input: input, convolved: conv, pooled: [spec.channels, conv[1] / spec.pool, conv[2] / spec.pool],
-                             kernel: spec.kernel, pad: pad, pool: spec.pool)
+        return LayerGeometry(
+            input: input, convolved: conv, pooled: [spec.channels, conv[1] / spec.pool, conv[2] / spec.pool],
+            kernel: spec.kernel, pad: pad, pool: spec.pool)
     }
 }

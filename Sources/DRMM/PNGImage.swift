@@ -15,15 +15,18 @@ public struct PNGImage: Sendable {
     /// An 8-bit gray image from `width × height` row-major pixels; throws if they do not fit.
     public init(width: Int, height: Int, pixels: [UInt8]) throws {
         guard width >= 1, height >= 1, pixels.count == width * height else {
-            throw DRMMError.invalidInput("a \(width)×\(height) image needs \(max(0, width * height)) pixels, got \(pixels.count)")
+            throw DRMMError.invalidInput(
+                "a \(width)×\(height) image needs \(max(0, width * height)) pixels, got \(pixels.count)")
         }
         self.width = width; self.height = height; self.pixels = pixels
     }
 
     /// A grid of equally sized gray maps (values scaled jointly from their min to their max,
     /// or per tile), with a one-pixel border.
-    public static func grid(_ tiles: [[Double]], tileWidth w: Int, tileHeight h: Int, columns: Int,
-                            scale: Int = 1, perTileScaling: Bool = true) throws -> PNGImage {
+    public static func grid(
+        _ tiles: [[Double]], tileWidth w: Int, tileHeight h: Int, columns: Int,
+        scale: Int = 1, perTileScaling: Bool = true
+    ) throws -> PNGImage {
         guard !tiles.isEmpty, columns >= 1, scale >= 1, tiles.allSatisfy({ $0.count == w * h }) else {
             throw DRMMError.invalidInput("grid needs tiles of \(w)×\(h) values and at least one column")
         }
@@ -36,10 +39,12 @@ public struct PNGImage: Sendable {
             let lo = perTileScaling ? (t.min() ?? 0) : allLo, hi = perTileScaling ? (t.max() ?? 1) : allHi
             let span = hi > lo ? hi - lo : 1
             let (ox, oy) = ((k % columns) * cw + 1, (k / columns) * ch + 1)
-            for y in 0..<(h * scale) { for x in 0..<(w * scale) {
-                let v = (t[(y / scale) * w + x / scale] - lo) / span
-                px[(oy + y) * W + ox + x] = UInt8(max(0, min(255, (v * 255).rounded())))
-            } }
+            for y in 0..<(h * scale) {
+                for x in 0..<(w * scale) {
+                    let v = (t[(y / scale) * w + x / scale] - lo) / span
+                    px[(oy + y) * W + ox + x] = UInt8(max(0, min(255, (v * 255).rounded())))
+                }
+            }
         }
         return try PNGImage(width: W, height: H, pixels: px)
     }
@@ -76,7 +81,9 @@ public struct PNGImage: Sendable {
         return bigEndian(UInt32(body.count)) + t + body + bigEndian(crc32(t + body))
     }
 
-    static func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+    static func bigEndian(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+    }
 
     static let crcTable: [UInt32] = (0..<256).map { n in
         var c = UInt32(n)

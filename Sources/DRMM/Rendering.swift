@@ -4,15 +4,20 @@ extension DeepRenderingMixtureModel {
     /// Checks that `nuisances` has one translation and one switch per pooled unit of every level.
     func check(_ g: Nuisances) throws {
         guard g.translations.count == geometry.count, g.switches.count == geometry.count else {
-            throw DRMMError.invalidInput("nuisances cover \(g.translations.count) levels, the model has \(geometry.count)")
+            throw DRMMError.invalidInput(
+                "nuisances cover \(g.translations.count) levels, the model has \(geometry.count)")
         }
         for (l, geo) in geometry.enumerated() {
             let units = geo.pooled.reduce(1, *)
             guard g.translations[l].count == units, g.switches[l].count == units else {
-                throw DRMMError.invalidInput("level \(l + 1): nuisances for \(g.translations[l].count) units, the level has \(units)")
+                throw DRMMError.invalidInput(
+                    "level \(l + 1): nuisances for \(g.translations[l].count) units, the level has \(units)")
             }
             if let bad = g.translations[l].firstIndex(where: { $0 < 0 || $0 >= geo.pool * geo.pool }) {
-                throw DRMMError.invalidInput("level \(l + 1) unit \(bad): translation \(g.translations[l][bad]) outside the \(geo.pool)×\(geo.pool) window")
+                throw DRMMError.invalidInput(
+                    "level \(l + 1) unit \(bad): translation \(g.translations[l][bad]) outside the "
+                        + "\(geo.pool)×\(geo.pool) window"
+                )
             }
         }
     }
@@ -29,12 +34,22 @@ extension DeepRenderingMixtureModel {
         var x = Tensor(shape: g.input)
         var unpooled = [Double](repeating: 0, count: g.convolved.reduce(1, *))
         var columns = [Double](repeating: 0, count: LevelOperators.columnsLength(g, batch: 1))
-        z.elements.withUnsafeBufferPointer { pz in filters[l].elements.withUnsafeBufferPointer { pw in routes.withUnsafeMutableBufferPointer { pr in
-            unpooled.withUnsafeMutableBufferPointer { pu in columns.withUnsafeMutableBufferPointer { pc in x.elements.withUnsafeMutableBufferPointer { px in
-                LevelOperators.topDown(pz.baseAddress!, filters: pw.baseAddress!, g, batch: 1, rule: MaxPooling<Double>(),
-                                       selection: pr.baseAddress!, unpooled: pu.baseAddress!, columns: pc.baseAddress!, into: px.baseAddress!)
-            } } }
-        } } }
+        z.elements.withUnsafeBufferPointer { pz in
+            filters[l].elements.withUnsafeBufferPointer { pw in
+                routes.withUnsafeMutableBufferPointer { pr in
+                    unpooled.withUnsafeMutableBufferPointer { pu in
+                        columns.withUnsafeMutableBufferPointer { pc in
+                            x.elements.withUnsafeMutableBufferPointer { px in
+                                LevelOperators.topDown(
+                                    pz.baseAddress!, filters: pw.baseAddress!, g, batch: 1, rule: MaxPooling<Double>(),
+                                    selection: pr.baseAddress!, unpooled: pu.baseAddress!, columns: pc.baseAddress!,
+                                    into: px.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
+        }
         let plane = g.input[1] * g.input[2]
         for c in 0..<g.input[0] where renderBias[l][c] != 0 {
             for i in 0..<plane { x.elements[c * plane + i] += renderBias[l][c] }
@@ -56,7 +71,9 @@ extension DeepRenderingMixtureModel {
         var levels = [z]
         for l in stride(from: geometry.count - 1, through: 0, by: -1) {
             z = renderStep(z, level: l, translations: g.translations[l], switches: g.switches[l])
-            if nonnegativeRendering && l > 0 { for i in z.elements.indices where z.elements[i] < 0 { z.elements[i] = 0 } }
+            if nonnegativeRendering && l > 0 {
+                for i in z.elements.indices where z.elements[i] < 0 { z.elements[i] = 0 }
+            }
             levels.append(z)
         }
         return levels
@@ -73,10 +90,15 @@ extension DeepRenderingMixtureModel {
         try checkClass(c)
         try check(g)
         if nonnegativeRendering {
-            let signed = filters.dropFirst().contains { $0.elements.contains { $0 < 0 } }
-                || renderBias.dropFirst().contains { $0.contains { $0 < 0 } } || classTemplates.contains { $0.contains { $0 < 0 } }
+            let signed =
+                filters.dropFirst().contains { $0.elements.contains { $0 < 0 } }
+                || renderBias.dropFirst().contains { $0.contains { $0 < 0 } }
+                || classTemplates.contains { $0.contains { $0 < 0 } }
             if signed {
-                throw DRMMError.invalidParameter("the sum-over-paths form is linear; this NN-DRMM has signed weights above level 1, where its clamp acts")
+                throw DRMMError.invalidParameter(
+                    "the sum-over-paths form is linear; this NN-DRMM has signed weights above level 1, where its "
+                        + "clamp acts"
+                )
             }
         }
         var image = Tensor(shape: inputShape)
@@ -89,22 +111,32 @@ extension DeepRenderingMixtureModel {
             guard g.switches[level - 1][u] else { return }
             let t = g.translations[level - 1][u]
             let (cy, cx) = (y * geo.pool + t / geo.pool, x * geo.pool + t % geo.pool)
-            for ci in 0..<geo.input[0] { for r in 0..<geo.kernel { for s in 0..<geo.kernel {
-                let (iy, ix) = (cy + r - geo.pad, cx + s - geo.pad)
-                guard iy >= 0, iy < geo.input[1], ix >= 0, ix < geo.input[2] else { continue }
-                let w = filters[level - 1][k, ci, r, s]
-                if w != 0 { descend(level - 1, channel: ci, y: iy, x: ix, weight: weight * w) }
-            } } }
+            for ci in 0..<geo.input[0] {
+                for r in 0..<geo.kernel {
+                    for s in 0..<geo.kernel {
+                        let (iy, ix) = (cy + r - geo.pad, cx + s - geo.pad)
+                        guard iy >= 0, iy < geo.input[1], ix >= 0, ix < geo.input[2] else { continue }
+                        let w = filters[level - 1][k, ci, r, s]
+                        if w != 0 { descend(level - 1, channel: ci, y: iy, x: ix, weight: weight * w) }
+                    }
+                }
+            }
         }
         let top = topShape
-        for k in 0..<top[0] { for y in 0..<top[1] { for x in 0..<top[2] {
-            let v = classTemplates[c][(k * top[1] + y) * top[2] + x]
-            if v != 0 { descend(geometry.count, channel: k, y: y, x: x, weight: v) }
-        } } }
-        for l in 0..<geometry.count {   // α⁽ˡ⁾ sits on every unit of level ℓ−1
+        for k in 0..<top[0] {
+            for y in 0..<top[1] {
+                for x in 0..<top[2] {
+                    let v = classTemplates[c][(k * top[1] + y) * top[2] + x]
+                    if v != 0 { descend(geometry.count, channel: k, y: y, x: x, weight: v) }
+                }
+            }
+        }
+        for l in 0..<geometry.count {  // α⁽ˡ⁾ sits on every unit of level ℓ−1
             let shape = geometry[l].input
             for k in 0..<shape[0] where renderBias[l][k] != 0 {
-                for y in 0..<shape[1] { for x in 0..<shape[2] { descend(l, channel: k, y: y, x: x, weight: renderBias[l][k]) } }
+                for y in 0..<shape[1] {
+                    for x in 0..<shape[2] { descend(l, channel: k, y: y, x: x, weight: renderBias[l][k]) }
+                }
             }
         }
         return image
@@ -135,7 +167,7 @@ extension DeepRenderingMixtureModel {
     func priorScore(levels: [Tensor], nuisances g: Nuisances) -> Double {
         var total = 0.0
         for (l, geo) in geometry.enumerated() {
-            let z = levels[geometry.count - 1 - l]   // the template on level l's pooled units
+            let z = levels[geometry.count - 1 - l]  // the template on level l's pooled units
             let beta = unitBias(level: l)
             let plane = geo.pooled[1] * geo.pooled[2]
             for u in 0..<geo.pooled.reduce(1, *) where g.switches[l][u] { total += z.elements[u] * beta[u / plane] }

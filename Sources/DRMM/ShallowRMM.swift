@@ -28,19 +28,28 @@ public struct ShallowRMM: Sendable {
 
     /// A shallow RMM with templates `μ_cg` (`[class][nuisance][pixel]`), noise variance σ² and
     /// priors (uniform by default). Throws on ragged templates or priors that are not distributions.
-    public init(templates: [[[Double]]], noiseVariance: Double, classPrior: [Double]? = nil,
-                nuisancePrior: [Double]? = nil, switchPrior: Double = 0.5) throws {
+    public init(
+        templates: [[[Double]]], noiseVariance: Double, classPrior: [Double]? = nil,
+        nuisancePrior: [Double]? = nil, switchPrior: Double = 0.5
+    ) throws {
         guard let first = templates.first, let d = first.first?.count, d > 0 else {
             throw DRMMError.invalidParameter("a shallow RMM needs at least one class, one nuisance and one pixel")
         }
         for (c, row) in templates.enumerated() {
-            guard row.count == first.count else { throw DRMMError.shapeMismatch(what: "templates of class \(c)", expected: [first.count, d], actual: [row.count]) }
+            guard row.count == first.count else {
+                throw DRMMError.shapeMismatch(
+                    what: "templates of class \(c)", expected: [first.count, d], actual: [row.count])
+            }
             for (g, mu) in row.enumerated() where mu.count != d || mu.contains(where: { !$0.isFinite }) {
                 throw DRMMError.invalidParameter("template μ_\(c),\(g) must have \(d) finite entries")
             }
         }
-        guard noiseVariance > 0, noiseVariance.isFinite else { throw DRMMError.invalidParameter("σ² must be positive and finite, got \(noiseVariance)") }
-        guard switchPrior > 0, switchPrior < 1 else { throw DRMMError.invalidParameter("switch prior must be in (0, 1), got \(switchPrior)") }
+        guard noiseVariance > 0, noiseVariance.isFinite else {
+            throw DRMMError.invalidParameter("σ² must be positive and finite, got \(noiseVariance)")
+        }
+        guard switchPrior > 0, switchPrior < 1 else {
+            throw DRMMError.invalidParameter("switch prior must be in (0, 1), got \(switchPrior)")
+        }
         let pc = classPrior ?? [Double](repeating: 1 / Double(templates.count), count: templates.count)
         let pg = nuisancePrior ?? [Double](repeating: 1 / Double(first.count), count: first.count)
         for (name, p, n) in [("class", pc, templates.count), ("nuisance", pg, first.count)] {
@@ -86,13 +95,18 @@ public struct ShallowRMM: Sendable {
             for (g, w) in row.enumerated() {
                 let implied = -noiseVariance * w.reduce(0) { $0 + $1 * $1 } / 2
                 guard abs(implied - n.biases[c][g]) <= tolerance * max(1, abs(implied)) else {
-                    throw DRMMError.invalidParameter("bias b_\(c),\(g) = \(n.biases[c][g]) violates the generative constraint −σ²‖w‖²/2 = \(implied) (a discriminatively relaxed layer)")
+                    throw DRMMError.invalidParameter(
+                        "bias b_\(c),\(g) = \(n.biases[c][g]) violates the generative constraint −σ²‖w‖²/2 = "
+                            + "\(implied) (a discriminatively relaxed layer)"
+                    )
                 }
             }
         }
         let pa = 1 / (1 + exp(-n.switchLogOdds))
-        try self.init(templates: n.weights.map { $0.map { $0.map { $0 * noiseVariance } } }, noiseVariance: noiseVariance,
-                      classPrior: n.logClassPrior.map { exp($0) }, nuisancePrior: n.logNuisancePrior.map { exp($0) }, switchPrior: pa)
+        try self.init(
+            templates: n.weights.map { $0.map { $0.map { $0 * noiseVariance } } }, noiseVariance: noiseVariance,
+            classPrior: n.logClassPrior.map { exp($0) }, nuisancePrior: n.logNuisancePrior.map { exp($0) },
+            switchPrior: pa)
     }
 
     /// `ln p(I, c, g, a)`, the full log joint.
@@ -107,8 +121,12 @@ public struct ShallowRMM: Sendable {
     /// `ln π_c + max_g [ln π_g + ln π_0 + ReLU(⟨w_cg, I⟩ + b_cg + b_0)]`, which equals
     /// `max_{g,a} ln p(I, c, g, a) + ‖I‖²/2σ² + (D/2) ln 2πσ²`.
     public func classScores(_ image: [Double]) throws -> [Double] {
-        guard image.count == dimension else { throw DRMMError.invalidInput("image has \(image.count) pixels, the model \(dimension)") }
-        if let bad = image.firstIndex(where: { !$0.isFinite }) { throw DRMMError.invalidInput("pixel \(bad) is \(image[bad])") }
+        guard image.count == dimension else {
+            throw DRMMError.invalidInput("image has \(image.count) pixels, the model \(dimension)")
+        }
+        if let bad = image.firstIndex(where: { !$0.isFinite }) {
+            throw DRMMError.invalidInput("pixel \(bad) is \(image[bad])")
+        }
         let n = naturalParameters
         let logOff = log(1 - switchPrior)
         return (0..<classCount).map { c in

@@ -17,7 +17,8 @@ public struct Tensor: Equatable, Sendable {
     /// A tensor of `shape` holding `elements`; throws unless their count is the shape's product.
     public init(shape: [Int], elements: [Double]) throws {
         guard shape.allSatisfy({ $0 >= 0 }), elements.count == shape.reduce(1, *) else {
-            throw DRMMError.shapeMismatch(what: "tensor elements", expected: [shape.reduce(1, *)], actual: [elements.count])
+            throw DRMMError.shapeMismatch(
+                what: "tensor elements", expected: [shape.reduce(1, *)], actual: [elements.count])
         }
         self.shape = shape
         self.elements = elements

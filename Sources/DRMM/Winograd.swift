@@ -49,7 +49,8 @@ package enum Winograd {
     /// (all by default): tiles high and wide per image, tiles per image, the image range, its
     /// tile count `T`, and the plane stride.
     @inlinable static func chunkLayout(_ g: LayerGeometry, rows: Int, batch n: Int, images: Range<Int>?)
-        -> (high: Int, wide: Int, perImage: Int, chunk: Range<Int>, tiles: Int, stride: Int) {
+        -> (high: Int, wide: Int, perImage: Int, chunk: Range<Int>, tiles: Int, stride: Int)
+    {
         let (th, tw) = tiles(g)
         let chunk = images ?? 0..<n, t = chunk.count * th * tw
         return (th, tw, th * tw, chunk, t, planeStride(rows: rows, tiles: t))
@@ -93,10 +94,12 @@ package enum Winograd {
     }
 
     /// `U_ξ[o, c] = (G g Gᵀ)_ξ` for every filter `g = W[o, c]` (`w` holds `W[O, C·9]`).
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
-    @inlinable package static func transformFilters<T: BinaryFloatingPoint>(_ w: UnsafePointer<T>, _ geometry: LayerGeometry,
-                                                                           into u: UnsafeMutablePointer<T>) {
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    @inlinable package static func transformFilters<T: BinaryFloatingPoint>(
+        _ w: UnsafePointer<T>, _ geometry: LayerGeometry,
+        into u: UnsafeMutablePointer<T>
+    ) {
         let (o, c) = (geometry.convolved[0], geometry.input[0])
         let stride = o * c
         for oi in 0..<o {
@@ -119,10 +122,12 @@ package enum Winograd {
     }
 
     /// `∂W[o, c] += Gᵀ ∂U[o, c] G`: the filter gradient from the transformed one `∂U[16, O, C]`.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
-    @inlinable package static func accumulateFilterGradient<T: BinaryFloatingPoint>(_ du: UnsafePointer<T>, _ geometry: LayerGeometry,
-                                                                                   into dw: UnsafeMutablePointer<T>) {
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    @inlinable package static func accumulateFilterGradient<T: BinaryFloatingPoint>(
+        _ du: UnsafePointer<T>, _ geometry: LayerGeometry,
+        into dw: UnsafeMutablePointer<T>
+    ) {
         let (o, c) = (geometry.convolved[0], geometry.input[0])
         let stride = o * c
         for oi in 0..<o {
@@ -147,21 +152,26 @@ package enum Winograd {
     /// Bᵀ combines four input rows at once over the whole width (rows outside the image read
     /// as zeros, columns outside it are the zero border of the combined rows), then B runs along
     /// the combined rows, one tile (4 columns, step 2) at a time.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
-    @inlinable package static func transformInput<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
-                                                                         into v: UnsafeMutablePointer<T>) {
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    @inlinable package static func transformInput<T: BinaryFloatingPoint>(
+        _ x: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
+        into v: UnsafeMutablePointer<T>
+    ) {
         let (c, h, w, pad) = (geometry.input[0], geometry.input[1], geometry.input[2], geometry.pad)
         let (th, tw, per, chunk, t, stride) = chunkLayout(geometry, rows: c, batch: n, images: images)
-        let wp = 2 * tw + 2   // the width every patch reads, padding included (≥ w + pad for a 3×3 kernel)
-        let k = UnsafeMutablePointer<T>.allocate(capacity: 4 * wp), zeros = UnsafeMutablePointer<T>.allocate(capacity: w)
+        let wp = 2 * tw + 2  // the width every patch reads, padding included (≥ w + pad for a 3×3 kernel)
+        let k = UnsafeMutablePointer<T>.allocate(capacity: 4 * wp),
+            zeros = UnsafeMutablePointer<T>.allocate(capacity: w)
         defer { k.deallocate(); zeros.deallocate() }
-        k.initialize(repeating: 0, count: 4 * wp)   // columns outside the image are never written: they stay 0
+        k.initialize(repeating: 0, count: 4 * wp)  // columns outside the image are never written: they stay 0
         zeros.initialize(repeating: 0, count: w)
         for ci in 0..<c {
             for img in chunk {
                 let src = x + (ci * n + img) * h * w
-                @inline(__always) func row(_ y: Int) -> UnsafePointer<T> { y >= 0 && y < h ? src + y * w : UnsafePointer(zeros) }
+                @inline(__always) func row(_ y: Int) -> UnsafePointer<T> {
+                    y >= 0 && y < h ? src + y * w : UnsafePointer(zeros)
+                }
                 for ty in 0..<th {
                     // Bᵀ down the columns of the patch rows 2ty−pad…2ty−pad+3, for the whole width at once.
                     let y0 = 2 * ty - pad
@@ -187,16 +197,18 @@ package enum Winograd {
     }
 
     /// `S[o, n, 2ty + i, 2tx + j] = (Aᵀ M A)[i, j]` from the 16 products `M[16, O, T]`.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
-    @inlinable package static func transformOutput<T: BinaryFloatingPoint>(_ m: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
-                                                                          into s: UnsafeMutablePointer<T>) {
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    @inlinable package static func transformOutput<T: BinaryFloatingPoint>(
+        _ m: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
+        into s: UnsafeMutablePointer<T>
+    ) {
         let (o, ho, wo) = (geometry.convolved[0], geometry.convolved[1], geometry.convolved[2])
         let (th, tw, per, chunk, t, stride) = chunkLayout(geometry, rows: o, batch: n, images: images)
         let wq = 2 * tw
         let plane = UnsafeMutablePointer<T>.allocate(capacity: 2 * th * wq)
         defer { plane.deallocate() }
-        let even = ho % 2 == 0 && wo % 2 == 0   // whole tiles: write straight into S
+        let even = ho % 2 == 0 && wo % 2 == 0  // whole tiles: write straight into S
         for oi in 0..<o {
             for img in chunk {
                 let src = m + oi * t + (img - chunk.lowerBound) * per
@@ -221,17 +233,19 @@ package enum Winograd {
 
     /// `Δ_ξ[o, t] = (A δ Aᵀ)_ξ` for the 2×2 block `δ` of `∂S[O, N, H', W']` under every tile (the
     /// adjoint of ``transformOutput(_:_:batch:into:)``; a partial tile's missing entries are 0).
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
-    @inlinable package static func transformOutputGradient<T: BinaryFloatingPoint>(_ ds: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
-                                                                                  into delta: UnsafeMutablePointer<T>) {
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    @inlinable package static func transformOutputGradient<T: BinaryFloatingPoint>(
+        _ ds: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
+        into delta: UnsafeMutablePointer<T>
+    ) {
         let (o, ho, wo) = (geometry.convolved[0], geometry.convolved[1], geometry.convolved[2])
         let (th, tw, per, chunk, t, stride) = chunkLayout(geometry, rows: o, batch: n, images: images)
         let wq = 2 * tw
         let plane = UnsafeMutablePointer<T>.allocate(capacity: 2 * th * wq)
         defer { plane.deallocate() }
-        plane.initialize(repeating: 0, count: 2 * th * wq)   // an odd side's extra row and column stay 0
-        let even = ho % 2 == 0 && wo % 2 == 0   // whole tiles: read straight from ∂S
+        plane.initialize(repeating: 0, count: 2 * th * wq)  // an odd side's extra row and column stay 0
+        let even = ho % 2 == 0 && wo % 2 == 0  // whole tiles: read straight from ∂S
         for oi in 0..<o {
             for img in chunk {
                 let src = ds + (oi * n + img) * ho * wo
@@ -258,13 +272,15 @@ package enum Winograd {
 
     /// `x ← Σ_tiles B ∂V Bᵀ` placed on each tile's 4×4 input patch (overwriting `x`, dropping the
     /// padding): the adjoint of ``transformInput(_:_:batch:into:)``.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
-    @inlinable package static func transformInputGradient<T: BinaryFloatingPoint>(_ dv: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
-                                                                                 into x: UnsafeMutablePointer<T>) {
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    @inlinable package static func transformInputGradient<T: BinaryFloatingPoint>(
+        _ dv: UnsafePointer<T>, _ geometry: LayerGeometry, batch n: Int, images: Range<Int>? = nil,
+        into x: UnsafeMutablePointer<T>
+    ) {
         let (c, h, w, pad) = (geometry.input[0], geometry.input[1], geometry.input[2], geometry.pad)
         let (th, tw, per, chunk, t, stride) = chunkLayout(geometry, rows: c, batch: n, images: images)
-        let (hp, wp) = (2 * th + 2, 2 * tw + 2)   // every patch, padding included (≥ h + pad, w + pad for a 3×3 kernel)
+        let (hp, wp) = (2 * th + 2, 2 * tw + 2)  // every patch, padding included (≥ h + pad, w + pad for a 3×3 kernel)
         let plane = UnsafeMutablePointer<T>.allocate(capacity: hp * wp)
         defer { plane.deallocate() }
         for ci in 0..<c {

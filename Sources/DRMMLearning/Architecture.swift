@@ -49,7 +49,10 @@ public struct Architecture: Codable, Equatable, Sendable {
     public var normalization: Normalization
 
     /// An architecture; ``geometry(limits:)`` checks that the levels chain.
-    public init(name: String, inputShape: [Int], layers: [LayerSpec], classes: Int, top: Top, normalization: Normalization = .none) {
+    public init(
+        name: String, inputShape: [Int], layers: [LayerSpec], classes: Int, top: Top,
+        normalization: Normalization = .none
+    ) {
         self.name = name
         self.inputShape = inputShape
         self.layers = layers
@@ -73,12 +76,20 @@ public struct Architecture: Codable, Equatable, Sendable {
     /// overflow-safe arithmetic before anything is allocated).
     public func geometry(limits: ResourceLimits = .standard) throws -> [LayerGeometry] {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
-            throw DRMMError.invalidInput("input shape must be [channels, height, width] with positive sizes, got \(inputShape)")
+            throw DRMMError.invalidInput(
+                "input shape must be [channels, height, width] with positive sizes, got \(inputShape)")
         }
-        guard !layers.isEmpty else { throw DRMMError.invalidLayer(layer: 0, message: "a DRMM needs at least one level") }
-        guard classes >= 2 else { throw DRMMError.invalidParameter("a classifier needs at least 2 classes, got \(classes)") }
+        guard !layers.isEmpty else {
+            throw DRMMError.invalidLayer(layer: 0, message: "a DRMM needs at least one level")
+        }
+        guard classes >= 2 else {
+            throw DRMMError.invalidParameter("a classifier needs at least 2 classes, got \(classes)")
+        }
         guard classes <= limits.architectureSize else {
-            throw DRMMError.tooLarge("\(classes) classes is above the limit of \(limits.architectureSize) (raise it with --limit architectureSize=N)")
+            throw DRMMError.tooLarge(
+                "\(classes) classes is above the limit of \(limits.architectureSize) (raise it with --limit "
+                    + "architectureSize=N)"
+            )
         }
         var shape = inputShape
         let geometry = try layers.enumerated().map { i, spec in
@@ -98,7 +109,7 @@ public struct Architecture: Codable, Equatable, Sendable {
         }
         for g in geometry {
             add(&parameters, [g.convolved[0], g.input[0], g.kernel, g.kernel])
-            add(&parameters, [4, g.convolved[0]])   // bias, scale, running mean and variance
+            add(&parameters, [4, g.convolved[0]])  // bias, scale, running mean and variance
             add(&activations, g.convolved)
             add(&activations, g.pooled)
         }
@@ -107,7 +118,8 @@ public struct Architecture: Codable, Equatable, Sendable {
         add(&parameters, [classes])
         do {
             try limits.check(parameters, limit: \.modelParameters, what: "architecture \(name)'s parameters")
-            try limits.check(activations, limit: \.activationsPerImage, what: "architecture \(name)'s activations per image")
+            try limits.check(
+                activations, limit: \.activationsPerImage, what: "architecture \(name)'s activations per image")
         } catch let e as ResourceLimitError { throw DRMMError.tooLarge("\(e)") }
     }
 
@@ -122,18 +134,22 @@ public struct Architecture: Codable, Equatable, Sendable {
     /// levels, 5×5×32 full + pool, 3×3×64 valid + pool, and a dense class template over 7×7×64.
     public static let drmm2 = Architecture(
         name: "drmm2", inputShape: [1, 28, 28],
-        layers: [LayerSpec(channels: 32, kernel: 5, padding: .full, pool: 2),
-                 LayerSpec(channels: 64, kernel: 3, padding: .valid, pool: 2)], classes: 10, top: .dense)
+        layers: [
+            LayerSpec(channels: 32, kernel: 5, padding: .full, pool: 2),
+            LayerSpec(channels: 64, kernel: 3, padding: .valid, pool: 2)
+        ], classes: 10, top: .dense)
 
     /// The 5-level MNIST DRMM, Ladder's Conv-Small (spec §6.5): 5×5×32 full, pool, 3×3×64 valid,
     /// 3×3×64 full, pool, 3×3×128 valid, 1×1×10 valid, global mean-pool, then 10 classes.
     public static let drmm5 = Architecture(
         name: "drmm5", inputShape: [1, 28, 28],
-        layers: [LayerSpec(channels: 32, kernel: 5, padding: .full, pool: 2),
-                 LayerSpec(channels: 64, kernel: 3, padding: .valid, pool: 1),
-                 LayerSpec(channels: 64, kernel: 3, padding: .full, pool: 2),
-                 LayerSpec(channels: 128, kernel: 3, padding: .valid, pool: 1),
-                 LayerSpec(channels: 10, kernel: 1, padding: .valid, pool: 1)], classes: 10, top: .meanPool)
+        layers: [
+            LayerSpec(channels: 32, kernel: 5, padding: .full, pool: 2),
+            LayerSpec(channels: 64, kernel: 3, padding: .valid, pool: 1),
+            LayerSpec(channels: 64, kernel: 3, padding: .full, pool: 2),
+            LayerSpec(channels: 128, kernel: 3, padding: .valid, pool: 1),
+            LayerSpec(channels: 10, kernel: 1, padding: .valid, pool: 1)
+        ], classes: 10, top: .meanPool)
 
     /// The named MNIST architectures: `rfm`, `drmm2`, `drmm5`.
     public static let presets: [String: Architecture] = ["rfm": rfm, "drmm2": drmm2, "drmm5": drmm5]

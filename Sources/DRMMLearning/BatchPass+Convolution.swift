@@ -5,8 +5,10 @@ import NumericalCore
 extension BatchPass {
     /// `S = W⁽ˡ⁾ ⋆ x` into `s` (`[O, N, H', W']`). An im2col level leaves its columns in
     /// `lowered` for ``convolutionAdjoint``; a Winograd level runs a few images at a time.
-    func convolve(level l: Int, _ x: UnsafePointer<T>, batch n: Int, parameters p: UnsafePointer<T>,
-                          lowered: UnsafeMutablePointer<T>?, into s: UnsafeMutablePointer<T>) {
+    func convolve(
+        level l: Int, _ x: UnsafePointer<T>, batch n: Int, parameters p: UnsafePointer<T>,
+        lowered: UnsafeMutablePointer<T>?, into s: UnsafeMutablePointer<T>
+    ) {
         let g = geometry[l]
         let (o, c) = (g.convolved[0], g.input[0])
         if winograd[l] {
@@ -16,13 +18,15 @@ extension BatchPass {
                 let (sv, sm) = (Winograd.planeStride(rows: c, tiles: t), Winograd.planeStride(rows: o, tiles: t))
                 Winograd.transformInput(x, g, batch: n, images: images, into: v)
                 for xi in 0..<16 {
-                    T.gemm(transposeA: false, transposeB: false, m: o, n: t, k: c, alpha: 1, a: u + xi * o * c, lda: c,
-                           b: v + xi * sv, ldb: t, beta: 0, c: m + xi * sm, ldc: t)
+                    T.gemm(
+                        transposeA: false, transposeB: false, m: o, n: t, k: c, alpha: 1, a: u + xi * o * c, lda: c,
+                        b: v + xi * sv, ldb: t, beta: 0, c: m + xi * sm, ldc: t)
                 }
                 Winograd.transformOutput(m, g, batch: n, images: images, into: s)
             }
         } else if let lowered {
-            LevelOperators.convolve(x, filters: p + layout.filters[l].lowerBound, g, batch: n, columns: lowered, into: s)
+            LevelOperators.convolve(
+                x, filters: p + layout.filters[l].lowerBound, g, batch: n, columns: lowered, into: s)
         }
     }
 
@@ -30,13 +34,16 @@ extension BatchPass {
     /// filter gradient `∂W += ds ⋆ x` when `filterGradient` is given (from the level's input `x`,
     /// or its im2col columns `lowered` on an im2col level), and the transposed convolution
     /// `Wᵀ ⋆ ds` written into `inputGradient` when it is given.
-    func convolutionAdjoint(level l: Int, _ ds: UnsafePointer<T>, batch n: Int, parameters p: UnsafePointer<T>,
-                                    input: (x: UnsafePointer<T>, lowered: UnsafePointer<T>)?, filterGradient dw: UnsafeMutablePointer<T>?,
-                                    inputGradient dx: UnsafeMutablePointer<T>?) {
+    func convolutionAdjoint(
+        level l: Int, _ ds: UnsafePointer<T>, batch n: Int, parameters p: UnsafePointer<T>,
+        input: (x: UnsafePointer<T>, lowered: UnsafePointer<T>)?, filterGradient dw: UnsafeMutablePointer<T>?,
+        inputGradient dx: UnsafeMutablePointer<T>?
+    ) {
         let g = geometry[l]
         let (o, c) = (g.convolved[0], g.input[0])
         if winograd[l] {
-            let delta = products.pointer, v = inputTiles.pointer, u = filterTiles[l].pointer, du = filterTileGradient.pointer
+            let delta = products.pointer, v = inputTiles.pointer, u = filterTiles[l].pointer,
+                du = filterTileGradient.pointer
             let filters = dw != nil && input != nil
             for (k, images) in winogradChunks(level: l, batch: n).enumerated() {
                 let t = tileCount(level: l, batch: images.count)
@@ -45,14 +52,16 @@ extension BatchPass {
                 if filters, let input {
                     Winograd.transformInput(input.x, g, batch: n, images: images, into: v)
                     for xi in 0..<16 {
-                        T.gemm(transposeA: false, transposeB: true, m: o, n: c, k: t, alpha: 1, a: delta + xi * sd, lda: t,
-                               b: v + xi * sv, ldb: t, beta: k == 0 ? 0 : 1, c: du + xi * o * c, ldc: c)
+                        T.gemm(
+                            transposeA: false, transposeB: true, m: o, n: c, k: t, alpha: 1, a: delta + xi * sd, lda: t,
+                            b: v + xi * sv, ldb: t, beta: k == 0 ? 0 : 1, c: du + xi * o * c, ldc: c)
                     }
                 }
                 if let dx {
                     for xi in 0..<16 {
-                        T.gemm(transposeA: true, transposeB: false, m: c, n: t, k: o, alpha: 1, a: u + xi * o * c, lda: c,
-                               b: delta + xi * sd, ldb: t, beta: 0, c: v + xi * sv, ldc: t)
+                        T.gemm(
+                            transposeA: true, transposeB: false, m: c, n: t, k: o, alpha: 1, a: u + xi * o * c, lda: c,
+                            b: delta + xi * sd, ldb: t, beta: 0, c: v + xi * sv, ldc: t)
                     }
                     Winograd.transformInputGradient(v, g, batch: n, images: images, into: dx)
                 }
@@ -61,11 +70,13 @@ extension BatchPass {
         } else {
             let rows = c * g.kernel * g.kernel, cols = n * g.convolved[1] * g.convolved[2]
             if let dw, let input {
-                T.gemm(transposeA: false, transposeB: true, m: o, n: rows, k: cols, alpha: 1, a: ds, lda: cols,
-                       b: input.lowered, ldb: cols, beta: 1, c: dw, ldc: rows)
+                T.gemm(
+                    transposeA: false, transposeB: true, m: o, n: rows, k: cols, alpha: 1, a: ds, lda: cols,
+                    b: input.lowered, ldb: cols, beta: 1, c: dw, ldc: rows)
             }
             if let dx {
-                LevelOperators.transposedConvolve(ds, filters: p + layout.filters[l].lowerBound, g, batch: n, columns: scratch2.pointer, into: dx)
+                LevelOperators.transposedConvolve(
+                    ds, filters: p + layout.filters[l].lowerBound, g, batch: n, columns: scratch2.pointer, into: dx)
             }
         }
     }

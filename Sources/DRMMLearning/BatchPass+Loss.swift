@@ -18,8 +18,10 @@ extension BatchPass {
     /// posterior `classMarginal`, which a sharded batch sums over its shards), the pseudo-label
     /// term, and their gradient `dScores`. Sets ``predictions`` and ``renderedClasses`` (the
     /// label, or the argmax class of an unlabelled image).
-    func classificationLoss(labels: ArraySlice<Int>, objective: Objective, labeledTotal: Int, total: Int,
-                            classMarginal: [Double], pseudoTargets: ArraySlice<T>?) -> LossTerms {
+    func classificationLoss(
+        labels: ArraySlice<Int>, objective: Objective, labeledTotal: Int, total: Int,
+        classMarginal: [Double], pseudoTargets: ArraySlice<T>?
+    ) -> LossTerms {
         let (n, k) = (batchCount, architecture.classes)
         var terms = LossTerms()
         predictions = [Int](repeating: 0, count: n)
@@ -33,10 +35,11 @@ extension BatchPass {
             logBalance[c] = T.logarithm(T(Swift.max(classMarginal[c], 1e-30) * Double(k)))
             terms.classBalance += posteriorSum[c] / Double(total) * Double(logBalance[c])
         }
-        let weights = ScoreTermWeights(crossEntropy: T(objective.crossEntropy), classPosterior: T(objective.classPosterior),
-                                       classBalance: T(objective.classBalance), pseudoLabel: T(objective.pseudoLabel),
-                                       sign: objective.classPosteriorSign == .klToPrior ? 1 : -1, logBalance: logBalance,
-                                       labeledTotal: labeledTotal, total: total)
+        let weights = ScoreTermWeights(
+            crossEntropy: T(objective.crossEntropy), classPosterior: T(objective.classPosterior),
+            classBalance: T(objective.classBalance), pseudoLabel: T(objective.pseudoLabel),
+            sign: objective.classPosteriorSign == .klToPrior ? 1 : -1, logBalance: logBalance,
+            labeledTotal: labeledTotal, total: total)
         anyScoreGradient = false
         for (i, label) in labels.enumerated() {
             imageLoss(i, label: label, weights: weights, pseudoTargets: pseudoTargets, terms: &terms)
@@ -45,12 +48,14 @@ extension BatchPass {
     }
 
     /// Image `i`'s share of ``classificationLoss(labels:objective:labelledTotal:total:classMarginal:pseudoTargets:)``.
-    private func imageLoss(_ i: Int, label: Int, weights w: ScoreTermWeights, pseudoTargets: ArraySlice<T>?, terms: inout LossTerms) {
+    private func imageLoss(
+        _ i: Int, label: Int, weights w: ScoreTermWeights, pseudoTargets: ArraySlice<T>?, terms: inout LossTerms
+    ) {
         let k = architecture.classes
         var best = 0
         for c in 1..<k where scores[i * k + c] > scores[i * k + best] { best = c }
         let logZ = logPartition[i]
-        var negEntropy: T = 0   // Σ q ln q
+        var negEntropy: T = 0  // Σ q ln q
         var meanBalance: T = 0  // Σ q λ
         for c in 0..<k {
             let lq = scores[i * k + c] - logZ
@@ -84,8 +89,12 @@ extension BatchPass {
             let lq = scores[i * k + c] - logZ, q = T.exponential(lq)
             posteriors[i * k + c] = q
             var g: T = 0
-            if label >= 0, w.crossEntropy != 0 { g += w.crossEntropy * (q - (c == label ? 1 : 0)) / T(max(1, w.labeledTotal)) }
-            if let row = targetRow, let pt = pseudoTargets, w.pseudoLabel != 0 { g += w.pseudoLabel * (q * targetMass - pt[row + c]) / T(w.total) }
+            if label >= 0, w.crossEntropy != 0 {
+                g += w.crossEntropy * (q - (c == label ? 1 : 0)) / T(max(1, w.labeledTotal))
+            }
+            if let row = targetRow, let pt = pseudoTargets, w.pseudoLabel != 0 {
+                g += w.pseudoLabel * (q * targetMass - pt[row + c]) / T(w.total)
+            }
             if w.classPosterior != 0 { g += w.classPosterior * w.sign * q * (lq - negEntropy) / T(w.total) }
             if w.classBalance != 0 { g += w.classBalance * q * (w.logBalance[c] - meanBalance) / T(w.total) }
             dScores[i * k + c] = g

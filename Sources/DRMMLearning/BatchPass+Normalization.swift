@@ -35,7 +35,10 @@ extension BatchPass {
     }
 
     /// Turns `∂A` (in `scratch`) into `∂S` in place and adds `∂γ`.
-    func normaliseBackward(level l: Int, _ p: UnsafePointer<T>, gradient grad: UnsafeMutablePointer<T>, count o: Int, length: Int, useBatch: Bool) {
+    func normaliseBackward(
+        level l: Int, _ p: UnsafePointer<T>, gradient grad: UnsafeMutablePointer<T>, count o: Int, length: Int,
+        useBatch: Bool
+    ) {
         let gamma = p + layout.scales[l].lowerBound, dGamma = grad + layout.scales[l].lowerBound
         let s = scratch.pointer, xHat = normalised[l].pointer
         let invN = 1 / T(length)
@@ -68,8 +71,10 @@ extension BatchPass {
     /// Folded rendering, backward at level `l`: `dz` holds `gather(W ⋆ g)` (`[O, N, H'', W'']`,
     /// the pooled shape). Adds `∂γ_c = ∂κ_c/σ_c` with `∂κ_c = Σ dz_c z⁽ˡ⁺¹⁾_c`, records
     /// `∂σ_c = −∂κ_c γ_c/σ_c²` (batch statistics only), and scales `dz` by `κ`.
-    func renderingScaleBackward(level l: Int, _ dz: UnsafeMutablePointer<T>, _ p: UnsafePointer<T>, gradient grad: UnsafeMutablePointer<T>,
-                                        batch n: Int, useBatch: Bool) {
+    func renderingScaleBackward(
+        level l: Int, _ dz: UnsafeMutablePointer<T>, _ p: UnsafePointer<T>, gradient grad: UnsafeMutablePointer<T>,
+        batch n: Int, useBatch: Bool
+    ) {
         let gamma = p + layout.scales[l].lowerBound, dGamma = grad + layout.scales[l].lowerBound
         let planeLength = n * geometry[l].pooled[1] * geometry[l].pooled[2]
         let zl = z[l + 1].pointer

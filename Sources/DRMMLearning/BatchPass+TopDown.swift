@@ -14,15 +14,22 @@ extension BatchPass {
         let topShape = geometry[L - 1].pooled
         z[L].pointer.update(repeating: 0, count: n * topShape.reduce(1, *))
         for i in 0..<n {
-            architecture.top.render(p + layout.classTemplates.lowerBound + renderedClasses[i] * d, image: i, top: topShape, batch: n,
-                                    into: z[L].pointer)
+            architecture.top.render(
+                p + layout.classTemplates.lowerBound + renderedClasses[i] * d, image: i, top: topShape, batch: n,
+                into: z[L].pointer)
         }
         for l in stride(from: L - 1, through: 0, by: -1) {
             routes[l].withUnsafeMutableBufferPointer { r in
-                MaxPooling<T>().unpool(z[l + 1].pointer, geometry[l], batch: n, selection: r.baseAddress!, into: scratch.pointer)
+                MaxPooling<T>().unpool(
+                    z[l + 1].pointer, geometry[l], batch: n, selection: r.baseAddress!, into: scratch.pointer)
             }
-            if folded { scaleByRenderingScale(level: l, scratch.pointer, p, planeLength: n * geometry[l].convolved[1] * geometry[l].convolved[2]) }
-            convolutionAdjoint(level: l, scratch.pointer, batch: n, parameters: p, input: nil, filterGradient: nil, inputGradient: z[l].pointer)
+            if folded {
+                scaleByRenderingScale(
+                    level: l, scratch.pointer, p, planeLength: n * geometry[l].convolved[1] * geometry[l].convolved[2])
+            }
+            convolutionAdjoint(
+                level: l, scratch.pointer, batch: n, parameters: p, input: nil, filterGradient: nil,
+                inputGradient: z[l].pointer)
         }
         var rc: T = 0
         let (x, xHat) = (features[0].pointer, z[0].pointer)
@@ -39,8 +46,10 @@ extension BatchPass {
     /// `∂` of the reconstruction and nonnegativity terms, through the tied top-down pass, with
     /// the routes and rendered classes held fixed: per level, `∂z⁽ˡ⁺¹⁾ = gather(W ⋆ g)` and
     /// `∂W += m ⋆ g` with `m` the masked unpooled `z⁽ˡ⁺¹⁾`; at the top, `∂μ_ĉ`.
-    func reconstructionBackward(parameters p: UnsafePointer<T>, objective: Objective, total: Int, gradient grad: UnsafeMutablePointer<T>,
-                                batchStatistics useBatch: Bool) {
+    func reconstructionBackward(
+        parameters p: UnsafePointer<T>, objective: Objective, total: Int, gradient grad: UnsafeMutablePointer<T>,
+        batchStatistics useBatch: Bool
+    ) {
         let (n, L) = (batchCount, geometry.count)
         let (c0, hw0) = (architecture.inputShape[0], architecture.inputShape[1] * architecture.inputShape[2])
         var gA = gradA.pointer, gB = gradB.pointer
@@ -50,26 +59,35 @@ extension BatchPass {
         for (l, g) in geometry.enumerated() {
             // Folded: m is scaled by κ = γ/σ per channel, so ∂z⁽ˡ⁺¹⁾ is too, and
             // ∂κ = Σ gather(W ⋆ g) z⁽ˡ⁺¹⁾ goes to γ and σ.
-            convolve(level: l, gA, batch: n, parameters: p, lowered: winograd[l] ? nil : scratch2.pointer, into: scratch.pointer)
-            routes[l].withUnsafeBufferPointer { r in Kernels.gatherRouted(scratch.pointer, g, batch: n, route: r.baseAddress!, into: gB) }
+            convolve(
+                level: l, gA, batch: n, parameters: p, lowered: winograd[l] ? nil : scratch2.pointer,
+                into: scratch.pointer)
+            routes[l].withUnsafeBufferPointer { r in
+                Kernels.gatherRouted(scratch.pointer, g, batch: n, route: r.baseAddress!, into: gB)
+            }
             if folded { renderingScaleBackward(level: l, gB, p, gradient: grad, batch: n, useBatch: useBatch) }
             routes[l].withUnsafeMutableBufferPointer { r in
                 MaxPooling<T>().unpool(z[l + 1].pointer, g, batch: n, selection: r.baseAddress!, into: scratch.pointer)
             }
-            if folded { scaleByRenderingScale(level: l, scratch.pointer, p, planeLength: n * g.convolved[1] * g.convolved[2]) }
-            convolutionAdjoint(level: l, scratch.pointer, batch: n, parameters: p, input: (UnsafePointer(gA), UnsafePointer(scratch2.pointer)),
-                               filterGradient: grad + layout.filters[l].lowerBound, inputGradient: nil)
+            if folded {
+                scaleByRenderingScale(level: l, scratch.pointer, p, planeLength: n * g.convolved[1] * g.convolved[2])
+            }
+            convolutionAdjoint(
+                level: l, scratch.pointer, batch: n, parameters: p,
+                input: (UnsafePointer(gA), UnsafePointer(scratch2.pointer)),
+                filterGradient: grad + layout.filters[l].lowerBound, inputGradient: nil)
             if objective.nonnegativity != 0 {
                 let per = size(ofLevel: l + 1), zl = z[l + 1].pointer
-                let nn = T(2 * objective.nonnegativity) / T(total * per)   // ∂(z²)/∂z, z < 0
+                let nn = T(2 * objective.nonnegativity) / T(total * per)  // ∂(z²)/∂z, z < 0
                 for j in 0..<(n * per) where zl[j] < 0 { gB[j] += nn * zl[j] }
             }
             swap(&gA, &gB)
         }
         let gTop = grad + layout.classTemplates.lowerBound
         for i in 0..<n {
-            architecture.top.renderAdjoint(gA, image: i, top: geometry[L - 1].pooled, batch: n,
-                                           into: gTop + renderedClasses[i] * layout.templateLength)
+            architecture.top.renderAdjoint(
+                gA, image: i, top: geometry[L - 1].pooled, batch: n,
+                into: gTop + renderedClasses[i] * layout.templateLength)
         }
     }
 }

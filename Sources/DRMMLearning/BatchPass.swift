@@ -128,7 +128,9 @@ final class BatchPass<T: BLASScalar> {
             }
             if architecture.normalization.isBatch { normalised[l].reserve(geo.convolved[0] * cols) }
             s1 = max(s1, geo.convolved[0] * cols)
-            if routes[l].count != n * geo.pooled.reduce(1, *) { routes[l] = [Int32](repeating: -1, count: n * geo.pooled.reduce(1, *)) }
+            if routes[l].count != n * geo.pooled.reduce(1, *) {
+                routes[l] = [Int32](repeating: -1, count: n * geo.pooled.reduce(1, *))
+            }
         }
         for l in 0...geometry.count {
             features[l].reserve(n * size(ofLevel: l))
@@ -157,15 +159,18 @@ final class BatchPass<T: BLASScalar> {
     /// `pseudoTargets`, when given, holds a target distribution over the K classes for every
     /// image (`[N, K]`; a row of zeros for none); the pseudo-label term of the objective reads
     /// it for the unlabelled images. A hard pseudo-label is a one-hot row.
-    func run(parameters p: UnsafePointer<T>, images: UnsafePointer<T>, labels: ArraySlice<Int>, count n: Int,
-             objective: Objective, labeledTotal: Int, total: Int,
-             gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool? = nil,
-             pseudoTargets: ArraySlice<T>? = nil) -> LossTerms {
+    func run(
+        parameters p: UnsafePointer<T>, images: UnsafePointer<T>, labels: ArraySlice<Int>, count n: Int,
+        objective: Objective, labeledTotal: Int, total: Int,
+        gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool? = nil,
+        pseudoTargets: ArraySlice<T>? = nil
+    ) -> LossTerms {
         let statistics = useBatch ?? (gradient != nil)
         bottomUp(parameters: p, images: images, count: n, batchStatistics: statistics)
         let marginal = posteriorSum.map { $0 / Double(n) }
-        return finish(parameters: p, labels: labels, objective: objective, labeledTotal: labeledTotal, total: total,
-                      gradient: gradient, batchStatistics: statistics, classMarginal: marginal, pseudoTargets: pseudoTargets)
+        return finish(
+            parameters: p, labels: labels, objective: objective, labeledTotal: labeledTotal, total: total,
+            gradient: gradient, batchStatistics: statistics, classMarginal: marginal, pseudoTargets: pseudoTargets)
     }
 
     /// The images of the last ``bottomUp(parameters:images:count:batchStatistics:)``.
@@ -176,7 +181,9 @@ final class BatchPass<T: BLASScalar> {
     var logPartition: [T] = []
 
     /// The bottom-up E-step on `n` images, through the class scores and their posterior sum.
-    func bottomUp(parameters p: UnsafePointer<T>, images: UnsafePointer<T>, count n: Int, batchStatistics useBatch: Bool) {
+    func bottomUp(
+        parameters p: UnsafePointer<T>, images: UnsafePointer<T>, count n: Int, batchStatistics useBatch: Bool
+    ) {
         reserve(batch: n)
         batchCount = n
         let L = geometry.count
@@ -184,7 +191,9 @@ final class BatchPass<T: BLASScalar> {
         let d = layout.templateLength
         let (c0, hw0) = (architecture.inputShape[0], architecture.inputShape[1] * architecture.inputShape[2])
         let x = features[0].pointer
-        for i in 0..<n { for c in 0..<c0 { (x + (c * n + i) * hw0).update(from: images + (i * c0 + c) * hw0, count: hw0) } }
+        for i in 0..<n {
+            for c in 0..<c0 { (x + (c * n + i) * hw0).update(from: images + (i * c0 + c) * hw0, count: hw0) }
+        }
 
         // Bottom-up.
         switchesOn = []
@@ -193,18 +202,24 @@ final class BatchPass<T: BLASScalar> {
         }
         for (l, g) in geometry.enumerated() {
             let cols = n * g.convolved[1] * g.convolved[2], o = g.convolved[0]
-            convolve(level: l, features[l].pointer, batch: n, parameters: p, lowered: winograd[l] ? nil : columns[l].pointer, into: scratch.pointer)
-            if architecture.normalization.isBatch { normaliseForward(level: l, p, count: o, length: cols, useBatch: useBatch) }
+            convolve(
+                level: l, features[l].pointer, batch: n, parameters: p, lowered: winograd[l] ? nil : columns[l].pointer,
+                into: scratch.pointer)
+            if architecture.normalization.isBatch {
+                normaliseForward(level: l, p, count: o, length: cols, useBatch: useBatch)
+            }
             let on = routes[l].withUnsafeMutableBufferPointer { r in
-                MaxPooling<T>().pool(scratch.pointer, bias: p + layout.biases[l].lowerBound, g, batch: n, planes: 0..<(o * n),
-                                     output: features[l + 1].pointer, selection: r.baseAddress!)
+                MaxPooling<T>().pool(
+                    scratch.pointer, bias: p + layout.biases[l].lowerBound, g, batch: n, planes: 0..<(o * n),
+                    output: features[l + 1].pointer, selection: r.baseAddress!)
             }
             switchesOn.append(on)
         }
         architecture.top.features(features[L].pointer, top: geometry[L - 1].pooled, batch: n, into: top.pointer)
         scores.withUnsafeMutableBufferPointer { s in
-            Readout.scores(top.pointer, weights: p + layout.classTemplates.lowerBound, bias: p + layout.classBias.lowerBound,
-                           batch: n, classes: k, featureLength: d, into: s.baseAddress!)
+            Readout.scores(
+                top.pointer, weights: p + layout.classTemplates.lowerBound, bias: p + layout.classBias.lowerBound,
+                batch: n, classes: k, featureLength: d, into: s.baseAddress!)
         }
 
         posteriorSum = [Double](repeating: 0, count: k)
@@ -224,22 +239,28 @@ final class BatchPass<T: BLASScalar> {
     /// `classMarginal` is the batch's mean class posterior `q̄`, for the class-balance term;
     /// `pseudoTargets` (`[N, K]`, a distribution or a row of zeros per image) feeds the
     /// pseudo-label term.
-    func finish(parameters p: UnsafePointer<T>, labels: ArraySlice<Int>, objective: Objective, labeledTotal: Int, total: Int,
-                gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool, classMarginal: [Double],
-                pseudoTargets: ArraySlice<T>? = nil) -> LossTerms {
-        var terms = classificationLoss(labels: labels, objective: objective, labeledTotal: labeledTotal, total: total,
-                                       classMarginal: classMarginal, pseudoTargets: pseudoTargets)
+    func finish(
+        parameters p: UnsafePointer<T>, labels: ArraySlice<Int>, objective: Objective, labeledTotal: Int, total: Int,
+        gradient: UnsafeMutablePointer<T>?, batchStatistics useBatch: Bool, classMarginal: [Double],
+        pseudoTargets: ArraySlice<T>? = nil
+    ) -> LossTerms {
+        var terms = classificationLoss(
+            labels: labels, objective: objective, labeledTotal: labeledTotal, total: total,
+            classMarginal: classMarginal, pseudoTargets: pseudoTargets)
         if objective.needsTopDown { renderTopDown(parameters: p, objective: objective, total: total, terms: &terms) }
-        terms.total = objective.crossEntropy * terms.crossEntropy + objective.reconstruction * terms.reconstruction
+        terms.total =
+            objective.crossEntropy * terms.crossEntropy + objective.reconstruction * terms.reconstruction
             + objective.classPosterior * terms.classPosterior + objective.nonnegativity * terms.nonnegativity
             + objective.classBalance * terms.classBalance + objective.pseudoLabel * terms.pseudoLabel
         guard let grad = gradient else { return terms }
         if objective.needsTopDown {
-            reconstructionBackward(parameters: p, objective: objective, total: total, gradient: grad, batchStatistics: useBatch)
+            reconstructionBackward(
+                parameters: p, objective: objective, total: total, gradient: grad, batchStatistics: useBatch)
         }
         let deviationGradient = folded && objective.needsTopDown && useBatch
         if anyScoreGradient || deviationGradient {
-            classificationBackward(parameters: p, gradient: grad, batchStatistics: useBatch, deviationGradient: deviationGradient)
+            classificationBackward(
+                parameters: p, gradient: grad, batchStatistics: useBatch, deviationGradient: deviationGradient)
         }
         return terms
     }

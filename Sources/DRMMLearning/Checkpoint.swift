@@ -33,12 +33,17 @@ public struct Checkpoint: Codable, Sendable {
     public var teacherParameters: [Float]?
 
     enum CodingKeys: String, CodingKey {
-        case format, architecture, configuration, parameters, optimizerState, epoch, labeledIndices, history, switchRates, teacherParameters
+        case format, architecture, configuration, parameters, optimizerState, epoch, labeledIndices, history,
+            switchRates, teacherParameters
     }
 
     /// A checkpoint of a run after `epoch` epochs.
-    public init(architecture: Architecture, configuration: TrainingConfiguration, parameters: [Float], optimizerState: OptimizerState,
-                epoch: Int, labeledIndices: [Int], history: [EpochMetrics], switchRates: [Double], teacherParameters: [Float]? = nil) {
+    public init(
+        architecture: Architecture, configuration: TrainingConfiguration, parameters: [Float],
+        optimizerState: OptimizerState,
+        epoch: Int, labeledIndices: [Int], history: [EpochMetrics], switchRates: [Double],
+        teacherParameters: [Float]? = nil
+    ) {
         self.architecture = architecture
         self.configuration = configuration
         self.parameters = parameters
@@ -143,7 +148,9 @@ public struct Checkpoint: Codable, Sendable {
             return "says \(epoch) epochs are done, the configuration has \(configuration.totalEpochs)"
         }
         guard history.count == epoch, history.enumerated().allSatisfy({ $0.element.epoch == $0.offset + 1 }) else {
-            return "has \(history.count) epochs of history (numbered \(history.prefix(5).map(\.epoch))…) for \(epoch) completed epochs"
+            return
+                "has \(history.count) epochs of history (numbered \(history.prefix(5).map(\.epoch))…) for \(epoch) "
+                + "completed epochs"
         }
         guard switchRates.count == geometry.count else {
             return "has \(switchRates.count) switch rates for \(geometry.count) levels"
@@ -154,7 +161,9 @@ public struct Checkpoint: Codable, Sendable {
         if configuration.labels > 0 && labeledIndices.count != configuration.labels {
             return "lists \(labeledIndices.count) labelled images, the configuration asks for \(configuration.labels)"
         }
-        if let bad = labeledIndices.firstIndex(where: { $0 < 0 }) { return "labelled index \(bad) is \(labeledIndices[bad])" }
+        if let bad = labeledIndices.firstIndex(where: { $0 < 0 }) {
+            return "labelled index \(bad) is \(labeledIndices[bad])"
+        }
         if let bad = parameters.firstIndex(where: { !$0.isFinite }) { return "parameter \(bad) is \(parameters[bad])" }
         return teacherMismatch
     }
@@ -227,7 +236,9 @@ enum FloatCoding {
         }
         let b = [UInt8](data)
         return (0..<(b.count / 4)).map { i in
-            Float(bitPattern: UInt32(b[4 * i]) | UInt32(b[4 * i + 1]) << 8 | UInt32(b[4 * i + 2]) << 16 | UInt32(b[4 * i + 3]) << 24)
+            Float(
+                bitPattern: UInt32(b[4 * i]) | UInt32(b[4 * i + 1]) << 8 | UInt32(b[4 * i + 2]) << 16 | UInt32(
+                    b[4 * i + 3]) << 24)
         }
     }
 }

@@ -25,16 +25,23 @@ enum CheckpointSchema {
     /// Keys a version-1 file may lack, with the value its run used: the choice of convolution
     /// arrived when Winograd did (older runs used im2col), and every term and augmentation added
     /// since was off.
-    static var versionOneDefaults: (configuration: [String: Any], objective: [String: Any], loss: [String: Any]) { (
-        ["convolution": "im2col", "rampUpSteps": 0, "translation": 0, "rotation": 0.0, "scaling": 0.0,
-         "recalibrationBatches": 0, "teacherDecay": 0.0, "nonnegativeUpperWeights": false],
-        ["classBalance": 0.0, "pseudoLabel": 0.0, "pseudoLabelThreshold": 0.95, "pseudoLabelTemperature": 0.0],
-        ["classBalance": 0.0, "pseudoLabel": 0.0, "pseudoLabelled": 0, "pseudoLabelledCorrectly": 0]) }
+    static var versionOneDefaults: (configuration: [String: Any], objective: [String: Any], loss: [String: Any]) {
+        (
+            [
+                "convolution": "im2col", "rampUpSteps": 0, "translation": 0, "rotation": 0.0, "scaling": 0.0,
+                "recalibrationBatches": 0, "teacherDecay": 0.0, "nonnegativeUpperWeights": false
+            ],
+            ["classBalance": 0.0, "pseudoLabel": 0.0, "pseudoLabelThreshold": 0.95, "pseudoLabelTemperature": 0.0],
+            ["classBalance": 0.0, "pseudoLabel": 0.0, "pseudoLabelled": 0, "pseudoLabelledCorrectly": 0]
+        )
+    }
 
     /// Keys renamed from version 1 to 2 (the British spellings of the API); the extensions'
     /// keys move as ``extensions(_:objective:)`` says.
-    static let versionOneRenames = ["normalisation": "normalization", "labelledIndices": "labeledIndices", "labelled": "labeled",
-                                    "pseudoLabelled": "pseudoLabeled", "pseudoLabelledCorrectly": "pseudoLabeledCorrectly"]
+    static let versionOneRenames = [
+        "normalisation": "normalization", "labelledIndices": "labeledIndices", "labelled": "labeled",
+        "pseudoLabelled": "pseudoLabeled", "pseudoLabelledCorrectly": "pseudoLabeledCorrectly"
+    ]
 
     /// Rewrites a checkpoint's JSON object of any earlier version into the current one. Throws
     /// when the format is not a checkpoint's or is newer than this library.
@@ -43,7 +50,8 @@ enum CheckpointSchema {
             throw LearningError.invalidData("has no checkpoint format tag (\(String(describing: object["format"])))")
         }
         guard version <= current else {
-            throw LearningError.invalidData("has format \(format), newer than this library's \(formatName(version: current))")
+            throw LearningError.invalidData(
+                "has format \(format), newer than this library's \(formatName(version: current))")
         }
         if version == 1 { migrateFromVersionOne(&object) }
         object["format"] = formatName(version: current)
@@ -68,8 +76,10 @@ enum CheckpointSchema {
             for (key, objective) in objectives {
                 configuration[key] = objective.filter { !defaults.objective.keys.contains($0.key) }
             }
-            object["configuration"] = configuration.filter { !defaults.configuration.keys.contains($0.key) || $0.key == "convolution"
-                || $0.key == "nonnegativeUpperWeights" }
+            object["configuration"] = configuration.filter {
+                !defaults.configuration.keys.contains($0.key) || $0.key == "convolution"
+                    || $0.key == "nonnegativeUpperWeights"
+            }
         }
         if let history = object["history"] as? [[String: Any]] {
             object["history"] = history.map { epoch -> [String: Any] in
@@ -92,7 +102,10 @@ enum CheckpointSchema {
         var x: [String: Any] = [:]
         if number(o, "classBalance") != 0 { x["classBalance"] = ["weight": o["classBalance"]!] }
         if number(o, "pseudoLabel") != 0 {
-            x["pseudoLabels"] = ["weight": o["pseudoLabel"]!, "threshold": o["pseudoLabelThreshold"]!, "temperature": o["pseudoLabelTemperature"]!]
+            x["pseudoLabels"] = [
+                "weight": o["pseudoLabel"]!, "threshold": o["pseudoLabelThreshold"]!,
+                "temperature": o["pseudoLabelTemperature"]!
+            ]
         }
         if number(c, "translation") != 0 || number(c, "rotation") != 0 || number(c, "scaling") != 0 {
             x["augmentation"] = ["translation": c["translation"]!, "rotation": c["rotation"]!, "scaling": c["scaling"]!]

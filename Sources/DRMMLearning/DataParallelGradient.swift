@@ -28,8 +28,10 @@ final class DataParallelGradient<T: BLASScalar>: @unchecked Sendable {
     /// `images` holds `labels.count` images in `[N, C, H, W]` order.
     /// `pseudoTargets`, when given, holds a pseudo-label target for every image: `[N, K]`, a
     /// distribution over the classes or a row of zeros (see ``Objective``).
-    func evaluate(_ network: RenderingNetwork<T>, images: [T], labels: [Int], objective: Objective,
-                  gradient: inout [T]?, predictions: inout [Int], pseudoTargets: [T]? = nil) -> LossTerms {
+    func evaluate(
+        _ network: RenderingNetwork<T>, images: [T], labels: [Int], objective: Objective,
+        gradient: inout [T]?, predictions: inout [Int], pseudoTargets: [T]? = nil
+    ) -> LossTerms {
         let n = labels.count
         let k = network.architecture.classes
         assert(pseudoTargets.map { $0.count == n * k } ?? true, "one pseudo-label target row per image")
@@ -58,14 +60,18 @@ final class DataParallelGradient<T: BLASScalar>: @unchecked Sendable {
                     if wantGradient {
                         terms = shardGradients[w].withUnsafeMutableBufferPointer { g in
                             g.update(repeating: 0)
-                            return pass.finish(parameters: pS.value, labels: labels[r], objective: objective, labeledTotal: labeled, total: n,
-                                               gradient: g.baseAddress!, batchStatistics: true, classMarginal: marginal,
-                                               pseudoTargets: pseudoTargets?[(r.lowerBound * k)..<(r.upperBound * k)])
+                            return pass.finish(
+                                parameters: pS.value, labels: labels[r], objective: objective, labeledTotal: labeled,
+                                total: n,
+                                gradient: g.baseAddress!, batchStatistics: true, classMarginal: marginal,
+                                pseudoTargets: pseudoTargets?[(r.lowerBound * k)..<(r.upperBound * k)])
                         }
                     } else {
-                        terms = pass.finish(parameters: pS.value, labels: labels[r], objective: objective, labeledTotal: labeled, total: n,
-                                            gradient: nil, batchStatistics: false, classMarginal: marginal,
-                                            pseudoTargets: pseudoTargets?[(r.lowerBound * k)..<(r.upperBound * k)])
+                        terms = pass.finish(
+                            parameters: pS.value, labels: labels[r], objective: objective, labeledTotal: labeled,
+                            total: n,
+                            gradient: nil, batchStatistics: false, classMarginal: marginal,
+                            pseudoTargets: pseudoTargets?[(r.lowerBound * k)..<(r.upperBound * k)])
                     }
                     box.set(w, terms, pass.predictions)
                 }
@@ -93,18 +99,23 @@ final class DataParallelGradient<T: BLASScalar>: @unchecked Sendable {
         lastShards = parts
         network.parameters.withUnsafeBufferPointer { p in
             images.withUnsafeBufferPointer { x in
-                bottomUp(UnsafeSendable(p.baseAddress!), UnsafeSendable(x.baseAddress!), shards: parts, imageSize: d, batchStatistics: true)
+                bottomUp(
+                    UnsafeSendable(p.baseAddress!), UnsafeSendable(x.baseAddress!), shards: parts, imageSize: d,
+                    batchStatistics: true)
             }
         }
         return batchStatistics
     }
 
     /// The bottom-up pass of every shard, each on its own core.
-    private func bottomUp(_ p: UnsafeSendable<UnsafePointer<T>>, _ x: UnsafeSendable<UnsafePointer<T>>, shards parts: [Range<Int>],
-                          imageSize d: Int, batchStatistics: Bool) {
+    private func bottomUp(
+        _ p: UnsafeSendable<UnsafePointer<T>>, _ x: UnsafeSendable<UnsafePointer<T>>, shards parts: [Range<Int>],
+        imageSize d: Int, batchStatistics: Bool
+    ) {
         DispatchQueue.concurrentPerform(iterations: parts.count) { w in
-            passes[w].bottomUp(parameters: p.value, images: x.value + parts[w].lowerBound * d, count: parts[w].count,
-                               batchStatistics: batchStatistics)
+            passes[w].bottomUp(
+                parameters: p.value, images: x.value + parts[w].lowerBound * d, count: parts[w].count,
+                batchStatistics: batchStatistics)
         }
     }
 
@@ -132,7 +143,8 @@ final class DataParallelGradient<T: BLASScalar>: @unchecked Sendable {
 
     /// The reconstructions of the last call, `[N][C·H·W]`.
     func reconstructions(batch n: Int) -> [[T]] {
-        shards(n).enumerated().flatMap { w, r in (0..<r.count).map { passes[w].reconstruction(of: $0, batch: r.count) } }
+        shards(n).enumerated().flatMap { w, r in (0..<r.count).map { passes[w].reconstruction(of: $0, batch: r.count) }
+        }
     }
 }
 
@@ -148,7 +160,9 @@ final class ResultBox: @unchecked Sendable {
     var predictions: [[Int]]
     init(results: [LossTerms], predictions: [[Int]]) { self.results = results; self.predictions = predictions }
     func set(_ w: Int, _ t: LossTerms, _ p: [Int]) {
-        lock.withLock { results[w] = t; predictions[w] = p }
+        lock.withLock {
+            results[w] = t; predictions[w] = p
+        }
     }
 }
 

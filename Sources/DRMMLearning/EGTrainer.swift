@@ -78,12 +78,14 @@ public final class EGTrainer {
         try configuration.validate(trainingImages: train.count)
         try network.validate()
         guard train.shape == network.architecture.inputShape else {
-            throw LearningError.invalidData("training images are \(train.shape), the model takes \(network.architecture.inputShape)")
+            throw LearningError.invalidData(
+                "training images are \(train.shape), the model takes \(network.architecture.inputShape)")
         }
         for e in configuration.extensions.active { try e.validate(network: network, imageShape: train.shape) }
         let classes = network.architecture.classes
         if let bad = train.labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
-            throw LearningError.invalidData("training label \(bad) is \(train.labels[bad]); the model has \(classes) classes")
+            throw LearningError.invalidData(
+                "training label \(bad) is \(train.labels[bad]); the model has \(classes) classes")
         }
         var network = network
         if configuration.nonnegativeUpperWeights { network.projectOntoNonnegativeUpperWeights() }
@@ -93,29 +95,39 @@ public final class EGTrainer {
         self.train = train
         optimizerState = OptimizerState(parameterCount: network.parameters.count)
         switchRates = [Double](repeating: 0.5, count: network.geometry.count)
-        labeledIndices = configuration.labels == 0 ? Array(0..<train.count)
+        labeledIndices =
+            configuration.labels == 0
+            ? Array(0..<train.count)
             : try train.balancedSubset(configuration.labels, classes: classes, seed: configuration.seed ^ 0x5EED_1ABE1)
-        engine = DataParallelGradient(network: network, workers: configuration.workers, convolution: configuration.convolution)
+        engine = DataParallelGradient(
+            network: network, workers: configuration.workers, convolution: configuration.convolution)
     }
 
     /// Resumes from a checkpoint (same training set, same configuration).
     ///
     /// `configuration`, when given, replaces the checkpoint's; it may differ from it only in the
     /// execution options (`workers`, `convolution`), which change the rounding and nothing else.
-    public convenience init(resuming c: Checkpoint, train: ImageSet, configuration: TrainingConfiguration? = nil) throws {
+    public convenience init(resuming c: Checkpoint, train: ImageSet, configuration: TrainingConfiguration? = nil) throws
+    {
         if let reason = c.problem() { throw LearningError.checkpoint(path: "", reason: reason) }
         var net = try RenderingNetwork<Float>(architecture: c.architecture)
         net.parameters = c.parameters
         if let configuration {
-            var training = configuration   // everything but the execution options must match
+            var training = configuration  // everything but the execution options must match
             (training.workers, training.convolution) = (c.configuration.workers, c.configuration.convolution)
             guard training == c.configuration else {
-                throw LearningError.checkpoint(path: "", reason: "was written with other training options; only the workers and the convolution algorithm may change on resume")
+                throw LearningError.checkpoint(
+                    path: "",
+                    reason:
+                        "was written with other training options; only the workers and the convolution algorithm may "
+                        + "change on resume"
+                )
             }
         }
         try self.init(network: net, configuration: configuration ?? c.configuration, train: train)
         guard labeledIndices == c.labeledIndices else {
-            throw LearningError.checkpoint(path: "", reason: "was trained on another labelled subset (different training set or seed)")
+            throw LearningError.checkpoint(
+                path: "", reason: "was trained on another labelled subset (different training set or seed)")
         }
         if let reason = c.teacherMismatch { throw LearningError.checkpoint(path: "", reason: reason) }
         if teacher != nil, let t = c.teacherParameters { teacher?.parameters = t }
@@ -130,8 +142,9 @@ public final class EGTrainer {
         let c = configuration
         switch c.mode {
         case .pretrain:
-            return e < c.pretrainEpochs ? (.unsupervised, c.pretrainObjective, e, c.pretrainEpochs)
-                                        : (.supervised, c.objective, e - c.pretrainEpochs, c.epochs)
+            return e < c.pretrainEpochs
+                ? (.unsupervised, c.pretrainObjective, e, c.pretrainEpochs)
+                : (.supervised, c.objective, e - c.pretrainEpochs, c.epochs)
         default:
             return (c.mode, c.objective, e, c.epochs)
         }
@@ -145,7 +158,9 @@ public final class EGTrainer {
         case .supervised:
             var order = labeledIndices
             rng.shuffle(&order)
-            return stride(from: 0, to: order.count, by: b).map { s in let chunk = Array(order[s..<min(order.count, s + b)]); return (chunk, chunk.count) }
+            return stride(from: 0, to: order.count, by: b).map { s in
+                let chunk = Array(order[s..<min(order.count, s + b)]); return (chunk, chunk.count)
+            }
         case .unsupervised, .pretrain:
             var order = Array(0..<train.count)
             rng.shuffle(&order)
@@ -178,7 +193,7 @@ public final class EGTrainer {
         guard e < total else { throw LearningError.invalidOption("all \(total) epochs are done") }
         let ph = phase(ofEpoch: e)
         if configuration.mode == .pretrain && e == configuration.pretrainEpochs {
-            optimizerState = OptimizerState(parameterCount: network.parameters.count)   // fresh moments for fine-tuning
+            optimizerState = OptimizerState(parameterCount: network.parameters.count)  // fresh moments for fine-tuning
         }
         let rate = configuration.optimizer.rate(epoch: ph.index, of: ph.length)
         let plan = batches(ofEpoch: e, mode: ph.mode)
@@ -191,21 +206,25 @@ public final class EGTrainer {
         let decayed = network.layout.filters + [network.layout.classTemplates]
         for (index, batch) in plan.enumerated() {
             var labels = train.gather(batch.indices[...], hideLabels: false, into: &batchPixels)
-            var step = TrainingStep(epoch: e, stepInPhase: ph.index * plan.count + index, 
-                                    pretraining: configuration.mode == .pretrain && e < configuration.pretrainEpochs,
-                                    objective: ph.objective, images: [], labeled: batch.labeled, truth: labels, targets: nil, streams: streams)
+            var step = TrainingStep(
+                epoch: e, stepInPhase: ph.index * plan.count + index,
+                pretraining: configuration.mode == .pretrain && e < configuration.pretrainEpochs,
+                objective: ph.objective, images: [], labeled: batch.labeled, truth: labels, targets: nil,
+                streams: streams)
             swap(&step.images, &batchPixels)
             for i in batch.labeled..<labels.count { labels[i] = -1 }
             for x in extensions { try x.prepare(&step, self) }
             var gradient: [Float]? = []
             var predictions: [Int] = []
-            var terms = engine.evaluate(network, images: step.images, labels: labels, objective: step.objective,
-                                        gradient: &gradient, predictions: &predictions, pseudoTargets: step.targets)
+            var terms = engine.evaluate(
+                network, images: step.images, labels: labels, objective: step.objective,
+                gradient: &gradient, predictions: &predictions, pseudoTargets: step.targets)
             swap(&step.images, &batchPixels)
             guard terms.total.isFinite, let g = gradient else {
                 throw LearningError.diverged("epoch \(e + 1), step \(index + 1): the loss is \(terms.total)")
             }
-            optimizerState.apply(configuration.optimizer, rate: rate, parameters: &network.parameters, gradient: g, decayed: decayed)
+            optimizerState.apply(
+                configuration.optimizer, rate: rate, parameters: &network.parameters, gradient: g, decayed: decayed)
             if configuration.nonnegativeUpperWeights { network.projectOntoNonnegativeUpperWeights() }
             if network.architecture.normalization.isBatch { updateRunningStatistics(engine.batchStatistics) }
             for x in extensions { x.update(step, terms: &terms, self) }
@@ -214,25 +233,31 @@ public final class EGTrainer {
             for (l, c) in engine.switchesOn.enumerated() { on[l] += c }
             if let progress {
                 let secs = Date().timeIntervalSince(start)
-                progress(TrainingProgress(epoch: e + 1, totalEpochs: total, step: index + 1, steps: plan.count,
-                                          phase: phaseName(ph.mode), loss: mean(sum, steps: index + 1),
-                                          imagesPerSecond: Double(images) / max(secs, 1e-9), secondsElapsed: secs))
+                progress(
+                    TrainingProgress(
+                        epoch: e + 1, totalEpochs: total, step: index + 1, steps: plan.count,
+                        phase: phaseName(ph.mode), loss: mean(sum, steps: index + 1),
+                        imagesPerSecond: Double(images) / max(secs, 1e-9), secondsElapsed: secs))
             }
         }
         if let bad = network.parameters.firstIndex(where: { !$0.isFinite }) {
-            throw LearningError.diverged("epoch \(e + 1): parameter \(bad)\(network.describe(index: bad)) is \(network.parameters[bad])")
+            throw LearningError.diverged(
+                "epoch \(e + 1): parameter \(bad)\(network.describe(index: bad)) is \(network.parameters[bad])")
         }
         for x in extensions { x.finishEpoch(e, self) }
         let seconds = Date().timeIntervalSince(start)
         switchRates = zip(on, perImageUnits).map { Double($0) / Double(max(1, images * $1)) }
-        var m = EpochMetrics(epoch: e + 1, phase: phaseName(ph.mode), learningRate: rate, loss: mean(sum, steps: plan.count),
-                             trainAccuracy: sum.labeled > 0 ? Double(sum.correct) / Double(sum.labeled) : nil,
-                             testError: nil, seconds: seconds, imagesPerSecond: Double(images) / max(seconds, 1e-9),
-                             switchRates: switchRates)
+        var m = EpochMetrics(
+            epoch: e + 1, phase: phaseName(ph.mode), learningRate: rate, loss: mean(sum, steps: plan.count),
+            trainAccuracy: sum.labeled > 0 ? Double(sum.correct) / Double(sum.labeled) : nil,
+            testError: nil, seconds: seconds, imagesPerSecond: Double(images) / max(seconds, 1e-9),
+            switchRates: switchRates)
         if let test {
             m.testError = try evaluate(test).error
             if let teacher {
-                m.teacherTestError = try Evaluation.classify(teacher, test, workers: configuration.workers, convolution: configuration.convolution).error
+                m.teacherTestError = try Evaluation.classify(
+                    teacher, test, workers: configuration.workers, convolution: configuration.convolution
+                ).error
             }
         }
         completedEpochs += 1
@@ -248,31 +273,37 @@ public final class EGTrainer {
     private func updateRunningStatistics(_ batch: [[Float]]) {
         let a = Self.statisticsMomentum
         for (l, range) in network.layout.statistics.enumerated() {
-            for (i, j) in range.enumerated() { network.parameters[j] = (1 - a) * network.parameters[j] + a * batch[l][i] }
+            for (i, j) in range.enumerated() {
+                network.parameters[j] = (1 - a) * network.parameters[j] + a * batch[l][i]
+            }
         }
     }
 
     private func mean(_ s: LossTerms, steps: Int) -> LossTerms {
         var m = s
         let k = Double(max(1, steps))
-        m.crossEntropy /= k; m.reconstruction /= k; m.classPosterior /= k; m.nonnegativity /= k; m.classBalance /= k; m.pseudoLabel /= k; m.total /= k
+        m.crossEntropy /= k; m.reconstruction /= k; m.classPosterior /= k; m.nonnegativity /= k; m.classBalance /= k;
+        m.pseudoLabel /= k; m.total /= k
         return m
     }
 
     /// Test error and predictions of the current network on `set`.
     public func evaluate(_ set: ImageSet, batchSize: Int = 100) throws -> (error: Double, predictions: [Int]) {
-        try Evaluation.classify(network, set, batchSize: batchSize, workers: configuration.workers, convolution: configuration.convolution)
+        try Evaluation.classify(
+            network, set, batchSize: batchSize, workers: configuration.workers, convolution: configuration.convolution)
     }
 
     /// Reconstructions `Î` of the first `count` images of `set` (class: the label).
     public func reconstructions(of set: ImageSet, count: Int) throws -> [[Float]] {
-        try Evaluation.reconstruct(network, set, count: count, workers: configuration.workers, convolution: configuration.convolution)
+        try Evaluation.reconstruct(
+            network, set, count: count, workers: configuration.workers, convolution: configuration.convolution)
     }
 
     /// The state to write to disk.
     public func checkpoint() -> Checkpoint {
-        Checkpoint(architecture: network.architecture, configuration: configuration, parameters: network.parameters,
-                   optimizerState: optimizerState, epoch: completedEpochs, labeledIndices: labeledIndices,
-                   history: history, switchRates: switchRates, teacherParameters: teacher?.parameters)
+        Checkpoint(
+            architecture: network.architecture, configuration: configuration, parameters: network.parameters,
+            optimizerState: optimizerState, epoch: completedEpochs, labeledIndices: labeledIndices,
+            history: history, switchRates: switchRates, teacherParameters: teacher?.parameters)
     }
 }

@@ -5,10 +5,13 @@ import NumericalCore
 /// Classification and reconstruction with a trained network.
 public enum Evaluation {
     /// The error rate of `network` on `set` and its predicted classes (the max-sum class).
-    public static func classify(_ network: RenderingNetwork<Float>, _ set: ImageSet, batchSize: Int = 100, workers: Int = 2,
-                                convolution: ConvolutionAlgorithm = .winograd) throws -> (error: Double, predictions: [Int]) {
+    public static func classify(
+        _ network: RenderingNetwork<Float>, _ set: ImageSet, batchSize: Int = 100, workers: Int = 2,
+        convolution: ConvolutionAlgorithm = .winograd
+    ) throws -> (error: Double, predictions: [Int]) {
         guard set.shape == network.architecture.inputShape else {
-            throw LearningError.invalidData("images are \(set.shape), the model takes \(network.architecture.inputShape)")
+            throw LearningError.invalidData(
+                "images are \(set.shape), the model takes \(network.architecture.inputShape)")
         }
         let engine = DataParallelGradient(network: network, workers: workers, convolution: convolution)
         var predictions: [Int] = []
@@ -18,7 +21,9 @@ public enum Evaluation {
             let labels = set.gather((s..<min(set.count, s + b)).map { $0 }[...], hideLabels: false, into: &buffer)
             var none: [Float]? = nil
             var p: [Int] = []
-            _ = engine.evaluate(network, images: buffer, labels: labels, objective: Objective(crossEntropy: 0), gradient: &none, predictions: &p)
+            _ = engine.evaluate(
+                network, images: buffer, labels: labels, objective: Objective(crossEntropy: 0), gradient: &none,
+                predictions: &p)
             predictions += p
         }
         let wrong = zip(predictions, set.labels).filter { $0 != $1 }.count
@@ -26,22 +31,28 @@ public enum Evaluation {
     }
 
     /// Top-down reconstructions of the first `count` images, rendered from their labels.
-    public static func reconstruct(_ network: RenderingNetwork<Float>, _ set: ImageSet, count: Int, workers: Int = 2,
-                                   convolution: ConvolutionAlgorithm = .winograd) throws -> [[Float]] {
+    public static func reconstruct(
+        _ network: RenderingNetwork<Float>, _ set: ImageSet, count: Int, workers: Int = 2,
+        convolution: ConvolutionAlgorithm = .winograd
+    ) throws -> [[Float]] {
         let sub = set.prefix(count)
         let engine = DataParallelGradient(network: network, workers: workers, convolution: convolution)
         var buffer: [Float] = []
         let labels = sub.gather(Array(0..<sub.count)[...], hideLabels: false, into: &buffer)
         var none: [Float]? = nil
         var p: [Int] = []
-        _ = engine.evaluate(network, images: buffer, labels: labels, objective: Objective(crossEntropy: 0, reconstruction: 1), gradient: &none, predictions: &p)
+        _ = engine.evaluate(
+            network, images: buffer, labels: labels, objective: Objective(crossEntropy: 0, reconstruction: 1),
+            gradient: &none, predictions: &p)
         return engine.reconstructions(batch: sub.count)
     }
 
     /// `confusion[y][p]`: how many images of label `y` were classified as `p`.
     public static func confusion(predictions: [Int], labels: [Int], classes: Int) -> [[Int]] {
         var m = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
-        for (p, y) in zip(predictions, labels) where (0..<classes).contains(p) && (0..<classes).contains(y) { m[y][p] += 1 }
+        for (p, y) in zip(predictions, labels) where (0..<classes).contains(p) && (0..<classes).contains(y) {
+            m[y][p] += 1
+        }
         return m
     }
 }

@@ -13,7 +13,8 @@ public enum Generation {
     }
 
     /// Renders class `c` to an image `[C, H, W]`.
-    public static func render(_ network: RenderingNetwork<Float>, class c: Int, nuisances: Nuisances) throws -> [Float] {
+    public static func render(_ network: RenderingNetwork<Float>, class c: Int, nuisances: Nuisances) throws -> [Float]
+    {
         let a = network.architecture
         guard c >= 0, c < a.classes else { throw LearningError.invalidOption("class \(c) is not in 0..<\(a.classes)") }
         if case let .sampled(rates, _) = nuisances, rates.count != network.geometry.count {
@@ -22,22 +23,37 @@ public enum Generation {
         let p = network.parameters, layout = network.layout
         let top = network.geometry[network.geometry.count - 1].pooled
         var z = [Float](repeating: 0, count: top.reduce(1, *))
-        p.withUnsafeBufferPointer { pp in z.withUnsafeMutableBufferPointer { zb in
-            a.top.render(pp.baseAddress! + layout.classTemplates.lowerBound + c * layout.templateLength, image: 0, top: top, batch: 1,
-                         into: zb.baseAddress!)
-        } }
+        p.withUnsafeBufferPointer { pp in
+            z.withUnsafeMutableBufferPointer { zb in
+                a.top.render(
+                    pp.baseAddress! + layout.classTemplates.lowerBound + c * layout.templateLength, image: 0, top: top,
+                    batch: 1,
+                    into: zb.baseAddress!)
+            }
+        }
         for (l, g) in network.geometry.enumerated().reversed() {
             let m = mask(level: l, network, nuisances: nuisances)
             var unpooled = [Float](repeating: 0, count: g.convolved.reduce(1, *))
             var columns = [Float](repeating: 0, count: LevelOperators.columnsLength(g, batch: 1))
             var below = [Float](repeating: 0, count: g.input.reduce(1, *))
-            z.withUnsafeBufferPointer { zb in m.withUnsafeBufferPointer { mb in p.withUnsafeBufferPointer { pp in
-                unpooled.withUnsafeMutableBufferPointer { u in columns.withUnsafeMutableBufferPointer { cb in below.withUnsafeMutableBufferPointer { b in
-                    LevelOperators.unpool(zb.baseAddress!, g, batch: 1, mask: mb.baseAddress!, into: u.baseAddress!)
-                    LevelOperators.transposedConvolve(u.baseAddress!, filters: pp.baseAddress! + layout.filters[l].lowerBound, g, batch: 1,
-                                                      columns: cb.baseAddress!, into: b.baseAddress!)
-                } } }
-            } } }
+            z.withUnsafeBufferPointer { zb in
+                m.withUnsafeBufferPointer { mb in
+                    p.withUnsafeBufferPointer { pp in
+                        unpooled.withUnsafeMutableBufferPointer { u in
+                            columns.withUnsafeMutableBufferPointer { cb in
+                                below.withUnsafeMutableBufferPointer { b in
+                                    LevelOperators.unpool(
+                                        zb.baseAddress!, g, batch: 1, mask: mb.baseAddress!, into: u.baseAddress!)
+                                    LevelOperators.transposedConvolve(
+                                        u.baseAddress!, filters: pp.baseAddress! + layout.filters[l].lowerBound, g,
+                                        batch: 1,
+                                        columns: cb.baseAddress!, into: b.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             z = below
         }
         return z
@@ -54,15 +70,20 @@ public enum Generation {
         case .expectedTranslation:
             m = [Float](repeating: 1 / Float(pool * pool), count: o * ho * wo)
         case let .sampled(rates, rng):
-            for ch in 0..<o { for i in 0..<(ho / pool) { for j in 0..<(wo / pool) {
-                guard rng.uniform() < rates[l] else { continue }
-                let t = rng.integer(below: pool * pool)
-                m[(ch * ho + i * pool + t / pool) * wo + j * pool + t % pool] = 1
-            } } }
-        }
-        if network.architecture.normalization == .batchFolded {   // render with Λ = γ W/√(v + ε), running statistics
             for ch in 0..<o {
-                let gamma = p[network.layout.scales[l].lowerBound + ch], v = p[network.layout.statistics[l].lowerBound + o + ch]
+                for i in 0..<(ho / pool) {
+                    for j in 0..<(wo / pool) {
+                        guard rng.uniform() < rates[l] else { continue }
+                        let t = rng.integer(below: pool * pool)
+                        m[(ch * ho + i * pool + t / pool) * wo + j * pool + t % pool] = 1
+                    }
+                }
+            }
+        }
+        if network.architecture.normalization == .batchFolded {  // render with Λ = γ W/√(v + ε), running statistics
+            for ch in 0..<o {
+                let gamma = p[network.layout.scales[l].lowerBound + ch],
+                    v = p[network.layout.statistics[l].lowerBound + o + ch]
                 let kappa = gamma / (v + BatchPass<Float>.normalizationEpsilon).squareRoot()
                 for q in (ch * ho * wo)..<((ch + 1) * ho * wo) { m[q] *= kappa }
             }

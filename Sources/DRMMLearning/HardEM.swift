@@ -54,10 +54,17 @@ public final class HardEM {
     ///   - labels: The label of every image, or a negative number for an unlabelled one.
     ///   - noiseVariance: The starting pixel noise variance σ².
     ///   - ridge: `ε`, the ridge on the least-squares M-steps.
-    public init(network: RenderingNetwork<Double>, images: [Double], labels: [Int], noiseVariance: Double = 1, ridge: Double = 1e-6) throws {
+    public init(
+        network: RenderingNetwork<Double>, images: [Double], labels: [Int], noiseVariance: Double = 1,
+        ridge: Double = 1e-6
+    ) throws {
         target = try RenderingLatents.channelMajorImages(network, images: images, labels: labels)
-        guard noiseVariance > 0, noiseVariance.isFinite else { throw LearningError.invalidOption("σ² must be positive, got \(noiseVariance)") }
-        guard ridge > 0, ridge.isFinite else { throw LearningError.invalidOption("the ridge ε must be positive, got \(ridge)") }
+        guard noiseVariance > 0, noiseVariance.isFinite else {
+            throw LearningError.invalidOption("σ² must be positive, got \(noiseVariance)")
+        }
+        guard ridge > 0, ridge.isFinite else {
+            throw LearningError.invalidOption("the ridge ε must be positive, got \(ridge)")
+        }
         try network.validate()
         self.network = network
         self.noiseVariance = noiseVariance
@@ -84,10 +91,14 @@ public final class HardEM {
     private func residuals(_ rendered: [Double]) -> [Double] {
         let c0 = network.architecture.inputShape[0], hw = imageSize / c0
         var r = [Double](repeating: 0, count: count)
-        for c in 0..<c0 { for i in 0..<count { for q in 0..<hw {
-            let j = (c * count + i) * hw + q
-            r[i] += (target[j] - rendered[j]) * (target[j] - rendered[j])
-        } } }
+        for c in 0..<c0 {
+            for i in 0..<count {
+                for q in 0..<hw {
+                    let j = (c * count + i) * hw + q
+                    r[i] += (target[j] - rendered[j]) * (target[j] - rendered[j])
+                }
+            }
+        }
         return r
     }
 
@@ -107,12 +118,16 @@ public final class HardEM {
 
     private func imageTerms(classes cls: [Int], routes r: [[Int32]]) -> [Double] {
         let res = residuals(render(network.parameters, classes: cls, routes: r))
-        return (0..<count).map { i in res[i] / (2 * noiseVariance) - Foundation.log(classPrior[cls[i]]) + switchCost(r, image: i) }
+        return (0..<count).map { i in
+            res[i] / (2 * noiseVariance) - Foundation.log(classPrior[cls[i]]) + switchCost(r, image: i)
+        }
     }
 
     private var ridgeTerm: Double {
         var s = 0.0
-        for range in network.layout.filters + [network.layout.classTemplates] { for j in range { s += network.parameters[j] * network.parameters[j] } }
+        for range in network.layout.filters + [network.layout.classTemplates] {
+            for j in range { s += network.parameters[j] * network.parameters[j] }
+        }
         return ridge / 2 * s
     }
 
@@ -132,10 +147,14 @@ public final class HardEM {
 
     private func propose() -> ([Int], [[Int32]]) {
         var grad: UnsafeMutablePointer<Double>? = nil
-        _ = network.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
-            pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: count,
-                     objective: Objective(crossEntropy: 0), labeledTotal: max(1, labels.filter { $0 >= 0 }.count), total: count, gradient: grad)
-        } }
+        _ = network.parameters.withUnsafeBufferPointer { p in
+            images.withUnsafeBufferPointer { x in
+                pass.run(
+                    parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: count,
+                    objective: Objective(crossEntropy: 0), labeledTotal: max(1, labels.filter { $0 >= 0 }.count),
+                    total: count, gradient: grad)
+            }
+        }
         grad = nil
         return (pass.renderedClasses, pass.routes)
     }
@@ -156,14 +175,20 @@ public final class HardEM {
     public func eStep() -> Double {
         let (_, proposedRoutes) = propose()
         var proposedClasses = classes
-        for i in 0..<count { proposedClasses[i] = labels[i] >= 0 ? labels[i] : bestClass(for: i, routes: proposedRoutes) }
+        for i in 0..<count {
+            proposedClasses[i] = labels[i] >= 0 ? labels[i] : bestClass(for: i, routes: proposedRoutes)
+        }
         let now = imageTerms(classes: classes, routes: routes)
         let then = imageTerms(classes: proposedClasses, routes: proposedRoutes)
         for i in 0..<count where then[i] < now[i] {
             classes[i] = proposedClasses[i]
             for (l, g) in network.geometry.enumerated() {
                 let per = g.pooled[1] * g.pooled[2]
-                for c in 0..<g.pooled[0] { for q in 0..<per { routes[l][(c * count + i) * per + q] = proposedRoutes[l][(c * count + i) * per + q] } }
+                for c in 0..<g.pooled[0] {
+                    for q in 0..<per {
+                        routes[l][(c * count + i) * per + q] = proposedRoutes[l][(c * count + i) * per + q]
+                    }
+                }
             }
         }
         return objective()

@@ -10,9 +10,13 @@ extension ImageSet {
 
     /// The training and test splits of MNIST in `directory` (the project's `Data/mnist` by
     /// default), each cut to its first images when a limit is given.
-    public static func mnist(directory: String = MNIST.defaultDirectory, trainLimit: Int? = nil,
-                             testLimit: Int? = nil) throws -> (train: ImageSet, test: ImageSet) {
-        (try ImageSet(MNIST.load(directory: directory, split: .train), limit: trainLimit),
-         try ImageSet(MNIST.load(directory: directory, split: .test), limit: testLimit))
+    public static func mnist(
+        directory: String = MNIST.defaultDirectory, trainLimit: Int? = nil,
+        testLimit: Int? = nil
+    ) throws -> (train: ImageSet, test: ImageSet) {
+        (
+            try ImageSet(MNIST.load(directory: directory, split: .train), limit: trainLimit),
+            try ImageSet(MNIST.load(directory: directory, split: .test), limit: testLimit)
+        )
     }
 }

@@ -21,10 +21,14 @@ public struct ImageSet: Sendable {
         }
         guard !labels.isEmpty else { throw LearningError.invalidData("the image set is empty") }
         guard pixels.count == labels.count * shape.reduce(1, *) else {
-            throw LearningError.invalidData("\(labels.count) labels but \(pixels.count) pixel values (images of shape \(shape) need \(labels.count * shape.reduce(1, *)))")
+            throw LearningError.invalidData(
+                "\(labels.count) labels but \(pixels.count) pixel values (images of shape \(shape) need "
+                    + "\(labels.count * shape.reduce(1, *)))"
+            )
         }
         if let bad = pixels.firstIndex(where: { !$0.isFinite }) {
-            throw LearningError.invalidData("pixel \(bad % shape.reduce(1, *)) of image \(bad / shape.reduce(1, *)) is \(pixels[bad])")
+            throw LearningError.invalidData(
+                "pixel \(bad % shape.reduce(1, *)) of image \(bad / shape.reduce(1, *)) is \(pixels[bad])")
         }
         self.shape = shape
         self.pixels = pixels
@@ -59,7 +63,9 @@ public struct ImageSet: Sendable {
     /// first classes), drawn with `seed`. Throws if a class has too few images.
     public func balancedSubset(_ n: Int, classes: Int, seed: UInt64) throws -> [Int] {
         guard n >= 1 else { throw LearningError.invalidOption("the number of labels must be at least 1, got \(n)") }
-        guard n <= count else { throw LearningError.invalidOption("asked for \(n) labelled images, the training set has \(count)") }
+        guard n <= count else {
+            throw LearningError.invalidOption("asked for \(n) labelled images, the training set has \(count)")
+        }
         let rng = RandomSource(seed: seed)
         var byClass = [[Int]](repeating: [], count: classes)
         for (i, y) in labels.enumerated() where y >= 0 && y < classes { byClass[y].append(i) }
@@ -67,7 +73,8 @@ public struct ImageSet: Sendable {
         for c in 0..<classes {
             let want = n / classes + (c < n % classes ? 1 : 0)
             guard byClass[c].count >= want else {
-                throw LearningError.invalidOption("class \(c) has \(byClass[c].count) images, \(want) labelled ones were asked for")
+                throw LearningError.invalidOption(
+                    "class \(c) has \(byClass[c].count) images, \(want) labelled ones were asked for")
             }
             var pool = byClass[c]
             rng.shuffle(&pool)

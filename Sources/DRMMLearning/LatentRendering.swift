@@ -21,7 +21,9 @@ struct RenderingLatents {
             let per = (ho / p) * (wo / p)
             var m = [Double](repeating: 0, count: o * n * ho * wo)
             for plane in 0..<(o * n) {
-                for u in (plane * per)..<((plane + 1) * per) where routes[l][u] >= 0 { m[plane * ho * wo + Int(routes[l][u])] = 1 }
+                for u in (plane * per)..<((plane + 1) * per) where routes[l][u] >= 0 {
+                    m[plane * ho * wo + Int(routes[l][u])] = 1
+                }
             }
             return m
         }
@@ -29,13 +31,19 @@ struct RenderingLatents {
 
     /// Checks a batch for the exact learners (`[N, C, H, W]` images, labels below the class
     /// count, −1 for unlabelled) and returns it channel-major, the layout of the renderer.
-    static func channelMajorImages(_ network: RenderingNetwork<Double>, images: [Double], labels: [Int]) throws -> [Double] {
+    static func channelMajorImages(_ network: RenderingNetwork<Double>, images: [Double], labels: [Int]) throws
+        -> [Double]
+    {
         guard network.architecture.normalization == .none else {
-            throw LearningError.invalidOption("the exact learners (hard EM, soft EM, soft inference) take a DRMM without batch normalisation; \(network.architecture.name) has it")
+            throw LearningError.invalidOption(
+                "the exact learners (hard EM, soft EM, soft inference) take a DRMM without batch normalisation; "
+                    + "\(network.architecture.name) has it"
+            )
         }
         let d = network.architecture.inputShape.reduce(1, *)
         guard !labels.isEmpty, images.count == labels.count * d else {
-            throw LearningError.invalidData("\(labels.count) labels and \(images.count) pixel values for images of \(d) pixels")
+            throw LearningError.invalidData(
+                "\(labels.count) labels and \(images.count) pixel values for images of \(d) pixels")
         }
         guard images.allSatisfy(\.isFinite) else { throw LearningError.invalidData("an image has a non-finite pixel") }
         guard labels.allSatisfy({ $0 < network.architecture.classes }) else {
@@ -43,7 +51,9 @@ struct RenderingLatents {
         }
         let n = labels.count, c0 = network.architecture.inputShape[0], hw = d / c0
         var t = [Double](repeating: 0, count: images.count)
-        for i in 0..<n { for c in 0..<c0 { for q in 0..<hw { t[(c * n + i) * hw + q] = images[(i * c0 + c) * hw + q] } } }
+        for i in 0..<n {
+            for c in 0..<c0 { for q in 0..<hw { t[(c * n + i) * hw + q] = images[(i * c0 + c) * hw + q] } }
+        }
         return t
     }
 
@@ -58,25 +68,39 @@ struct RenderingLatents {
         let n = classWeights.count, geo = network.geometry, layout = network.layout
         let top = geo[geo.count - 1].pooled
         var z = [Double](repeating: 0, count: n * top.reduce(1, *))
-        p.withUnsafeBufferPointer { pp in z.withUnsafeMutableBufferPointer { zb in
-            for i in 0..<n {
-                for (c, w) in classWeights[i].enumerated() where w != 0 {
-                    network.architecture.top.render(pp.baseAddress! + layout.classTemplates.lowerBound + c * layout.templateLength,
-                                                    weight: w, image: i, top: top, batch: n, into: zb.baseAddress!)
+        p.withUnsafeBufferPointer { pp in
+            z.withUnsafeMutableBufferPointer { zb in
+                for i in 0..<n {
+                    for (c, w) in classWeights[i].enumerated() where w != 0 {
+                        network.architecture.top.render(
+                            pp.baseAddress! + layout.classTemplates.lowerBound + c * layout.templateLength,
+                            weight: w, image: i, top: top, batch: n, into: zb.baseAddress!)
+                    }
                 }
             }
-        } }
+        }
         for (l, g) in geo.enumerated().reversed() {
             var unpooled = [Double](repeating: 0, count: n * g.convolved.reduce(1, *))
             var columns = [Double](repeating: 0, count: LevelOperators.columnsLength(g, batch: n))
             var below = [Double](repeating: 0, count: n * g.input.reduce(1, *))
-            z.withUnsafeBufferPointer { zb in masks[l].withUnsafeBufferPointer { m in p.withUnsafeBufferPointer { pp in
-                unpooled.withUnsafeMutableBufferPointer { u in columns.withUnsafeMutableBufferPointer { c in below.withUnsafeMutableBufferPointer { b in
-                    LevelOperators.unpool(zb.baseAddress!, g, batch: n, mask: m.baseAddress!, into: u.baseAddress!)
-                    LevelOperators.transposedConvolve(u.baseAddress!, filters: pp.baseAddress! + layout.filters[l].lowerBound, g, batch: n,
-                                                      columns: c.baseAddress!, into: b.baseAddress!)
-                } } }
-            } } }
+            z.withUnsafeBufferPointer { zb in
+                masks[l].withUnsafeBufferPointer { m in
+                    p.withUnsafeBufferPointer { pp in
+                        unpooled.withUnsafeMutableBufferPointer { u in
+                            columns.withUnsafeMutableBufferPointer { c in
+                                below.withUnsafeMutableBufferPointer { b in
+                                    LevelOperators.unpool(
+                                        zb.baseAddress!, g, batch: n, mask: m.baseAddress!, into: u.baseAddress!)
+                                    LevelOperators.transposedConvolve(
+                                        u.baseAddress!, filters: pp.baseAddress! + layout.filters[l].lowerBound, g,
+                                        batch: n,
+                                        columns: c.baseAddress!, into: b.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             z = below
         }
         return z
@@ -86,7 +110,9 @@ struct RenderingLatents {
     /// block, the other parameters fixed. `Î` is linear in the block; its design matrix is
     /// built by rendering with unit parameters, and the normal equations are solved by
     /// Cholesky (LAPACK).
-    func solveBlock(_ network: RenderingNetwork<Double>, _ block: Range<Int>, target: [Double], ridge lambda: Double) throws -> [Double] {
+    func solveBlock(_ network: RenderingNetwork<Double>, _ block: Range<Int>, target: [Double], ridge lambda: Double)
+        throws -> [Double]
+    {
         let m = target.count
         var a = Matrix(rows: m, columns: block.count)
         var probe = network.parameters

@@ -39,18 +39,24 @@ public struct NetworkCertificate: Codable, Sendable {
     /// Whether the certificate proves exact max-sum inference: every inferred configuration's
     /// score matches and E2 holds.
     public var provesExactMaxSum: Bool {
-        negativeUpperFilterEntries == 0 && negativeTemplateEntries == 0 && largestRelativeScoreDifference <= Self.relativeTolerance
+        negativeUpperFilterEntries == 0 && negativeTemplateEntries == 0
+            && largestRelativeScoreDifference <= Self.relativeTolerance
     }
 
     /// Certifies `network` on the images of `set` (all of them; take a prefix to check fewer).
     /// `searchImages` images get the search of (c) when E2 is violated, each with at most
     /// `searchMoves` unit moves.
-    public static func certify(_ network: RenderingNetwork<Float>, on set: ImageSet, searchImages: Int = 3,
-                               searchMoves: Int = 300, seed: UInt64 = 1, workers: Int = 2) throws -> NetworkCertificate {
+    public static func certify(
+        _ network: RenderingNetwork<Float>, on set: ImageSet, searchImages: Int = 3,
+        searchMoves: Int = 300, seed: UInt64 = 1, workers: Int = 2
+    ) throws -> NetworkCertificate {
         guard set.shape == network.architecture.inputShape else {
-            throw LearningError.invalidData("images are \(set.shape), the model takes \(network.architecture.inputShape)")
+            throw LearningError.invalidData(
+                "images are \(set.shape), the model takes \(network.architecture.inputShape)")
         }
-        guard searchImages >= 0, searchMoves >= 0 else { throw LearningError.invalidOption("the search needs non-negative counts") }
+        guard searchImages >= 0, searchMoves >= 0 else {
+            throw LearningError.invalidOption("the search needs non-negative counts")
+        }
         let model = try DeepRenderingMixtureModel(trained: network)
         var report = NetworkCertificate()
         for l in model.filters.indices.dropFirst() {
@@ -75,17 +81,20 @@ public struct NetworkCertificate: Codable, Sendable {
                 let inferred = try model.infer(image)
                 let c = inferred.predictedClass
                 let score = try model.linearScore(image, class: c, nuisances: inferred.nuisances)
-                let float = Double(out.scores[i * model.classCount + c]) - model.noiseVariance * log(model.classPrior[c])
+                let float =
+                    Double(out.scores[i * model.classCount + c]) - model.noiseVariance * log(model.classPrior[c])
                 let difference = abs(score - float)
                 report.largestScoreDifference = max(report.largestScoreDifference, difference)
-                report.largestRelativeScoreDifference = max(report.largestRelativeScoreDifference, difference / max(1, abs(score)))
+                report.largestRelativeScoreDifference = max(
+                    report.largestRelativeScoreDifference, difference / max(1, abs(score)))
                 if c == predictions[start + i] { report.predictionsAgreeing += 1 }
                 report.imagesChecked += 1
                 let violated = report.negativeUpperFilterEntries + report.negativeTemplateEntries > 0
                 if violated && searched < searchImages {
                     searched += 1
-                    let (gap, moves) = try search(model, image, class: c, from: inferred.nuisances, start: inferred.classScores[c],
-                                                  moves: searchMoves, seed: seed &+ UInt64(start + i))
+                    let (gap, moves) = try search(
+                        model, image, class: c, from: inferred.nuisances, start: inferred.classScores[c],
+                        moves: searchMoves, seed: seed &+ UInt64(start + i))
                     report.searchedImages += 1
                     report.searchMoves += moves
                     report.largestGapFound = max(report.largestGapFound ?? 0, gap)
@@ -98,15 +107,19 @@ public struct NetworkCertificate: Codable, Sendable {
     /// Coordinate ascent on the linear score with the priors, `⟨μ_cg, I⟩ + P(c, g)`, from `start`:
     /// `moves` random units (a level drawn uniformly, then a unit of it) moved to their best
     /// `(t, a)`; returns how far above `score` (the convnet's) it got, and the moves made.
-    static func search(_ model: DeepRenderingMixtureModel, _ image: Tensor, class c: Int, from start: Nuisances,
-                       start score: Double, moves: Int, seed: UInt64) throws -> (gap: Double, moves: Int) {
+    static func search(
+        _ model: DeepRenderingMixtureModel, _ image: Tensor, class c: Int, from start: Nuisances,
+        start score: Double, moves: Int, seed: UInt64
+    ) throws -> (gap: Double, moves: Int) {
         let rng = RandomSource(seed: seed)
         let units = (0..<moves).map { _ -> (level: Int, unit: Int) in
             let l = rng.integer(below: model.geometry.count)
             return (l, rng.integer(below: start.switches[l].count))
         }
         let initial = try model.linearScore(image, class: c, nuisances: start)
-        let best = try model.improvingUnits(start, score: initial, units: units) { try model.linearScore(image, class: c, nuisances: $0) }.score
+        let best = try model.improvingUnits(start, score: initial, units: units) {
+            try model.linearScore(image, class: c, nuisances: $0)
+        }.score
         return (max(0, best - score), moves)
     }
 }

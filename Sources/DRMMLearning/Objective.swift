@@ -62,9 +62,11 @@ public struct Objective: Codable, Equatable, Sendable {
     /// An objective with these weights (cross-entropy alone by default). A training
     /// configuration takes the paper's terms only; `classBalance` and `pseudoLabel` are for a
     /// pass run by hand, and a run sets them through its ``TrainingExtensions``.
-    public init(crossEntropy: Double = 1, reconstruction: Double = 0, classPosterior: Double = 0,
-                classPosteriorSign: ClassPosteriorSign = .entropyMinimisation, nonnegativity: Double = 0,
-                classBalance: Double = 0, pseudoLabel: Double = 0) {
+    public init(
+        crossEntropy: Double = 1, reconstruction: Double = 0, classPosterior: Double = 0,
+        classPosteriorSign: ClassPosteriorSign = .entropyMinimisation, nonnegativity: Double = 0,
+        classBalance: Double = 0, pseudoLabel: Double = 0
+    ) {
         self.crossEntropy = crossEntropy
         self.reconstruction = reconstruction
         self.classPosterior = classPosterior

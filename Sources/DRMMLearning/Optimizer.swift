@@ -38,7 +38,9 @@ public struct Optimizer: Codable, Equatable, Sendable {
     public var weightDecay = 0.0
 
     /// An optimiser (Adam at 1e-3, constant, by default).
-    public init(method: Method = .adam, learningRate: Double = 1e-3, schedule: Schedule = .constant, momentum: Double = 0.9) {
+    public init(
+        method: Method = .adam, learningRate: Double = 1e-3, schedule: Schedule = .constant, momentum: Double = 0.9
+    ) {
         self.method = method
         self.learningRate = learningRate
         self.schedule = schedule
@@ -59,12 +61,24 @@ public struct Optimizer: Codable, Equatable, Sendable {
 
     /// Throws unless every setting is finite and in its range.
     public func validate() throws {
-        guard learningRate > 0, learningRate.isFinite else { throw LearningError.invalidOption("learning rate must be positive, got \(learningRate)") }
-        guard momentum >= 0, momentum < 1 else { throw LearningError.invalidOption("momentum must be in [0, 1), got \(momentum)") }
-        guard beta1 >= 0, beta1 < 1, beta2 >= 0, beta2 < 1 else { throw LearningError.invalidOption("Adam betas must be in [0, 1)") }
-        if case let .geometric(final) = schedule, !(final > 0) { throw LearningError.invalidOption("final learning rate must be positive, got \(final)") }
-        if case let .step(every, factor) = schedule, every < 1 || !(factor > 0) { throw LearningError.invalidOption("step schedule needs every ≥ 1 and factor > 0") }
-        guard weightDecay >= 0, weightDecay.isFinite else { throw LearningError.invalidOption("weight decay must be ≥ 0 and finite, got \(weightDecay)") }
+        guard learningRate > 0, learningRate.isFinite else {
+            throw LearningError.invalidOption("learning rate must be positive, got \(learningRate)")
+        }
+        guard momentum >= 0, momentum < 1 else {
+            throw LearningError.invalidOption("momentum must be in [0, 1), got \(momentum)")
+        }
+        guard beta1 >= 0, beta1 < 1, beta2 >= 0, beta2 < 1 else {
+            throw LearningError.invalidOption("Adam betas must be in [0, 1)")
+        }
+        if case let .geometric(final) = schedule, !(final > 0) {
+            throw LearningError.invalidOption("final learning rate must be positive, got \(final)")
+        }
+        if case let .step(every, factor) = schedule, every < 1 || !(factor > 0) {
+            throw LearningError.invalidOption("step schedule needs every ≥ 1 and factor > 0")
+        }
+        guard weightDecay >= 0, weightDecay.isFinite else {
+            throw LearningError.invalidOption("weight decay must be ≥ 0 and finite, got \(weightDecay)")
+        }
     }
 }
 
@@ -85,7 +99,9 @@ public struct OptimizerState: Codable, Equatable, Sendable {
 
     /// One update of `parameters` by `gradient` at learning rate `rate`. `decayed` marks the
     /// parameters that weight decay applies to (disjoint ranges).
-    public mutating func apply(_ o: Optimizer, rate: Double, parameters: inout [Float], gradient: [Float], decayed: [Range<Int>]) {
+    public mutating func apply(
+        _ o: Optimizer, rate: Double, parameters: inout [Float], gradient: [Float], decayed: [Range<Int>]
+    ) {
         step += 1
         // The parameter buffer as consecutive segments, each with its decay coefficient.
         var segments: [(Range<Int>, Float)] = []

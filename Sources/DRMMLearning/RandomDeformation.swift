@@ -24,7 +24,8 @@ public struct RandomDeformation: Sendable, Equatable {
             throw LearningError.invalidOption("the rotation must be between 0 and 180 degrees, got \(maximumRotation)")
         }
         guard maximumScaling >= 0 && maximumScaling < 1 else {
-            throw LearningError.invalidOption("the scaling must be in [0, 1) (a factor between 1 − s and 1 + s), got \(maximumScaling)")
+            throw LearningError.invalidOption(
+                "the scaling must be in [0, 1) (a factor between 1 − s and 1 + s), got \(maximumScaling)")
         }
         self.maximumRotation = maximumRotation
         self.maximumScaling = maximumScaling
@@ -38,8 +39,10 @@ public struct RandomDeformation: Sendable, Equatable {
     /// `((width − 1)/2, (height − 1)/2)`, into `output`: output pixel `q` takes the bilinear
     /// interpolation of `image` at `c + (1/s) R(−θ)(q − c)`, pixels outside the frame counting
     /// as 0. Both buffers hold `channels·height·width` values (the callers' invariant).
-    static func warp(_ image: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
-                     channels: Int, height: Int, width: Int, degrees: Double, scale: Double) {
+    static func warp(
+        _ image: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
+        channels: Int, height: Int, width: Int, degrees: Double, scale: Double
+    ) {
         assert(image.count == channels * height * width && output.count == image.count && scale > 0)
         let theta = degrees * Double.pi / 180
         // Source position of output pixel (x, y): u = cx + a(x − cx) + b(y − cy), v = cy − b(x − cx) + a(y − cy),
@@ -73,16 +76,21 @@ public struct RandomDeformation: Sendable, Equatable {
     /// place, by an angle and a factor drawn from `random` (two draws per image: the angle,
     /// then the factor). `scratch` is reused between calls. Throws if `pixels` is not a whole
     /// number of images.
-    public func apply(to pixels: inout [Float], scratch: inout [Float], channels: Int, height: Int, width: Int,
-                      random: RandomSource) throws {
+    public func apply(
+        to pixels: inout [Float], scratch: inout [Float], channels: Int, height: Int, width: Int,
+        random: RandomSource
+    ) throws {
         guard !isIdentity else {
             _ = try ImageAugmentation.imageLength(of: pixels, channels: channels, height: height, width: width)
             return
         }
-        try ImageAugmentation.transformEach(&pixels, scratch: &scratch, channels: channels, height: height, width: width) { image, output in
+        try ImageAugmentation.transformEach(
+            &pixels, scratch: &scratch, channels: channels, height: height, width: width
+        ) { image, output in
             let degrees = random.uniform(-maximumRotation, maximumRotation)
             let scale = random.uniform(1 - maximumScaling, 1 + maximumScaling)
-            Self.warp(image, into: output, channels: channels, height: height, width: width, degrees: degrees, scale: scale)
+            Self.warp(
+                image, into: output, channels: channels, height: height, width: width, degrees: degrees, scale: scale)
             return true
         }
     }

@@ -16,7 +16,8 @@ public struct RandomTranslation: Sendable, Equatable {
     /// Shifts of at most `maximumShift` pixels; throws if it is negative.
     public init(maximumShift: Int) throws {
         guard maximumShift >= 0 else {
-            throw LearningError.invalidOption("the translation must be a non-negative number of pixels, got \(maximumShift)")
+            throw LearningError.invalidOption(
+                "the translation must be a non-negative number of pixels, got \(maximumShift)")
         }
         self.maximumShift = maximumShift
     }
@@ -24,11 +25,13 @@ public struct RandomTranslation: Sendable, Equatable {
     /// Shifts `image` (`channels × height × width`, row-major) by `dx` columns right and `dy`
     /// rows down into `output`, filling the uncovered pixels with 0. Both buffers hold
     /// `channels·height·width` values (the callers' invariant).
-    static func shift(_ image: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
-                      channels: Int, height: Int, width: Int, dx: Int, dy: Int) {
+    static func shift(
+        _ image: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
+        channels: Int, height: Int, width: Int, dx: Int, dy: Int
+    ) {
         assert(image.count == channels * height * width && output.count == image.count)
         output.update(repeating: 0)
-        let x0 = max(0, dx), x1 = min(width, width + dx)     // destination columns that have a source
+        let x0 = max(0, dx), x1 = min(width, width + dx)  // destination columns that have a source
         let y0 = max(0, dy), y1 = min(height, height + dy)
         guard x0 < x1, y0 < y1 else { return }
         for c in 0..<channels {
@@ -43,14 +46,18 @@ public struct RandomTranslation: Sendable, Equatable {
     /// Shifts each of the `pixels.count / (channels·height·width)` images in `pixels` in
     /// place, by shifts drawn from `random` (two draws per image: `dx`, then `dy`).
     /// `scratch` is reused between calls. Throws if `pixels` is not a whole number of images.
-    public func apply(to pixels: inout [Float], scratch: inout [Float], channels: Int, height: Int, width: Int,
-                      random: RandomSource) throws {
+    public func apply(
+        to pixels: inout [Float], scratch: inout [Float], channels: Int, height: Int, width: Int,
+        random: RandomSource
+    ) throws {
         guard maximumShift > 0 else {
             _ = try ImageAugmentation.imageLength(of: pixels, channels: channels, height: height, width: width)
             return
         }
         let span = 2 * maximumShift + 1
-        try ImageAugmentation.transformEach(&pixels, scratch: &scratch, channels: channels, height: height, width: width) { image, output in
+        try ImageAugmentation.transformEach(
+            &pixels, scratch: &scratch, channels: channels, height: height, width: width
+        ) { image, output in
             let dx = random.integer(below: span) - maximumShift
             let dy = random.integer(below: span) - maximumShift
             if dx == 0 && dy == 0 { return false }

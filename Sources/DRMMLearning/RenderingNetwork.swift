@@ -82,7 +82,9 @@ public struct RenderingNetwork<T: BLASScalar>: Sendable {
         let d = architecture.top == .dense ? top.reduce(1, *) : top[0]
         let templates = take(architecture.classes * d)
         let classBias = take(architecture.classes)
-        return Layout(filters: f, biases: b, scales: scales, statistics: statistics, classTemplates: templates, classBias: classBias, templateLength: d)
+        return Layout(
+            filters: f, biases: b, scales: scales, statistics: statistics, classTemplates: templates,
+            classBias: classBias, templateLength: d)
     }
 
     /// How filters are drawn at the start.
@@ -102,8 +104,10 @@ public struct RenderingNetwork<T: BLASScalar>: Sendable {
         let rng = RandomSource(seed: seed)
         for (l, g) in geometry.enumerated() {
             let k2 = g.kernel * g.kernel
-            let limit = initialization == .xavier ? (6.0 / Double((g.input[0] + g.convolved[0]) * k2)).squareRoot()
-                                                  : (6.0 / Double(g.input[0] * k2)).squareRoot()
+            let limit =
+                initialization == .xavier
+                ? (6.0 / Double((g.input[0] + g.convolved[0]) * k2)).squareRoot()
+                : (6.0 / Double(g.input[0] * k2)).squareRoot()
             for i in layout.filters[l] { parameters[i] = T(rng.uniform(-limit, limit)) }
         }
         let limit = (6.0 / Double(layout.templateLength + architecture.classes)).squareRoot()
@@ -113,9 +117,12 @@ public struct RenderingNetwork<T: BLASScalar>: Sendable {
     /// The same network in another precision.
     public func converted<U: BLASScalar>(to: U.Type = U.self) -> RenderingNetwork<U> {
         // The layout depends only on the architecture, which was already validated.
-        var other = RenderingNetwork<U>(unchecked: architecture, geometry: geometry, layout: RenderingNetwork<U>.Layout(
-            filters: layout.filters, biases: layout.biases, scales: layout.scales, statistics: layout.statistics, classTemplates: layout.classTemplates,
-            classBias: layout.classBias, templateLength: layout.templateLength))
+        var other = RenderingNetwork<U>(
+            unchecked: architecture, geometry: geometry,
+            layout: RenderingNetwork<U>.Layout(
+                filters: layout.filters, biases: layout.biases, scales: layout.scales, statistics: layout.statistics,
+                classTemplates: layout.classTemplates,
+                classBias: layout.classBias, templateLength: layout.templateLength))
         other.parameters = parameters.map { U($0) }
         return other
     }
@@ -145,7 +152,8 @@ public struct RenderingNetwork<T: BLASScalar>: Sendable {
     /// Checks that every parameter is finite.
     public func validate() throws {
         if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
-            throw DRMMError.invalidParameter("parameter \(bad) of \(parameters.count) is \(parameters[bad])" + describe(index: bad))
+            throw DRMMError.invalidParameter(
+                "parameter \(bad) of \(parameters.count) is \(parameters[bad])" + describe(index: bad))
         }
     }
 

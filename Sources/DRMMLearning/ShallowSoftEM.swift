@@ -15,7 +15,9 @@ import NumericalCore
 /// the responsibilities become the max-sum assignment — hard EM.
 public enum ShallowSoftEM {
     /// Responsibilities per image, flattened as `(c·G + g)·2 + a`.
-    public static func responsibilities(_ m: ShallowRMM, _ images: [[Double]], temperature: Double = 1) throws -> [[Double]] {
+    public static func responsibilities(_ m: ShallowRMM, _ images: [[Double]], temperature: Double = 1) throws
+        -> [[Double]]
+    {
         try check(m, images, temperature)
         let scores = try logJoint(m, images)
         return scores.map { row in
@@ -56,7 +58,8 @@ public enum ShallowSoftEM {
         return try zip(logJoint(m, images), images).map { row, image in
             let mx = row.max() ?? 0
             let lse = mx + log(row.reduce(0) { $0 + exp($1 - mx) })
-            return lse - image.reduce(0) { $0 + $1 * $1 } / (2 * m.noiseVariance) - d / 2 * log(2 * Double.pi * m.noiseVariance)
+            return lse - image.reduce(0) { $0 + $1 * $1 } / (2 * m.noiseVariance) - d / 2
+                * log(2 * Double.pi * m.noiseVariance)
         }.reduce(0, +)
     }
 
@@ -80,7 +83,7 @@ public enum ShallowSoftEM {
                     nuisanceMass[g] += r + gamma[k][(c * gg + g) * 2]
                 }
                 on += weight
-                if weight > 0 { templates[c][g] = sum.map { $0 / weight } }   // no data: keep the old template
+                if weight > 0 { templates[c][g] = sum.map { $0 / weight } }  // no data: keep the old template
             }
         }
         var residual = 0.0
@@ -97,20 +100,27 @@ public enum ShallowSoftEM {
             }
         }
         let floor = 1e-12
-        return try ShallowRMM(templates: templates, noiseVariance: max(residual / (n * Double(d)), floor),
-                              classPrior: normalised(classMass.map { max($0, floor) }),
-                              nuisancePrior: normalised(nuisanceMass.map { max($0, floor) }),
-                              switchPrior: min(max(on / n, floor), 1 - floor))
+        return try ShallowRMM(
+            templates: templates, noiseVariance: max(residual / (n * Double(d)), floor),
+            classPrior: normalised(classMass.map { max($0, floor) }),
+            nuisancePrior: normalised(nuisanceMass.map { max($0, floor) }),
+            switchPrior: min(max(on / n, floor), 1 - floor))
     }
 
     private static func normalised(_ a: [Double]) -> [Double] { let s = a.reduce(0, +); return a.map { $0 / s } }
 
     private static func check(_ m: ShallowRMM, _ images: [[Double]], _ temperature: Double) throws {
         guard !images.isEmpty else { throw LearningError.invalidData("no images") }
-        guard temperature > 0, temperature.isFinite else { throw LearningError.invalidOption("temperature must be positive, got \(temperature)") }
+        guard temperature > 0, temperature.isFinite else {
+            throw LearningError.invalidOption("temperature must be positive, got \(temperature)")
+        }
         for (k, image) in images.enumerated() {
-            guard image.count == m.dimension else { throw LearningError.invalidData("image \(k) has \(image.count) pixels, the model has \(m.dimension)") }
-            guard image.allSatisfy(\.isFinite) else { throw LearningError.invalidData("image \(k) has a non-finite pixel") }
+            guard image.count == m.dimension else {
+                throw LearningError.invalidData("image \(k) has \(image.count) pixels, the model has \(m.dimension)")
+            }
+            guard image.allSatisfy(\.isFinite) else {
+                throw LearningError.invalidData("image \(k) has a non-finite pixel")
+            }
         }
     }
 }

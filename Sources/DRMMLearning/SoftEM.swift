@@ -26,10 +26,14 @@ public final class SoftEM {
 
     /// Soft EM from `network` on `images` (`[N, C, H, W]`; `labels[i] < 0` for an unlabelled
     /// image) at temperature τ; throws on bad data or a normalised network.
-    public init(network: RenderingNetwork<Double>, images: [Double], labels: [Int], temperature: Double,
-                noiseVariance: Double = 1, ridge: Double = 1e-6) throws {
+    public init(
+        network: RenderingNetwork<Double>, images: [Double], labels: [Int], temperature: Double,
+        noiseVariance: Double = 1, ridge: Double = 1e-6
+    ) throws {
         target = try RenderingLatents.channelMajorImages(network, images: images, labels: labels)
-        guard temperature > 0, temperature.isFinite else { throw LearningError.invalidOption("temperature must be positive, got \(temperature)") }
+        guard temperature > 0, temperature.isFinite else {
+            throw LearningError.invalidOption("temperature must be positive, got \(temperature)")
+        }
         guard noiseVariance > 0, noiseVariance.isFinite, ridge > 0, ridge.isFinite else {
             throw LearningError.invalidOption("σ² and the ridge must be positive")
         }
@@ -48,7 +52,9 @@ public final class SoftEM {
     public func eStep() throws {
         let r = try SoftInference.infer(network, images: images, labels: labels, temperature: temperature)
         let k = network.architecture.classes
-        latents = RenderingLatents(classWeights: (0..<labels.count).map { i in Array(r.classPosterior[(i * k)..<((i + 1) * k)]) }, masks: r.masks)
+        latents = RenderingLatents(
+            classWeights: (0..<labels.count).map { i in Array(r.classPosterior[(i * k)..<((i + 1) * k)]) },
+            masks: r.masks)
     }
 
     /// `Σ‖I − Î‖²/2σ² + (ND/2) ln 2πσ² + (ε/2)‖θ‖²` with the current expectations.
@@ -57,8 +63,11 @@ public final class SoftEM {
         var sq = 0.0
         for j in target.indices { sq += (target[j] - rendered[j]) * (target[j] - rendered[j]) }
         var norm = 0.0
-        for range in network.layout.filters + [network.layout.classTemplates] { for j in range { norm += network.parameters[j] * network.parameters[j] } }
-        return sq / (2 * noiseVariance) + Double(target.count) / 2 * log(2 * Double.pi * noiseVariance) + ridge / 2 * norm
+        for range in network.layout.filters + [network.layout.classTemplates] {
+            for j in range { norm += network.parameters[j] * network.parameters[j] }
+        }
+        return sq / (2 * noiseVariance) + Double(target.count) / 2 * log(2 * Double.pi * noiseVariance) + ridge / 2
+            * norm
     }
 
     /// The M-step, block by block; returns the surrogate objective after each block and after

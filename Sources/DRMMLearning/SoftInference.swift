@@ -32,43 +32,64 @@ public enum SoftInference {
     }
 
     /// Runs the soft E-step on `images` (`[N, C, H, W]`); `labels[i] ≥ 0` clamps the class.
-    public static func infer(_ network: RenderingNetwork<Double>, images: [Double], labels: [Int], temperature tau: Double) throws -> Result {
+    public static func infer(
+        _ network: RenderingNetwork<Double>, images: [Double], labels: [Int], temperature tau: Double
+    ) throws -> Result {
         let a = network.architecture, geo = network.geometry, layout = network.layout, p = network.parameters
         let n = labels.count
-        guard tau > 0, tau.isFinite else { throw LearningError.invalidOption("temperature must be positive, got \(tau)") }
+        guard tau > 0, tau.isFinite else {
+            throw LearningError.invalidOption("temperature must be positive, got \(tau)")
+        }
         let x = try RenderingLatents.channelMajorImages(network, images: images, labels: labels)
         let (c0, hw0) = (a.inputShape[0], a.inputShape[1] * a.inputShape[2])
 
         var level = x
-        var qa: [[Double]] = [], masks: [[Double]] = []   // q(a) per pooled unit, q(a)·q(t) per convolved position
+        var qa: [[Double]] = [], masks: [[Double]] = []  // q(a) per pooled unit, q(a)·q(t) per convolved position
         let rule = SoftPooling<Double>(temperature: tau)
         for (l, g) in geo.enumerated() {
             var columns = [Double](repeating: 0, count: LevelOperators.columnsLength(g, batch: n))
             var s = [Double](repeating: 0, count: n * g.convolved.reduce(1, *)), mask = s
             var out = [Double](repeating: 0, count: n * g.pooled.reduce(1, *)), on = out
-            level.withUnsafeBufferPointer { x in p.withUnsafeBufferPointer { pp in columns.withUnsafeMutableBufferPointer { c in
-                s.withUnsafeMutableBufferPointer { sp in out.withUnsafeMutableBufferPointer { o in
-                    on.withUnsafeMutableBufferPointer { q in mask.withUnsafeMutableBufferPointer { m in
-                        _ = LevelOperators.bottomUp(x.baseAddress!, filters: pp.baseAddress! + layout.filters[l].lowerBound,
-                                                    bias: pp.baseAddress! + layout.biases[l].lowerBound, g, batch: n, rule: rule,
-                                                    columns: c.baseAddress!, response: sp.baseAddress!, output: o.baseAddress!,
-                                                    selection: SoftSelection(switchPosterior: q.baseAddress!, mask: m.baseAddress!))
-                    } }
-                } }
-            } } }
+            level.withUnsafeBufferPointer { x in
+                p.withUnsafeBufferPointer { pp in
+                    columns.withUnsafeMutableBufferPointer { c in
+                        s.withUnsafeMutableBufferPointer { sp in
+                            out.withUnsafeMutableBufferPointer { o in
+                                on.withUnsafeMutableBufferPointer { q in
+                                    mask.withUnsafeMutableBufferPointer { m in
+                                        _ = LevelOperators.bottomUp(
+                                            x.baseAddress!, filters: pp.baseAddress! + layout.filters[l].lowerBound,
+                                            bias: pp.baseAddress! + layout.biases[l].lowerBound, g, batch: n,
+                                            rule: rule,
+                                            columns: c.baseAddress!, response: sp.baseAddress!, output: o.baseAddress!,
+                                            selection: SoftSelection(
+                                                switchPosterior: q.baseAddress!, mask: m.baseAddress!))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             qa.append(on); masks.append(mask)
             level = out
         }
         let top = geo[geo.count - 1].pooled
         let dT = layout.templateLength, k = a.classes
         var features = [Double](repeating: 0, count: n * dT), scores = [Double](repeating: 0, count: n * k)
-        level.withUnsafeBufferPointer { f in features.withUnsafeMutableBufferPointer { fb in p.withUnsafeBufferPointer { pp in
-            scores.withUnsafeMutableBufferPointer { sb in
-                a.top.features(f.baseAddress!, top: top, batch: n, into: fb.baseAddress!)
-                Readout.scores(fb.baseAddress!, weights: pp.baseAddress! + layout.classTemplates.lowerBound,
-                               bias: pp.baseAddress! + layout.classBias.lowerBound, batch: n, classes: k, featureLength: dT, into: sb.baseAddress!)
+        level.withUnsafeBufferPointer { f in
+            features.withUnsafeMutableBufferPointer { fb in
+                p.withUnsafeBufferPointer { pp in
+                    scores.withUnsafeMutableBufferPointer { sb in
+                        a.top.features(f.baseAddress!, top: top, batch: n, into: fb.baseAddress!)
+                        Readout.scores(
+                            fb.baseAddress!, weights: pp.baseAddress! + layout.classTemplates.lowerBound,
+                            bias: pp.baseAddress! + layout.classBias.lowerBound, batch: n, classes: k,
+                            featureLength: dT, into: sb.baseAddress!)
+                    }
+                }
             }
-        } } }
+        }
         var post = [Double](repeating: 0, count: n * k)
         for i in 0..<n {
             if labels[i] >= 0 { post[i * k + labels[i]] = 1; continue }
@@ -78,7 +99,8 @@ public enum SoftInference {
             for c in 0..<k { post[i * k + c] = e[c] / z }
         }
         // Top-down with expected masks, by the renderer hard and soft EM share.
-        let z = RenderingLatents(classWeights: (0..<n).map { Array(post[($0 * k)..<(($0 + 1) * k)]) }, masks: masks).render(network, p)
+        let z = RenderingLatents(classWeights: (0..<n).map { Array(post[($0 * k)..<(($0 + 1) * k)]) }, masks: masks)
+            .render(network, p)
         let recon = (0..<n).map { i in (0..<(c0 * hw0)).map { j in z[((j / hw0) * n + i) * hw0 + j % hw0] } }
         return Result(scores: scores, classPosterior: post, reconstructions: recon, switchPosterior: qa, masks: masks)
     }

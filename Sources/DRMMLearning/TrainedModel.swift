@@ -13,7 +13,9 @@ extension RenderingNetwork {
         guard architecture.normalization.isBatch else { return self }
         var plainArchitecture = architecture
         plainArchitecture.normalization = .none
-        for suffix in ["-bnf", "-bn"] where plainArchitecture.name.hasSuffix(suffix) { plainArchitecture.name.removeLast(suffix.count) }
+        for suffix in ["-bnf", "-bn"] where plainArchitecture.name.hasSuffix(suffix) {
+            plainArchitecture.name.removeLast(suffix.count)
+        }
         var plain = try RenderingNetwork<T>(architecture: plainArchitecture)
         let epsilon = Double(BatchPass<T>.normalizationEpsilon)
         for l in geometry.indices {
@@ -24,12 +26,16 @@ extension RenderingNetwork {
                 let variance = Double(parameters[layout.statistics[l].lowerBound + o + c])
                 let k = gamma / (variance + epsilon).squareRoot()
                 for q in 0..<per {
-                    plain.parameters[plain.layout.filters[l].lowerBound + c * per + q] = T(k * Double(parameters[layout.filters[l].lowerBound + c * per + q]))
+                    plain.parameters[plain.layout.filters[l].lowerBound + c * per + q] = T(
+                        k * Double(parameters[layout.filters[l].lowerBound + c * per + q]))
                 }
-                plain.parameters[plain.layout.biases[l].lowerBound + c] = T(Double(parameters[layout.biases[l].lowerBound + c]) - k * mean)
+                plain.parameters[plain.layout.biases[l].lowerBound + c] = T(
+                    Double(parameters[layout.biases[l].lowerBound + c]) - k * mean)
             }
         }
-        for (to, from) in [(plain.layout.classTemplates, layout.classTemplates), (plain.layout.classBias, layout.classBias)] {
+        for (to, from) in [
+            (plain.layout.classTemplates, layout.classTemplates), (plain.layout.classBias, layout.classBias)
+        ] {
             for (i, j) in zip(to, from) { plain.parameters[i] = parameters[j] }
         }
         return plain
@@ -69,7 +75,8 @@ extension DeepRenderingMixtureModel {
         }
         let d = net.layout.templateLength
         classTemplates = (0..<arch.classes).map { c in
-            let w = Array(net.parameters[(net.layout.classTemplates.lowerBound + c * d)..<(net.layout.classTemplates.lowerBound + (c + 1) * d)])
+            let start = net.layout.classTemplates.lowerBound + c * d
+            let w = Array(net.parameters[start..<(start + d)])
             return arch.top.denseTemplate(w, top: top).map { $0 * variance }
         }
         classPrior = Self.classPrior(relaxedBiases: Array(net.parameters[net.layout.classBias]))
@@ -84,12 +91,19 @@ extension ConvNet {
     public init<T: BLASScalar>(trained network: RenderingNetwork<T>) throws {
         let net = try network.converted(to: Double.self).foldingNormalization()
         let layers = net.geometry.enumerated().map { l, g in
-            Layer(filters: net.parameters[net.layout.filters[l]].map(Float.init), bias: net.parameters[net.layout.biases[l]].map(Float.init),
-                  geometry: g)
+            Layer(
+                filters: net.parameters[net.layout.filters[l]].map(Float.init),
+                bias: net.parameters[net.layout.biases[l]].map(Float.init),
+                geometry: g)
         }
-        let (w, b) = (net.parameters[net.layout.classTemplates].map(Float.init), net.parameters[net.layout.classBias].map(Float.init))
-        try self.init(inputShape: net.architecture.inputShape, layers: layers,
-                      classifier: net.architecture.top == .dense ? .dense(weights: w, bias: b) : .meanPoolDense(weights: w, bias: b),
-                      classes: net.architecture.classes)
+        let (w, b) = (
+            net.parameters[net.layout.classTemplates].map(Float.init),
+            net.parameters[net.layout.classBias].map(Float.init)
+        )
+        try self.init(
+            inputShape: net.architecture.inputShape, layers: layers,
+            classifier: net.architecture.top == .dense
+                ? .dense(weights: w, bias: b) : .meanPoolDense(weights: w, bias: b),
+            classes: net.architecture.classes)
     }
 }

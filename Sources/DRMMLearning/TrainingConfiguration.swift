@@ -53,10 +53,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     /// A configuration (supervised cross-entropy with Adam by default); ``validate(trainingImages:limits:)``
     /// checks it against the data.
-    public init(mode: Mode = .supervised, labels: Int = 0, epochs: Int = 10, pretrainEpochs: Int = 0, batchSize: Int = 100,
-                objective: Objective = .supervised, pretrainObjective: Objective = Objective(crossEntropy: 0, reconstruction: 1),
-                optimizer: Optimizer = Optimizer(), seed: UInt64 = 1, workers: Int = 2,
-                convolution: ConvolutionAlgorithm = .winograd) {
+    public init(
+        mode: Mode = .supervised, labels: Int = 0, epochs: Int = 10, pretrainEpochs: Int = 0, batchSize: Int = 100,
+        objective: Objective = .supervised,
+        pretrainObjective: Objective = Objective(crossEntropy: 0, reconstruction: 1),
+        optimizer: Optimizer = Optimizer(), seed: UInt64 = 1, workers: Int = 2,
+        convolution: ConvolutionAlgorithm = .winograd
+    ) {
         self.mode = mode
         self.labels = labels
         self.epochs = epochs
@@ -73,24 +76,44 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Checks the options against a training set of `n` images.
     public func validate(trainingImages n: Int, limits: ResourceLimits = .standard) throws {
         guard epochs >= 0, pretrainEpochs >= 0 else { throw LearningError.invalidOption("epochs must be non-negative") }
-        guard batchSize >= 2 else { throw LearningError.invalidOption("batch size must be at least 2, got \(batchSize)") }
+        guard batchSize >= 2 else {
+            throw LearningError.invalidOption("batch size must be at least 2, got \(batchSize)")
+        }
         guard workers >= 1 else { throw LearningError.invalidOption("workers must be at least 1, got \(workers)") }
         guard workers <= limits.workers else {
-            throw LearningError.invalidOption("\(workers) workers is above the limit of \(limits.workers) (raise it with --limit workers=N)")
+            throw LearningError.invalidOption(
+                "\(workers) workers is above the limit of \(limits.workers) (raise it with --limit workers=N)")
         }
-        guard batchSize <= limits.images else { throw LearningError.invalidOption("batch size \(batchSize) is above the image limit \(limits.images)") }
-        guard epochs <= 1_000_000, pretrainEpochs <= 1_000_000 else { throw LearningError.invalidOption("at most 1,000,000 epochs per phase, got \(epochs) and \(pretrainEpochs)") }
-        guard labels >= 0 else { throw LearningError.invalidOption("the number of labels must be non-negative, got \(labels)") }
-        guard labels <= n else { throw LearningError.invalidOption("asked for \(labels) labelled images, the training set has \(n)") }
-        if mode == .semi && labels == 0 { throw LearningError.invalidOption("semi-supervised training needs --labels N > 0") }
-        if mode == .pretrain && pretrainEpochs == 0 { throw LearningError.invalidOption("mode pretrain needs --pretrain-epochs > 0") }
+        guard batchSize <= limits.images else {
+            throw LearningError.invalidOption("batch size \(batchSize) is above the image limit \(limits.images)")
+        }
+        guard epochs <= 1_000_000, pretrainEpochs <= 1_000_000 else {
+            throw LearningError.invalidOption("at most 1,000,000 epochs per phase, got \(epochs) and \(pretrainEpochs)")
+        }
+        guard labels >= 0 else {
+            throw LearningError.invalidOption("the number of labels must be non-negative, got \(labels)")
+        }
+        guard labels <= n else {
+            throw LearningError.invalidOption("asked for \(labels) labelled images, the training set has \(n)")
+        }
+        if mode == .semi && labels == 0 {
+            throw LearningError.invalidOption("semi-supervised training needs --labels N > 0")
+        }
+        if mode == .pretrain && pretrainEpochs == 0 {
+            throw LearningError.invalidOption("mode pretrain needs --pretrain-epochs > 0")
+        }
         for (name, o) in [("objective", objective), ("pretraining objective", pretrainObjective)] {
-            for (term, w) in [("cross-entropy", o.crossEntropy), ("reconstruction", o.reconstruction),
-                              ("class-posterior", o.classPosterior), ("nonnegativity", o.nonnegativity)] where !(w >= 0 && w.isFinite) {
+            for (term, w) in [
+                ("cross-entropy", o.crossEntropy), ("reconstruction", o.reconstruction),
+                ("class-posterior", o.classPosterior), ("nonnegativity", o.nonnegativity)
+            ] where !(w >= 0 && w.isFinite) {
                 throw LearningError.invalidOption("\(name): the \(term) weight must be a non-negative number, got \(w)")
             }
             guard o.classBalance == 0, o.pseudoLabel == 0 else {
-                throw LearningError.invalidOption("\(name): the class-balance and pseudo-label terms are set by extensions.classBalance and extensions.pseudoLabels")
+                throw LearningError.invalidOption(
+                    "\(name): the class-balance and pseudo-label terms are set by extensions.classBalance and "
+                        + "extensions.pseudoLabels"
+                )
             }
         }
         try optimizer.validate()

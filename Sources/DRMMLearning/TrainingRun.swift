@@ -37,40 +37,52 @@ public struct TrainingRun: Sendable {
     /// one that differs continues the run up to rounding, which `note` says. A resumed run's
     /// metrics are rewritten from its checkpoint (a run killed between the two left them one
     /// epoch apart).
-    public func trainer(architecture: Architecture, configuration: TrainingConfiguration, workers: Int?,
-                        convolution: ConvolutionAlgorithm?, start: Start, train: ImageSet,
-                        limits: ResourceLimits = .standard) throws -> (trainer: EGTrainer, note: String?) {
+    public func trainer(
+        architecture: Architecture, configuration: TrainingConfiguration, workers: Int?,
+        convolution: ConvolutionAlgorithm?, start: Start, train: ImageSet,
+        limits: ResourceLimits = .standard
+    ) throws -> (trainer: EGTrainer, note: String?) {
         var config = configuration
         switch start {
         case let .fresh(initialization):
-            let network = try RenderingNetwork<Float>(architecture: architecture, seed: config.seed, initialization: initialization)
+            let network = try RenderingNetwork<Float>(
+                architecture: architecture, seed: config.seed, initialization: initialization)
             return (try EGTrainer(network: network, configuration: config, train: train), nil)
         case let .initialize(from: path):
             guard path != checkpointPath else {
-                throw LearningError.invalidOption("the checkpoint to start from is the one this run writes; resume instead, or write elsewhere")
+                throw LearningError.invalidOption(
+                    "the checkpoint to start from is the one this run writes; resume instead, or write elsewhere")
             }
             let c = try Checkpoint.read(from: path, limits: limits)
             guard c.architecture == architecture else {
-                throw LearningError.checkpoint(path: path, reason: "is a \(c.architecture.name) model, not \(architecture.name)")
+                throw LearningError.checkpoint(
+                    path: path, reason: "is a \(c.architecture.name) model, not \(architecture.name)")
             }
             return (try EGTrainer(network: c.network(), configuration: config, train: train), nil)
         case .resume:
             let c = try Checkpoint.read(from: checkpointPath, limits: limits)
             guard c.architecture == architecture else {
-                throw LearningError.checkpoint(path: checkpointPath, reason: "is a \(c.architecture.name) model, not \(architecture.name)")
+                throw LearningError.checkpoint(
+                    path: checkpointPath, reason: "is a \(c.architecture.name) model, not \(architecture.name)")
             }
             config.workers = workers ?? c.configuration.workers
             config.convolution = convolution ?? c.configuration.convolution
             let trainer: EGTrainer
-            do { trainer = try EGTrainer(resuming: c, train: train, configuration: config) } catch let LearningError.checkpoint(_, reason) {
+            do { trainer = try EGTrainer(resuming: c, train: train, configuration: config) } catch let
+                LearningError.checkpoint(_, reason)
+            {
                 throw LearningError.checkpoint(path: checkpointPath, reason: reason)
             }
             try writeMetrics(trainer.history)
             let same = config.workers == c.configuration.workers && config.convolution == c.configuration.convolution
-            let note = same ? nil : """
-                resuming with \(config.workers) worker(s) and \(config.convolution.rawValue) convolutions; the checkpoint was \
-                written with \(c.configuration.workers) and \(c.configuration.convolution.rawValue). The run continues the same \
-                training up to rounding, not bit-identically.
+            let note =
+                same
+                ? nil
+                : """
+                resuming with \(config.workers) worker(s) and \(config.convolution.rawValue) convolutions; \
+                the checkpoint was written with \(c.configuration.workers) and \
+                \(c.configuration.convolution.rawValue). The run continues the same training up to \
+                rounding, not bit-identically.
                 """
             return (trainer, note)
         }
@@ -111,21 +123,30 @@ public struct TrainingRun: Sendable {
         let net = trainer.network
         let (h, w) = (net.architecture.inputShape[1], net.architecture.inputShape[2])
         let classes = net.architecture.classes
-        let templates = try (0..<classes).map { try Generation.render(net, class: $0, nuisances: .expectedTranslation).map(Double.init) }
-        try PNGImage.grid(templates, tileWidth: w, tileHeight: h, columns: templates.count, scale: 3).write(to: "\(directory)/templates.png")
+        let templates = try (0..<classes).map {
+            try Generation.render(net, class: $0, nuisances: .expectedTranslation).map(Double.init)
+        }
+        try PNGImage.grid(templates, tileWidth: w, tileHeight: h, columns: templates.count, scale: 3).write(
+            to: "\(directory)/templates.png")
         let k = min(10, test.count)
         let recon = try trainer.reconstructions(of: test, count: k)
         let originals = (0..<k).map { i in test.pixels[(i * h * w)..<((i + 1) * h * w)].map(Double.init) }
-        try PNGImage.grid(originals + recon.map { $0.map(Double.init) }, tileWidth: w, tileHeight: h, columns: k, scale: 3)
-            .write(to: "\(directory)/reconstructions.png")
+        try PNGImage.grid(
+            originals + recon.map { $0.map(Double.init) }, tileWidth: w, tileHeight: h, columns: k, scale: 3
+        )
+        .write(to: "\(directory)/reconstructions.png")
         let rng = RandomSource(seed: trainer.configuration.seed &+ 77)
         var samples: [[Double]] = []
         for c in 0..<classes {
             for _ in 0..<4 {
-                samples.append(try Generation.render(net, class: c, nuisances: .sampled(switchRates: trainer.switchRates, rng: rng)).map(Double.init))
+                samples.append(
+                    try Generation.render(
+                        net, class: c, nuisances: .sampled(switchRates: trainer.switchRates, rng: rng)
+                    ).map(Double.init))
             }
         }
-        try PNGImage.grid(samples, tileWidth: w, tileHeight: h, columns: classes, scale: 2).write(to: "\(directory)/samples.png")
+        try PNGImage.grid(samples, tileWidth: w, tileHeight: h, columns: classes, scale: 2).write(
+            to: "\(directory)/samples.png")
         let curve = trainer.history.compactMap { m in m.testError.map { (x: Double(m.epoch), y: 100 * $0) } }
         if !curve.isEmpty {
             let top = max(2, (curve.map(\.y).max() ?? 2).rounded(.up))
@@ -185,10 +206,16 @@ public struct RunResults: Codable, Sendable {
     public init(_ trainer: EGTrainer, trainImages: Int, testImages: Int, seconds: Double, initialization: String) {
         let c = trainer.configuration, history = trainer.history
         let errors = history.compactMap(\.testError), teacherErrors = history.compactMap(\.teacherTestError)
-        (model, mode, labels, epochs, seed) = (trainer.network.architecture.name, c.mode.rawValue, trainer.labeledIndices.count,
-                                               c.totalEpochs, c.seed)
-        (workers, blasThreads, self.trainImages, self.testImages) = (c.workers, BLASInfo.threadCount, trainImages, testImages)
-        (testError, bestTestError, teacherTestError, bestTeacherTestError) = (errors.last, errors.min(), teacherErrors.last, teacherErrors.min())
+        (model, mode, labels, epochs, seed) = (
+            trainer.network.architecture.name, c.mode.rawValue, trainer.labeledIndices.count,
+            c.totalEpochs, c.seed
+        )
+        (workers, blasThreads, self.trainImages, self.testImages) = (
+            c.workers, BLASInfo.threadCount, trainImages, testImages
+        )
+        (testError, bestTestError, teacherTestError, bestTeacherTestError) = (
+            errors.last, errors.min(), teacherErrors.last, teacherErrors.min()
+        )
         epochsTo1_5Percent = history.first { ($0.testError ?? 1) <= 0.015 }?.epoch
         (wallSecondsThisRun, trainingSeconds) = (seconds, history.map(\.seconds).reduce(0, +))
         meanImagesPerSecond = history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count))

@@ -3,7 +3,8 @@ extension MNIST {
     /// The first `n` images (all when `n` is nil, zero or more than there are).
     public func prefix(_ n: Int?) -> MNIST {
         guard let n, n > 0, n < count else { return self }
-        return MNIST(pixels: Array(pixels[0..<(n * rows * columns)]), labels: Array(labels[0..<n]), rows: rows, columns: columns)
+        return MNIST(
+            pixels: Array(pixels[0..<(n * rows * columns)]), labels: Array(labels[0..<n]), rows: rows, columns: columns)
     }
 
     /// Images `offset..<offset + count` with every pixel thresholded at half gray (`≥ 128` is 1),
@@ -11,8 +12,10 @@ extension MNIST {
     public func thresholded(count n: Int, offset: Int = 0) throws -> (images: [[Double]], labels: [Int]) {
         try checkRange(offset, n)
         let d = rows * columns
-        return ((offset..<(offset + n)).map { i in (0..<d).map { pixels[i * d + $0] >= 128 ? 1.0 : 0.0 } },
-                (offset..<(offset + n)).map { Int(labels[$0]) })
+        return (
+            (offset..<(offset + n)).map { i in (0..<d).map { pixels[i * d + $0] >= 128 ? 1.0 : 0.0 } },
+            (offset..<(offset + n)).map { Int(labels[$0]) }
+        )
     }
 
     /// Images `offset..<offset + count` averaged over blocks to `size × size` and thresholded at

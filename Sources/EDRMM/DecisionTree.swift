@@ -46,8 +46,9 @@ extension EvolutionaryTree {
             let (a, b) = (candidates[0], candidates[1])
             let rest = Array(candidates.dropFirst(2))
             let w = zip(nodes[a].weights, nodes[b].weights).map { $0 - $1 }
-            return .split(weights: w, threshold: nodes[b].bias - nodes[a].bias,
-                          left: tournament([a] + rest), right: tournament([b] + rest))
+            return .split(
+                weights: w, threshold: nodes[b].bias - nodes[a].bias,
+                left: tournament([a] + rest), right: tournament([b] + rest))
         }
         return subtree(0)
     }
@@ -61,14 +62,19 @@ extension EvolutionaryTree {
             switch t {
             case let .leaf(_, counts): model.nodes[node].labelCounts = counts
             case let .axis(f, theta, l, r):
-                guard (0..<dimension).contains(f) else { throw EDRMMError.invalidModel("split feature \(f) outside 0..<\(dimension)") }
+                guard (0..<dimension).contains(f) else {
+                    throw EDRMMError.invalidModel("split feature \(f) outside 0..<\(dimension)")
+                }
                 var w = [Double](repeating: 0, count: dimension)
                 w[f] = -1
                 try build(.split(weights: w, threshold: -theta, left: l, right: r), at: node)
             case let .split(w, theta, l, r):
-                guard w.count == dimension else { throw EDRMMError.invalidModel("split weights of length \(w.count), expected \(dimension)") }
+                guard w.count == dimension else {
+                    throw EDRMMError.invalidModel("split weights of length \(w.count), expected \(dimension)")
+                }
                 let left = try model.addRelaxedChild(of: node, weights: w, bias: -theta)
-                let right = try model.addRelaxedChild(of: node, weights: [Double](repeating: 0, count: dimension), bias: 0)
+                let right = try model.addRelaxedChild(
+                    of: node, weights: [Double](repeating: 0, count: dimension), bias: 0)
                 try build(l, at: left)
                 try build(r, at: right)
             }

@@ -40,8 +40,12 @@ public struct EvolutionaryTree: Sendable {
 
     /// A tree with only its root template.
     public init(root: [Double], noiseVariance: Double) throws {
-        guard !root.isEmpty, root.allSatisfy({ $0.isFinite }) else { throw EDRMMError.invalidModel("the root template must be non-empty and finite") }
-        guard noiseVariance > 0, noiseVariance.isFinite else { throw EDRMMError.invalidModel("σ² must be positive and finite, got \(noiseVariance)") }
+        guard !root.isEmpty, root.allSatisfy({ $0.isFinite }) else {
+            throw EDRMMError.invalidModel("the root template must be non-empty and finite")
+        }
+        guard noiseVariance > 0, noiseVariance.isFinite else {
+            throw EDRMMError.invalidModel("σ² must be positive and finite, got \(noiseVariance)")
+        }
         dimension = root.count
         self.noiseVariance = noiseVariance
         nodes = []
@@ -53,25 +57,37 @@ public struct EvolutionaryTree: Sendable {
         guard d >= 1 else { throw EDRMMError.invalidModel("dimension must be at least 1") }
         dimension = d
         noiseVariance = 1
-        nodes = [Node(parent: nil, template: [], logPrior: 0, weights: [Double](repeating: 0, count: d), bias: 0, depth: 0)]
+        nodes = [
+            Node(parent: nil, template: [], logPrior: 0, weights: [Double](repeating: 0, count: d), bias: 0, depth: 0)
+        ]
     }
 
     static func node(template: [Double], logPrior: Double, parent: Int?, depth: Int, noiseVariance s2: Double) -> Node {
-        Node(parent: parent, template: template, logPrior: logPrior,
-             weights: template.map { $0 / s2 }, bias: -template.reduce(0) { $0 + $1 * $1 } / (2 * s2) + logPrior, depth: depth)
+        Node(
+            parent: parent, template: template, logPrior: logPrior,
+            weights: template.map { $0 / s2 }, bias: -template.reduce(0) { $0 + $1 * $1 } / (2 * s2) + logPrior,
+            depth: depth)
     }
 
     /// Adds a child of `parent` rendering `μ_parent + mutation`, chosen with probability `prior`
     /// (the priors of a node's children should sum to one; ``validate()`` checks).
     @discardableResult
     public mutating func addChild(of parent: Int, mutation: [Double], prior: Double) throws -> Int {
-        guard nodes.indices.contains(parent), !nodes[parent].template.isEmpty else { throw EDRMMError.invalidModel("no generative node \(parent)") }
-        guard mutation.count == dimension, mutation.allSatisfy({ $0.isFinite }) else {
-            throw EDRMMError.invalidModel("mutation of length \(mutation.count) (finite entries needed), the templates have \(dimension)")
+        guard nodes.indices.contains(parent), !nodes[parent].template.isEmpty else {
+            throw EDRMMError.invalidModel("no generative node \(parent)")
         }
-        guard prior > 0, prior <= 1 else { throw EDRMMError.invalidModel("child prior must be in (0, 1], got \(prior)") }
+        guard mutation.count == dimension, mutation.allSatisfy({ $0.isFinite }) else {
+            throw EDRMMError.invalidModel(
+                "mutation of length \(mutation.count) (finite entries needed), the templates have \(dimension)")
+        }
+        guard prior > 0, prior <= 1 else {
+            throw EDRMMError.invalidModel("child prior must be in (0, 1], got \(prior)")
+        }
         let t = zip(nodes[parent].template, mutation).map { $0 + $1 }
-        nodes.append(Self.node(template: t, logPrior: log(prior), parent: parent, depth: nodes[parent].depth + 1, noiseVariance: noiseVariance))
+        nodes.append(
+            Self.node(
+                template: t, logPrior: log(prior), parent: parent, depth: nodes[parent].depth + 1,
+                noiseVariance: noiseVariance))
         nodes[parent].children.append(nodes.count - 1)
         return nodes.count - 1
     }
@@ -80,8 +96,13 @@ public struct EvolutionaryTree: Sendable {
     @discardableResult
     public mutating func addRelaxedChild(of parent: Int, weights: [Double], bias: Double) throws -> Int {
         guard nodes.indices.contains(parent) else { throw EDRMMError.invalidModel("no node \(parent)") }
-        guard weights.count == dimension else { throw EDRMMError.invalidModel("weights of length \(weights.count), expected \(dimension)") }
-        nodes.append(Node(parent: parent, template: [], logPrior: 0, weights: weights, bias: bias, depth: nodes[parent].depth + 1))
+        guard weights.count == dimension else {
+            throw EDRMMError.invalidModel("weights of length \(weights.count), expected \(dimension)")
+        }
+        nodes.append(
+            Node(
+                parent: parent, template: [], logPrior: 0, weights: weights, bias: bias, depth: nodes[parent].depth + 1)
+        )
         nodes[parent].children.append(nodes.count - 1)
         return nodes.count - 1
     }
@@ -89,14 +110,23 @@ public struct EvolutionaryTree: Sendable {
     /// A tree whose mutation sets are shared across parents: every node at depth ℓ−1 has one
     /// child per mutation of `mutations[ℓ−1]`, with priors `priors[ℓ−1]` (the plain generative
     /// equations of spec §5.1, one global nuisance per level).
-    public static func shared(root: [Double], mutations: [[[Double]]], priors: [[Double]], noiseVariance: Double) throws -> EvolutionaryTree {
+    public static func shared(root: [Double], mutations: [[[Double]]], priors: [[Double]], noiseVariance: Double) throws
+        -> EvolutionaryTree
+    {
         var tree = try EvolutionaryTree(root: root, noiseVariance: noiseVariance)
-        guard mutations.count == priors.count else { throw EDRMMError.invalidModel("\(mutations.count) levels of mutations but \(priors.count) of priors") }
+        guard mutations.count == priors.count else {
+            throw EDRMMError.invalidModel("\(mutations.count) levels of mutations but \(priors.count) of priors")
+        }
         var frontier = [0]
         for (level, set) in mutations.enumerated() {
-            guard set.count == priors[level].count, !set.isEmpty else { throw EDRMMError.invalidModel("level \(level + 1): \(set.count) mutations, \(priors[level].count) priors") }
+            guard set.count == priors[level].count, !set.isEmpty else {
+                throw EDRMMError.invalidModel(
+                    "level \(level + 1): \(set.count) mutations, \(priors[level].count) priors")
+            }
             var next: [Int] = []
-            for p in frontier { for (m, pr) in zip(set, priors[level]) { next.append(try tree.addChild(of: p, mutation: m, prior: pr)) } }
+            for p in frontier {
+                for (m, pr) in zip(set, priors[level]) { next.append(try tree.addChild(of: p, mutation: m, prior: pr)) }
+            }
             frontier = next
         }
         return tree
@@ -116,13 +146,19 @@ public struct EvolutionaryTree: Sendable {
     public func validate() throws {
         for (i, n) in nodes.enumerated() where !n.children.isEmpty && !n.template.isEmpty {
             let s = n.children.reduce(0) { $0 + exp(nodes[$1].logPrior) }
-            guard abs(s - 1) < 1e-9 else { throw EDRMMError.invalidModel("the children of node \(i) have priors summing to \(s), not 1") }
+            guard abs(s - 1) < 1e-9 else {
+                throw EDRMMError.invalidModel("the children of node \(i) have priors summing to \(s), not 1")
+            }
         }
     }
 
     func check(_ image: [Double]) throws {
-        guard image.count == dimension else { throw EDRMMError.invalidInput("image has \(image.count) features, the model \(dimension)") }
-        if let bad = image.firstIndex(where: { !$0.isFinite }) { throw EDRMMError.invalidInput("feature \(bad) is \(image[bad])") }
+        guard image.count == dimension else {
+            throw EDRMMError.invalidInput("image has \(image.count) features, the model \(dimension)")
+        }
+        if let bad = image.firstIndex(where: { !$0.isFinite }) {
+            throw EDRMMError.invalidInput("feature \(bad) is \(image[bad])")
+        }
     }
 
     /// `⟨w_ν, I⟩ + b_ν`: a node's score as a child of its parent.

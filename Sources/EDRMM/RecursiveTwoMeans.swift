@@ -36,7 +36,9 @@ public struct RecursiveTwoMeans: Sendable {
     /// Grows a tree on `data` and fills its leaf histograms with `data`'s labels.
     public func fit(_ data: ByteDataset, seed: UInt64) throws -> EvolutionaryTree {
         guard maxDepth >= 1 else { throw EDRMMError.invalidModel("max depth must be at least 1, got \(maxDepth)") }
-        guard minNodeSize >= 2 else { throw EDRMMError.invalidModel("min node size must be at least 2, got \(minNodeSize)") }
+        guard minNodeSize >= 2 else {
+            throw EDRMMError.invalidModel("min node size must be at least 2, got \(minNodeSize)")
+        }
         let d = data.dimension, n = data.count
         func x(_ i: Int) -> ArraySlice<UInt8> { data.features[(i * d)..<((i + 1) * d)] }
         var mean = [Double](repeating: 0, count: d)
@@ -60,7 +62,8 @@ public struct RecursiveTwoMeans: Sendable {
             let parent = tree.nodes[node].template
             var children: [Int] = []
             for c in 0..<2 {
-                children.append(try tree.addChild(of: node, mutation: zip(mu[c], parent).map { $0 - $1 }, prior: prior[c]))
+                children.append(
+                    try tree.addChild(of: node, mutation: zip(mu[c], parent).map { $0 - $1 }, prior: prior[c]))
             }
             // Members follow the model's own rule from here on (the last E-step may predate the final M-step).
             var routed = [[Int]](repeating: [], count: 2)
@@ -81,40 +84,43 @@ public struct RecursiveTwoMeans: Sendable {
     /// One hard-EM run of the two-child split from a random member and the member farthest
     /// from it; nil when the members cannot be split.
     func twoMeans(_ members: [Int], _ x: (Int) -> ArraySlice<UInt8>, _ s2: Double, _ rng: RandomSource)
-        -> (objective: Double, mu: [[Double]], prior: [Double], assign: [Int])? {
+        -> (objective: Double, mu: [[Double]], prior: [Double], assign: [Int])?
+    {
         let d = x(members[0]).count
-            // Initial templates: a random member and the member farthest from it.
-            let first = members[rng.integer(below: members.count)]
-            var far = first, farDist = -1.0
-            for i in members {
-                var dist = 0.0
-                for (a, b) in zip(x(i), x(first)) { dist += (Double(a) - Double(b)) * (Double(a) - Double(b)) }
-                if dist > farDist { farDist = dist; far = i }
+        // Initial templates: a random member and the member farthest from it.
+        let first = members[rng.integer(below: members.count)]
+        var far = first, farDist = -1.0
+        for i in members {
+            var dist = 0.0
+            for (a, b) in zip(x(i), x(first)) { dist += (Double(a) - Double(b)) * (Double(a) - Double(b)) }
+            if dist > farDist { farDist = dist; far = i }
+        }
+        guard farDist > 0 else { return nil }  // all members identical: nothing to split
+        var mu = [x(first).map(Double.init), x(far).map(Double.init)]
+        var prior = [0.5, 0.5]
+        var assign = [Int](repeating: 0, count: members.count)
+        for _ in 0..<iterations {
+            let w = mu.map { m in m.map { $0 / s2 } }
+            let b = (0..<2).map { -mu[$0].reduce(0) { $0 + $1 * $1 } / (2 * s2) + log(prior[$0]) }
+            var changed = false
+            for (k, i) in members.enumerated() {
+                var s = [b[0], b[1]]
+                for (j, v) in x(i).enumerated() { s[0] += w[0][j] * Double(v); s[1] += w[1][j] * Double(v) }
+                let c = s[1] > s[0] ? 1 : 0  // ties to the first child, as the descent does
+                if c != assign[k] { assign[k] = c; changed = true }
             }
-            guard farDist > 0 else { return nil }   // all members identical: nothing to split
-            var mu = [x(first).map(Double.init), x(far).map(Double.init)]
-            var prior = [0.5, 0.5]
-            var assign = [Int](repeating: 0, count: members.count)
-            for _ in 0..<iterations {
-                let w = mu.map { m in m.map { $0 / s2 } }
-                let b = (0..<2).map { -mu[$0].reduce(0) { $0 + $1 * $1 } / (2 * s2) + log(prior[$0]) }
-                var changed = false
-                for (k, i) in members.enumerated() {
-                    var s = [b[0], b[1]]
-                    for (j, v) in x(i).enumerated() { s[0] += w[0][j] * Double(v); s[1] += w[1][j] * Double(v) }
-                    let c = s[1] > s[0] ? 1 : 0   // ties to the first child, as the descent does
-                    if c != assign[k] { assign[k] = c; changed = true }
+            let counts = [assign.filter { $0 == 0 }.count, assign.filter { $0 == 1 }.count]
+            guard counts[0] > 0, counts[1] > 0 else { break }
+            for c in 0..<2 {
+                var m = [Double](repeating: 0, count: d)
+                for (k, i) in members.enumerated() where assign[k] == c {
+                    for (j, v) in x(i).enumerated() { m[j] += Double(v) }
                 }
-                let counts = [assign.filter { $0 == 0 }.count, assign.filter { $0 == 1 }.count]
-                guard counts[0] > 0, counts[1] > 0 else { break }
-                for c in 0..<2 {
-                    var m = [Double](repeating: 0, count: d)
-                    for (k, i) in members.enumerated() where assign[k] == c { for (j, v) in x(i).enumerated() { m[j] += Double(v) } }
-                    mu[c] = m.map { $0 / Double(counts[c]) }
-                    prior[c] = Double(counts[c]) / Double(members.count)
-                }
-                if !changed { break }
+                mu[c] = m.map { $0 / Double(counts[c]) }
+                prior[c] = Double(counts[c]) / Double(members.count)
             }
+            if !changed { break }
+        }
         let counts = [assign.filter { $0 == 0 }.count, assign.filter { $0 == 1 }.count]
         guard counts[0] > 0, counts[1] > 0 else { return nil }
         var objective = 0.0

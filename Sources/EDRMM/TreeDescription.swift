@@ -33,8 +33,12 @@ extension DecisionTree {
         func pixel(_ f: Int) -> String { imageWidth.map { "pixel (\(f / $0), \(f % $0))" } ?? "x[\(f)]" }
         func leafText(_ counts: [Double]) -> String {
             let total = counts.reduce(0, +)
-            guard total > 0, let best = counts.indices.max(by: { counts[$0] < counts[$1] }) else { return "leaf: empty" }
-            return "leaf: class \(best) (\(Int(total)) training images, \(Int((100 * counts[best] / total).rounded())) % of them)"
+            guard total > 0, let best = counts.indices.max(by: { counts[$0] < counts[$1] }) else {
+                return "leaf: empty"
+            }
+            return
+                "leaf: class \(best) (\(Int(total)) training images, \(Int((100 * counts[best] / total).rounded())) "
+                + "% of them)"
         }
         func walk(_ t: DecisionTree, depth: Int, prefix: String) {
             let pad = String(repeating: "  ", count: depth)

@@ -10,11 +10,17 @@ extension EvolutionaryTree {
     ///
     /// Leaves must all be at the same depth. Returns the graph, the evidence, and for every
     /// joint choice configuration (row-major) the leaf it reaches or −1.
-    public func factorGraph(observing image: [Double], objective: Objective) throws -> (graph: FactorGraph, evidence: Evidence, leafOfConfiguration: [Int]) {
+    public func factorGraph(observing image: [Double], objective: Objective) throws -> (
+        graph: FactorGraph, evidence: Evidence, leafOfConfiguration: [Int]
+    ) {
         try check(image)
-        guard nodes.allSatisfy({ $0.template.count == dimension }) else { throw EDRMMError.invalidModel("a relaxed tree has no templates to render") }
+        guard nodes.allSatisfy({ $0.template.count == dimension }) else {
+            throw EDRMMError.invalidModel("a relaxed tree has no templates to render")
+        }
         let depths = Set(leaves.map { nodes[$0].depth })
-        guard depths.count == 1, let depth = depths.first, depth >= 1 else { throw EDRMMError.invalidModel("leaves must all be at one depth ≥ 1, found depths \(depths.sorted())") }
+        guard depths.count == 1, let depth = depths.first, depth >= 1 else {
+            throw EDRMMError.invalidModel("leaves must all be at one depth ≥ 1, found depths \(depths.sorted())")
+        }
         let branching = nodes.map(\.children.count).max() ?? 1
         var g = FactorGraph()
         let choices = (0..<depth).map { g.addCategorical(cardinality: branching, name: "g\($0 + 1)") }
@@ -26,7 +32,11 @@ extension EvolutionaryTree {
             var node = 0, logPrior = 0.0
             for d in 0..<depth {
                 let ch = nodes[node].children
-                if digits[d] < ch.count { node = ch[digits[d]]; logPrior += nodes[node].logPrior } else { node = -1; break }
+                if digits[d] < ch.count {
+                    node = ch[digits[d]]; logPrior += nodes[node].logPrior
+                } else {
+                    node = -1; break
+                }
             }
             if node >= 0 {
                 let mu = nodes[node].template
@@ -41,7 +51,8 @@ extension EvolutionaryTree {
             var d = depth - 1
             while d >= 0 { digits[d] += 1; if digits[d] < branching { break }; digits[d] = 0; d -= 1 }
         }
-        try g.addConditionalGaussian(child: y, parents: choices, means: means, covariance: .isotropic(variance: noiseVariance))
+        try g.addConditionalGaussian(
+            child: y, parents: choices, means: means, covariance: .isotropic(variance: noiseVariance))
         try g.addFactor(scope: choices, logValues: table)
         return (g, Evidence(observations: [y: image]), leafOf)
     }

@@ -40,7 +40,8 @@ extension EvolutionaryTree {
         var path = [0]
         while let children = Optional(nodes[path.last!].children), !children.isEmpty {
             func s(_ c: Int) -> Double {
-                objective == .linear && !nodes[c].template.isEmpty ? score(c, image) - nodes[c].bias + nodes[c].logPrior : score(c, image)
+                objective == .linear && !nodes[c].template.isEmpty
+                    ? score(c, image) - nodes[c].bias + nodes[c].logPrior : score(c, image)
             }
             var best = children[0], bestScore = s(children[0])
             for c in children.dropFirst() { let v = s(c); if v > bestScore { best = c; bestScore = v } }
@@ -63,10 +64,15 @@ extension EvolutionaryTree {
     /// `f(ν) − f(parent) + ln π_ν` with the node term `f(ν) = ⟨μ_ν, I⟩/σ²` (linear), minus
     /// `‖μ_ν‖²/2σ²` for the Gaussian objective. Returns the leaf, its score and how many nodes
     /// were expanded. Needs every node's template (a relaxed tree has none).
-    public func bestLeafByBranchAndBound(_ image: [Double], objective: Objective = .linear) throws -> (leaf: Int, score: Double, expanded: Int) {
+    public func bestLeafByBranchAndBound(_ image: [Double], objective: Objective = .linear) throws -> (
+        leaf: Int, score: Double, expanded: Int
+    ) {
         try check(image)
         guard nodes.allSatisfy({ $0.template.count == dimension }) else {
-            throw EDRMMError.invalidModel("branch and bound needs every node's template; a relaxed tree has only (w, b): use bestLeafByEnumeration")
+            throw EDRMMError.invalidModel(
+                "branch and bound needs every node's template; a relaxed tree has only (w, b): use "
+                    + "bestLeafByEnumeration"
+            )
         }
         func term(_ n: Node) -> Double {
             var s = 0.0
@@ -85,8 +91,8 @@ extension EvolutionaryTree {
             bestAtDepth[n.depth] = max(bestAtDepth[n.depth], s)
         }
         var remaining = [Double](repeating: 0, count: bestAtDepth.count + 1)
-        for d in stride(from: bestAtDepth.count - 1, through: 1, by: -1) { 
-            remaining[d] = remaining[d + 1] + max(0, bestAtDepth[d])   // max(0, ·): a leaf may stop above depth d
+        for d in stride(from: bestAtDepth.count - 1, through: 1, by: -1) {
+            remaining[d] = remaining[d + 1] + max(0, bestAtDepth[d])  // max(0, ·): a leaf may stop above depth d
         }
         let rootScore = nodeTerm[0]
         var best = (leaf: -1, score: -Double.infinity)

@@ -23,9 +23,12 @@ public struct ByteDataset: Sendable {
     public init(features: [UInt8], labels: [Int], dimension: Int, classes: Int) throws {
         guard !labels.isEmpty else { throw EDRMMError.invalidInput("empty training set") }
         guard dimension >= 1, features.count == labels.count * dimension else {
-            throw EDRMMError.invalidInput("\(features.count) feature values for \(labels.count) examples of length \(dimension)")
+            throw EDRMMError.invalidInput(
+                "\(features.count) feature values for \(labels.count) examples of length \(dimension)")
         }
-        guard classes >= 2 else { throw EDRMMError.invalidInput("a classifier needs at least two classes, got \(classes)") }
+        guard classes >= 2 else {
+            throw EDRMMError.invalidInput("a classifier needs at least two classes, got \(classes)")
+        }
         if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
             throw EDRMMError.invalidInput("label \(bad) is \(labels[bad]), outside 0..<\(classes)")
         }
@@ -118,7 +121,9 @@ public struct TreeLearner: Sendable {
                         // Small node: sort (value, label) keys and sweep the n − 1 boundaries,
                         // instead of a 256-bin histogram. Same thresholds in the same order.
                         let column = f * data.count
-                        for (r, i) in indices.enumerated() { keys[r] = Int32(Int(data.columns[column + i]) << 8 | data.labels[i]) }
+                        for (r, i) in indices.enumerated() {
+                            keys[r] = Int32(Int(data.columns[column + i]) << 8 | data.labels[i])
+                        }
                         keys.sort()
                         guard keys[0] >> 8 < keys[n - 1] >> 8 else { continue }
                         for c in 0..<k { left[c] = 0 }
@@ -130,11 +135,14 @@ public struct TreeLearner: Sendable {
                             var weighted = xlx[nLeft] + xlx[n - nLeft]
                             for c in 0..<k { weighted -= xlx[left[c]] + xlx[parent[c] - left[c]] }
                             let gain = hParent - weighted / Double(n)
-                            if best == nil || gain > best!.gain + 1e-12 { best = Split(feature: f, threshold: t, gain: gain, rank: ci) }
+                            if best == nil || gain > best!.gain + 1e-12 {
+                                best = Split(feature: f, threshold: t, gain: gain, rank: ci)
+                            }
                         }
                         continue
                     }
-                    defer { for q in hist.indices { hist[q] = 0 } }   // nodes here have ≥ 256 examples (or > 256 classes)
+                    // nodes here have ≥ 256 examples (or > 256 classes)
+                    defer { for q in hist.indices { hist[q] = 0 } }
                     var lo = 255, hi = 0
                     for i in indices {
                         let v = Int(data.columns[f * data.count + i])
@@ -146,12 +154,15 @@ public struct TreeLearner: Sendable {
                     var nLeft = 0
                     for t in lo..<hi {
                         for c in 0..<k { left[c] += hist[t * k + c]; nLeft += hist[t * k + c] }
-                        if hist[t * k..<(t * k + k)].allSatisfy({ $0 == 0 }) { continue }   // no example at t: same split as t − 1
+                        // no example at t: same split as t − 1
+                        if hist[t * k..<(t * k + k)].allSatisfy({ $0 == 0 }) { continue }
                         // N_L·H_L + N_R·H_R = N_L ln N_L − Σ l_c ln l_c + N_R ln N_R − Σ r_c ln r_c.
                         var weighted = xlx[nLeft] + xlx[n - nLeft]
                         for c in 0..<k { weighted -= xlx[left[c]] + xlx[parent[c] - left[c]] }
                         let gain = hParent - weighted / Double(n)
-                        if best == nil || gain > best!.gain + 1e-12 { best = Split(feature: f, threshold: t, gain: gain, rank: ci) }
+                        if best == nil || gain > best!.gain + 1e-12 {
+                            best = Split(feature: f, threshold: t, gain: gain, rank: ci)
+                        }
                     }
                 }
                 outS.pointer[chunk] = best
@@ -161,15 +172,23 @@ public struct TreeLearner: Sendable {
         var best: Split?
         for case let r? in results {
             if let b = best {
-                if r.gain > b.gain + 1e-12 || (abs(r.gain - b.gain) <= 1e-12 && (r.rank, r.threshold) < (b.rank, b.threshold)) { best = r }
-            } else { best = r }
+                if r.gain > b.gain + 1e-12
+                    || (abs(r.gain - b.gain) <= 1e-12 && (r.rank, r.threshold) < (b.rank, b.threshold))
+                {
+                    best = r
+                }
+            } else {
+                best = r
+            }
         }
         return best.flatMap { $0.gain > 1e-12 ? $0 : nil }
     }
 
     /// The best oblique split `⟨w, x⟩ ≤ t` among `obliqueCandidates` random directions, with
     /// `t` halfway between consecutive projected values; its gain and the dense weights.
-    func bestObliqueSplit(_ data: ByteDataset, _ indices: [Int], rng: RandomSource, xlx: [Double]) -> (weights: [Double], threshold: Double, gain: Double)? {
+    func bestObliqueSplit(_ data: ByteDataset, _ indices: [Int], rng: RandomSource, xlx: [Double]) -> (
+        weights: [Double], threshold: Double, gain: Double
+    )? {
         let k = data.classes, n = indices.count, d = data.dimension
         var parent = [Int](repeating: 0, count: k)
         for i in indices { parent[data.labels[i]] += 1 }
@@ -212,7 +231,9 @@ public struct TreeLearner: Sendable {
     /// halfway between the largest training value going left and the smallest going right.
     public func fit(_ data: ByteDataset, indices: [Int]? = nil, seed: UInt64 = 0) throws -> DecisionTree {
         guard maxDepth >= 1 else { throw EDRMMError.invalidInput("max depth must be at least 1, got \(maxDepth)") }
-        guard minNodeSize >= 2 else { throw EDRMMError.invalidInput("min node size must be at least 2, got \(minNodeSize)") }
+        guard minNodeSize >= 2 else {
+            throw EDRMMError.invalidInput("min node size must be at least 2, got \(minNodeSize)")
+        }
         guard obliqueCandidates >= 0, obliqueFeatures >= 1 else {
             throw EDRMMError.invalidInput("oblique candidates must be ≥ 0 and oblique features ≥ 1")
         }
@@ -227,7 +248,7 @@ public struct TreeLearner: Sendable {
             let pure = counts.filter { $0 > 0 }.count <= 1
             if depth >= maxDepth || idx.count < minNodeSize || pure { return .leaf(node: -1, labelCounts: counts) }
             var candidates = Array(0..<data.dimension)
-            if let m = featuresPerSplit {   // partial Fisher–Yates: m random features, m draws
+            if let m = featuresPerSplit {  // partial Fisher–Yates: m random features, m draws
                 for i in 0..<m { candidates.swapAt(i, i + rng.integer(below: data.dimension - i)) }
                 candidates = Array(candidates.prefix(m))
                 if !randomTieBreak { candidates.sort() }
@@ -235,26 +256,32 @@ public struct TreeLearner: Sendable {
                 rng.shuffle(&candidates)
             }
             let axis = bestSplit(data, idx, candidates: candidates, xlx: xlx)
-            if obliqueCandidates > 0, let o = bestObliqueSplit(data, idx, rng: rng, xlx: xlx), o.gain > (axis?.gain ?? 0) + 1e-12 {
+            if obliqueCandidates > 0, let o = bestObliqueSplit(data, idx, rng: rng, xlx: xlx),
+                o.gain > (axis?.gain ?? 0) + 1e-12
+            {
                 var l: [Int] = [], r: [Int] = []
                 for i in idx {
                     var v = 0.0
-                    for f in 0..<data.dimension where o.weights[f] != 0 { v += o.weights[f] * Double(data.features[i * data.dimension + f]) }
+                    for f in 0..<data.dimension where o.weights[f] != 0 {
+                        v += o.weights[f] * Double(data.features[i * data.dimension + f])
+                    }
                     if v <= o.threshold { l.append(i) } else { r.append(i) }
                 }
                 // DecisionTree's oblique test goes left when ⟨w, x⟩ ≥ θ: store −w and −t.
-                return .split(weights: o.weights.map { -$0 }, threshold: -o.threshold,
-                              left: grow(l, depth: depth + 1), right: grow(r, depth: depth + 1))
+                return .split(
+                    weights: o.weights.map { -$0 }, threshold: -o.threshold,
+                    left: grow(l, depth: depth + 1), right: grow(r, depth: depth + 1))
             }
             guard let s = axis else { return .leaf(node: -1, labelCounts: counts) }
             var l: [Int] = [], r: [Int] = []
-            var next = 255   // the smallest value going right: the threshold sits halfway to it
+            var next = 255  // the smallest value going right: the threshold sits halfway to it
             for i in idx {
                 let v = Int(data.columns[s.feature * data.count + i])
                 if v <= s.threshold { l.append(i) } else { r.append(i); next = min(next, v) }
             }
-            return .axis(feature: s.feature, threshold: Double(s.threshold + next) / 2,
-                         left: grow(l, depth: depth + 1), right: grow(r, depth: depth + 1))
+            return .axis(
+                feature: s.feature, threshold: Double(s.threshold + next) / 2,
+                left: grow(l, depth: depth + 1), right: grow(r, depth: depth + 1))
         }
         return grow(indices ?? Array(0..<data.count), depth: 0)
     }
@@ -269,7 +296,9 @@ public struct RandomForest: Sendable {
     public let classes: Int
 
     /// Grows `count` trees with `learner` on bootstrap resamples of `data` drawn with `seed`.
-    public static func fit(_ data: ByteDataset, trees count: Int, learner: TreeLearner, seed: UInt64) throws -> RandomForest {
+    public static func fit(_ data: ByteDataset, trees count: Int, learner: TreeLearner, seed: UInt64) throws
+        -> RandomForest
+    {
         guard count >= 1 else { throw EDRMMError.invalidInput("a forest needs at least one tree") }
         // Trees grow in parallel (one per worker, each scanning its features on one thread);
         // tree t's bootstrap sample and feature draws depend only on (seed, t), so the forest
@@ -284,7 +313,8 @@ public struct RandomForest: Sendable {
             DispatchQueue.concurrentPerform(iterations: workers) { w in
                 for t in stride(from: w, to: count, by: workers) {
                     let rng = RandomSource(seed: seed &+ UInt64(t) &* 0x9E37_79B9)
-                    let sample = (0..<data.count).map { _ in rng.integer(below: data.count) }.sorted()   // sorted: column reads in order
+                    // sorted: column reads in order
+                    let sample = (0..<data.count).map { _ in rng.integer(below: data.count) }.sorted()
                     out.pointer[t] = Result { try single.fit(data, indices: sample, seed: seed &+ UInt64(t) &* 7919) }
                 }
             }

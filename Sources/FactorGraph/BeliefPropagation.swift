@@ -53,13 +53,19 @@ public struct BeliefPropagation: InferenceAlgorithm {
             for (key, value) in properties {
                 switch key.lowercased() {
                 case "tol", "tolerance":
-                    guard let t = Double(value), t >= 0 else { throw FactorGraphError.unsupported("property \(key)=\(value): expected a non-negative number") }
+                    guard let t = Double(value), t >= 0 else {
+                        throw FactorGraphError.unsupported("property \(key)=\(value): expected a non-negative number")
+                    }
                     tolerance = t
                 case "maxiter", "maxiterations":
-                    guard let n = Int(value), n >= 1 else { throw FactorGraphError.unsupported("property \(key)=\(value): expected a positive integer") }
+                    guard let n = Int(value), n >= 1 else {
+                        throw FactorGraphError.unsupported("property \(key)=\(value): expected a positive integer")
+                    }
                     maxIterations = n
                 case "damping":
-                    guard let d = Double(value), d >= 0, d < 1 else { throw FactorGraphError.unsupported("property \(key)=\(value): expected a number in [0, 1)") }
+                    guard let d = Double(value), d >= 0, d < 1 else {
+                        throw FactorGraphError.unsupported("property \(key)=\(value): expected a number in [0, 1)")
+                    }
                     damping = d
                 case "updates", "schedule":
                     switch value.uppercased() {
@@ -68,10 +74,14 @@ public struct BeliefPropagation: InferenceAlgorithm {
                     case "PARALL", "PARALLEL": schedule = .parallel
                     case "TREE": schedule = .tree
                     case "AUTO", "AUTOMATIC": schedule = .automatic
-                    default: throw FactorGraphError.unsupported("property \(key)=\(value): expected SEQFIX, SEQRND, PARALL, TREE or AUTO")
+                    default:
+                        throw FactorGraphError.unsupported(
+                            "property \(key)=\(value): expected SEQFIX, SEQRND, PARALL, TREE or AUTO")
                     }
                 case "seed":
-                    guard let s = UInt64(value) else { throw FactorGraphError.unsupported("property \(key)=\(value): expected an unsigned integer") }
+                    guard let s = UInt64(value) else {
+                        throw FactorGraphError.unsupported("property \(key)=\(value): expected an unsigned integer")
+                    }
                     seed = s
                 default:
                     throw FactorGraphError.unsupported("unknown property '\(key)'")
@@ -80,9 +90,15 @@ public struct BeliefPropagation: InferenceAlgorithm {
         }
 
         func validate() throws {
-            guard damping >= 0, damping < 1 else { throw FactorGraphError.unsupported("damping must be in [0, 1), got \(damping)") }
-            guard tolerance >= 0, !tolerance.isNaN else { throw FactorGraphError.unsupported("tolerance must be non-negative, got \(tolerance)") }
-            guard maxIterations >= 1 else { throw FactorGraphError.unsupported("maxIterations must be at least 1, got \(maxIterations)") }
+            guard damping >= 0, damping < 1 else {
+                throw FactorGraphError.unsupported("damping must be in [0, 1), got \(damping)")
+            }
+            guard tolerance >= 0, !tolerance.isNaN else {
+                throw FactorGraphError.unsupported("tolerance must be non-negative, got \(tolerance)")
+            }
+            guard maxIterations >= 1 else {
+                throw FactorGraphError.unsupported("maxIterations must be at least 1, got \(maxIterations)")
+            }
         }
     }
 
@@ -108,7 +124,8 @@ public struct BeliefPropagation: InferenceAlgorithm {
     ) throws -> BeliefPropagationResult {
         let r = try runOnce(graph, evidence: evidence, semiring: S.self)
         guard r.infeasibility != nil, S.zero == 0, S.one == 1 else { return r }
-        let logDomain = S.isMaximizing
+        let logDomain =
+            S.isMaximizing
             ? try runOnce(graph, evidence: evidence, semiring: MaxSum.self)
             : try runOnce(graph, evidence: evidence, semiring: LogSumProduct.self)
         return logDomain.infeasibility == nil ? logDomain : r
@@ -120,7 +137,8 @@ public struct BeliefPropagation: InferenceAlgorithm {
         try options.validate()
         let problem = try DiscreteProblem(graph, evidence: evidence)
         let engine = MessagePassingEngine<S>(problem)
-        let treeSchedule = (options.schedule == .automatic || options.schedule == .tree) ? engine.topology.treeSchedule() : nil
+        let treeSchedule =
+            (options.schedule == .automatic || options.schedule == .tree) ? engine.topology.treeSchedule() : nil
         if options.schedule == .tree && treeSchedule == nil {
             throw FactorGraphError.unsupported("the tree schedule needs a forest, and this factor graph has a cycle")
         }
@@ -164,13 +182,16 @@ public struct BeliefPropagation: InferenceAlgorithm {
                 infeasibility = "the exact max-product pass found no configuration of non-zero probability"
             }
         } else if infeasibility == nil {
-            do { logZ = try engine.betheLogPartition() } catch FactorGraphError.inconsistentEvidence(let why) { infeasibility = why }
+            do { logZ = try engine.betheLogPartition() } catch FactorGraphError.inconsistentEvidence(let why) {
+                infeasibility = why
+            }
         }
         if infeasibility != nil {
             converged = false
             if !S.isMaximizing { logZ = -.infinity }
         }
-        let factorMarginals = options.computeFactorMarginals
+        let factorMarginals =
+            options.computeFactorMarginals
             ? (0..<problem.graphFactorCount).map { engine.factorBelief($0) } : []
         return BeliefPropagationResult(
             semiring: S.name, marginals: marginals, factorMarginals: factorMarginals,
@@ -234,7 +255,9 @@ public struct BeliefPropagationResult: Sendable {
         if let map { return map }
         if let infeasibility { throw FactorGraphError.inconsistentEvidence(infeasibility) }
         throw FactorGraphError.infeasibleDecoding(
-            "loopy \(semiring) decoded an assignment that a zero potential or the evidence rules out (after \(iterations) iterations); exact inference decides whether one exists")
+            "loopy \(semiring) decoded an assignment that a zero potential or the evidence rules out (after "
+                + "\(iterations) iterations); exact inference decides whether one exists"
+        )
     }
 }
 

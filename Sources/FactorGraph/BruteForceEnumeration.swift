@@ -19,14 +19,17 @@ public struct BruteForceEnumeration: InferenceAlgorithm {
 
     /// Everything at once: log Z, marginals and a MAP assignment (ties: first in enumeration
     /// order, i.e. lexicographically smallest with the first variable most significant).
-    public func solve(_ graph: FactorGraph, evidence: Evidence = .none) throws -> (logPartition: Double, marginals: [[Double]], map: MAPAssignment) {
+    public func solve(_ graph: FactorGraph, evidence: Evidence = .none) throws -> (
+        logPartition: Double, marginals: [[Double]], map: MAPAssignment
+    ) {
         let problem = try DiscreteProblem(graph, evidence: evidence)
         let n = problem.variableCount
         var total = 1
         for c in problem.cardinalities {
             let (p, o) = total.multipliedReportingOverflow(by: c)
             guard !o, p <= maximumConfigurations else {
-                throw FactorGraphError.tooLarge("brute-force enumeration of more than \(maximumConfigurations) configurations")
+                throw FactorGraphError.tooLarge(
+                    "brute-force enumeration of more than \(maximumConfigurations) configurations")
             }
             total = p
         }
@@ -68,7 +71,9 @@ public struct BruteForceEnumeration: InferenceAlgorithm {
 
     /// `log Z`; `-∞` when every configuration has probability zero.
     public func logPartition(_ graph: FactorGraph, evidence: Evidence) throws -> Double {
-        do { return try solve(graph, evidence: evidence).logPartition } catch FactorGraphError.inconsistentEvidence { return -.infinity }
+        do { return try solve(graph, evidence: evidence).logPartition } catch FactorGraphError.inconsistentEvidence {
+            return -.infinity
+        }
     }
 
     /// Every variable's marginal, summed over every configuration.

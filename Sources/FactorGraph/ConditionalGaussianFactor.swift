@@ -41,15 +41,20 @@ public struct ConditionalGaussianFactor: Equatable, Sendable {
         means: [[Double]], covariance: Covariance
     ) throws {
         guard parents.count == parentCardinalities.count else {
-            throw FactorGraphError.invalidGaussian("\(parents.count) parents but \(parentCardinalities.count) cardinalities")
+            throw FactorGraphError.invalidGaussian(
+                "\(parents.count) parents but \(parentCardinalities.count) cardinalities")
         }
         let configs = try DiscreteFactor.tableSize(parentCardinalities, factor: -1)
         guard means.count == configs else {
-            throw FactorGraphError.invalidGaussian("conditional Gaussian on variable \(child): \(configs) parent configurations need \(configs) means, got \(means.count)")
+            throw FactorGraphError.invalidGaussian(
+                "conditional Gaussian on variable \(child): \(configs) parent configurations need \(configs) means, "
+                    + "got \(means.count)"
+            )
         }
         for (k, m) in means.enumerated() {
             guard m.count == dimension else {
-                throw FactorGraphError.invalidGaussian("mean \(k) has length \(m.count), the child has dimension \(dimension)")
+                throw FactorGraphError.invalidGaussian(
+                    "mean \(k) has length \(m.count), the child has dimension \(dimension)")
             }
             if let bad = m.firstIndex(where: { !$0.isFinite }) {
                 throw FactorGraphError.invalidGaussian("mean \(k) entry \(bad) is \(m[bad])")
@@ -57,17 +62,27 @@ public struct ConditionalGaussianFactor: Equatable, Sendable {
         }
         switch covariance {
         case .isotropic(let v):
-            guard v > 0, v.isFinite else { throw FactorGraphError.invalidGaussian("variance must be positive and finite, got \(v)") }
+            guard v > 0, v.isFinite else {
+                throw FactorGraphError.invalidGaussian("variance must be positive and finite, got \(v)")
+            }
         case .diagonal(let d):
-            guard d.count == dimension else { throw FactorGraphError.invalidGaussian("diagonal covariance has length \(d.count), expected \(dimension)") }
+            guard d.count == dimension else {
+                throw FactorGraphError.invalidGaussian(
+                    "diagonal covariance has length \(d.count), expected \(dimension)")
+            }
             if let bad = d.firstIndex(where: { !($0 > 0) || !$0.isFinite }) {
-                throw FactorGraphError.invalidGaussian("diagonal covariance entry \(bad) is \(d[bad]); must be positive")
+                throw FactorGraphError.invalidGaussian(
+                    "diagonal covariance entry \(bad) is \(d[bad]); must be positive")
             }
         case .full(let ms):
-            guard ms.count == configs else { throw FactorGraphError.invalidGaussian("\(configs) parent configurations need \(configs) covariances, got \(ms.count)") }
+            guard ms.count == configs else {
+                throw FactorGraphError.invalidGaussian(
+                    "\(configs) parent configurations need \(configs) covariances, got \(ms.count)")
+            }
             for (k, m) in ms.enumerated() {
                 guard m.rows == dimension, m.columns == dimension else {
-                    throw FactorGraphError.invalidGaussian("covariance \(k) is \(m.rows)×\(m.columns), expected \(dimension)×\(dimension)")
+                    throw FactorGraphError.invalidGaussian(
+                        "covariance \(k) is \(m.rows)×\(m.columns), expected \(dimension)×\(dimension)")
                 }
                 do { _ = try Cholesky(m) } catch {
                     throw FactorGraphError.invalidGaussian("covariance \(k) is not positive definite")
@@ -86,7 +101,9 @@ public struct ConditionalGaussianFactor: Equatable, Sendable {
     /// when its child is observed as `y`.
     public func logLikelihoodTable(observation y: [Double]) throws -> [Double] {
         guard y.count == dimension else {
-            throw FactorGraphError.evidenceOutOfRange(variable: child, value: "vector of length \(y.count)", message: "the variable has dimension \(dimension)")
+            throw FactorGraphError.evidenceOutOfRange(
+                variable: child, value: "vector of length \(y.count)",
+                message: "the variable has dimension \(dimension)")
         }
         let log2π = log(2 * Double.pi)
         switch covariance {

@@ -21,7 +21,8 @@ public struct DiscreteFactor: Equatable, Sendable {
     /// A factor from log-potentials. `logValues` may hold `-∞`, never NaN or `+∞`.
     public init(scope: [VariableID], cardinalities: [Int], logValues: [Double]) throws {
         guard scope.count == cardinalities.count else {
-            throw FactorGraphError.invalidFactor(factor: -1, message: "scope has \(scope.count) variables but \(cardinalities.count) cardinalities")
+            throw FactorGraphError.invalidFactor(
+                factor: -1, message: "scope has \(scope.count) variables but \(cardinalities.count) cardinalities")
         }
         for (v, c) in zip(scope, cardinalities) where c < 1 {
             throw FactorGraphError.invalidCardinality(variable: v, value: c)
@@ -92,7 +93,8 @@ public struct DiscreteFactor: Equatable, Sendable {
         for c in cardinalities {
             let (p, overflow) = size.multipliedReportingOverflow(by: c)
             guard !overflow, p <= maximumTableSize else {
-                throw FactorGraphError.tooLarge("factor \(factor): table over cardinalities \(cardinalities) exceeds \(maximumTableSize) entries")
+                throw FactorGraphError.tooLarge(
+                    "factor \(factor): table over cardinalities \(cardinalities) exceeds \(maximumTableSize) entries")
             }
             size = p
         }

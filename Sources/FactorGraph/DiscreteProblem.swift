@@ -19,7 +19,9 @@ struct DiscreteProblem {
         try evidence.validate(against: graph)
         guard graph.gaussianFactors.isEmpty else {
             throw FactorGraphError.unsupported(
-                "the graph has \(graph.gaussianFactors.count) Gaussian factor(s); run GaussianBeliefPropagation on its Gaussian part")
+                "the graph has \(graph.gaussianFactors.count) Gaussian factor(s); run GaussianBeliefPropagation on "
+                    + "its Gaussian part"
+            )
         }
         cardinalities = graph.variables.map { $0.cardinality ?? 1 }
         isCategorical = graph.variables.map { $0.cardinality != nil }
@@ -30,17 +32,22 @@ struct DiscreteProblem {
         for (i, cg) in graph.conditionalGaussians.enumerated() {
             if let y = evidence.observations[cg.child] {
                 let table = try cg.logLikelihoodTable(observation: y)
-                let likelihood = try DiscreteFactor(scope: cg.parents, cardinalities: cg.parentCardinalities, logValues: table)
+                let likelihood = try DiscreteFactor(
+                    scope: cg.parents, cardinalities: cg.parentCardinalities, logValues: table)
                 // A graph factor over the same variables would form a cycle with this table;
                 // fold the table into it instead, so that a tree stays a tree.
-                if let f = factors.firstIndex(where: { Set($0.scope) == Set(cg.parents) && $0.scope.count == cg.parents.count }) {
+                if let f = factors.firstIndex(where: {
+                    Set($0.scope) == Set(cg.parents) && $0.scope.count == cg.parents.count
+                }) {
                     factors[f].logValues = DiscreteProblem.sum(factors[f], likelihood)
                 } else {
                     factors.append(likelihood)
                 }
             } else if childUse[cg.child, default: 0] > 1 {
                 throw FactorGraphError.unsupported(
-                    "conditional Gaussian \(i): its child \(cg.child) is unobserved and shared with another factor (a hybrid model); observe it")
+                    "conditional Gaussian \(i): its child \(cg.child) is unobserved and shared with another factor "
+                        + "(a hybrid model); observe it"
+                )
             }
             // Unobserved and alone: ∫ N(y; μ_c, Σ_c) dy = 1 for every c, so the factor is neutral.
         }

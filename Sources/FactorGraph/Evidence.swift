@@ -27,27 +27,32 @@ public struct Evidence: Equatable, Sendable {
     public func validate(against graph: FactorGraph) throws {
         for (v, x) in states {
             guard graph.variables.indices.contains(v) else {
-                throw FactorGraphError.evidenceOutOfRange(variable: v, value: "\(x)", message: "no such variable (the model has \(graph.variableCount))")
+                throw FactorGraphError.evidenceOutOfRange(
+                    variable: v, value: "\(x)", message: "no such variable (the model has \(graph.variableCount))")
             }
             guard let c = graph.variables[v].cardinality else {
                 throw FactorGraphError.wrongVariableKind(variable: v, expected: "categorical")
             }
             guard (0..<c).contains(x) else {
-                throw FactorGraphError.evidenceOutOfRange(variable: v, value: "\(x)", message: "state must be in 0..<\(c)")
+                throw FactorGraphError.evidenceOutOfRange(
+                    variable: v, value: "\(x)", message: "state must be in 0..<\(c)")
             }
         }
         for (v, y) in observations {
             guard graph.variables.indices.contains(v) else {
-                throw FactorGraphError.evidenceOutOfRange(variable: v, value: "vector", message: "no such variable (the model has \(graph.variableCount))")
+                throw FactorGraphError.evidenceOutOfRange(
+                    variable: v, value: "vector", message: "no such variable (the model has \(graph.variableCount))")
             }
             guard let d = graph.variables[v].dimension else {
                 throw FactorGraphError.wrongVariableKind(variable: v, expected: "Gaussian")
             }
             guard y.count == d else {
-                throw FactorGraphError.evidenceOutOfRange(variable: v, value: "vector of length \(y.count)", message: "the variable has dimension \(d)")
+                throw FactorGraphError.evidenceOutOfRange(
+                    variable: v, value: "vector of length \(y.count)", message: "the variable has dimension \(d)")
             }
             if let bad = y.firstIndex(where: { !$0.isFinite }) {
-                throw FactorGraphError.evidenceOutOfRange(variable: v, value: "\(y[bad])", message: "entry \(bad) is not finite")
+                throw FactorGraphError.evidenceOutOfRange(
+                    variable: v, value: "\(y[bad])", message: "entry \(bad) is not finite")
             }
         }
     }

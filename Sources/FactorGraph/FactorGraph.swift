@@ -55,14 +55,18 @@ public struct FactorGraph: Sendable {
     /// - Throws: ``FactorGraphError/invalidCardinality(variable:value:)`` for a cardinality below 1.
     @discardableResult
     public mutating func addCategoricalChecked(cardinality: Int, name: String? = nil) throws -> VariableID {
-        guard cardinality >= 1 else { throw FactorGraphError.invalidCardinality(variable: variables.count, value: cardinality) }
+        guard cardinality >= 1 else {
+            throw FactorGraphError.invalidCardinality(variable: variables.count, value: cardinality)
+        }
         return addCategorical(cardinality: cardinality, name: name)
     }
 
     /// Declares a Gaussian variable of the given dimension (1 for a scalar).
     @discardableResult
     public mutating func addGaussian(dimension: Int = 1, name: String? = nil) throws -> VariableID {
-        guard dimension >= 1 else { throw FactorGraphError.invalidCardinality(variable: variables.count, value: dimension) }
+        guard dimension >= 1 else {
+            throw FactorGraphError.invalidCardinality(variable: variables.count, value: dimension)
+        }
         let id = variables.count
         variables.append(Variable(name: name ?? "y\(id)", kind: .gaussian(dimension: dimension)))
         return id
@@ -100,7 +104,8 @@ public struct FactorGraph: Sendable {
         let index = factors.count
         let cards = try categoricalCardinalities(of: factor.scope, factor: index)
         guard cards == factor.cardinalities else {
-            throw FactorGraphError.invalidFactor(factor: index, message: "cardinalities \(factor.cardinalities) disagree with the declared \(cards)")
+            throw FactorGraphError.invalidFactor(
+                factor: index, message: "cardinalities \(factor.cardinalities) disagree with the declared \(cards)")
         }
         factors.append(factor)
         return index
@@ -108,9 +113,12 @@ public struct FactorGraph: Sendable {
 
     /// Replaces the log-potentials of factor `index` (same scope), e.g. during learning.
     public mutating func setLogValues(_ logValues: [Double], ofFactor index: Int) throws {
-        guard factors.indices.contains(index) else { throw FactorGraphError.invalidFactor(factor: index, message: "no such factor") }
+        guard factors.indices.contains(index) else {
+            throw FactorGraphError.invalidFactor(factor: index, message: "no such factor")
+        }
         guard logValues.count == factors[index].count else {
-            throw FactorGraphError.tableSizeMismatch(factor: index, expected: factors[index].count, actual: logValues.count)
+            throw FactorGraphError.tableSizeMismatch(
+                factor: index, expected: factors[index].count, actual: logValues.count)
         }
         if let bad = logValues.firstIndex(where: { $0.isNaN || $0 == .infinity }) {
             throw FactorGraphError.invalidPotential(factor: index, entry: bad, value: logValues[bad])
@@ -122,14 +130,19 @@ public struct FactorGraph: Sendable {
 
     /// Adds an information-form Gaussian factor over Gaussian variables.
     @discardableResult
-    public mutating func addGaussianFactor(scope: [VariableID], precision: NumericalCoreMatrix, potential: [Double]) throws -> Int {
+    public mutating func addGaussianFactor(scope: [VariableID], precision: NumericalCoreMatrix, potential: [Double])
+        throws -> Int
+    {
         let index = gaussianFactors.count
         try checkScope(scope, factor: index)
         let dims = try scope.map { v -> Int in
-            guard let d = variables[v].dimension else { throw FactorGraphError.wrongVariableKind(variable: v, expected: "Gaussian") }
+            guard let d = variables[v].dimension else {
+                throw FactorGraphError.wrongVariableKind(variable: v, expected: "Gaussian")
+            }
             return d
         }
-        gaussianFactors.append(try GaussianFactor(scope: scope, dimensions: dims, precision: precision, potential: potential))
+        gaussianFactors.append(
+            try GaussianFactor(scope: scope, dimensions: dims, precision: precision, potential: potential))
         return index
     }
 
@@ -140,11 +153,17 @@ public struct FactorGraph: Sendable {
         covariance: ConditionalGaussianFactor.Covariance
     ) throws -> Int {
         let index = conditionalGaussians.count
-        guard variables.indices.contains(child) else { throw FactorGraphError.undeclaredVariable(factor: index, variable: child) }
-        guard let dim = variables[child].dimension else { throw FactorGraphError.wrongVariableKind(variable: child, expected: "Gaussian") }
+        guard variables.indices.contains(child) else {
+            throw FactorGraphError.undeclaredVariable(factor: index, variable: child)
+        }
+        guard let dim = variables[child].dimension else {
+            throw FactorGraphError.wrongVariableKind(variable: child, expected: "Gaussian")
+        }
         let cards = try categoricalCardinalities(of: parents, factor: index)
-        conditionalGaussians.append(try ConditionalGaussianFactor(
-            child: child, dimension: dim, parents: parents, parentCardinalities: cards, means: means, covariance: covariance))
+        conditionalGaussians.append(
+            try ConditionalGaussianFactor(
+                child: child, dimension: dim, parents: parents, parentCardinalities: cards, means: means,
+                covariance: covariance))
         return index
     }
 
@@ -156,11 +175,14 @@ public struct FactorGraph: Sendable {
     /// Gaussians contribute their log-likelihood.
     public func logScore(_ states: [Int], evidence: Evidence = .none) throws -> Double {
         guard states.count == variables.count else {
-            throw FactorGraphError.evidenceOutOfRange(variable: states.count, value: "\(states.count) states", message: "an assignment needs one state per variable (\(variables.count))")
+            throw FactorGraphError.evidenceOutOfRange(
+                variable: states.count, value: "\(states.count) states",
+                message: "an assignment needs one state per variable (\(variables.count))")
         }
         for (v, x) in states.enumerated() {
             if let c = variables[v].cardinality, !(0..<c).contains(x) {
-                throw FactorGraphError.evidenceOutOfRange(variable: v, value: "\(x)", message: "state must be in 0..<\(c)")
+                throw FactorGraphError.evidenceOutOfRange(
+                    variable: v, value: "\(x)", message: "state must be in 0..<\(c)")
             }
         }
         return try DiscreteProblem(self, evidence: evidence).logScore(states)
@@ -169,7 +191,9 @@ public struct FactorGraph: Sendable {
     private func checkScope(_ scope: [VariableID], factor: Int) throws {
         var seen = Set<Int>()
         for v in scope {
-            guard variables.indices.contains(v) else { throw FactorGraphError.undeclaredVariable(factor: factor, variable: v) }
+            guard variables.indices.contains(v) else {
+                throw FactorGraphError.undeclaredVariable(factor: factor, variable: v)
+            }
             guard seen.insert(v).inserted else { throw FactorGraphError.repeatedVariable(factor: factor, variable: v) }
         }
     }
@@ -177,7 +201,9 @@ public struct FactorGraph: Sendable {
     private func categoricalCardinalities(of scope: [VariableID], factor: Int) throws -> [Int] {
         try checkScope(scope, factor: factor)
         return try scope.map { v in
-            guard let c = variables[v].cardinality else { throw FactorGraphError.wrongVariableKind(variable: v, expected: "categorical") }
+            guard let c = variables[v].cardinality else {
+                throw FactorGraphError.wrongVariableKind(variable: v, expected: "categorical")
+            }
             guard c >= 1 else { throw FactorGraphError.invalidCardinality(variable: v, value: c) }
             return c
         }

@@ -82,7 +82,10 @@ public struct GaussianBeliefPropagation {
         /// The marginals, or ``FactorGraphError/notConverged(_:)`` when the run did not converge.
         public func convergedMarginals() throws -> [Marginal?] {
             if case let .notConverged(change) = outcome {
-                throw FactorGraphError.notConverged("Gaussian BP still changed by \(change) after \(iterations) iterations; the model may be singular or not walk-summable")
+                throw FactorGraphError.notConverged(
+                    "Gaussian BP still changed by \(change) after \(iterations) iterations; the model may be "
+                        + "singular or not walk-summable"
+                )
             }
             return marginals
         }
@@ -91,7 +94,9 @@ public struct GaussianBeliefPropagation {
     /// Runs Gaussian BP on the Gaussian factors of `graph` given `evidence`.
     public func run(_ graph: FactorGraph, evidence: Evidence = .none) throws -> Result {
         try evidence.validate(against: graph)
-        guard options.damping >= 0, options.damping < 1 else { throw FactorGraphError.unsupported("damping must be in [0, 1)") }
+        guard options.damping >= 0, options.damping < 1 else {
+            throw FactorGraphError.unsupported("damping must be in [0, 1)")
+        }
         // Free Gaussian variables get local indices.
         var local = [Int](repeating: -1, count: graph.variableCount)
         var dims: [Int] = []
@@ -105,7 +110,11 @@ public struct GaussianBeliefPropagation {
             var freeIdx: [Int] = [], obsIdx: [Int] = [], obsVal: [Double] = [], scope: [Int] = []
             for (i, v) in f.scope.enumerated() {
                 let r = offsets[i]..<(offsets[i] + f.dimensions[i])
-                if let y = evidence.observations[v] { obsIdx += r; obsVal += y } else { freeIdx += r; scope.append(local[v]) }
+                if let y = evidence.observations[v] {
+                    obsIdx += r; obsVal += y
+                } else {
+                    freeIdx += r; scope.append(local[v])
+                }
             }
             if scope.isEmpty { continue }
             var J = Matrix(rows: freeIdx.count, columns: freeIdx.count)
@@ -167,7 +176,9 @@ public struct GaussianBeliefPropagation {
                 if !beliefs.isEmpty {
                     for (a, b) in zip(nb, beliefs) {
                         for (x, y) in zip(a.mean, b.mean) { diff = max(diff, abs(x - y)) }
-                        for (x, y) in zip(a.covariance.diagonalEntries, b.covariance.diagonalEntries) { diff = max(diff, abs(x - y)) }
+                        for (x, y) in zip(a.covariance.diagonalEntries, b.covariance.diagonalEntries) {
+                            diff = max(diff, abs(x - y))
+                        }
                     }
                 }
                 beliefs = nb
@@ -178,10 +189,15 @@ public struct GaussianBeliefPropagation {
         var out = [Marginal?](repeating: nil, count: graph.variableCount)
         for (v, variable) in graph.variables.enumerated() {
             guard let d = variable.dimension else { continue }
-            if let y = evidence.observations[v] { out[v] = Marginal(mean: y, covariance: Matrix(rows: d, columns: d)) }
-            else { out[v] = beliefs[local[v]] }
+            if let y = evidence.observations[v] {
+                out[v] = Marginal(mean: y, covariance: Matrix(rows: d, columns: d))
+            } else {
+                out[v] = beliefs[local[v]]
+            }
         }
-        let free = graph.variables.indices.map { graph.variables[$0].dimension != nil && evidence.observations[$0] == nil }
+        let free = graph.variables.indices.map {
+            graph.variables[$0].dimension != nil && evidence.observations[$0] == nil
+        }
         let outcome: Outcome = tree != nil ? .exact : converged ? .converged : .notConverged(lastChange: lastChange)
         return Result(marginals: out, freeVariables: free, iterations: iterations, outcome: outcome)
     }
@@ -204,10 +220,14 @@ struct GaussianMessages {
         self.factorH = factorH
         blockOffset = (0..<topology.factorCount).map { f in
             var o: [Int] = [], s = 0
-            for e in topology.factorEdgeStart[f]..<topology.factorEdgeStart[f + 1] { o.append(s); s += dims[topology.edgeVariable[e]] }
+            for e in topology.factorEdgeStart[f]..<topology.factorEdgeStart[f + 1] {
+                o.append(s); s += dims[topology.edgeVariable[e]]
+            }
             return o
         }
-        let zeroJ = (0..<topology.edgeCount).map { e in Matrix(rows: dims[topology.edgeVariable[e]], columns: dims[topology.edgeVariable[e]]) }
+        let zeroJ = (0..<topology.edgeCount).map { e in
+            Matrix(rows: dims[topology.edgeVariable[e]], columns: dims[topology.edgeVariable[e]])
+        }
         let zeroH = (0..<topology.edgeCount).map { e in [Double](repeating: 0, count: dims[topology.edgeVariable[e]]) }
         f2vJ = zeroJ; f2vH = zeroH; v2fJ = zeroJ; v2fH = zeroH
     }
@@ -234,7 +254,7 @@ struct GaussianMessages {
         var hk = kIdx.map { h[$0] }
         if oIdx.isEmpty { return (Jkk, hk) }
         var Joo = Matrix(rows: oIdx.count, columns: oIdx.count)
-        var Jok = Matrix(rows: oIdx.count, columns: dk + 1)   // [J_ok | h_o]
+        var Jok = Matrix(rows: oIdx.count, columns: dk + 1)  // [J_ok | h_o]
         for (a, i) in oIdx.enumerated() {
             for (b, j) in oIdx.enumerated() { Joo[a, b] = J[i, j] }
             for (b, j) in kIdx.enumerated() { Jok[a, b] = J[i, j] }
@@ -243,9 +263,11 @@ struct GaussianMessages {
         let chol: Cholesky
         do { chol = try Cholesky(Joo) } catch {
             throw FactorGraphError.invalidGaussian(
-                "factor \(f): the precision of its other variables is not positive definite when sending to a variable (the model is improper, or loopy Gaussian BP diverged)")
+                "factor \(f): the precision of its other variables is not positive definite when sending to a "
+                    + "variable (the model is improper, or loopy Gaussian BP diverged)"
+            )
         }
-        let X = try chol.solve(Jok)   // J_oo⁻¹ [J_ok | h_o]
+        let X = try chol.solve(Jok)  // J_oo⁻¹ [J_ok | h_o]
         for a in 0..<dk {
             for b in 0..<dk {
                 var s = 0.0
@@ -296,7 +318,9 @@ struct GaussianMessages {
             }
             let chol: Cholesky
             do { chol = try Cholesky(J) } catch {
-                throw FactorGraphError.invalidGaussian("variable belief \(v) has a precision that is not positive definite (improper model, or divergence)")
+                throw FactorGraphError.invalidGaussian(
+                    "variable belief \(v) has a precision that is not positive definite (improper model, or divergence)"
+                )
             }
             return GaussianBeliefPropagation.Marginal(mean: try chol.solve(h), covariance: try chol.inverse())
         }

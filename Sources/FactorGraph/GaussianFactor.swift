@@ -19,19 +19,24 @@ public struct GaussianFactor: Equatable, Sendable {
     /// sizes do not agree or Λ is not symmetric.
     public init(scope: [VariableID], dimensions: [Int], precision: Matrix, potential: [Double]) throws {
         guard scope.count == dimensions.count else {
-            throw FactorGraphError.invalidGaussian("scope has \(scope.count) variables but \(dimensions.count) dimensions")
+            throw FactorGraphError.invalidGaussian(
+                "scope has \(scope.count) variables but \(dimensions.count) dimensions")
         }
         let d = dimensions.reduce(0, +)
         guard precision.rows == d, precision.columns == d, potential.count == d else {
             throw FactorGraphError.invalidGaussian(
-                "scope of total dimension \(d) needs a \(d)×\(d) precision and a length-\(d) potential; got \(precision.rows)×\(precision.columns) and \(potential.count)")
+                "scope of total dimension \(d) needs a \(d)×\(d) precision and a length-\(d) potential; got "
+                    + "\(precision.rows)×\(precision.columns) and \(potential.count)"
+            )
         }
         for (i, v) in precision.elements.enumerated() where !v.isFinite {
             throw FactorGraphError.invalidGaussian("precision entry \(i) is \(v)")
         }
-        for i in 0..<d { for j in 0..<i where abs(precision[i, j] - precision[j, i]) > 1e-12 * max(1, abs(precision[i, j])) {
-            throw FactorGraphError.invalidGaussian("precision is not symmetric at (\(i), \(j))")
-        } }
+        for i in 0..<d {
+            for j in 0..<i where abs(precision[i, j] - precision[j, i]) > 1e-12 * max(1, abs(precision[i, j])) {
+                throw FactorGraphError.invalidGaussian("precision is not symmetric at (\(i), \(j))")
+            }
+        }
         for (i, v) in potential.enumerated() where !v.isFinite {
             throw FactorGraphError.invalidGaussian("potential entry \(i) is \(v)")
         }

@@ -14,9 +14,9 @@ final class MessagePassingEngine<S: Semiring> {
     let problem: DiscreteProblem
     let topology: GraphTopology
     let cards: [Int]
-    let messageOffset: [Int]   // per edge
+    let messageOffset: [Int]  // per edge
     let variableOffset: [Int]  // per variable (into priors/beliefs)
-    let tableOffset: [Int]     // per factor
+    let tableOffset: [Int]  // per factor
     let totalMessageLength: Int
     let totalStates: Int
 
@@ -24,9 +24,9 @@ final class MessagePassingEngine<S: Semiring> {
     let prior: UnsafeMutablePointer<Double>
     let factorToVariable: UnsafeMutablePointer<Double>
     let variableToFactor: UnsafeMutablePointer<Double>
-    let scratchMessages: UnsafeMutablePointer<Double>   // for parallel updates
-    let beliefs: UnsafeMutablePointer<Double>           // probabilities, per variable
-    let scratch: UnsafeMutablePointer<Double>           // one message
+    let scratchMessages: UnsafeMutablePointer<Double>  // for parallel updates
+    let beliefs: UnsafeMutablePointer<Double>  // probabilities, per variable
+    let scratch: UnsafeMutablePointer<Double>  // one message
     let digits: UnsafeMutablePointer<Int>
     let maxDegree: Int
     private(set) var messageUpdates = 0
@@ -85,14 +85,17 @@ final class MessagePassingEngine<S: Semiring> {
         for v in 0..<topology.variableCount {
             for k in topology.variableEdgeStart[v]..<topology.variableEdgeStart[v + 1] {
                 let e = topology.variableEdges[k]
-                normalizedCopy(from: prior + variableOffset[v], to: variableToFactor + messageOffset[e], count: cards[v])
+                normalizedCopy(
+                    from: prior + variableOffset[v], to: variableToFactor + messageOffset[e], count: cards[v])
             }
         }
         messageUpdates = 0
     }
 
     @inline(__always)
-    private func normalizedCopy(from src: UnsafeMutablePointer<Double>, to dst: UnsafeMutablePointer<Double>, count: Int) {
+    private func normalizedCopy(
+        from src: UnsafeMutablePointer<Double>, to dst: UnsafeMutablePointer<Double>, count: Int
+    ) {
         var z = S.zero
         for i in 0..<count { z = S.plus(z, src[i]) }
         if z == S.zero || !z.isFinite {
@@ -265,7 +268,8 @@ final class MessagePassingEngine<S: Semiring> {
                 let c = cards[topology.edgeVariable[e]]
                 let o = messageOffset[e]
                 for x in 0..<c {
-                    scratchMessages[o + x] = S.damp(new: scratchMessages[o + x], old: factorToVariable[o + x], damping: damping)
+                    scratchMessages[o + x] = S.damp(
+                        new: scratchMessages[o + x], old: factorToVariable[o + x], damping: damping)
                 }
                 normalizedCopy(from: scratchMessages + o, to: factorToVariable + o, count: c)
             }
@@ -336,7 +340,10 @@ final class MessagePassingEngine<S: Semiring> {
                 logZ += b[t] * (factor.logValues[t] - log(b[t]))
             }
             if b.allSatisfy({ $0 == 0 }) {
-                throw FactorGraphError.inconsistentEvidence("factor \(f) has zero belief in every configuration (the evidence or the zeros rule out every state)")
+                throw FactorGraphError.inconsistentEvidence(
+                    "factor \(f) has zero belief in every configuration (the evidence or the zeros rule out every "
+                        + "state)"
+                )
             }
         }
         for v in 0..<topology.variableCount {

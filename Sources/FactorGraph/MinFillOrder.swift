@@ -77,11 +77,12 @@ struct MinFillOrder {
         var touched: [Int] = []
         while let top = heap.pop() {
             let v = top.variable
-            guard let k = current[v], k == top else { continue }   // stale entry
+            guard let k = current[v], k == top else { continue }  // stale entry
             current[v] = nil
             let nb = adj[v]
             if let cardinalities {
-                try Self.checkClique(v: v, neighbours: nb, cardinalities: cardinalities, limit: cliqueLimit, eliminated: order.count)
+                try Self.checkClique(
+                    v: v, neighbours: nb, cardinalities: cardinalities, limit: cliqueLimit, eliminated: order.count)
             }
             touched.removeAll(keepingCapacity: true)
             touched.append(contentsOf: nb)
@@ -112,7 +113,8 @@ struct MinFillOrder {
     }
 
     /// Throws when eliminating `v` with `neighbours` forms a table over `limit` entries.
-    private static func checkClique(v: Int, neighbours: [Int], cardinalities: [Int], limit: Int, eliminated: Int) throws {
+    private static func checkClique(v: Int, neighbours: [Int], cardinalities: [Int], limit: Int, eliminated: Int) throws
+    {
         var size = cardinalities[v]
         var overflow = false
         for u in neighbours {
@@ -125,9 +127,9 @@ struct MinFillOrder {
         let entries = exp2(log2Size)
         throw FactorGraphError.tooLarge(
             "exact inference needs a clique table of at least 2^\(String(format: "%.1f", log2Size)) entries "
-            + "(\(ResourceLimits.describe(doubles: entries))) when it eliminates variable \(v) with its "
-            + "\(neighbours.count) neighbours, after \(eliminated) variables; the limit is \(limit) entries "
-            + "(raise with --limit cliqueEntries=N, or use --algorithm bp)")
+                + "(\(ResourceLimits.describe(doubles: entries))) when it eliminates variable \(v) with its "
+                + "\(neighbours.count) neighbours, after \(eliminated) variables; the limit is \(limit) entries "
+                + "(raise with --limit cliqueEntries=N, or use --algorithm bp)")
     }
 }
 

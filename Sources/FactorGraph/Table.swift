@@ -17,11 +17,14 @@ struct Table {
         var keep: [Int] = [], keepCards: [Int] = [], keepStrides: [Int] = []
         var base = 0
         for (i, v) in factor.scope.enumerated() {
-            if let c = clamp[v] { base += c * factor.strides[i] } else {
+            if let c = clamp[v] {
+                base += c * factor.strides[i]
+            } else {
                 keep.append(v); keepCards.append(factor.cardinalities[i]); keepStrides.append(factor.strides[i])
             }
         }
-        var out = Table(scope: keep, cardinalities: keepCards, values: [Double](repeating: 0, count: keepCards.reduce(1, *)))
+        var out = Table(
+            scope: keep, cardinalities: keepCards, values: [Double](repeating: 0, count: keepCards.reduce(1, *)))
         factor.logValues.withUnsafeBufferPointer { src in
             out.values.withUnsafeMutableBufferPointer { dst in
                 Table.walk(cardinalities: keepCards, strides: keepStrides, base: base) { i, j in dst[i] = src[j] }

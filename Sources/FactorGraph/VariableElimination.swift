@@ -51,7 +51,9 @@ public struct VariableElimination: InferenceAlgorithm {
     /// The greedy min-fill elimination order of the free variables (those without evidence),
     /// and the entries of the largest clique table it forms; throws
     /// ``FactorGraphError/tooLarge(_:)`` as soon as a clique exceeds `limits.cliqueEntries`.
-    public func eliminationOrder(_ graph: FactorGraph, evidence: Evidence = .none) throws -> (order: [Int], largestClique: Int) {
+    public func eliminationOrder(_ graph: FactorGraph, evidence: Evidence = .none) throws -> (
+        order: [Int], largestClique: Int
+    ) {
         let problem = try DiscreteProblem(graph, evidence: evidence)
         let tables = problem.factors.map { Table.restricted($0, clamp: problem.clamp) }
         let p = try plan(problem, tables: tables)
@@ -90,14 +92,21 @@ public struct VariableElimination: InferenceAlgorithm {
             for u in scope {
                 let (p, o) = clique.multipliedReportingOverflow(by: problem.cardinalities[u])
                 guard !o, p <= limits.cliqueEntries else {
-                    throw FactorGraphError.tooLarge("variable elimination needs a clique of more than \(limits.cliqueEntries) entries (at variable \(v), \(scope.count) variables); raise with --limit cliqueEntries=N")
+                    throw FactorGraphError.tooLarge(
+                        "variable elimination needs a clique of more than \(limits.cliqueEntries) entries (at "
+                            + "variable \(v), \(scope.count) variables); raise with --limit cliqueEntries=N"
+                    )
                 }
                 clique = p
             }
             largest = max(largest, clique)
             kept += clique / problem.cardinalities[v]
             guard kept <= limits.totalTableEntries else {
-                throw FactorGraphError.tooLarge("variable elimination keeps upward messages of more than \(limits.totalTableEntries) entries together (\(ResourceLimits.describe(doubles: Double(kept))) by variable \(v)); raise with --limit totalTableEntries=N")
+                throw FactorGraphError.tooLarge(
+                    "variable elimination keeps upward messages of more than \(limits.totalTableEntries) entries "
+                        + "together (\(ResourceLimits.describe(doubles: Double(kept))) by variable \(v)); raise with "
+                        + "--limit totalTableEntries=N"
+                )
             }
             let sep = scope.dropFirst().sorted { position[$0] < position[$1] }
             separator[b] = sep
@@ -107,8 +116,9 @@ public struct VariableElimination: InferenceAlgorithm {
                 children[p].append(b)
             }
         }
-        return Plan(order: order, position: position, assigned: assigned, children: children,
-                    parent: parent, separator: separator, largestClique: largest)
+        return Plan(
+            order: order, position: position, assigned: assigned, children: children,
+            parent: parent, separator: separator, largestClique: largest)
     }
 
     /// Runs the upward pass, with `⊕` = max when `maximize` (max-sum) and log-sum-exp otherwise;
@@ -122,7 +132,8 @@ public struct VariableElimination: InferenceAlgorithm {
         var up = [Table](repeating: Table(scope: [], cardinalities: [], values: [0]), count: plan.order.count)
         for b in 0..<plan.order.count {
             let inputs = plan.assigned[b].map { tables[$0] } + plan.children[b].map { up[$0] }
-            let prod = Table.product(inputs, scope: plan.separator[b] + [plan.order[b]], cardinalityOf: problem.cardinalities)
+            let prod = Table.product(
+                inputs, scope: plan.separator[b] + [plan.order[b]], cardinalityOf: problem.cardinalities)
             up[b] = prod.eliminatingLast(maximize: maximize)
             if plan.parent[b] < 0 { total += up[b].values[0] }
         }
@@ -135,10 +146,14 @@ public struct VariableElimination: InferenceAlgorithm {
     /// belief marginalised onto the child's separator with the child's own upward message
     /// divided out (where that message is zero the child's belief is zero whatever is sent,
     /// so 0/0 is taken as 0).
-    public func solve(_ graph: FactorGraph, evidence: Evidence = .none) throws -> (logPartition: Double, marginals: [[Double]]) {
+    public func solve(_ graph: FactorGraph, evidence: Evidence = .none) throws -> (
+        logPartition: Double, marginals: [[Double]]
+    ) {
         let problem = try DiscreteProblem(graph, evidence: evidence)
         let (plan, tables, up, logZ) = try upward(problem, maximize: false)
-        guard logZ > -.infinity else { throw FactorGraphError.inconsistentEvidence("every configuration has probability zero") }
+        guard logZ > -.infinity else {
+            throw FactorGraphError.inconsistentEvidence("every configuration has probability zero")
+        }
         let m = plan.order.count
         var down = [Table?](repeating: nil, count: m)
         var marginals = problem.cardinalities.map { [Double](repeating: 0, count: $0) }
@@ -159,7 +174,9 @@ public struct VariableElimination: InferenceAlgorithm {
                 down[c] = msg
             }
         }
-        for (v, c) in problem.clamp.enumerated() { if let c { marginals[v] = (0..<problem.cardinalities[v]).map { $0 == c ? 1 : 0 } } }
+        for (v, c) in problem.clamp.enumerated() {
+            if let c { marginals[v] = (0..<problem.cardinalities[v]).map { $0 == c ? 1 : 0 } }
+        }
         let out = marginals.enumerated().map { problem.isCategorical[$0.offset] ? $0.element : [] }
         return (logZ, out)
     }
@@ -180,7 +197,9 @@ public struct VariableElimination: InferenceAlgorithm {
     public func mostProbableAssignment(_ graph: FactorGraph, evidence: Evidence) throws -> MAPAssignment {
         let problem = try DiscreteProblem(graph, evidence: evidence)
         let (plan, tables, up, best) = try upward(problem, maximize: true)
-        guard best > -.infinity else { throw FactorGraphError.inconsistentEvidence("every configuration has probability zero") }
+        guard best > -.infinity else {
+            throw FactorGraphError.inconsistentEvidence("every configuration has probability zero")
+        }
         var x = problem.clamp.map { $0 ?? 0 }
         for b in stride(from: plan.order.count - 1, through: 0, by: -1) {
             let v = plan.order[b]

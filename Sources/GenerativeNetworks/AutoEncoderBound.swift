@@ -35,10 +35,15 @@ public struct AutoEncoder: Sendable {
 
     /// Decoder weights from `N(0, 0.5²)`, then the encoder's (see ``InferenceModel``), biases zero.
     public init(visible: Int, hidden: Int, inference: InferenceModel.Kind = .factorized, seed: UInt64) throws {
-        guard hidden <= 12 else { throw GenerativeNetworkError.invalidShape("the hidden layer must have at most 12 units to enumerate, got \(hidden)") }
+        guard hidden <= 12 else {
+            throw GenerativeNetworkError.invalidShape(
+                "the hidden layer must have at most 12 units to enumerate, got \(hidden)")
+        }
         let rng = RandomSource(seed: seed)
-        decoder = try SigmoidLayer(visible: visible, hidden: hidden, weights: (0..<(visible * hidden)).map { _ in rng.gaussian(standardDeviation: 0.5) },
-                                   bias: [Double](repeating: 0, count: visible))
+        decoder = try SigmoidLayer(
+            visible: visible, hidden: hidden,
+            weights: (0..<(visible * hidden)).map { _ in rng.gaussian(standardDeviation: 0.5) },
+            bias: [Double](repeating: 0, count: visible))
         encoder = try InferenceModel(kind: inference, visible: visible, hidden: hidden, rng: rng)
     }
 
@@ -58,14 +63,18 @@ public struct AutoEncoder: Sendable {
     /// The mean of `criterion` over `data`, nats per example.
     public func criterion(_ criterion: Criterion, _ data: [[Double]]) throws -> Double {
         let logP = try BestLatentMarginal.conditionalLogLikelihoods(decoder, data)
-        return zip(data, logP).reduce(0) { acc, pair in acc + Self.terms(criterion, q: encode(pair.0), logP: pair.1).value } / Double(data.count)
+        return zip(data, logP).reduce(0) { acc, pair in
+            acc + Self.terms(criterion, q: encode(pair.0), logP: pair.1).value
+        } / Double(data.count)
     }
 
     /// One example's criterion, and the weights `w(h)` with which its gradient is
     /// `Σ_h w(h) ∇ ln q(h|x)` in the encoder and `Σ_h r(h) ∇ ln P(x|h)` in the decoder.
     /// Reconstruction: `r = q`, `w = q (ln P − L̄)` (the mean `L̄` subtracted, as `Σ_h q ∇ ln q = 0`).
     /// Mixture: `r = w =` the posterior `∝ P(x|h) q(h|x)`.
-    static func terms(_ criterion: Criterion, q: [Double], logP: [Double]) -> (value: Double, encoder: [Double], decoder: [Double]) {
+    static func terms(_ criterion: Criterion, q: [Double], logP: [Double]) -> (
+        value: Double, encoder: [Double], decoder: [Double]
+    ) {
         switch criterion {
         case .reconstruction:
             var mean = 0.0
@@ -90,7 +99,9 @@ public struct AutoEncoder: Sendable {
 
     /// The mean criterion and its gradient, exact by enumeration of `h`: the decoder's laid out as
     /// its weights then its bias, the encoder's like ``InferenceModel/parameters``.
-    public func gradient(_ criterion: Criterion, _ data: [[Double]]) throws -> (value: Double, decoder: [Double], encoder: [Double]) {
+    public func gradient(_ criterion: Criterion, _ data: [[Double]]) throws -> (
+        value: Double, decoder: [Double], encoder: [Double]
+    ) {
         let (v, n, k) = (decoder.visible, decoder.hidden, 1 << decoder.hidden)
         let logP = try BestLatentMarginal.conditionalLogLikelihoods(decoder, data)
         var gEncoder = [Double](repeating: 0, count: encoder.parameters.count)
@@ -123,8 +134,10 @@ public struct AutoEncoder: Sendable {
     /// Ascends the mean `criterion` for `epochs` full-batch steps; with `freezingDecoder`, only
     /// the encoder moves. Returns the criterion before every step and after the last.
     @discardableResult
-    public mutating func train(_ data: [[Double]], criterion: Criterion = .reconstruction, epochs: Int, step: Step,
-                               freezingDecoder: Bool = false) throws -> [Double] {
+    public mutating func train(
+        _ data: [[Double]], criterion: Criterion = .reconstruction, epochs: Int, step: Step,
+        freezingDecoder: Bool = false
+    ) throws -> [Double] {
         let (v, n) = (decoder.visible, decoder.hidden)
         var adam = Adam(count: v * n + v + encoder.parameters.count)
         var trace: [Double] = []
@@ -162,13 +175,17 @@ extension BestLatentMarginal {
 extension LayerwiseTraining {
     /// Layer-wise training with an auto-encoder as the bottom layer: train it on `criterion` (a
     /// lower bound of the BLM criterion), then fit the top RBM to the encoder's aggregate `Q_D`.
-    public static func autoEncoder(_ data: [[Double]], hidden: Int, topHidden: Int, inference: InferenceModel.Kind = .factorized,
-                                   criterion: AutoEncoder.Criterion = .reconstruction, epochs: Int, step: AutoEncoder.Step,
-                                   topIterations: Int, topRate: Double, seed: UInt64) throws -> (model: TwoLevelModel, autoEncoder: AutoEncoder) {
+    public static func autoEncoder(
+        _ data: [[Double]], hidden: Int, topHidden: Int, inference: InferenceModel.Kind = .factorized,
+        criterion: AutoEncoder.Criterion = .reconstruction, epochs: Int, step: AutoEncoder.Step,
+        topIterations: Int, topRate: Double, seed: UInt64
+    ) throws -> (model: TwoLevelModel, autoEncoder: AutoEncoder) {
         guard let v = data.first?.count else { throw GenerativeNetworkError.invalidInput("the data set is empty") }
         var ae = try AutoEncoder(visible: v, hidden: hidden, inference: inference, seed: seed)
         try ae.train(data, criterion: criterion, epochs: epochs, step: step)
-        let top = try fitRBM(to: ae.aggregatePosterior(data), units: hidden, hidden: topHidden, iterations: topIterations, rate: topRate, seed: seed &+ 1)
+        let top = try fitRBM(
+            to: ae.aggregatePosterior(data), units: hidden, hidden: topHidden, iterations: topIterations, rate: topRate,
+            seed: seed &+ 1)
         return (try TwoLevelModel(bottom: ae.decoder, top: top), ae)
     }
 }

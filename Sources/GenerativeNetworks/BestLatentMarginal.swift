@@ -14,11 +14,16 @@ public struct SigmoidLayer: Sendable {
 
     /// A layer from its weights `[visible, hidden]` and biases; throws if the sizes disagree.
     public init(visible: Int, hidden: Int, weights: [Double], bias: [Double]) throws {
-        guard visible >= 1, hidden >= 1 else { throw GenerativeNetworkError.invalidShape("a layer needs at least one visible and one hidden unit") }
-        guard weights.count == visible * hidden, bias.count == visible else {
-            throw GenerativeNetworkError.invalidShape("weights must be \(visible)×\(hidden) and bias \(visible), got \(weights.count) and \(bias.count)")
+        guard visible >= 1, hidden >= 1 else {
+            throw GenerativeNetworkError.invalidShape("a layer needs at least one visible and one hidden unit")
         }
-        guard weights.allSatisfy(\.isFinite), bias.allSatisfy(\.isFinite) else { throw GenerativeNetworkError.invalidInput("non-finite parameter") }
+        guard weights.count == visible * hidden, bias.count == visible else {
+            throw GenerativeNetworkError.invalidShape(
+                "weights must be \(visible)×\(hidden) and bias \(visible), got \(weights.count) and \(bias.count)")
+        }
+        guard weights.allSatisfy(\.isFinite), bias.allSatisfy(\.isFinite) else {
+            throw GenerativeNetworkError.invalidInput("non-finite parameter")
+        }
         self.visible = visible; self.hidden = hidden; self.weights = weights; self.bias = bias
     }
 
@@ -60,10 +65,17 @@ public enum BestLatentMarginal {
 
     static func check(_ layer: SigmoidLayer, _ data: [[Double]]) throws {
         guard !data.isEmpty else { throw GenerativeNetworkError.invalidInput("the data set is empty") }
-        guard layer.hidden <= 20 else { throw GenerativeNetworkError.tooLarge("\(layer.hidden) hidden units: 2^\(layer.hidden) states") }
+        guard layer.hidden <= 20 else {
+            throw GenerativeNetworkError.tooLarge("\(layer.hidden) hidden units: 2^\(layer.hidden) states")
+        }
         for (n, x) in data.enumerated() {
-            guard x.count == layer.visible else { throw GenerativeNetworkError.invalidInput("example \(n) has \(x.count) units, the layer \(layer.visible)") }
-            guard x.allSatisfy({ $0 == 0 || $0 == 1 }) else { throw GenerativeNetworkError.invalidInput("example \(n) is not binary") }
+            guard x.count == layer.visible else {
+                throw GenerativeNetworkError.invalidInput(
+                    "example \(n) has \(x.count) units, the layer \(layer.visible)")
+            }
+            guard x.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+                throw GenerativeNetworkError.invalidInput("example \(n) is not binary")
+            }
         }
     }
 
@@ -104,7 +116,9 @@ public enum BestLatentMarginal {
     }
 
     /// `U_D` and the BLM by EM on `Q`, from the uniform marginal.
-    public static func bound(_ layer: SigmoidLayer, data: [[Double]], iterations: Int = 500, tolerance: Double = 1e-10) throws -> Result {
+    public static func bound(_ layer: SigmoidLayer, data: [[Double]], iterations: Int = 500, tolerance: Double = 1e-10)
+        throws -> Result
+    {
         let logP = try conditionalLogLikelihoods(layer, data)
         let k = 1 << layer.hidden
         var q = [Double](repeating: 1 / Double(k), count: k)
@@ -130,7 +144,8 @@ public enum BestLatentMarginal {
             let logPx = m + log(terms.reduce(0) { $0 + exp($1 - m) })
             for h in 0..<k { g[h] += exp(row[h] - logPx) }
         }
-        return Result(bound: trace.last ?? 0, marginal: q, trace: trace,
-                      optimalityGap: (g.max() ?? 1) / Double(logP.count))
+        return Result(
+            bound: trace.last ?? 0, marginal: q, trace: trace,
+            optimalityGap: (g.max() ?? 1) / Double(logP.count))
     }
 }

@@ -28,19 +28,24 @@ public struct CoupledSigmoidNetwork: Sendable {
     /// A network with small random weights drawn with `seed` and zero biases.
     public init(sizes: [Int], seed: UInt64) throws {
         guard sizes.count >= 2, sizes.allSatisfy({ $0 >= 1 }) else {
-            throw GenerativeNetworkError.invalidShape("a network needs an input and at least one layer of positive sizes, got \(sizes)")
+            throw GenerativeNetworkError.invalidShape(
+                "a network needs an input and at least one layer of positive sizes, got \(sizes)")
         }
         let rng = RandomSource(seed: seed)
         self.sizes = sizes
         weights = try (1..<sizes.count).map { k in
             let limit = (6.0 / Double(sizes[k] + sizes[k - 1])).squareRoot()
-            return try Matrix(rows: sizes[k], columns: sizes[k - 1], elements: (0..<(sizes[k] * sizes[k - 1])).map { _ in rng.uniform(-limit, limit) })
+            return try Matrix(
+                rows: sizes[k], columns: sizes[k - 1],
+                elements: (0..<(sizes[k] * sizes[k - 1])).map { _ in rng.uniform(-limit, limit) })
         }
         recognitionBias = (1..<sizes.count).map { [Double](repeating: 0, count: sizes[$0]) }
         generationBias = (1..<sizes.count).map { [Double](repeating: 0, count: sizes[$0 - 1]) }
     }
 
-    static func sigmoid(_ m: inout Matrix) { for i in m.elements.indices { m.elements[i] = 1 / (1 + exp(-m.elements[i])) } }
+    static func sigmoid(_ m: inout Matrix) {
+        for i in m.elements.indices { m.elements[i] = 1 / (1 + exp(-m.elements[i])) }
+    }
 
     /// Bernoulli negative log-likelihood `−Σ [t ln p + (1 − t) ln(1 − p)]`, with `p` clamped away
     /// from 0 and 1.
@@ -95,7 +100,8 @@ public struct CoupledSigmoidNetwork: Sendable {
     /// above (`q(x₀ = 1 | x₁)`).
     public func sample(_ top: Matrix, rng: RandomSource) throws -> (images: Matrix, means: Matrix) {
         guard top.columns == sizes[sizes.count - 1] else {
-            throw GenerativeNetworkError.invalidShape("the top layer has \(sizes[sizes.count - 1]) units, the batch \(top.columns)")
+            throw GenerativeNetworkError.invalidShape(
+                "the top layer has \(sizes[sizes.count - 1]) units, the batch \(top.columns)")
         }
         var v = top
         var means = top
@@ -110,7 +116,8 @@ public struct CoupledSigmoidNetwork: Sendable {
 
     /// The objective per example and its gradient (same shapes as the parameters).
     public func lossAndGradient(images x: Matrix, targets y: Matrix, objective: Objective)
-        throws -> (recognition: Double, generation: Double, dW: [Matrix], db: [[Double]], da: [[Double]]) {
+        throws -> (recognition: Double, generation: Double, dW: [Matrix], db: [[Double]], da: [[Double]])
+    {
         let n = Double(x.rows), L = weights.count
         var dW = weights.map { Matrix(rows: $0.rows, columns: $0.columns) }
         var db = recognitionBias.map { [Double](repeating: 0, count: $0.count) }
@@ -162,20 +169,33 @@ public struct CoupledSigmoidNetwork: Sendable {
     public mutating func setParameters(_ p: [Double]) {
         var at = 0
         for k in weights.indices { for i in weights[k].elements.indices { weights[k].elements[i] = p[at]; at += 1 } }
-        for k in recognitionBias.indices { for i in recognitionBias[k].indices { recognitionBias[k][i] = p[at]; at += 1 } }
+        for k in recognitionBias.indices {
+            for i in recognitionBias[k].indices { recognitionBias[k][i] = p[at]; at += 1 }
+        }
         for k in generationBias.indices { for i in generationBias[k].indices { generationBias[k][i] = p[at]; at += 1 } }
     }
 
     /// Trains by Adam on mini-batches; `labels` are class indices (one-hot top layer).
-    public mutating func train(images: [[Double]], labels: [Int], objective: Objective, epochs: Int, batchSize: Int = 100,
-                               rate: Double = 1e-3, seed: UInt64) throws {
-        guard images.count == labels.count, !images.isEmpty else { throw GenerativeNetworkError.invalidInput("\(images.count) images, \(labels.count) labels") }
-        guard rate > 0, rate.isFinite else { throw GenerativeNetworkError.invalidInput("the learning rate must be a positive number, got \(rate)") }
-        guard epochs >= 0, batchSize >= 1 else { throw GenerativeNetworkError.invalidInput("epochs (\(epochs)) must be ≥ 0 and the batch size (\(batchSize)) ≥ 1") }
+    public mutating func train(
+        images: [[Double]], labels: [Int], objective: Objective, epochs: Int, batchSize: Int = 100,
+        rate: Double = 1e-3, seed: UInt64
+    ) throws {
+        guard images.count == labels.count, !images.isEmpty else {
+            throw GenerativeNetworkError.invalidInput("\(images.count) images, \(labels.count) labels")
+        }
+        guard rate > 0, rate.isFinite else {
+            throw GenerativeNetworkError.invalidInput("the learning rate must be a positive number, got \(rate)")
+        }
+        guard epochs >= 0, batchSize >= 1 else {
+            throw GenerativeNetworkError.invalidInput(
+                "epochs (\(epochs)) must be ≥ 0 and the batch size (\(batchSize)) ≥ 1")
+        }
         guard images.allSatisfy({ $0.count == sizes[0] && $0.allSatisfy { $0 == 0 || $0 == 1 } }) else {
             throw GenerativeNetworkError.invalidInput("images must be binary vectors of \(sizes[0]) units")
         }
-        guard labels.allSatisfy({ $0 >= 0 && $0 < sizes[sizes.count - 1] }) else { throw GenerativeNetworkError.invalidInput("a label is outside the top layer") }
+        guard labels.allSatisfy({ $0 >= 0 && $0 < sizes[sizes.count - 1] }) else {
+            throw GenerativeNetworkError.invalidInput("a label is outside the top layer")
+        }
         let rng = RandomSource(seed: seed)
         var p = parameterVector
         var m = [Double](repeating: 0, count: p.count), v = m

@@ -43,16 +43,26 @@ public struct InferenceModel: Sendable {
 
     /// Weights drawn from `N(0, 0.5²)` with `rng`, biases zero.
     public init(kind: Kind, visible: Int, hidden: Int, rng: RandomSource) throws {
-        guard visible >= 1, hidden >= 1 else { throw GenerativeNetworkError.invalidShape("an inference model needs at least one input and one hidden unit") }
-        guard hidden <= 12 else { throw GenerativeNetworkError.invalidShape("the hidden layer must have at most 12 units to enumerate, got \(hidden)") }
+        guard visible >= 1, hidden >= 1 else {
+            throw GenerativeNetworkError.invalidShape("an inference model needs at least one input and one hidden unit")
+        }
+        guard hidden <= 12 else {
+            throw GenerativeNetworkError.invalidShape(
+                "the hidden layer must have at most 12 units to enumerate, got \(hidden)")
+        }
         self.kind = kind; self.visible = visible; self.hidden = hidden
         func draw(_ n: Int) -> [Double] { (0..<n).map { _ in rng.gaussian(standardDeviation: 0.5) } }
         switch kind {
         case .factorized:
             parameters = draw(hidden * visible) + [Double](repeating: 0, count: hidden)
         case let .deep(m):
-            guard m >= 1 else { throw GenerativeNetworkError.invalidShape("a deep inference model needs at least one unit in its own layer, got \(m)") }
-            parameters = draw(m * visible) + [Double](repeating: 0, count: m) + draw(hidden * m) + [Double](repeating: 0, count: hidden)
+            guard m >= 1 else {
+                throw GenerativeNetworkError.invalidShape(
+                    "a deep inference model needs at least one unit in its own layer, got \(m)")
+            }
+            parameters =
+                draw(m * visible) + [Double](repeating: 0, count: m) + draw(hidden * m)
+                + [Double](repeating: 0, count: hidden)
         }
     }
 

@@ -5,7 +5,9 @@ import NumericalCore
 struct Adam {
     var first: [Double], second: [Double], step = 0
     init(count: Int) { first = [Double](repeating: 0, count: count); second = first }
-    mutating func ascend(_ p: inout [Double], gradient g: [Double], rate: Double, beta1: Double = 0.9, beta2: Double = 0.999) {
+    mutating func ascend(
+        _ p: inout [Double], gradient g: [Double], rate: Double, beta1: Double = 0.9, beta2: Double = 0.999
+    ) {
         step += 1
         let c = rate * (1 - pow(beta2, Double(step))).squareRoot() / (1 - pow(beta1, Double(step)))
         for i in p.indices {
@@ -27,7 +29,8 @@ public struct TwoLevelModel: Sendable {
     /// The model of `bottom` under `top`; throws unless the RBM's visible units are the layer's hidden ones.
     public init(bottom: SigmoidLayer, top: RestrictedBoltzmannMachine) throws {
         guard top.visible == bottom.hidden else {
-            throw GenerativeNetworkError.invalidShape("the top RBM has \(top.visible) visible units, the bottom layer \(bottom.hidden) hidden units")
+            throw GenerativeNetworkError.invalidShape(
+                "the top RBM has \(top.visible) visible units, the bottom layer \(bottom.hidden) hidden units")
         }
         self.bottom = bottom
         self.top = top
@@ -36,7 +39,9 @@ public struct TwoLevelModel: Sendable {
     /// `ln P_top(h)` for every hidden state (index = binary number, unit 0 the lowest bit).
     public func logPrior() throws -> [Double] {
         let z = try top.logPartition()
-        return (0..<(1 << bottom.hidden)).map { s in top.negativeFreeEnergy((0..<bottom.hidden).map { Double((s >> $0) & 1) }) - z }
+        return (0..<(1 << bottom.hidden)).map { s in
+            top.negativeFreeEnergy((0..<bottom.hidden).map { Double((s >> $0) & 1) }) - z
+        }
     }
 
     /// The exact mean log-likelihood of `data`, nats per example.
@@ -66,12 +71,17 @@ public enum LayerwiseTraining {
     /// Bottom layer by the BLM bound (EM on `Q` alternating with Adam steps of size `rate` on
     /// the layer); returns the layer, the BLM and the objective after every epoch.
     public static func trainBottomByBLM(_ data: [[Double]], hidden: Int, epochs: Int, rate: Double, seed: UInt64) throws
-        -> (layer: SigmoidLayer, marginal: [Double], bound: [Double]) {
+        -> (layer: SigmoidLayer, marginal: [Double], bound: [Double])
+    {
         guard let v = data.first?.count else { throw GenerativeNetworkError.invalidInput("the data set is empty") }
-        guard hidden >= 1, hidden <= 12 else { throw GenerativeNetworkError.invalidShape("the hidden layer must have 1…12 units to enumerate, got \(hidden)") }
+        guard hidden >= 1, hidden <= 12 else {
+            throw GenerativeNetworkError.invalidShape(
+                "the hidden layer must have 1…12 units to enumerate, got \(hidden)")
+        }
         let rng = RandomSource(seed: seed)
-        var layer = try SigmoidLayer(visible: v, hidden: hidden, weights: (0..<(v * hidden)).map { _ in rng.gaussian(standardDeviation: 0.5) },
-                                     bias: [Double](repeating: 0, count: v))
+        var layer = try SigmoidLayer(
+            visible: v, hidden: hidden, weights: (0..<(v * hidden)).map { _ in rng.gaussian(standardDeviation: 0.5) },
+            bias: [Double](repeating: 0, count: v))
         let k = 1 << hidden
         let states = (0..<k).map { s in (0..<hidden).map { Double((s >> $0) & 1) } }
         var q = [Double](repeating: 1 / Double(k), count: k)
@@ -122,14 +132,20 @@ public enum LayerwiseTraining {
 
     /// An RBM over `n` binary units fitted by exact maximum likelihood to an explicit
     /// distribution `target` over the `2^n` states (both expectations by enumeration).
-    public static func fitRBM(to target: [Double], units n: Int, hidden: Int, iterations: Int, rate: Double, seed: UInt64) throws -> RestrictedBoltzmannMachine {
-        guard target.count == 1 << n else { throw GenerativeNetworkError.invalidShape("a distribution over \(n) units has \(1 << n) states, got \(target.count)") }
+    public static func fitRBM(
+        to target: [Double], units n: Int, hidden: Int, iterations: Int, rate: Double, seed: UInt64
+    ) throws -> RestrictedBoltzmannMachine {
+        guard target.count == 1 << n else {
+            throw GenerativeNetworkError.invalidShape(
+                "a distribution over \(n) units has \(1 << n) states, got \(target.count)")
+        }
         var rbm = try RestrictedBoltzmannMachine(visible: n, hidden: hidden, seed: seed)
         let states = (0..<(1 << n)).map { s in (0..<n).map { Double((s >> $0) & 1) } }
         for _ in 0..<iterations {
             let z = try rbm.logPartition()
             let model = states.map { exp(rbm.negativeFreeEnergy($0) - z) }
-            var gW = [Double](repeating: 0, count: n * hidden), gb = [Double](repeating: 0, count: n), gc = [Double](repeating: 0, count: hidden)
+            var gW = [Double](repeating: 0, count: n * hidden), gb = [Double](repeating: 0, count: n),
+                gc = [Double](repeating: 0, count: hidden)
             for (s, x) in states.enumerated() {
                 let w = target[s] - model[s]
                 guard abs(w) > 1e-15 else { continue }
@@ -148,14 +164,20 @@ public enum LayerwiseTraining {
     }
 
     /// The BLM layer-wise procedure end to end.
-    public static func blm(_ data: [[Double]], hidden: Int, topHidden: Int, epochs: Int, rate: Double, topIterations: Int, topRate: Double, seed: UInt64) throws -> TwoLevelModel {
+    public static func blm(
+        _ data: [[Double]], hidden: Int, topHidden: Int, epochs: Int, rate: Double, topIterations: Int, topRate: Double,
+        seed: UInt64
+    ) throws -> TwoLevelModel {
         let (layer, q, _) = try trainBottomByBLM(data, hidden: hidden, epochs: epochs, rate: rate, seed: seed)
-        let top = try fitRBM(to: q, units: hidden, hidden: topHidden, iterations: topIterations, rate: topRate, seed: seed &+ 1)
+        let top = try fitRBM(
+            to: q, units: hidden, hidden: topHidden, iterations: topIterations, rate: topRate, seed: seed &+ 1)
         return try TwoLevelModel(bottom: layer, top: top)
     }
 
     /// Stacked RBMs (CD-1), as a two-level generative model.
-    public static func stackedRBMs(_ data: [[Double]], hidden: Int, topHidden: Int, epochs: Int, rate: Double, seed: UInt64) throws -> TwoLevelModel {
+    public static func stackedRBMs(
+        _ data: [[Double]], hidden: Int, topHidden: Int, epochs: Int, rate: Double, seed: UInt64
+    ) throws -> TwoLevelModel {
         guard let v = data.first?.count else { throw GenerativeNetworkError.invalidInput("the data set is empty") }
         let rng = RandomSource(seed: seed)
         var first = try RestrictedBoltzmannMachine(visible: v, hidden: hidden, seed: seed)

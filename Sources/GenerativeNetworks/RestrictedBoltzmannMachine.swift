@@ -18,7 +18,9 @@ public struct RestrictedBoltzmannMachine: Sendable {
 
     /// An RBM with weights `N(0, scale²)` drawn with `seed` and zero biases.
     public init(visible: Int, hidden: Int, seed: UInt64, scale: Double = 0.01) throws {
-        guard visible >= 1, hidden >= 1 else { throw GenerativeNetworkError.invalidShape("an RBM needs at least one visible and one hidden unit") }
+        guard visible >= 1, hidden >= 1 else {
+            throw GenerativeNetworkError.invalidShape("an RBM needs at least one visible and one hidden unit")
+        }
         let rng = RandomSource(seed: seed)
         self.visible = visible
         self.hidden = hidden
@@ -63,7 +65,9 @@ public struct RestrictedBoltzmannMachine: Sendable {
     /// `ln Z`, exactly, by summing the visible units out analytically over every hidden state
     /// (hidden layers up to 20 units).
     public func logPartition() throws -> Double {
-        guard hidden <= 20 else { throw GenerativeNetworkError.tooLarge("\(hidden) hidden units: 2^\(hidden) states to enumerate") }
+        guard hidden <= 20 else {
+            throw GenerativeNetworkError.tooLarge("\(hidden) hidden units: 2^\(hidden) states to enumerate")
+        }
         var terms: [Double] = []
         terms.reserveCapacity(1 << hidden)
         for s in 0..<(1 << hidden) {
@@ -90,22 +94,31 @@ public struct RestrictedBoltzmannMachine: Sendable {
     func check(_ data: [[Double]]) throws {
         guard !data.isEmpty else { throw GenerativeNetworkError.invalidInput("the data set is empty") }
         for (n, x) in data.enumerated() {
-            guard x.count == visible else { throw GenerativeNetworkError.invalidInput("example \(n) has \(x.count) units, the RBM \(visible)") }
-            guard x.allSatisfy({ $0 >= 0 && $0 <= 1 }) else { throw GenerativeNetworkError.invalidInput("example \(n) has values outside [0, 1]") }
+            guard x.count == visible else {
+                throw GenerativeNetworkError.invalidInput("example \(n) has \(x.count) units, the RBM \(visible)")
+            }
+            guard x.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
+                throw GenerativeNetworkError.invalidInput("example \(n) has values outside [0, 1]")
+            }
         }
     }
 
     /// One epoch of CD-k over mini-batches (probabilities for the statistics, samples for the
     /// chain), learning rate `rate`. Data may be probabilities in [0, 1] (as when an upper
     /// layer is trained on the hidden probabilities of the one below).
-    public mutating func contrastiveDivergenceEpoch(_ data: [[Double]], rate: Double, steps k: Int = 1, batchSize: Int = 20, rng: RandomSource) throws {
+    public mutating func contrastiveDivergenceEpoch(
+        _ data: [[Double]], rate: Double, steps k: Int = 1, batchSize: Int = 20, rng: RandomSource
+    ) throws {
         try check(data)
-        guard rate > 0, k >= 1, batchSize >= 1 else { throw GenerativeNetworkError.invalidInput("CD needs a positive rate, k ≥ 1 and batch ≥ 1") }
+        guard rate > 0, k >= 1, batchSize >= 1 else {
+            throw GenerativeNetworkError.invalidInput("CD needs a positive rate, k ≥ 1 and batch ≥ 1")
+        }
         var order = Array(data.indices)
         rng.shuffle(&order)
         for start in stride(from: 0, to: order.count, by: batchSize) {
             let batch = order[start..<min(order.count, start + batchSize)]
-            var dW = [Double](repeating: 0, count: visible * hidden), db = [Double](repeating: 0, count: visible), dc = [Double](repeating: 0, count: hidden)
+            var dW = [Double](repeating: 0, count: visible * hidden), db = [Double](repeating: 0, count: visible),
+                dc = [Double](repeating: 0, count: hidden)
             for n in batch {
                 let x0 = data[n]
                 let h0 = hiddenProbabilities(x0)

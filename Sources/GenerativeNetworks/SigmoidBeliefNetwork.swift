@@ -29,7 +29,8 @@ public struct SigmoidBeliefNetwork: Sendable {
     /// A network with zero parameters.
     public init(sizes: [Int]) throws {
         guard sizes.count >= 2, sizes.allSatisfy({ $0 >= 1 }) else {
-            throw GenerativeNetworkError.invalidShape("a network needs an input and at least one layer of positive sizes, got \(sizes)")
+            throw GenerativeNetworkError.invalidShape(
+                "a network needs an input and at least one layer of positive sizes, got \(sizes)")
         }
         self.sizes = sizes
         weights = (1..<sizes.count).map { [Double](repeating: 0, count: sizes[$0] * sizes[$0 - 1]) }
@@ -51,8 +52,12 @@ public struct SigmoidBeliefNetwork: Sendable {
     static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
 
     func check(_ x0: [Double]) throws {
-        guard x0.count == sizes[0] else { throw GenerativeNetworkError.invalidInput("input has \(x0.count) units, the network \(sizes[0])") }
-        guard x0.allSatisfy({ $0 == 0 || $0 == 1 }) else { throw GenerativeNetworkError.invalidInput("the input must be binary (0 or 1)") }
+        guard x0.count == sizes[0] else {
+            throw GenerativeNetworkError.invalidInput("input has \(x0.count) units, the network \(sizes[0])")
+        }
+        guard x0.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+            throw GenerativeNetworkError.invalidInput("the input must be binary (0 or 1)")
+        }
     }
 
     /// `σ(W_k x + b_k)`, the recognition conditional of layer k (1-based) given the layer below.
@@ -70,7 +75,9 @@ public struct SigmoidBeliefNetwork: Sendable {
     public func meanFieldMarginals(_ x0: [Double]) throws -> [[Double]] {
         try check(x0)
         var mu = x0
-        return (1...depth).map { k in mu = recognitionProbabilities(layer: k, given: mu); return mu }
+        return (1...depth).map { k in
+            mu = recognitionProbabilities(layer: k, given: mu); return mu
+        }
     }
 
     /// The exact `p(x_k^i = 1 | x₀)` by propagating the full distribution of each layer
@@ -96,7 +103,8 @@ public struct SigmoidBeliefNetwork: Sendable {
             }
             return result
         }
-        throw GenerativeNetworkError.tooLarge("a layer of \(wide) units has too many states to enumerate (limit 16 units)")
+        throw GenerativeNetworkError.tooLarge(
+            "a layer of \(wide) units has too many states to enumerate (limit 16 units)")
     }
 
     /// The recognition model given `x₀` as a factor graph: one binary variable per hidden unit
@@ -111,7 +119,10 @@ public struct SigmoidBeliefNetwork: Sendable {
         for i in 0..<sizes[1] { _ = try g.addFactor(scope: [ids[1][i]], values: [1 - first[i], first[i]]) }
         for k in 2...max(2, depth) where k <= depth {
             let m = sizes[k - 1]
-            guard m <= 20 else { throw GenerativeNetworkError.tooLarge("layer \(k - 1) has \(m) units: a factor over all of them is too large") }
+            guard m <= 20 else {
+                throw GenerativeNetworkError.tooLarge(
+                    "layer \(k - 1) has \(m) units: a factor over all of them is too large")
+            }
             for i in 0..<sizes[k] {
                 // Scope: the parents (first most significant), then the unit itself.
                 var values = [Double](repeating: 0, count: 1 << (m + 1))
@@ -130,7 +141,9 @@ public struct SigmoidBeliefNetwork: Sendable {
 
     /// Samples `x₀` by running the tied generator down from a top-layer state `x_L`.
     public func generate(fromTop top: [Double], rng: RandomSource) throws -> [[Double]] {
-        guard top.count == sizes[depth] else { throw GenerativeNetworkError.invalidInput("top state has \(top.count) units, the top layer \(sizes[depth])") }
+        guard top.count == sizes[depth] else {
+            throw GenerativeNetworkError.invalidInput("top state has \(top.count) units, the top layer \(sizes[depth])")
+        }
         var x = top
         var layers = [top]
         for k in stride(from: depth, through: 1, by: -1) {

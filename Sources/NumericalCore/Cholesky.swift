@@ -42,7 +42,8 @@ public struct Cholesky: Sendable {
     /// Solves `A·X = B` for the columns of `b` (LAPACK `dpotrs`).
     public func solve(_ b: Matrix) throws -> Matrix {
         guard b.rows == order else {
-            throw LinearAlgebraError.shapeMismatch("solve with a \(order)×\(order) factor and a right side with \(b.rows) rows")
+            throw LinearAlgebraError.shapeMismatch(
+                "solve with a \(order)×\(order) factor and a right side with \(b.rows) rows")
         }
         var x = b
         if order == 0 || b.columns == 0 { return x }

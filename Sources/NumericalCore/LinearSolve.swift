@@ -5,7 +5,8 @@ extension Matrix {
     /// - Throws: ``LinearAlgebraError/singular(pivot:)`` for an exactly singular matrix.
     public func solve(_ b: Matrix) throws -> Matrix {
         guard isSquare, b.rows == rows else {
-            throw LinearAlgebraError.shapeMismatch("solve with a \(rows)×\(columns) matrix and a \(b.rows)×\(b.columns) right side")
+            throw LinearAlgebraError.shapeMismatch(
+                "solve with a \(rows)×\(columns) matrix and a \(b.rows)×\(b.columns) right side")
         }
         let n = rows
         var a = self

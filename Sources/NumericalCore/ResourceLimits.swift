@@ -47,11 +47,12 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
     /// The names ``setting(_:to:)`` accepts, with each limit's key path (immutable; key paths
     /// are not `Sendable` in the type system, but these are constants).
     nonisolated(unsafe) public static let names: [(name: String, keyPath: WritableKeyPath<ResourceLimits, Int>)] = [
-        ("tableEntries", \.tableEntries), ("totalTableEntries", \.totalTableEntries), ("cliqueEntries", \.cliqueEntries),
+        ("tableEntries", \.tableEntries), ("totalTableEntries", \.totalTableEntries),
+        ("cliqueEntries", \.cliqueEntries),
         ("variables", \.variables),
         ("cardinality", \.cardinality), ("totalStates", \.totalStates), ("modelParameters", \.modelParameters),
         ("activationsPerImage", \.activationsPerImage), ("architectureSize", \.architectureSize),
-        ("workers", \.workers), ("images", \.images), ("dataBytes", \.dataBytes),
+        ("workers", \.workers), ("images", \.images), ("dataBytes", \.dataBytes)
     ]
 
     /// The name of the limit at `keyPath`, as `--limit` spells it.
@@ -72,7 +73,8 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
     public mutating func apply(_ assignment: String) throws {
         let parts = assignment.split(separator: "=", maxSplits: 1).map { $0.trimmingWhitespace() }
         guard parts.count == 2, let value = Self.parseCount(parts[1]) else {
-            throw ResourceLimitError.invalidValue(name: assignment, value: "expected name=count, e.g. tableEntries=2^28")
+            throw ResourceLimitError.invalidValue(
+                name: assignment, value: "expected name=count, e.g. tableEntries=2^28")
         }
         try setting(parts[0], to: value)
     }
@@ -80,7 +82,8 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
     static func parseCount(_ s: String) -> Int? {
         if let v = Int(s) { return v }
         if let caret = s.firstIndex(of: "^"), let b = Int(s[..<caret]), let e = Int(s[s.index(after: caret)...]),
-           b >= 2, e >= 0, e < 63 {
+            b >= 2, e >= 0, e < 63
+        {
             var v = 1
             for _ in 0..<e { let (p, o) = v.multipliedReportingOverflow(by: b); if o { return nil }; v = p }
             return v
@@ -94,7 +97,8 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
     public func check(_ value: Int, limit keyPath: KeyPath<ResourceLimits, Int>, what: String) throws -> Int {
         let limit = self[keyPath: keyPath]
         guard value <= limit else {
-            throw ResourceLimitError.exceeded(what: what, requested: "\(value)", limit: limit, name: Self.name(of: keyPath))
+            throw ResourceLimitError.exceeded(
+                what: what, requested: "\(value)", limit: limit, name: Self.name(of: keyPath))
         }
         return value
     }
@@ -102,10 +106,13 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
     /// `Π factors`, computed without overflow and checked against the limit at `keyPath`.
     /// Every factor must be non-negative.
     @discardableResult
-    public func checkedProduct(_ factors: [Int], limit keyPath: KeyPath<ResourceLimits, Int>, what: String) throws -> Int {
+    public func checkedProduct(_ factors: [Int], limit keyPath: KeyPath<ResourceLimits, Int>, what: String) throws
+        -> Int
+    {
         guard let p = Self.product(factors) else {
-            throw ResourceLimitError.exceeded(what: what, requested: "more than 2^63 (\(factors.map(String.init).joined(separator: " × ")))",
-                                              limit: self[keyPath: keyPath], name: Self.name(of: keyPath))
+            throw ResourceLimitError.exceeded(
+                what: what, requested: "more than 2^63 (\(factors.map(String.init).joined(separator: " × ")))",
+                limit: self[keyPath: keyPath], name: Self.name(of: keyPath))
         }
         return try check(p, limit: keyPath, what: what)
     }

@@ -6,5 +6,8 @@ struct DRMMCommand: ParsableCommand {
         commandName: "drmm",
         abstract: "Probabilistic graphical-model inference and the Deep Rendering Mixture Model.",
         version: "0.9.0",
-        subcommands: [Infer.self, Render.self, Equivalence.self, Train.self, Evaluate.self, Verify.self, Tree.self, Forest.self, Layerwise.self, Coupled.self])
+        subcommands: [
+            Infer.self, Render.self, Equivalence.self, Train.self, Evaluate.self, Verify.self, Tree.self, Forest.self,
+            Layerwise.self, Coupled.self
+        ])
 }

@@ -47,8 +47,12 @@ struct Infer: ParsableCommand {
 
     func validate() throws {
         guard damping >= 0, damping < 1 else { throw ValidationError("--damping must be in [0, 1), got \(damping)") }
-        guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be a finite number ≥ 0, got \(tolerance)") }
-        guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1, got \(maxIterations)") }
+        guard tolerance >= 0, tolerance.isFinite else {
+            throw ValidationError("--tolerance must be a finite number ≥ 0, got \(tolerance)")
+        }
+        guard maxIterations >= 1 else {
+            throw ValidationError("--max-iterations must be at least 1, got \(maxIterations)")
+        }
     }
 
     /// The result text from any exact or approximate method behind the common interface.
@@ -69,24 +73,32 @@ struct Infer: ParsableCommand {
         bp.options.damping = damping
         bp.options.tolerance = tolerance
         bp.options.maxIterations = maxIterations
-        bp.options.schedule = switch schedule {
-        case .automatic: .automatic
-        case .tree: .tree
-        case .parallel: .parallel
-        case .sequential: .sequential
-        case .random: .sequentialRandom
-        }
-        let r = try task == .MAP || task == .MPE
+        bp.options.schedule =
+            switch schedule {
+            case .automatic: .automatic
+            case .tree: .tree
+            case .parallel: .parallel
+            case .sequential: .sequential
+            case .random: .sequentialRandom
+            }
+        let r =
+            try task == .MAP || task == .MPE
             ? bp.run(graph, evidence: ev, semiring: MaxSum.self)
             : bp.run(graph, evidence: ev, semiring: LogSumProduct.self)
-        let how = r.isExact ? "exact (tree schedule)" : "loopy, \(r.converged ? "converged" : "NOT converged") (last change \(r.maxDifference))"
+        let how =
+            r.isExact
+            ? "exact (tree schedule)"
+            : "loopy, \(r.converged ? "converged" : "NOT converged") (last change \(r.maxDifference))"
         FileHandle.standardError.write(Data("\(r.semiring): \(r.iterations) iteration(s), \(how)\n".utf8))
-        if !r.isExact && r.infeasibility == nil && graph.factors.contains(where: { $0.logValues.contains(-.infinity) }) {
-            FileHandle.standardError.write(Data("""
-                note: \(model) has zero potentials, and loopy BP cannot prove that some configuration avoids them all \
-                (Z > 0); --algorithm exact decides.
+        if !r.isExact && r.infeasibility == nil && graph.factors.contains(where: { $0.logValues.contains(-.infinity) })
+        {
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    note: \(model) has zero potentials, and loopy BP cannot prove that some configuration avoids them \
+                    all (Z > 0); --algorithm exact decides.
 
-                """.utf8))
+                    """.utf8))
         }
         switch task {
         case .PR: return UAIFormat.partitionResult(logPartition: r.logPartition ?? -.infinity)
@@ -102,7 +114,8 @@ struct Infer: ParsableCommand {
 
     func report(_ map: MAPAssignment) {
         let note = map.isExact ? "exact" : "decoded from loopy max-marginals, not guaranteed optimal"
-        FileHandle.standardError.write(Data("log score \(map.logScore) (log10 \(map.logScore / log(10.0))), \(note)\n".utf8))
+        FileHandle.standardError.write(
+            Data("log score \(map.logScore) (log10 \(map.logScore / log(10.0))), \(note)\n".utf8))
     }
 
     func run() throws {
@@ -132,6 +145,8 @@ struct Infer: ParsableCommand {
         }
         let observed = ev.states.sorted { $0.key < $1.key }
         let shown = observed.prefix(12).map { "x\($0.key)=\($0.value)" }.joined(separator: " ")
-        return "the evidence in \(evidence) (\(shown)\(observed.count > 12 ? " …" : "")) has probability zero under \(model)"
+        return
+            "the evidence in \(evidence) (\(shown)\(observed.count > 12 ? " …" : "")) has probability zero under "
+            + "\(model)"
     }
 }

@@ -4,9 +4,13 @@ import NumericalCore
 /// `--limit name=value`: raises (or lowers) one of the ``ResourceLimits`` a command checks
 /// sizes against before it allocates.
 struct LimitOptions: ParsableArguments {
-    @Option(name: .customLong("limit"), help: ArgumentHelp(
-        "Set a resource limit, e.g. tableEntries=2^28 (repeatable).",
-        discussion: "Limits: " + ResourceLimits.names.map { "\($0.name) (\(ResourceLimits.standard[keyPath: $0.keyPath]))" }.joined(separator: ", ")))
+    @Option(
+        name: .customLong("limit"),
+        help: ArgumentHelp(
+            "Set a resource limit, e.g. tableEntries=2^28 (repeatable).",
+            discussion: "Limits: "
+                + ResourceLimits.names.map { "\($0.name) (\(ResourceLimits.standard[keyPath: $0.keyPath]))" }.joined(
+                    separator: ", ")))
     var assignments: [String] = []
 
     /// The standard limits with the assignments applied.

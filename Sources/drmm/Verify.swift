@@ -23,9 +23,13 @@ struct Verify: ParsableCommand {
 
     func validate() throws {
         guard testLimit >= 0 else { throw ValidationError("--test-limit must be ≥ 0 (0: all), got \(testLimit)") }
-        guard searchImages >= 0, searchMoves >= 0 else { throw ValidationError("--search-images and --search-moves must be ≥ 0") }
+        guard searchImages >= 0, searchMoves >= 0 else {
+            throw ValidationError("--search-images and --search-moves must be ≥ 0")
+        }
         let limits = try limitOptions.limits()
-        guard (1...limits.workers).contains(workers) else { throw ValidationError("--workers must be in 1...\(limits.workers), got \(workers)") }
+        guard (1...limits.workers).contains(workers) else {
+            throw ValidationError("--workers must be in 1...\(limits.workers), got \(workers)")
+        }
     }
 
     func run() throws {
@@ -33,21 +37,40 @@ struct Verify: ParsableCommand {
         let network = try c.network()
         let test = try loadMNIST(data, trainLimit: 1, testLimit: testLimit).test
         let start = Date()
-        let r = try NetworkCertificate.certify(network, on: test, searchImages: searchImages, searchMoves: searchMoves, workers: workers)
+        let r = try NetworkCertificate.certify(
+            network, on: test, searchImages: searchImages, searchMoves: searchMoves, workers: workers)
         let seconds = Date().timeIntervalSince(start)
-        func percent(_ a: Int, _ b: Int) -> String { String(format: "%.2f %%", b == 0 ? 0 : 100 * Double(a) / Double(b)) }
-        print("\(c.architecture.name) after \(c.epoch) epochs, \(r.imagesChecked) images (\(String(format: "%.1f", seconds)) s)")
-        print(String(format: "(a) inferred configuration's score vs the convnet's: largest difference %.3g (relative %.3g); DRMM class = network's prediction on %d of %d",
-                     r.largestScoreDifference, r.largestRelativeScoreDifference, r.predictionsAgreeing, r.imagesChecked))
-        print("(b) E2: \(r.negativeUpperFilterEntries) of \(r.upperFilterEntries) filter entries above level 1 negative (\(percent(r.negativeUpperFilterEntries, r.upperFilterEntries))), "
-              + "\(r.negativeTemplateEntries) of \(r.templateEntries) class-template entries (\(percent(r.negativeTemplateEntries, r.templateEntries)))")
+        func percent(_ a: Int, _ b: Int) -> String {
+            String(format: "%.2f %%", b == 0 ? 0 : 100 * Double(a) / Double(b))
+        }
+        print(
+            "\(c.architecture.name) after \(c.epoch) epochs, \(r.imagesChecked) images "
+                + "(\(String(format: "%.1f", seconds)) s)"
+        )
+        print(
+            String(
+                format:
+                    "(a) inferred configuration's score vs the convnet's: largest difference %.3g (relative %.3g); "
+                    + "DRMM class = network's prediction on %d of %d",
+                r.largestScoreDifference, r.largestRelativeScoreDifference, r.predictionsAgreeing, r.imagesChecked))
+        print(
+            "(b) E2: \(r.negativeUpperFilterEntries) of \(r.upperFilterEntries) filter entries above level 1 "
+                + "negative (\(percent(r.negativeUpperFilterEntries, r.upperFilterEntries))), "
+                + "\(r.negativeTemplateEntries) of \(r.templateEntries) class-template entries "
+                + "(\(percent(r.negativeTemplateEntries, r.templateEntries)))"
+        )
         if let gap = r.largestGapFound {
-            print(String(format: "(c) search on %d images, %d unit moves: largest gap above the convnet's score %.4g", r.searchedImages, r.searchMoves, gap))
+            print(
+                String(
+                    format: "(c) search on %d images, %d unit moves: largest gap above the convnet's score %.4g",
+                    r.searchedImages, r.searchMoves, gap))
         } else {
             print("(c) no search needed: E2 holds")
         }
-        print(r.provesExactMaxSum ? "certified: the network is exact max-sum inference in its DRMM on these images"
-                                  : "not certified: the convnet's score is the score of a configuration, but not proven the maximum")
+        print(
+            r.provesExactMaxSum
+                ? "certified: the network is exact max-sum inference in its DRMM on these images"
+                : "not certified: the convnet's score is the score of a configuration, but not proven the maximum")
         if let json { try writeJSON(r, to: json) }
     }
 }

@@ -50,9 +50,12 @@ struct Invocation {
         environment["OPENBLAS_NUM_THREADS"] = "1"
         p.environment = environment
         // Output goes to files, so that no pipe can fill and block the process.
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-run-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "drmm-run-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        ).path
         guard FileManager.default.createFile(atPath: base + ".out", contents: nil),
-              FileManager.default.createFile(atPath: base + ".err", contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+            FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        else { throw CocoaError(.fileWriteUnknown) }
         defer { unlink(base + ".out"); unlink(base + ".err") }
         p.standardOutput = FileHandle(forWritingAtPath: base + ".out")
         p.standardError = FileHandle(forWritingAtPath: base + ".err")
@@ -63,8 +66,9 @@ struct Invocation {
         let errData = FileManager.default.contents(atPath: base + ".err") ?? Data()
         let stderr = String(decoding: errData, as: UTF8.self)
         let status = p.terminationStatus
-        return Run(status: status, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr,
-                   outcome: Self.classify(status: status, stderr: stderr))
+        return Run(
+            status: status, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr,
+            outcome: Self.classify(status: status, stderr: stderr))
     }
 
     static func classify(status: Int32, stderr: String) -> Outcome {
@@ -86,7 +90,8 @@ struct Tally: CustomStringConvertible {
         counts[r.outcome, default: 0] += 1
         if r.outcome == .refusal, let file, r.stderr.contains(file) { refusalsNamingTheFile += 1 }
         if r.outcome != .answer && r.outcome != .refusal && examples.count < 10 {
-            examples.append("\(r.outcome) (exit \(r.status)): drmm \(arguments.joined(separator: " "))\n\(r.stderr.suffix(400))")
+            examples.append(
+                "\(r.outcome) (exit \(r.status)): drmm \(arguments.joined(separator: " "))\n\(r.stderr.suffix(400))")
         }
     }
 
@@ -94,7 +99,8 @@ struct Tally: CustomStringConvertible {
     func count(_ o: Invocation.Outcome) -> Int { counts[o] ?? 0 }
 
     var description: String {
-        "\(total) runs: \(count(.answer)) answers, \(count(.refusal)) typed refusals (\(refusalsNamingTheFile) naming the file), "
+        "\(total) runs: \(count(.answer)) answers, \(count(.refusal)) typed refusals (\(refusalsNamingTheFile) "
+            + "naming the file), "
             + "\(count(.crash)) crashes, \(count(.memoryBlowup)) memory blowups, \(count(.hang)) hangs"
     }
 }

@@ -7,9 +7,11 @@ struct Mutator {
 
     /// Numbers that break naive readers: zero, negatives, 32- and 64-bit edges, huge reals,
     /// NaN, infinity, and a number too long for any integer type.
-    static let hostileNumbers = ["0", "-1", "-3", "1", "2147483647", "2147483648", "4294967295", "67108864",
-                                 "4611686018427387904", "9223372036854775807", "99999999999999999999999",
-                                 "1e308", "-1e308", "1e-320", "nan", "inf", "-inf", "0x10", "3.5", "1000000000"]
+    static let hostileNumbers = [
+        "0", "-1", "-3", "1", "2147483647", "2147483648", "4294967295", "67108864",
+        "4611686018427387904", "9223372036854775807", "99999999999999999999999",
+        "1e308", "-1e308", "1e-320", "nan", "inf", "-inf", "0x10", "3.5", "1000000000"
+    ]
 
     func pick<T>(_ a: [T]) -> T { a[rng.integer(below: a.count)] }
 
@@ -17,7 +19,8 @@ struct Mutator {
     /// duplicated, a line duplicated, the file truncated, a byte changed, other line endings, a
     /// byte-order mark.
     func mutateText(_ text: String) -> String {
-        var tokens = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        var tokens = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == " " || $0 == "\n" }).map(
+            String.init)
         var separators = text.filter { $0 == " " || $0 == "\n" }.map { String($0) }
         let kind = rng.integer(below: 9)
         switch kind {
@@ -25,9 +28,15 @@ struct Mutator {
             let numeric = tokens.indices.filter { Double(tokens[$0]) != nil }
             if let i = numeric.isEmpty ? nil : pick(numeric) { tokens[i] = pick(Self.hostileNumbers) }
         case 3:
-            if !tokens.isEmpty { let i = rng.integer(below: tokens.count); tokens.remove(at: i); if i < separators.count { separators.remove(at: i) } }
+            if !tokens.isEmpty {
+                let i = rng.integer(below: tokens.count); tokens.remove(at: i);
+                if i < separators.count { separators.remove(at: i) }
+            }
         case 4:
-            if !tokens.isEmpty { let i = rng.integer(below: tokens.count); tokens.insert(tokens[i], at: i); separators.insert(" ", at: min(i, separators.count)) }
+            if !tokens.isEmpty {
+                let i = rng.integer(below: tokens.count); tokens.insert(tokens[i], at: i);
+                separators.insert(" ", at: min(i, separators.count))
+            }
         case 5:
             return String(text.prefix(rng.integer(below: max(1, text.count))))
         case 6:
@@ -35,7 +44,8 @@ struct Mutator {
             if !bytes.isEmpty { bytes[rng.integer(below: bytes.count)] = UInt8(rng.integer(below: 256)) }
             return String(decoding: bytes, as: UTF8.self)
         case 7:
-            return (rng.uniform() < 0.5 ? "\u{FEFF}" : "") + text.replacingOccurrences(of: "\n", with: rng.uniform() < 0.5 ? "\r\n" : "\r")
+            return (rng.uniform() < 0.5 ? "\u{FEFF}" : "")
+                + text.replacingOccurrences(of: "\n", with: rng.uniform() < 0.5 ? "\r\n" : "\r")
         default:
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
             let i = rng.integer(below: lines.count)
@@ -72,7 +82,9 @@ enum Inputs {
         for sc in scopes { s += "\(sc.count) " + sc.map(String.init).joined(separator: " ") + "\n" }
         for sc in scopes {
             let size = sc.map { cards[$0] }.reduce(1, *)
-            s += "\n\(size)\n " + (0..<size).map { _ in String(format: "%.4g", 0.1 + rng.uniform() * 2) }.joined(separator: " ") + "\n"
+            s +=
+                "\n\(size)\n "
+                + (0..<size).map { _ in String(format: "%.4g", 0.1 + rng.uniform() * 2) }.joined(separator: " ") + "\n"
         }
         return s
     }
@@ -105,7 +117,9 @@ enum Inputs {
     /// An IDX file of unsigned bytes with the given sizes.
     static func idx(dimensions: [Int], data: [UInt8]) -> [UInt8] {
         var b: [UInt8] = [0, 0, 8, UInt8(dimensions.count)]
-        for d in dimensions { b += [UInt8(d >> 24 & 0xFF), UInt8(d >> 16 & 0xFF), UInt8(d >> 8 & 0xFF), UInt8(d & 0xFF)] }
+        for d in dimensions {
+            b += [UInt8(d >> 24 & 0xFF), UInt8(d >> 16 & 0xFF), UInt8(d >> 8 & 0xFF), UInt8(d & 0xFF)]
+        }
         return b + data
     }
 
@@ -118,10 +132,15 @@ enum Inputs {
             for i in 0..<n {
                 let c = i % 10
                 labels[i] = UInt8(c)
-                for r in 4..<24 { pixels[i * 784 + r * 28 + 4 + 2 * c] = 255; pixels[i * 784 + r * 28 + 5 + 2 * c] = UInt8(128 + rng.integer(below: 128)) }
+                for r in 4..<24 {
+                    pixels[i * 784 + r * 28 + 4 + 2 * c] = 255;
+                    pixels[i * 784 + r * 28 + 5 + 2 * c] = UInt8(128 + rng.integer(below: 128))
+                }
             }
-            try Data(idx(dimensions: [n, 28, 28], data: pixels)).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-images-idx3-ubyte"))
-            try Data(idx(dimensions: [n], data: labels)).write(to: URL(fileURLWithPath: "\(dir)/\(prefix)-labels-idx1-ubyte"))
+            try Data(idx(dimensions: [n, 28, 28], data: pixels)).write(
+                to: URL(fileURLWithPath: "\(dir)/\(prefix)-images-idx3-ubyte"))
+            try Data(idx(dimensions: [n], data: labels)).write(
+                to: URL(fileURLWithPath: "\(dir)/\(prefix)-labels-idx1-ubyte"))
         }
     }
 }

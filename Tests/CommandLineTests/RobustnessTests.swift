@@ -23,8 +23,9 @@ struct RobustnessTests {
 
     func expectClean(_ tally: Tally, _ what: String) {
         print("\(what): \(tally)")
-        #expect(tally.count(.crash) == 0 && tally.count(.memoryBlowup) == 0 && tally.count(.hang) == 0,
-                "\(what): \(tally)\n\(tally.examples.joined(separator: "\n---\n"))")
+        #expect(
+            tally.count(.crash) == 0 && tally.count(.memoryBlowup) == 0 && tally.count(.hang) == 0,
+            "\(what): \(tally)\n\(tally.examples.joined(separator: "\n---\n"))")
     }
 
     @Test("mutated UAI, libDAI and evidence files through exact, BP and brute force, for PR, MAR and MAP")
@@ -32,7 +33,10 @@ struct RobustnessTests {
         let rng = RandomSource(seed: 2026)
         let mutator = Mutator(rng: rng)
         var tally = Tally()
-        let bases = [("uai", Inputs.markov(n: 6, rng: rng)), ("uai", Inputs.bayes(n: 5, rng: rng)), ("fg", Inputs.libDAI(rng: rng))]
+        let bases = [
+            ("uai", Inputs.markov(n: 6, rng: rng)), ("uai", Inputs.bayes(n: 5, rng: rng)),
+            ("fg", Inputs.libDAI(rng: rng))
+        ]
         for k in 0..<36 {
             let (ext, base) = bases[k % bases.count]
             let model = try write(mutator.mutateText(base), "m\(k).\(ext)")
@@ -62,10 +66,15 @@ struct RobustnessTests {
         let data = "\(dir)/mnist"
         try Inputs.mnist(at: data, train: 60, test: 40, rng: RandomSource(seed: 3))
         let out = "\(dir)/base"
-        let options = ["--model", "rfm", "--epochs", "1", "--data", data, "--train-limit", "60", "--test-limit", "40", "--quiet", "--workers", "1"]
+        let options = [
+            "--model", "rfm", "--epochs", "1", "--data", data, "--train-limit", "60", "--test-limit", "40", "--quiet",
+            "--workers", "1"
+        ]
         let r = try cli.run(["train"] + options + ["--out", out])
         #expect(r.status == 0, "\(r.stderr)")
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/checkpoint.json"))) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/checkpoint.json")))
+            as! [String: Any]
         return (data, options, json)
     }
 
@@ -84,8 +93,12 @@ struct RobustnessTests {
 
     /// Every numeric leaf's path.
     static func numericPaths(_ object: Any, prefix: [Any] = []) -> [[Any]] {
-        if let d = object as? [String: Any] { return d.keys.sorted().flatMap { numericPaths(d[$0]!, prefix: prefix + [$0]) } }
-        if let a = object as? [Any] { return a.indices.prefix(4).flatMap { numericPaths(a[$0], prefix: prefix + [$0]) } }
+        if let d = object as? [String: Any] {
+            return d.keys.sorted().flatMap { numericPaths(d[$0]!, prefix: prefix + [$0]) }
+        }
+        if let a = object as? [Any] {
+            return a.indices.prefix(4).flatMap { numericPaths(a[$0], prefix: prefix + [$0]) }
+        }
         return object is NSNumber ? [prefix] : []
     }
 
@@ -110,7 +123,7 @@ struct RobustnessTests {
             ("workers 100000", ["configuration", "workers"], 100_000),
             ("learning rate −1", ["configuration", "optimizer", "learningRate"], -1.0),
             ("parameters not base64", ["parameters"], "%%%"),
-            ("format", ["format"], "drmm-checkpoint-0"),
+            ("format", ["format"], "drmm-checkpoint-0")
         ]
         let rng = RandomSource(seed: 27)
         var cases: [(String, Any)] = targeted.map { ($0.0, Self.setting($0.2, at: $0.1, in: fresh)) }
@@ -119,7 +132,11 @@ struct RobustnessTests {
         for k in 0..<24 {
             let path = leaves[rng.integer(below: leaves.count)]
             let value: Any = [0, -1, 1 << 40, Int.max, 1e300, -0.5, 3][rng.integer(below: 7)]
-            cases.append(("random \(k): \(path.map { "\($0)" }.joined(separator: ".")) = \(value)", Self.setting(value, at: path, in: fresh)))
+            cases.append(
+                (
+                    "random \(k): \(path.map { "\($0)" }.joined(separator: ".")) = \(value)",
+                    Self.setting(value, at: path, in: fresh)
+                ))
         }
         var tally = Tally()
         for (k, (name, object)) in cases.enumerated() {
@@ -130,14 +147,16 @@ struct RobustnessTests {
             let runs: [[String]] = [
                 ["evaluate", "--checkpoint", path, "--data", data, "--workers", "1"],
                 ["train"] + options + ["--out", out, "--resume"],
-                ["train"] + options + ["--out", out + "-tuned", "--init-from", path],
+                ["train"] + options + ["--out", out + "-tuned", "--init-from", path]
             ]
             for args in runs {
                 let r = try cli.run(args)
                 tally.record(r, arguments: args, file: path)
                 if k < targeted.count + 1 {
                     // Every targeted case is refused, naming the checkpoint.
-                    #expect(r.outcome == .refusal && r.stderr.contains(path), "\(name): drmm \(args[0]) → \(r.outcome): \(r.stderr.suffix(300))")
+                    #expect(
+                        r.outcome == .refusal && r.stderr.contains(path),
+                        "\(name): drmm \(args[0]) → \(r.outcome): \(r.stderr.suffix(300))")
                 }
             }
         }
@@ -166,7 +185,9 @@ struct RobustnessTests {
         let checkpoint = "\(dir)/base/checkpoint.json"
         let mutator = Mutator(rng: RandomSource(seed: 16))
         var tally = Tally()
-        let files = ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "train-images-idx3-ubyte", "train-labels-idx1-ubyte"]
+        let files = [
+            "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
+        ]
         for k in 0..<24 {
             let bad = "\(dir)/idx\(k)"
             try? FileManager.default.removeItem(atPath: bad)
@@ -175,9 +196,12 @@ struct RobustnessTests {
             let path = "\(bad)/\(name)"
             let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
             let header = name.contains("images") ? 16 : 8
-            let mutated = k == 0 ? [0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12) : mutator.mutateBytes(original, header: header)
+            let mutated =
+                k == 0
+                ? [0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12) : mutator.mutateBytes(original, header: header)
             try Data(mutated).write(to: URL(fileURLWithPath: path))
-            let args = name.hasPrefix("t10k")
+            let args =
+                name.hasPrefix("t10k")
                 ? ["evaluate", "--checkpoint", checkpoint, "--data", bad, "--workers", "1"]
                 : ["train"] + options.map { $0 == data ? bad : $0 } + ["--out", "\(bad)/run"]
             let r = try cli.run(args)
@@ -207,30 +231,37 @@ struct RobustnessTests {
             if let naming { #expect(r.stderr.contains(naming), "\(note): \(r.stderr)") }
         }
         let oneFactor = try write("1\n0\n67108864\n0\n", "bomb.fg")
-        try expectRefusal(["infer", oneFactor, "--task", "MAR"], naming: oneFactor, "a 15-byte libDAI factor of 2^26 entries")
+        try expectRefusal(
+            ["infer", oneFactor, "--task", "MAR"], naming: oneFactor, "a 15-byte libDAI factor of 2^26 entries")
         var eight = "8\n"
         for l in 0..<8 { eight += "\n1\n\(l)\n16777216\n0\n" }
         let eightFactors = try write(eight, "bombs.fg")
         try expectRefusal(["infer", eightFactors, "--task", "MAR"], naming: eightFactors, "eight 2^24 factors")
         let wide = try write("MARKOV 1 2147483647 0", "wide.uai")
-        try expectRefusal(["infer", wide, "--task", "MAR", "--algorithm", "bp"], naming: wide, "a variable of 2^31 states")
+        try expectRefusal(
+            ["infer", wide, "--task", "MAR", "--algorithm", "bp"], naming: wide, "a variable of 2^31 states")
         let wider = try write("MARKOV 1 67108864 0", "wider.uai")
         try expectRefusal(["infer", wider, "--task", "MAR"], naming: wider, "a variable of 2^26 states")
         // A 100 × 100 grid: exact inference refuses, naming its estimated size.
         var grid = "MARKOV\n10000\n" + Array(repeating: "2", count: 10000).joined(separator: " ") + "\n"
         var scopes: [String] = []
-        for i in 0..<100 { for j in 0..<100 {
-            let v = i * 100 + j
-            if j < 99 { scopes.append("2 \(v) \(v + 1)") }
-            if i < 99 { scopes.append("2 \(v) \(v + 100)") }
-        } }
-        grid += "\(scopes.count)\n" + scopes.joined(separator: "\n") + "\n" + String(repeating: "4 2 1 1 2\n", count: scopes.count)
+        for i in 0..<100 {
+            for j in 0..<100 {
+                let v = i * 100 + j
+                if j < 99 { scopes.append("2 \(v) \(v + 1)") }
+                if i < 99 { scopes.append("2 \(v) \(v + 100)") }
+            }
+        }
+        grid +=
+            "\(scopes.count)\n" + scopes.joined(separator: "\n") + "\n"
+            + String(repeating: "4 2 1 1 2\n", count: scopes.count)
         let gridPath = try write(grid, "grid.uai")
         let refused = try cli.run(["infer", gridPath, "--task", "PR"])
         tally.record(refused, arguments: ["infer", gridPath], file: nil)
         #expect(refused.outcome == .refusal && refused.stderr.contains("GiB"), "\(refused.stderr)")
         // 200,000 variables and no factors: answered.
-        let empty = try write("MARKOV\n200000\n" + Array(repeating: "2", count: 200_000).joined(separator: " ") + "\n0\n", "empty.uai")
+        let empty = try write(
+            "MARKOV\n200000\n" + Array(repeating: "2", count: 200_000).joined(separator: " ") + "\n0\n", "empty.uai")
         let answered = try cli.run(["infer", empty, "--task", "PR"])
         tally.record(answered, arguments: ["infer", empty], file: nil)
         #expect(answered.outcome == .answer && answered.stdout.contains("60205.999"), "\(answered.stdout)")
@@ -238,15 +269,21 @@ struct RobustnessTests {
         let rng = RandomSource(seed: 8)
         let lf = Inputs.markov(n: 5, rng: rng)
         let a = try cli.run(["infer", try write(lf, "lf.uai"), "--task", "MAR"])
-        let b = try cli.run(["infer", try write(lf.replacingOccurrences(of: "\n", with: "\r\n"), "crlf.uai"), "--task", "MAR"])
+        let b = try cli.run([
+            "infer", try write(lf.replacingOccurrences(of: "\n", with: "\r\n"), "crlf.uai"), "--task", "MAR"
+        ])
         #expect(a.outcome == .answer && a.stdout == b.stdout, "\(b.stderr)")
         // Impossible evidence: PR −∞ with a notice, MAR and MAP refused naming both files.
         let eq = try write("MARKOV 2 2 2 1 2 0 1 4 1 0 0 1", "eq.uai"), ev = try write("2 0 0 1 1", "eq.evid")
         for algorithm in ["exact", "bp", "bruteforce"] {
             let pr = try cli.run(["infer", eq, "--evidence", ev, "--task", "PR", "--algorithm", algorithm])
-            #expect(pr.outcome == .answer && pr.stdout.contains("-inf") && pr.stderr.contains(ev), "\(algorithm): \(pr.stderr)")
+            #expect(
+                pr.outcome == .answer && pr.stdout.contains("-inf") && pr.stderr.contains(ev),
+                "\(algorithm): \(pr.stderr)")
             for task in ["MAR", "MAP"] {
-                try expectRefusal(["infer", eq, "--evidence", ev, "--task", task, "--algorithm", algorithm], naming: ev, "\(algorithm) \(task) on impossible evidence")
+                try expectRefusal(
+                    ["infer", eq, "--evidence", ev, "--task", task, "--algorithm", algorithm], naming: ev,
+                    "\(algorithm) \(task) on impossible evidence")
             }
         }
         // A triangle of ≠ constraints (Z = 0) run by loopy BP: answered, with the note that loopy
@@ -254,11 +291,16 @@ struct RobustnessTests {
         let triangle = try write("MARKOV 3 2 2 2 3 2 0 1 2 1 2 2 0 2 4 0 1 1 0 4 0 1 1 0 4 0 1 1 0", "tri.uai")
         let loopy = try cli.run(["infer", triangle, "--task", "MAR", "--algorithm", "bp"])
         #expect(loopy.outcome == .answer && loopy.stderr.contains("cannot prove"), "\(loopy.stderr)")
-        try expectRefusal(["infer", triangle, "--task", "MAR", "--algorithm", "exact"], naming: triangle, "exact MAR on the triangle")
+        try expectRefusal(
+            ["infer", triangle, "--task", "MAR", "--algorithm", "exact"], naming: triangle, "exact MAR on the triangle")
         // Option values.
-        for bad in [["coupled", "--lr", "nan"], ["coupled", "--lr", "inf"], ["coupled", "--test", "0"], ["render", "--classes", "1000000"],
-                    ["train", "--workers", "100000", "--quiet"], ["infer", eq, "--damping", "nan"], ["infer", eq, "--limit", "tableEntries=0"],
-                    ["evaluate", "--checkpoint", "x", "--workers", "0"]] {
+        for bad in [
+            ["coupled", "--lr", "nan"], ["coupled", "--lr", "inf"], ["coupled", "--test", "0"],
+            ["render", "--classes", "1000000"],
+            ["train", "--workers", "100000", "--quiet"], ["infer", eq, "--damping", "nan"],
+            ["infer", eq, "--limit", "tableEntries=0"],
+            ["evaluate", "--checkpoint", "x", "--workers", "0"]
+        ] {
             try expectRefusal(bad, "drmm \(bad.joined(separator: " "))")
         }
         expectClean(tally, "regressions")

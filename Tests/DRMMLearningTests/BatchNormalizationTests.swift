@@ -21,10 +21,14 @@ import Testing
         let objective = Objective(crossEntropy: 1)
         func run(_ network: RenderingNetwork<Double>, batch: Bool) -> (LossTerms, [Int], BatchPass<Double>) {
             let pass = BatchPass(network: network)
-            let t = network.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
-                pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
-                         labeledTotal: n, total: n, gradient: nil, batchStatistics: batch)
-            } }
+            let t = network.parameters.withUnsafeBufferPointer { p in
+                images.withUnsafeBufferPointer { x in
+                    pass.run(
+                        parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n,
+                        objective: objective,
+                        labeledTotal: n, total: n, gradient: nil, batchStatistics: batch)
+                }
+            }
             return (t, pass.predictions, pass)
         }
         let (training, trainingPredictions, pass) = run(net, batch: true)
@@ -42,19 +46,28 @@ import Testing
 
     /// The network without normalisation that `net` is at test time: `γ, m, v` folded into the
     /// filters `γ W / √(v + ε)` and biases `b − γ m / √(v + ε)`.
-    static func fold(_ net: RenderingNetwork<Double>, into plainArchitecture: Architecture) throws -> RenderingNetwork<Double> {
+    static func fold(_ net: RenderingNetwork<Double>, into plainArchitecture: Architecture) throws -> RenderingNetwork<
+        Double
+    > {
         var plain = try RenderingNetwork<Double>(architecture: plainArchitecture)
         for l in net.geometry.indices {
             let o = net.geometry[l].convolved[0], per = net.layout.filters[l].count / o
             for c in 0..<o {
                 let gamma = net.parameters[net.layout.scales[l].lowerBound + c]
-                let m = net.parameters[net.layout.statistics[l].lowerBound + c], v = net.parameters[net.layout.statistics[l].lowerBound + o + c]
+                let m = net.parameters[net.layout.statistics[l].lowerBound + c],
+                    v = net.parameters[net.layout.statistics[l].lowerBound + o + c]
                 let k = gamma / (v + 1e-5).squareRoot()
-                for q in 0..<per { plain.parameters[plain.layout.filters[l].lowerBound + c * per + q] = k * net.parameters[net.layout.filters[l].lowerBound + c * per + q] }
-                plain.parameters[plain.layout.biases[l].lowerBound + c] = net.parameters[net.layout.biases[l].lowerBound + c] - k * m
+                for q in 0..<per {
+                    plain.parameters[plain.layout.filters[l].lowerBound + c * per + q] =
+                        k * net.parameters[net.layout.filters[l].lowerBound + c * per + q]
+                }
+                plain.parameters[plain.layout.biases[l].lowerBound + c] =
+                    net.parameters[net.layout.biases[l].lowerBound + c] - k * m
             }
         }
-        for (to, from) in [(plain.layout.classTemplates, net.layout.classTemplates), (plain.layout.classBias, net.layout.classBias)] {
+        for (to, from) in [
+            (plain.layout.classTemplates, net.layout.classTemplates), (plain.layout.classBias, net.layout.classBias)
+        ] {
             for (i, j) in zip(to, from) { plain.parameters[i] = net.parameters[j] }
         }
         return plain
@@ -71,19 +84,26 @@ import Testing
         let objective = Objective(crossEntropy: 1, reconstruction: 1, nonnegativity: 1)
         func run(_ network: RenderingNetwork<Double>) -> (LossTerms, [Double]) {
             let pass = BatchPass(network: network)
-            let t = network.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
-                pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
-                         labeledTotal: 4, total: n, gradient: nil, batchStatistics: false)
-            } }
+            let t = network.parameters.withUnsafeBufferPointer { p in
+                images.withUnsafeBufferPointer { x in
+                    pass.run(
+                        parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n,
+                        objective: objective,
+                        labeledTotal: 4, total: n, gradient: nil, batchStatistics: false)
+                }
+            }
             return (t, pass.reconstruction(of: 1, batch: n))
         }
         var reconstructions: [Architecture.Normalization: Double] = [:]
         for normalization in [Architecture.Normalization.batchFolded, .batch] {
-            var net = try Support.randomNetwork(Support.toy(top: top).batchNormalized(folded: normalization == .batchFolded), seed: 12)
+            var net = try Support.randomNetwork(
+                Support.toy(top: top).batchNormalized(folded: normalization == .batchFolded), seed: 12)
             // Running statistics away from (0, 1) and scales away from 1.
             for (l, range) in net.layout.statistics.enumerated() {
                 let o = net.geometry[l].convolved[0]
-                for (i, j) in range.enumerated() { net.parameters[j] = i < o ? 0.1 * Double(i) : 0.5 + 0.3 * Double(i - o) }
+                for (i, j) in range.enumerated() {
+                    net.parameters[j] = i < o ? 0.1 * Double(i) : 0.5 + 0.3 * Double(i - o)
+                }
                 for (i, j) in net.layout.scales[l].enumerated() { net.parameters[j] = 0.6 + 0.25 * Double(i) }
             }
             let (normalised, image) = run(net)
@@ -106,7 +126,8 @@ import Testing
         let (train, test) = try Support.mnist(train: 400, test: 300)
         let arch = TrainingTests.twoLevel.batchNormalized()
         #expect(arch.name == "small2-bn")
-        let config = TrainingConfiguration(mode: .supervised, epochs: 8, batchSize: 20, optimizer: Optimizer(learningRate: 1e-2), seed: 3)
+        let config = TrainingConfiguration(
+            mode: .supervised, epochs: 8, batchSize: 20, optimizer: Optimizer(learningRate: 1e-2), seed: 3)
         var final: [Double] = []
         var trainer: EGTrainer?
         for a in [TrainingTests.twoLevel, arch] {
@@ -137,8 +158,9 @@ import Testing
         #expect(back.architecture.normalization == .batch)
         #expect(try back.network().parameters == net.parameters)
         #expect(throws: LearningError.self) {
-            _ = try HardEM(network: try RenderingNetwork<Double>(architecture: Support.toy(top: .dense).batchNormalized()),
-                           images: Support.randomImages(2, size: 64, seed: 1), labels: [0, 1])
+            _ = try HardEM(
+                network: try RenderingNetwork<Double>(architecture: Support.toy(top: .dense).batchNormalized()),
+                images: Support.randomImages(2, size: 64, seed: 1), labels: [0, 1])
         }
     }
 
@@ -149,9 +171,10 @@ import Testing
     @Test func recalibrationRecomputesTheStatisticsFromUnmovedImages() throws {
         let (train, _) = try Support.mnist(train: 200, test: 1)
         let arch = TrainingTests.twoLevel.batchNormalized()
-        var config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
-                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5), optimizer: Optimizer(learningRate: 1e-2),
-                                           seed: 5, workers: 2)
+        var config = TrainingConfiguration(
+            mode: .semi, labels: 40, epochs: 2, batchSize: 20,
+            objective: Objective(crossEntropy: 1, reconstruction: 0.5), optimizer: Optimizer(learningRate: 1e-2),
+            seed: 5, workers: 2)
         config.extensions.augmentation = Augmentation(translation: 2, rotation: 15, scaling: 0.1)
         var plain = config
         config.extensions.recalibration = Recalibration(batches: 3)
@@ -179,27 +202,37 @@ import Testing
             let images = pixels.map(Double.init)
             for shard in [0..<10, 10..<20] {
                 // One input channel: the shard's images are already `[C, N, H, W]`.
-                let s = Oracles.directConvolution(Array(images[(shard.lowerBound * 784)..<(shard.upperBound * 784)]), filters, g, batch: 10)
+                let s = Oracles.directConvolution(
+                    Array(images[(shard.lowerBound * 784)..<(shard.upperBound * 784)]), filters, g, batch: 10)
                 for c in 0..<o {
                     let values = s[(c * 10 * plane)..<((c + 1) * 10 * plane)]
                     let mean = values.reduce(0, +) / Double(values.count)
                     means[c] += mean / Double(2 * batches.count)
-                    variances[c] += values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count) / Double(2 * batches.count)
+                    variances[c] +=
+                        values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
+                        / Double(2 * batches.count)
                 }
             }
         }
         let recalibrated = net.layout.statistics[0].map { Double(net.parameters[$0]) }
         for c in 0..<o {
-            #expect(abs(recalibrated[c] - means[c]) <= 1e-5 + 1e-4 * abs(means[c]), "channel \(c) mean \(recalibrated[c]) vs \(means[c])")
-            #expect(abs(recalibrated[o + c] - variances[c]) <= 1e-4 * variances[c], "channel \(c) variance \(recalibrated[o + c]) vs \(variances[c])")
+            #expect(
+                abs(recalibrated[c] - means[c]) <= 1e-5 + 1e-4 * abs(means[c]),
+                "channel \(c) mean \(recalibrated[c]) vs \(means[c])")
+            #expect(
+                abs(recalibrated[o + c] - variances[c]) <= 1e-4 * variances[c],
+                "channel \(c) variance \(recalibrated[o + c]) vs \(variances[c])")
         }
 
         // Resumed from a checkpoint after the first epoch: the same second epoch.
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-recalibration-\(getpid()).json").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-recalibration-\(getpid()).json")
+            .path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try a.checkpoint().write(to: path)
         try a.runEpoch()
-        #expect(a.recalibrationBatches(ofEpoch: 1).map(Array.init) != batches.map(Array.init), "each epoch draws its own images")
+        #expect(
+            a.recalibrationBatches(ofEpoch: 1).map(Array.init) != batches.map(Array.init),
+            "each epoch draws its own images")
         let resumed = try EGTrainer(resuming: Checkpoint.read(from: path), train: train)
         #expect(resumed.configuration.extensions.recalibration?.batches == 3)
         try resumed.runEpoch()
@@ -210,7 +243,9 @@ import Testing
         #expect(throws: LearningError.self) { _ = try EGTrainer(network: start, configuration: plain, train: train) }
         plain.extensions.recalibration = Recalibration(batches: 2)
         #expect(throws: LearningError.self) {
-            _ = try EGTrainer(network: try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel, seed: 5), configuration: plain, train: train)
+            _ = try EGTrainer(
+                network: try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel, seed: 5),
+                configuration: plain, train: train)
         }
     }
 }

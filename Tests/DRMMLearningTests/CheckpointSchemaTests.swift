@@ -12,7 +12,8 @@ import Testing
     /// every extension on when `extended`.
     static func checkpoint(extended: Bool = false) throws -> Checkpoint {
         let (train, _) = try Support.mnist(train: 100, test: 1)
-        var configuration = TrainingConfiguration(mode: .semi, labels: 20, epochs: 1, batchSize: 20, seed: 4, workers: 1)
+        var configuration = TrainingConfiguration(
+            mode: .semi, labels: 20, epochs: 1, batchSize: 20, seed: 4, workers: 1)
         configuration.objective = Objective(crossEntropy: 1, reconstruction: 0.3)
         if extended {
             configuration.extensions.classBalance = ClassBalance(weight: 0.2)
@@ -48,10 +49,16 @@ import Testing
         var objective = configuration["objective"] as! [String: Any]
         if let b = x["classBalance"] { objective["classBalance"] = b["weight"] }
         if let p = x["pseudoLabels"] {
-            (objective["pseudoLabel"], objective["pseudoLabelThreshold"], objective["pseudoLabelTemperature"]) = (p["weight"], p["threshold"], p["temperature"])
+            (objective["pseudoLabel"], objective["pseudoLabelThreshold"], objective["pseudoLabelTemperature"]) = (
+                p["weight"], p["threshold"], p["temperature"]
+            )
         }
         configuration["objective"] = objective
-        if let a = x["augmentation"] { (configuration["translation"], configuration["rotation"], configuration["scaling"]) = (a["translation"], a["rotation"], a["scaling"]) }
+        if let a = x["augmentation"] {
+            (configuration["translation"], configuration["rotation"], configuration["scaling"]) = (
+                a["translation"], a["rotation"], a["scaling"]
+            )
+        }
         if let r = x["rampUp"] { configuration["rampUpSteps"] = r["steps"] }
         if let t = x["meanTeacher"] { configuration["teacherDecay"] = t["decay"] }
         if let r = x["recalibration"] { configuration["recalibrationBatches"] = r["batches"] }
@@ -60,7 +67,9 @@ import Testing
             var epoch = epoch, loss = epoch["loss"] as! [String: Any]
             loss["labelled"] = loss.removeValue(forKey: "labeled")
             if oldest {
-                for k in ["classBalance", "pseudoLabel", "pseudoLabeled", "pseudoLabeledCorrectly"] { loss.removeValue(forKey: k) }
+                for k in ["classBalance", "pseudoLabel", "pseudoLabeled", "pseudoLabeledCorrectly"] {
+                    loss.removeValue(forKey: k)
+                }
             } else {
                 loss["pseudoLabelled"] = loss.removeValue(forKey: "pseudoLabeled")
                 loss["pseudoLabelledCorrectly"] = loss.removeValue(forKey: "pseudoLabeledCorrectly")
@@ -75,7 +84,9 @@ import Testing
         let c = try Self.checkpoint()
         #expect(c.format == "drmm-checkpoint-2")
         let back = try Checkpoint.decode(JSONEncoder().encode(c))
-        #expect(back.parameters == c.parameters && back.configuration == c.configuration && back.architecture == c.architecture)
+        #expect(
+            back.parameters == c.parameters && back.configuration == c.configuration
+                && back.architecture == c.architecture)
         #expect(back.history == c.history && back.labeledIndices == c.labeledIndices)
     }
 
@@ -87,15 +98,19 @@ import Testing
         #expect(throws: DecodingError.self) { _ = try JSONDecoder().decode(Checkpoint.self, from: old) }
         let migrated = try Checkpoint.decode(old)
         var expected = c.configuration
-        expected.convolution = .im2col   // what runs before the choice existed used
+        expected.convolution = .im2col  // what runs before the choice existed used
         #expect(migrated.format == Checkpoint.formatName && migrated.problem() == nil)
         #expect(migrated.configuration == expected && migrated.architecture == c.architecture)
         #expect(migrated.architecture.normalization == .batch && migrated.labeledIndices == c.labeledIndices)
         #expect(migrated.teacherParameters == c.teacherParameters && (c.teacherParameters != nil) == extended)
-        #expect(migrated.parameters == c.parameters && migrated.optimizerState == c.optimizerState && migrated.epoch == c.epoch)
+        #expect(
+            migrated.parameters == c.parameters && migrated.optimizerState == c.optimizerState
+                && migrated.epoch == c.epoch)
         for (m, e) in zip(migrated.history, c.history) {
             var loss = e.loss
-            if !extended { (loss.classBalance, loss.pseudoLabel, loss.pseudoLabeled, loss.pseudoLabeledCorrectly) = (0, 0, 0, 0) }
+            if !extended {
+                (loss.classBalance, loss.pseudoLabel, loss.pseudoLabeled, loss.pseudoLabeledCorrectly) = (0, 0, 0, 0)
+            }
             #expect(m.loss == loss && m.loss.labeled == e.loss.labeled && m.testError == e.testError)
         }
         // Written again, it is a version-2 file.
@@ -107,11 +122,15 @@ import Testing
         for format in ["drmm-checkpoint-3", "drmm-checkpoint-0", "drmm-checkpoint-x", "something-else"] {
             var o = try Self.object(c)
             o["format"] = format
-            #expect(throws: LearningError.self, "\(format)") { _ = try Checkpoint.decode(JSONSerialization.data(withJSONObject: o)) }
+            #expect(throws: LearningError.self, "\(format)") {
+                _ = try Checkpoint.decode(JSONSerialization.data(withJSONObject: o))
+            }
         }
         var missing = try Self.object(c)
         missing.removeValue(forKey: "format")
-        #expect(throws: LearningError.self) { _ = try Checkpoint.decode(JSONSerialization.data(withJSONObject: missing)) }
+        #expect(throws: LearningError.self) {
+            _ = try Checkpoint.decode(JSONSerialization.data(withJSONObject: missing))
+        }
         #expect(throws: (any Error).self) { _ = try Checkpoint.decode(Data("[1, 2]".utf8)) }
         // Both spellings of a key in one version-1 file: the current spelling is kept, no trap.
         var both = try Self.versionOne(c)

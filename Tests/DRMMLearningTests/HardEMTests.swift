@@ -16,7 +16,9 @@ import Testing
         let hw = a.inputShape[1] * a.inputShape[2]
         let rendered = em.render(teacher.parameters, classes: labels, routes: em.currentRoutes)
         var images = [Double](repeating: 0, count: n * hw)
-        for i in 0..<n { for q in 0..<hw { images[i * hw + q] = rendered[i * hw + q] + rng.gaussian(standardDeviation: 0.05) } }
+        for i in 0..<n {
+            for q in 0..<hw { images[i * hw + q] = rendered[i * hw + q] + rng.gaussian(standardDeviation: 0.05) }
+        }
         return (images, labels)
     }
 
@@ -46,8 +48,14 @@ import Testing
         let a = Support.toy(top: .dense)
         let net = try Support.randomNetwork(a, seed: 1)
         #expect(throws: LearningError.self) { try HardEM(network: net, images: [0, 1], labels: [0]) }
-        #expect(throws: LearningError.self) { try HardEM(network: net, images: [Double](repeating: .nan, count: 64), labels: [0]) }
-        #expect(throws: LearningError.self) { try HardEM(network: net, images: [Double](repeating: 0, count: 64), labels: [7]) }
-        #expect(throws: LearningError.self) { try HardEM(network: net, images: [Double](repeating: 0, count: 64), labels: [0], ridge: 0) }
+        #expect(throws: LearningError.self) {
+            try HardEM(network: net, images: [Double](repeating: .nan, count: 64), labels: [0])
+        }
+        #expect(throws: LearningError.self) {
+            try HardEM(network: net, images: [Double](repeating: 0, count: 64), labels: [7])
+        }
+        #expect(throws: LearningError.self) {
+            try HardEM(network: net, images: [Double](repeating: 0, count: 64), labels: [0], ridge: 0)
+        }
     }
 }

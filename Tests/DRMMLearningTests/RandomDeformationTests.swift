@@ -6,11 +6,14 @@ import Testing
 /// Random rotations and scalings of training images: exact where the geometry is exact (the
 /// identity, quarter turns), and bilinear interpolation reproducing an affine ramp elsewhere.
 struct RandomDeformationTests {
-    static func warp(_ image: [Float], channels: Int, height: Int, width: Int, degrees: Double, scale: Double) -> [Float] {
+    static func warp(_ image: [Float], channels: Int, height: Int, width: Int, degrees: Double, scale: Double)
+        -> [Float]
+    {
         var out = [Float](repeating: .nan, count: image.count)
         image.withUnsafeBufferPointer { p in
             out.withUnsafeMutableBufferPointer { o in
-                RandomDeformation.warp(p, into: o, channels: channels, height: height, width: width, degrees: degrees, scale: scale)
+                RandomDeformation.warp(
+                    p, into: o, channels: channels, height: height, width: width, degrees: degrees, scale: scale)
             }
         }
         return out
@@ -80,21 +83,25 @@ struct RandomDeformationTests {
         let images = (0..<(20 * d)).map { Float(($0 * 7) % 13) / 12 }
         var pixels = images, scratch: [Float] = []
         let deformation = try RandomDeformation(maximumRotation: 20, maximumScaling: 0.1)
-        try deformation.apply(to: &pixels, scratch: &scratch, channels: 1, height: h, width: w, random: RandomSource(seed: 5))
+        try deformation.apply(
+            to: &pixels, scratch: &scratch, channels: 1, height: h, width: w, random: RandomSource(seed: 5))
         let replay = RandomSource(seed: 5)
         var distinct = Set<[Float]>()
         for n in 0..<20 {
             let degrees = replay.uniform(-20, 20), scale = replay.uniform(0.9, 1.1)
             #expect(abs(degrees) <= 20 && abs(scale - 1) <= 0.1)
             let one = Array(images[(n * d)..<((n + 1) * d)])
-            #expect(Array(pixels[(n * d)..<((n + 1) * d)]) == Self.warp(one, channels: 1, height: h, width: w, degrees: degrees, scale: scale))
+            #expect(
+                Array(pixels[(n * d)..<((n + 1) * d)])
+                    == Self.warp(one, channels: 1, height: h, width: w, degrees: degrees, scale: scale))
             distinct.insert(Array(pixels[(n * d)..<((n + 1) * d)]))
         }
         #expect(distinct.count == 20)
         // No deformation leaves the batch alone, and draws nothing.
         var same = images
         let source = RandomSource(seed: 6)
-        try RandomDeformation(maximumRotation: 0, maximumScaling: 0).apply(to: &same, scratch: &scratch, channels: 1, height: h, width: w, random: source)
+        try RandomDeformation(maximumRotation: 0, maximumScaling: 0).apply(
+            to: &same, scratch: &scratch, channels: 1, height: h, width: w, random: source)
         #expect(same == images && source.next() == RandomSource(seed: 6).next())
     }
 
@@ -104,8 +111,9 @@ struct RandomDeformationTests {
         }
         var ragged = [Float](repeating: 0, count: 10), scratch: [Float] = []
         #expect(throws: LearningError.self) {
-            try RandomDeformation(maximumRotation: 10, maximumScaling: 0).apply(to: &ragged, scratch: &scratch, channels: 1, height: 3, width: 3,
-                                                                                random: RandomSource(seed: 1))
+            try RandomDeformation(maximumRotation: 10, maximumScaling: 0).apply(
+                to: &ragged, scratch: &scratch, channels: 1, height: 3, width: 3,
+                random: RandomSource(seed: 1))
         }
     }
 }

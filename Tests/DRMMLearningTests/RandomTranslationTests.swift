@@ -28,10 +28,13 @@ struct RandomTranslationTests {
                 var out = [Float](repeating: .nan, count: image.count)
                 image.withUnsafeBufferPointer { p in
                     out.withUnsafeMutableBufferPointer { o in
-                        RandomTranslation.shift(p, into: o, channels: channels, height: height, width: width, dx: dx, dy: dy)
+                        RandomTranslation.shift(
+                            p, into: o, channels: channels, height: height, width: width, dx: dx, dy: dy)
                     }
                 }
-                #expect(out == Self.naiveShift(image, channels: channels, height: height, width: width, dx: dx, dy: dy), "dx \(dx), dy \(dy)")
+                #expect(
+                    out == Self.naiveShift(image, channels: channels, height: height, width: width, dx: dx, dy: dy),
+                    "dx \(dx), dy \(dy)")
             }
         }
     }
@@ -43,13 +46,15 @@ struct RandomTranslationTests {
         let images = (0..<count).map { n in (0..<(height * width)).map { Float(1 + ($0 * 7 + n) % 97) } }
         var batch = images.flatMap { $0 }
         var scratch: [Float] = []
-        try RandomTranslation(maximumShift: m).apply(to: &batch, scratch: &scratch, channels: channels, height: height, width: width,
-                                                random: RandomSource(seed: 4))
+        try RandomTranslation(maximumShift: m).apply(
+            to: &batch, scratch: &scratch, channels: channels, height: height, width: width,
+            random: RandomSource(seed: 4))
         var seen = Set<[Int]>()
         for n in 0..<count {
             let shifted = Array(batch[(n * height * width)..<((n + 1) * height * width)])
             let found = (-m...m).flatMap { dy in (-m...m).map { dx in [dx, dy] } }.filter {
-                Self.naiveShift(images[n], channels: channels, height: height, width: width, dx: $0[0], dy: $0[1]) == shifted
+                Self.naiveShift(images[n], channels: channels, height: height, width: width, dx: $0[0], dy: $0[1])
+                    == shifted
             }
             #expect(found.count == 1, "image \(n) is not a shift of itself within ±\(m)")
             seen.formUnion(found)
@@ -57,15 +62,17 @@ struct RandomTranslationTests {
         #expect(seen.count == 25, "the \(count) images took \(seen.count) of the 25 shifts")
         // No shift at all leaves the batch untouched.
         var same = images.flatMap { $0 }
-        try RandomTranslation(maximumShift: 0).apply(to: &same, scratch: &scratch, channels: channels, height: height, width: width,
-                                                random: RandomSource(seed: 4))
+        try RandomTranslation(maximumShift: 0).apply(
+            to: &same, scratch: &scratch, channels: channels, height: height, width: width,
+            random: RandomSource(seed: 4))
         #expect(same == images.flatMap { $0 })
         // A negative bound, and a buffer that is not a whole number of images, are typed errors.
         #expect(throws: LearningError.self) { try RandomTranslation(maximumShift: -1) }
         var ragged = [Float](repeating: 1, count: height * width + 3)
         #expect(throws: LearningError.self) {
-            try RandomTranslation(maximumShift: 1).apply(to: &ragged, scratch: &scratch, channels: channels, height: height, width: width,
-                                                         random: RandomSource(seed: 4))
+            try RandomTranslation(maximumShift: 1).apply(
+                to: &ragged, scratch: &scratch, channels: channels, height: height, width: width,
+                random: RandomSource(seed: 4))
         }
     }
 }

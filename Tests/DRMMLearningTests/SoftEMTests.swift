@@ -9,26 +9,38 @@ import Testing
     static func shallowProblem(seed: UInt64, n: Int = 60) throws -> (ShallowRMM, [[Double]]) {
         let rng = RandomSource(seed: seed)
         let (cc, gg, d) = (3, 2, 12)
-        let truth = try ShallowRMM(templates: (0..<cc).map { _ in (0..<gg).map { _ in (0..<d).map { _ in rng.gaussian() } } },
-                                   noiseVariance: 0.3, classPrior: [0.5, 0.3, 0.2], nuisancePrior: [0.6, 0.4], switchPrior: 0.7)
+        let truth = try ShallowRMM(
+            templates: (0..<cc).map { _ in (0..<gg).map { _ in (0..<d).map { _ in rng.gaussian() } } },
+            noiseVariance: 0.3, classPrior: [0.5, 0.3, 0.2], nuisancePrior: [0.6, 0.4], switchPrior: 0.7)
         let images: [[Double]] = (0..<n).map { _ in
             let c = rng.categorical(truth.classPrior), g = rng.categorical(truth.nuisancePrior)
             let on = rng.uniform() < truth.switchPrior
-            return (0..<d).map { j in (on ? truth.templates[c][g][j] : 0) + rng.gaussian(standardDeviation: 0.3.squareRoot()) }
+            return (0..<d).map { j in
+                (on ? truth.templates[c][g][j] : 0) + rng.gaussian(standardDeviation: 0.3.squareRoot())
+            }
         }
-        let start = try ShallowRMM(templates: (0..<cc).map { _ in (0..<gg).map { _ in (0..<d).map { _ in rng.gaussian() } } }, noiseVariance: 1)
+        let start = try ShallowRMM(
+            templates: (0..<cc).map { _ in (0..<gg).map { _ in (0..<d).map { _ in rng.gaussian() } } }, noiseVariance: 1
+        )
         return (start, images)
     }
 
     /// `p(c, g, a | I)` straight from the generative model: prior times the Gaussian density.
     static func bruteForcePosterior(_ m: ShallowRMM, _ image: [Double]) -> [Double] {
         var logs: [Double] = []
-        for c in 0..<m.classCount { for g in 0..<m.nuisanceCount { for a in 0...1 {
-            var sq = 0.0
-            for j in 0..<m.dimension { let e = image[j] - Double(a) * m.templates[c][g][j]; sq += e * e }
-            let prior = log(m.classPrior[c]) + log(m.nuisancePrior[g]) + log(a == 1 ? m.switchPrior : 1 - m.switchPrior)
-            logs.append(prior - sq / (2 * m.noiseVariance) - Double(m.dimension) / 2 * log(2 * Double.pi * m.noiseVariance))
-        } } }
+        for c in 0..<m.classCount {
+            for g in 0..<m.nuisanceCount {
+                for a in 0...1 {
+                    var sq = 0.0
+                    for j in 0..<m.dimension { let e = image[j] - Double(a) * m.templates[c][g][j]; sq += e * e }
+                    let prior =
+                        log(m.classPrior[c]) + log(m.nuisancePrior[g]) + log(a == 1 ? m.switchPrior : 1 - m.switchPrior)
+                    logs.append(
+                        prior - sq / (2 * m.noiseVariance) - Double(m.dimension) / 2
+                            * log(2 * Double.pi * m.noiseVariance))
+                }
+            }
+        }
         let mx = logs.max()!
         let z = logs.reduce(0) { $0 + exp($1 - mx) }
         return logs.map { exp($0 - mx) / z }
@@ -99,10 +111,13 @@ import Testing
         let images = Support.randomImages(n, size: 64, seed: 22)
         let labels = [1, -1, 0, -1, 2]
         let pass = BatchPass(network: net)
-        _ = net.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
-            pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n,
-                     objective: Objective(crossEntropy: 0, reconstruction: 1), labeledTotal: 3, total: n, gradient: nil)
-        } }
+        _ = net.parameters.withUnsafeBufferPointer { p in
+            images.withUnsafeBufferPointer { x in
+                pass.run(
+                    parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n,
+                    objective: Objective(crossEntropy: 0, reconstruction: 1), labeledTotal: 3, total: n, gradient: nil)
+            }
+        }
         var previous = Double.infinity
         for tau in [1.0, 1e-2, 1e-5] {
             let soft = try SoftInference.infer(net, images: images, labels: labels, temperature: tau)
@@ -110,7 +125,9 @@ import Testing
             for i in 0..<n {
                 let hard = pass.reconstruction(of: i, batch: n)
                 gap = max(gap, zip(hard, soft.reconstructions[i]).map { abs($0 - $1) }.max()!)
-                let best = (0..<a.classes).max { soft.classPosterior[i * a.classes + $0] < soft.classPosterior[i * a.classes + $1] }!
+                let best = (0..<a.classes).max {
+                    soft.classPosterior[i * a.classes + $0] < soft.classPosterior[i * a.classes + $1]
+                }!
                 if tau < 1e-3 { #expect(best == pass.renderedClasses[i]) }
             }
             if tau < 1e-3 { #expect(gap < 1e-6, "τ = \(tau): reconstructions differ by \(gap)") }
@@ -141,7 +158,8 @@ import Testing
         let a = Support.toy(top: .dense)
         let (images, labels) = try HardEMTests.teacherData(a, n: 20, seed: 301)
         let hidden = labels.enumerated().map { $0.offset % 3 == 0 ? $0.element : -1 }
-        let em = try SoftEM(network: Support.randomNetwork(a, seed: 32, scale: 0.3), images: images, labels: hidden, temperature: 0.5)
+        let em = try SoftEM(
+            network: Support.randomNetwork(a, seed: 32, scale: 0.3), images: images, labels: hidden, temperature: 0.5)
         for _ in 0..<4 {
             var previous = em.surrogateObjective()
             for j in try em.mStep() {
@@ -150,6 +168,8 @@ import Testing
             }
             try em.eStep()
         }
-        #expect(throws: LearningError.self) { try SoftEM(network: Support.randomNetwork(a, seed: 1), images: images, labels: labels, temperature: 0) }
+        #expect(throws: LearningError.self) {
+            try SoftEM(network: Support.randomNetwork(a, seed: 1), images: images, labels: labels, temperature: 0)
+        }
     }
 }

@@ -12,17 +12,23 @@ enum Support {
     static func mnist(train n: Int, test m: Int) throws -> (ImageSet, ImageSet) {
         let all = try MNIST.load(directory: mnistDirectory, split: .train)
         let d = all.rows * all.columns
-        let train = try ImageSet(bytes: Array(all.pixels[0..<(n * d)]), labels: all.labels[0..<n].map(Int.init), rows: 28, columns: 28)
-        let test = try ImageSet(bytes: Array(all.pixels[(n * d)..<((n + m) * d)]), labels: all.labels[n..<(n + m)].map(Int.init), rows: 28, columns: 28)
+        let train = try ImageSet(
+            bytes: Array(all.pixels[0..<(n * d)]), labels: all.labels[0..<n].map(Int.init), rows: 28, columns: 28)
+        let test = try ImageSet(
+            bytes: Array(all.pixels[(n * d)..<((n + m) * d)]), labels: all.labels[n..<(n + m)].map(Int.init), rows: 28,
+            columns: 28)
         return (train, test)
     }
 
     /// A two-level toy architecture on 8×8 images (3 classes).
     static func toy(top: Architecture.Top) -> Architecture {
-        Architecture(name: "toy-\(top.rawValue)", inputShape: [1, 8, 8],
-                     layers: [LayerSpec(channels: 3, kernel: 3, padding: .full, pool: 2),
-                              LayerSpec(channels: 4, kernel: 2, padding: .valid, pool: 2)],
-                     classes: 3, top: top)
+        Architecture(
+            name: "toy-\(top.rawValue)", inputShape: [1, 8, 8],
+            layers: [
+                LayerSpec(channels: 3, kernel: 3, padding: .full, pool: 2),
+                LayerSpec(channels: 4, kernel: 2, padding: .valid, pool: 2)
+            ],
+            classes: 3, top: top)
     }
 
     /// A network with Gaussian parameters (biases included) in Double.

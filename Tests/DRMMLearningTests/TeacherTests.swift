@@ -12,8 +12,9 @@ struct TeacherTests {
     /// nothing back (no pseudo-labels).
     @Test func theTeacherIsTheMeanThenTheExponentialAverageOfTheStudent() throws {
         let (train, _) = try Support.mnist(train: 20, test: 1)
-        var config = TrainingConfiguration(mode: .supervised, epochs: 4, batchSize: 20, objective: Objective(crossEntropy: 1, reconstruction: 0.5),
-                                           optimizer: Optimizer(learningRate: 1e-2), seed: 7, workers: 1)
+        var config = TrainingConfiguration(
+            mode: .supervised, epochs: 4, batchSize: 20, objective: Objective(crossEntropy: 1, reconstruction: 0.5),
+            optimizer: Optimizer(learningRate: 1e-2), seed: 7, workers: 1)
         let plain = config
         config.extensions.meanTeacher = MeanTeacher(decay: 0.6)
         let start = try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel.batchNormalized(), seed: 7)
@@ -34,10 +35,12 @@ struct TeacherTests {
         for i in teacher.indices {
             let mean = (Double(students[0][i]) + Double(students[1][i])) / 2
             let expected = 0.6 * mean + 0.4 * Double(students[2][i])
-            #expect(abs(Double(teacher[i]) - expected) <= 1e-6 * (1 + abs(expected)),
-                    "parameter \(i)\(a.network.describe(index: i)): \(teacher[i]) vs \(expected)")
+            #expect(
+                abs(Double(teacher[i]) - expected) <= 1e-6 * (1 + abs(expected)),
+                "parameter \(i)\(a.network.describe(index: i)): \(teacher[i]) vs \(expected)")
         }
-        #expect(statistics.contains { teacher[$0] != a.network.parameters[$0] }, "the running statistics are averaged too")
+        #expect(
+            statistics.contains { teacher[$0] != a.network.parameters[$0] }, "the running statistics are averaged too")
         #expect(teacher != a.network.parameters)
     }
 
@@ -45,9 +48,10 @@ struct TeacherTests {
     /// that teacher computes the same), not the student's; every evaluation measures both.
     @Test func pseudoLabelsAndEvaluationUseTheTeacher() throws {
         let (train, test) = try Support.mnist(train: 200, test: 100)
-        var config = TrainingConfiguration(mode: .semi, labels: 40, epochs: 2, batchSize: 20,
-                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5),
-                                           optimizer: Optimizer(learningRate: 1e-2), seed: 5, workers: 2)
+        var config = TrainingConfiguration(
+            mode: .semi, labels: 40, epochs: 2, batchSize: 20,
+            objective: Objective(crossEntropy: 1, reconstruction: 0.5),
+            optimizer: Optimizer(learningRate: 1e-2), seed: 5, workers: 2)
         let plain = config
         config.extensions.meanTeacher = MeanTeacher(decay: 0.9)
         config.extensions.pseudoLabels = PseudoLabels(weight: 1, threshold: 0.5, temperature: 0.5)
@@ -57,13 +61,17 @@ struct TeacherTests {
         let teacher = try #require(a.teacher)
         #expect(m.teacherTestError == (try Evaluation.classify(teacher, test, workers: 2)).error)
         #expect(m.testError == (try a.evaluate(test)).error)
-        #expect(try EGTrainer(network: start, configuration: plain, train: train).runEpoch(test: test).teacherTestError == nil)
+        #expect(
+            try EGTrainer(network: start, configuration: plain, train: train).runEpoch(test: test).teacherTestError
+                == nil)
 
         var images: [Float] = []
         _ = train.gather(Array(0..<20)[...], hideLabels: true, into: &images)
         let targets = a.pseudoTargets(images, from: 4, threshold: 0, temperature: 1)
-        let fromTeacher = try EGTrainer(network: teacher, configuration: plain, train: train).pseudoTargets(images, from: 4, threshold: 0, temperature: 1)
-        let fromStudent = try EGTrainer(network: a.network, configuration: plain, train: train).pseudoTargets(images, from: 4, threshold: 0, temperature: 1)
+        let fromTeacher = try EGTrainer(network: teacher, configuration: plain, train: train).pseudoTargets(
+            images, from: 4, threshold: 0, temperature: 1)
+        let fromStudent = try EGTrainer(network: a.network, configuration: plain, train: train).pseudoTargets(
+            images, from: 4, threshold: 0, temperature: 1)
         #expect(targets == fromTeacher)
         #expect(targets != fromStudent)
         // Rows 0–3 are the labelled images'; every other row is a distribution.
@@ -78,9 +86,10 @@ struct TeacherTests {
     /// is a decay outside `[0, 1)`.
     @Test func theTeacherResumesFromACheckpoint() throws {
         let (train, _) = try Support.mnist(train: 100, test: 1)
-        var config = TrainingConfiguration(mode: .semi, labels: 20, epochs: 2, batchSize: 20,
-                                           objective: Objective(crossEntropy: 1, reconstruction: 0.5),
-                                           optimizer: Optimizer(learningRate: 1e-2), seed: 3, workers: 2)
+        var config = TrainingConfiguration(
+            mode: .semi, labels: 20, epochs: 2, batchSize: 20,
+            objective: Objective(crossEntropy: 1, reconstruction: 0.5),
+            optimizer: Optimizer(learningRate: 1e-2), seed: 3, workers: 2)
         config.extensions.meanTeacher = MeanTeacher(decay: 0.95)
         config.extensions.pseudoLabels = PseudoLabels(weight: 1, threshold: 0.5)
         let start = try RenderingNetwork<Float>(architecture: TrainingTests.twoLevel.batchNormalized(), seed: 3)
@@ -112,7 +121,9 @@ struct TeacherTests {
 
         for bad in [-0.1, 0, 1, .nan] {
             config.extensions.meanTeacher = MeanTeacher(decay: bad)
-            #expect(throws: LearningError.self) { _ = try EGTrainer(network: start, configuration: config, train: train) }
+            #expect(throws: LearningError.self) {
+                _ = try EGTrainer(network: start, configuration: config, train: train)
+            }
         }
     }
 }

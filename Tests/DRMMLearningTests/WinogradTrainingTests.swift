@@ -12,11 +12,14 @@ import Testing
     /// without batch normalisation.
     @Test(arguments: [Architecture.Normalization.none, .batch, .batchFolded])
     func trainingPassMatchesIm2col(normalization: Architecture.Normalization) throws {
-        let plain = Architecture(name: "winograd-toy", inputShape: [1, 9, 9],
-                                 layers: [LayerSpec(channels: 3, kernel: 3, padding: .full, pool: 1),    // 11×11
-                                          LayerSpec(channels: 4, kernel: 3, padding: .valid, pool: 3),   // 9×9 → 3×3
-                                          LayerSpec(channels: 5, kernel: 3, padding: .same, pool: 1)],   // 3×3
-                                 classes: 3, top: .meanPool)
+        let plain = Architecture(
+            name: "winograd-toy", inputShape: [1, 9, 9],
+            layers: [
+                LayerSpec(channels: 3, kernel: 3, padding: .full, pool: 1),  // 11×11
+                LayerSpec(channels: 4, kernel: 3, padding: .valid, pool: 3),  // 9×9 → 3×3
+                LayerSpec(channels: 5, kernel: 3, padding: .same, pool: 1)
+            ],  // 3×3
+            classes: 3, top: .meanPool)
         let a = normalization.isBatch ? plain.batchNormalized(folded: normalization == .batchFolded) : plain
         let net = try Support.randomNetwork(a, seed: 7)
         let n = 5
@@ -27,19 +30,25 @@ import Testing
             let pass = BatchPass(network: net, convolution: algorithm)
             #expect(pass.winograd == (algorithm == .winograd ? [true, true, true] : [false, false, false]))
             var grad = [Double](repeating: 0, count: net.parameters.count)
-            let terms = net.parameters.withUnsafeBufferPointer { p in images.withUnsafeBufferPointer { x in
-                grad.withUnsafeMutableBufferPointer { g in
-                    pass.run(parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n, objective: objective,
-                             labeledTotal: 3, total: n, gradient: g.baseAddress!)
+            let terms = net.parameters.withUnsafeBufferPointer { p in
+                images.withUnsafeBufferPointer { x in
+                    grad.withUnsafeMutableBufferPointer { g in
+                        pass.run(
+                            parameters: p.baseAddress!, images: x.baseAddress!, labels: labels[...], count: n,
+                            objective: objective,
+                            labeledTotal: 3, total: n, gradient: g.baseAddress!)
+                    }
                 }
-            } }
+            }
             return (terms, grad, pass.routes)
         }
         let (t1, g1, r1) = run(.im2col), (t2, g2, r2) = run(.winograd)
         #expect(r1 == r2)
         #expect(t1.reconstruction > 0 && t1.nonnegativity > 0 && t1.crossEntropy > 0)
-        for (a, b) in [(t1.total, t2.total), (t1.crossEntropy, t2.crossEntropy), (t1.reconstruction, t2.reconstruction),
-                       (t1.nonnegativity, t2.nonnegativity), (t1.classPosterior, t2.classPosterior)] {
+        for (a, b) in [
+            (t1.total, t2.total), (t1.crossEntropy, t2.crossEntropy), (t1.reconstruction, t2.reconstruction),
+            (t1.nonnegativity, t2.nonnegativity), (t1.classPosterior, t2.classPosterior)
+        ] {
             #expect(abs(a - b) < 1e-12 * max(1, abs(a)))
         }
         let worst = zip(g1, g2).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0

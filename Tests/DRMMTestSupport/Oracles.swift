@@ -22,15 +22,26 @@ public enum Oracles {
         let (c, h, wd, pad, k) = (g.input[0], g.input[1], g.input[2], g.pad, g.kernel)
         let (o, ho, wo) = (g.convolved[0], g.convolved[1], g.convolved[2])
         var s = [Double](repeating: 0, count: o * n * ho * wo)
-        for oi in 0..<o { for img in 0..<n { for y in 0..<ho { for xx in 0..<wo {
-            var acc = 0.0
-            for ci in 0..<c { for r in 0..<k { for q in 0..<k {
-                let (iy, ix) = (y + r - pad, xx + q - pad)
-                guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
-                acc += w[((oi * c + ci) * k + r) * k + q] * x[(ci * n + img) * h * wd + iy * wd + ix]
-            } } }
-            s[((oi * n + img) * ho + y) * wo + xx] = acc
-        } } } }
+        for oi in 0..<o {
+            for img in 0..<n {
+                for y in 0..<ho {
+                    for xx in 0..<wo {
+                        var acc = 0.0
+                        for ci in 0..<c {
+                            for r in 0..<k {
+                                for q in 0..<k {
+                                    let (iy, ix) = (y + r - pad, xx + q - pad)
+                                    guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
+                                    acc +=
+                                        w[((oi * c + ci) * k + r) * k + q] * x[(ci * n + img) * h * wd + iy * wd + ix]
+                                }
+                            }
+                        }
+                        s[((oi * n + img) * ho + y) * wo + xx] = acc
+                    }
+                }
+            }
+        }
         return s
     }
 }

@@ -11,7 +11,9 @@ struct ConvNetTests {
     func export(seed: UInt64) throws {
         var model = try TinyModels.model(seed: seed, nonnegative: false)
         let rng = RandomSource(seed: seed)
-        for l in model.convBias.indices { for k in model.convBias[l].indices { model.convBias[l][k] = 0.3 * rng.gaussian() } }
+        for l in model.convBias.indices {
+            for k in model.convBias[l].indices { model.convBias[l][k] = 0.3 * rng.gaussian() }
+        }
         let net = try ConvNet(exporting: model)
         let n = 7
         let images = (0..<n).map { TinyModels.image(for: model, seed: seed &+ UInt64($0)) }
@@ -24,30 +26,40 @@ struct ConvNetTests {
             }
             for (l, g) in model.geometry.enumerated() {
                 let units = g.pooled[1] * g.pooled[2]
-                for k in 0..<g.pooled[0] { for q in 0..<units {
-                    let u = k * units + q, v = (k * n + i) * units + q
-                    // Single precision can only flip a switch or argmax at a near-tie.
-                    let margin = abs(ref.features[l].elements[u])
-                    if margin > 1e-4 { #expect(out.switches[l][v] == ref.nuisances.switches[l][u]) }
-                    if ref.nuisances.switches[l][u] && margin > 1e-3 {
-                        let s = ref.responses[l], p = g.pool
-                        let (y, x) = (q / g.pooled[2], q % g.pooled[2])
-                        var window = [Double]()
-                        for di in 0..<p { for dj in 0..<p { window.append(s[k, y * p + di, x * p + dj]) } }
-                        let sorted = window.sorted(by: >)
-                        if sorted.count < 2 || sorted[0] - sorted[1] > 1e-3 { #expect(Int(out.translations[l][v]) == ref.nuisances.translations[l][u]) }
+                for k in 0..<g.pooled[0] {
+                    for q in 0..<units {
+                        let u = k * units + q, v = (k * n + i) * units + q
+                        // Single precision can only flip a switch or argmax at a near-tie.
+                        let margin = abs(ref.features[l].elements[u])
+                        if margin > 1e-4 { #expect(out.switches[l][v] == ref.nuisances.switches[l][u]) }
+                        if ref.nuisances.switches[l][u] && margin > 1e-3 {
+                            let s = ref.responses[l], p = g.pool
+                            let (y, x) = (q / g.pooled[2], q % g.pooled[2])
+                            var window = [Double]()
+                            for di in 0..<p { for dj in 0..<p { window.append(s[k, y * p + di, x * p + dj]) } }
+                            let sorted = window.sorted(by: >)
+                            if sorted.count < 2 || sorted[0] - sorted[1] > 1e-3 {
+                                #expect(Int(out.translations[l][v]) == ref.nuisances.translations[l][u])
+                            }
+                        }
                     }
-                } }
+                }
             }
         }
     }
 
     @Test("a convnet's biases become switch priors and back: export(import(net)) has the net's biases")
     func biasesAreSwitchPriors() throws {
-        var net = try ConvNet(inputShape: [1, 8, 8], layers: [LayerSpec(channels: 3, kernel: 3, padding: .same, pool: 2),
-                                                               LayerSpec(channels: 4, kernel: 3, pool: 2)], classes: 5, meanPoolTop: true, seed: 4)
+        var net = try ConvNet(
+            inputShape: [1, 8, 8],
+            layers: [
+                LayerSpec(channels: 3, kernel: 3, padding: .same, pool: 2),
+                LayerSpec(channels: 4, kernel: 3, pool: 2)
+            ], classes: 5, meanPoolTop: true, seed: 4)
         let rng = RandomSource(seed: 4)
-        for l in net.layers.indices { for k in net.layers[l].bias.indices { net.layers[l].bias[k] = Float(rng.gaussian()) } }
+        for l in net.layers.indices {
+            for k in net.layers[l].bias.indices { net.layers[l].bias[k] = Float(rng.gaussian()) }
+        }
         let model = try DeepRenderingMixtureModel(importing: net)
         for (l, layer) in net.layers.enumerated() {
             let mean = layer.bias.reduce(0) { $0 + Double($1) } / Double(layer.bias.count)
@@ -61,8 +73,12 @@ struct ConvNetTests {
 
     @Test("importing a convnet gives a relaxed DRMM with the same argmax and score differences")
     func importing() throws {
-        let net = try ConvNet(inputShape: [1, 8, 8], layers: [LayerSpec(channels: 3, kernel: 3, padding: .same, pool: 2),
-                                                               LayerSpec(channels: 4, kernel: 3, pool: 2)], classes: 5, meanPoolTop: true, seed: 3)
+        let net = try ConvNet(
+            inputShape: [1, 8, 8],
+            layers: [
+                LayerSpec(channels: 3, kernel: 3, padding: .same, pool: 2),
+                LayerSpec(channels: 4, kernel: 3, pool: 2)
+            ], classes: 5, meanPoolTop: true, seed: 3)
         let model = try DeepRenderingMixtureModel(importing: net)
         let rng = RandomSource(seed: 12)
         for _ in 0..<5 {
@@ -83,8 +99,9 @@ struct ConvNetTests {
 struct MeanPoolTopTests {
     @Test("a mean-pool + dense top scores Σ_k w[c][k]·mean_k, as the convnet does")
     func meanPoolTop() throws {
-        var model = try DeepRenderingMixtureModel.random(inputShape: [1, 8, 8], layers: [LayerSpec(channels: 3, kernel: 3, padding: .same, pool: 2)],
-                                                         classes: 4, seed: 9)
+        var model = try DeepRenderingMixtureModel.random(
+            inputShape: [1, 8, 8], layers: [LayerSpec(channels: 3, kernel: 3, padding: .same, pool: 2)],
+            classes: 4, seed: 9)
         let rng = RandomSource(seed: 9)
         let w = (0..<4).map { _ in (0..<3).map { _ in rng.gaussian() } }
         try model.setMeanPoolTop(weights: w)

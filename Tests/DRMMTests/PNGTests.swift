@@ -10,7 +10,8 @@ struct PNGTests {
         let bytes = img.data
         #expect(Array(bytes.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         #expect(Array(bytes[12..<16]) == Array("IHDR".utf8))
-        #expect(Array(bytes.suffix(12)) == [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82])   // the fixed IEND chunk
+        // the fixed IEND chunk
+        #expect(Array(bytes.suffix(12)) == [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82])
         // The stored deflate block holds the filtered rows verbatim.
         let raw: [UInt8] = [0, 0, 128, 255, 0, 10, 20, 30]
         #expect(bytes.firstRange(of: raw) != nil)
@@ -27,7 +28,9 @@ struct PNGTests {
 extension Array where Element == UInt8 {
     func firstRange(of needle: [UInt8]) -> Range<Int>? {
         guard needle.count <= count else { return nil }
-        for i in 0...(count - needle.count) where Array(self[i..<(i + needle.count)]) == needle { return i..<(i + needle.count) }
+        for i in 0...(count - needle.count) where Array(self[i..<(i + needle.count)]) == needle {
+            return i..<(i + needle.count)
+        }
         return nil
     }
 }

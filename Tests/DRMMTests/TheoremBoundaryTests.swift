@@ -37,7 +37,9 @@ struct TheoremBoundaryTests {
         let image = TinyModels.image(for: model, seed: seed)
         let fast = try model.infer(image)
         let brute = try model.bruteForceMaxScores(image)
-        for c in 0..<model.classCount { #expect(Self.close(brute[c].score, fast.classScores[c]), "seed \(seed) class \(c)") }
+        for c in 0..<model.classCount {
+            #expect(Self.close(brute[c].score, fast.classScores[c]), "seed \(seed) class \(c)")
+        }
     }
 
     /// E1: a rendering bias α adds configuration-dependent terms that the bottom-up pass does
@@ -48,7 +50,9 @@ struct TheoremBoundaryTests {
         for seed in UInt64(1)...40 {
             var model = try TinyModels.model(seed: seed)
             let rng = RandomSource(seed: seed ^ 0xA1FA)
-            for l in model.renderBias.indices { for k in model.renderBias[l].indices { model.renderBias[l][k] = abs(rng.gaussian()) } }
+            for l in model.renderBias.indices {
+                for k in model.renderBias[l].indices { model.renderBias[l][k] = abs(rng.gaussian()) }
+            }
             let image = TinyModels.image(for: model, seed: seed)
             let fast = try model.infer(image)
             let brute = try model.bruteForceMaxScores(image)
@@ -77,11 +81,18 @@ struct TheoremBoundaryTests {
             let brute = try model.bruteForceMaxScores(image)
             for c in 0..<model.classCount {
                 total += 1
-                #expect(brute[c].score >= fast.classScores[c] - 1e-9, "seed \(seed) class \(c): NN max \(brute[c].score) < convnet \(fast.classScores[c])")
-                if brute[c].score > fast.classScores[c] + 1e-9 { below += 1; largestGap = max(largestGap, brute[c].score - fast.classScores[c]) }
+                #expect(
+                    brute[c].score >= fast.classScores[c] - 1e-9,
+                    "seed \(seed) class \(c): NN max \(brute[c].score) < convnet \(fast.classScores[c])")
+                if brute[c].score > fast.classScores[c] + 1e-9 {
+                    below += 1; largestGap = max(largestGap, brute[c].score - fast.classScores[c])
+                }
             }
         }
-        print("NN-DRMM, signed weights: the convnet's score is below the max over configurations in \(below) of \(total) class scores (largest gap \(largestGap))")
+        print(
+            "NN-DRMM, signed weights: the convnet's score is below the max over configurations in \(below) of "
+                + "\(total) class scores (largest gap \(largestGap))"
+        )
         #expect(below > 0)
     }
 
@@ -99,22 +110,28 @@ struct TheoremBoundaryTests {
             var convnetConfigurationIsOptimal = true
             for c in 0..<model.classCount {
                 let mu = try model.render(class: c, nuisances: fast.nuisances)
-                let atConvnet = mu.dot(image) - mu.dot(mu) / 2 + (try model.priorScore(class: c, nuisances: fast.nuisances))
+                let atConvnet =
+                    mu.dot(image) - mu.dot(mu) / 2 + (try model.priorScore(class: c, nuisances: fast.nuisances))
                 if !Self.close(atConvnet, full[c].score) { convnetConfigurationIsOptimal = false }
                 #expect(full[c].score >= atConvnet - 1e-9)
             }
             if !convnetConfigurationIsOptimal { differing += 1 }
             // The engine on the Gaussian twin finds the full-MAP optimum of brute force.
-            let twin = try model.factorGraph(observing: image, objective: .gaussianLikelihood, maximumConfigurations: 1 << 17)
+            let twin = try model.factorGraph(
+                observing: image, objective: .gaussianLikelihood, maximumConfigurations: 1 << 17)
             let map = try BeliefPropagation().run(twin.graph, evidence: twin.evidence, semiring: MaxSum.self).map!
             let c = map.states[twin.classVariable]
             let g = twin.nuisances(from: map.states)
             let mu = try model.render(class: c, nuisances: g)
             // σ² = 1 and uniform π_c here, so the twin's log-joint ranks like brute force's score.
             let best = full.map(\.score).max()!
-            #expect(Self.close(mu.dot(image) - mu.dot(mu) / 2 + (try model.priorScore(class: c, nuisances: g)), best), "seed \(seed)")
+            #expect(
+                Self.close(mu.dot(image) - mu.dot(mu) / 2 + (try model.priorScore(class: c, nuisances: g)), best),
+                "seed \(seed)")
         }
-        print("quadratic term kept: the convnet's configuration is not the full-Gaussian MAP in \(differing) of 12 models")
+        print(
+            "quadratic term kept: the convnet's configuration is not the full-Gaussian MAP in \(differing) of 12 models"
+        )
         #expect(differing > 0)
     }
 }
@@ -139,11 +156,15 @@ struct RenderingTests {
         }
     }
 
-    @Test("the recursive and the sum-over-paths forms render the same pixels (signed weights, α ≠ 0)", arguments: Array(UInt64(1)...20))
+    @Test(
+        "the recursive and the sum-over-paths forms render the same pixels (signed weights, α ≠ 0)",
+        arguments: Array(UInt64(1)...20))
     func twoForms(seed: UInt64) throws {
         var model = try TinyModels.model(seed: seed, nonnegative: false)
         let rng = RandomSource(seed: seed)
-        for l in model.renderBias.indices { for k in model.renderBias[l].indices { model.renderBias[l][k] = rng.gaussian() } }
+        for l in model.renderBias.indices {
+            for k in model.renderBias[l].indices { model.renderBias[l][k] = rng.gaussian() }
+        }
         for _ in 0..<5 {
             let (c, g, _) = try model.sample(using: rng)
             let a = try model.render(class: c, nuisances: g)
@@ -173,13 +194,20 @@ struct RenderingTests {
                     let coefficient = z[model.layers.count - 1 - l]
                     for u in 0..<coefficient.count where g.switches[l][u] && coefficient.elements[u] > 0.5 {
                         unitsTotal += 1
-                        if inferred.nuisances.switches[l][u] && inferred.nuisances.translations[l][u] == g.translations[l][u] { unitsOK += 1 }
+                        if inferred.nuisances.switches[l][u]
+                            && inferred.nuisances.translations[l][u] == g.translations[l][u]
+                        {
+                            unitsOK += 1
+                        }
                     }
                 }
             }
         }
         let classRate = Double(classOK) / Double(total), unitRate = Double(unitsOK) / Double(max(unitsTotal, 1))
-        print("generation → inference at σ² = 1e-4: class recovered \(classOK)/\(total) (\(classRate)), active units recovered \(unitsOK)/\(unitsTotal) (\(unitRate))")
+        print(
+            "generation → inference at σ² = 1e-4: class recovered \(classOK)/\(total) (\(classRate)), active units "
+                + "recovered \(unitsOK)/\(unitsTotal) (\(unitRate))"
+        )
         #expect(classRate > 0.6)
         #expect(unitRate > 0.5)
     }

@@ -28,7 +28,8 @@ enum TinyModels {
                 let pool = pools[rng.integer(below: pools.count)]
                 let channels = 1 + rng.integer(below: 3)
                 let prior = 0.1 + 0.8 * rng.uniform()
-                layers.append(LayerSpec(channels: channels, kernel: kernel, padding: padding, pool: pool, switchPrior: prior))
+                layers.append(
+                    LayerSpec(channels: channels, kernel: kernel, padding: padding, pool: pool, switchPrior: prior))
                 shape = [channels, h / pool, w / pool]
                 configurations *= pow(Double(2 * pool * pool), Double(shape.reduce(1, *)))
                 if configurations > Double(maximumConfigurations) { ok = false; break }
@@ -39,14 +40,19 @@ enum TinyModels {
 
     /// A random model; `nonnegative` keeps `W⁽ˡ⁾` (ℓ ≥ 2) and `μ_c` nonnegative (E2), `priors`
     /// draws a switch prior per level (else ½), `biases` random convnet biases (else zero).
-    static func model(seed: UInt64, nonnegative: Bool = true, priors: Bool = true, biases: Bool = false) throws -> DeepRenderingMixtureModel {
+    static func model(seed: UInt64, nonnegative: Bool = true, priors: Bool = true, biases: Bool = false) throws
+        -> DeepRenderingMixtureModel
+    {
         let rng = RandomSource(seed: seed)
         var (input, layers, classes) = architecture(rng)
         if !priors { for l in layers.indices { layers[l].switchPrior = 0.5 } }
-        var model = try DeepRenderingMixtureModel.random(inputShape: input, layers: layers, classes: classes,
-                                                         seed: seed &* 7919, nonnegative: nonnegative)
+        var model = try DeepRenderingMixtureModel.random(
+            inputShape: input, layers: layers, classes: classes,
+            seed: seed &* 7919, nonnegative: nonnegative)
         if biases {
-            for l in model.convBias.indices { for k in model.convBias[l].indices { model.convBias[l][k] = 0.5 * rng.gaussian() } }
+            for l in model.convBias.indices {
+                for k in model.convBias[l].indices { model.convBias[l][k] = 0.5 * rng.gaussian() }
+            }
         }
         return model
     }
@@ -80,7 +86,10 @@ struct TinyModelCoverageTests {
             if input[1] != input[2] { nonSquare += 1 }
             if layers.contains(where: { $0.channels > 1 }) { multiChannel += 1 }
         }
-        print("200 draws: depths \(depths.sorted()), kernels \(kernels.sorted()), pools > 1 above level 1: \(upperPools), non-square: \(nonSquare)")
+        print(
+            "200 draws: depths \(depths.sorted()), kernels \(kernels.sorted()), pools > 1 above level 1: "
+                + "\(upperPools), non-square: \(nonSquare)"
+        )
         #expect(depths == [2, 3, 4] && kernels == [1, 2, 3, 4] && upperPaddings.count == 3)
         #expect(upperPools >= 10 && nonSquare >= 50 && multiChannel >= 50)
     }

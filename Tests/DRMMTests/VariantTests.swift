@@ -21,14 +21,19 @@ struct VariantTests {
         let plain = try nn.render(class: c % nn.classCount, nuisances: g)
         nn.nonnegativeRendering = true
         #expect(try nn.render(class: c % nn.classCount, nuisances: g) == plain)
-        #expect(try nn.renderBySumOverPaths(class: c % nn.classCount, nuisances: g).elements.enumerated().allSatisfy { abs($0.element - plain.elements[$0.offset]) < 1e-12 })
+        #expect(
+            try nn.renderBySumOverPaths(class: c % nn.classCount, nuisances: g).elements.enumerated().allSatisfy {
+                abs($0.element - plain.elements[$0.offset]) < 1e-12
+            })
     }
 
     /// The DRFM's latent posterior and evidence against the generic engine and a dense solve:
     /// the model written as a Gaussian factor graph (prior on z, the image observed through
     /// `Λ_cg`) and solved by Gaussian BP gives the same posterior; the evidence equals the
     /// dense `log N(I; 0, ΛΛᵀ + σ²I)`.
-    @Test("DRFM posterior = Gaussian BP on its factor graph; evidence = dense Gaussian density", arguments: [UInt64(1), 2, 3])
+    @Test(
+        "DRFM posterior = Gaussian BP on its factor graph; evidence = dense Gaussian density",
+        arguments: [UInt64(1), 2, 3])
     func drfm(seed: UInt64) throws {
         let renderer = try TinyModels.model(seed: seed)
         let rng = RandomSource(seed: seed)
@@ -46,12 +51,15 @@ struct VariantTests {
         let D = renderer.inputSize, s2 = renderer.noiseVariance
         var graph = FactorGraph()
         let z = try graph.addGaussian(dimension: d), y = try graph.addGaussian(dimension: D)
-        try graph.addGaussianFactor(scope: [z], precision: Matrix.identity(d), potential: [Double](repeating: 0, count: d))
+        try graph.addGaussianFactor(
+            scope: [z], precision: Matrix.identity(d), potential: [Double](repeating: 0, count: d))
         // −(1/2σ²)‖y − Λz‖²: precision [[ΛᵀΛ, −Λᵀ], [−Λ, I]] / σ².
         var J = Matrix(rows: d + D, columns: d + D)
         let ltl = try L.transposed * L
         for i in 0..<d { for j in 0..<d { J[i, j] = ltl[i, j] / s2 } }
-        for i in 0..<D { for j in 0..<d { J[d + i, j] = -L[i, j] / s2; J[j, d + i] = -L[i, j] / s2 } ; J[d + i, d + i] = 1 / s2 }
+        for i in 0..<D {
+            for j in 0..<d { J[d + i, j] = -L[i, j] / s2; J[j, d + i] = -L[i, j] / s2 }; J[d + i, d + i] = 1 / s2
+        }
         try graph.addGaussianFactor(scope: [z, y], precision: J, potential: [Double](repeating: 0, count: d + D))
         let bp = try GaussianBeliefPropagation().run(graph, evidence: Evidence(observations: [y: image.elements]))
         let m = try #require(bp.marginals[z])

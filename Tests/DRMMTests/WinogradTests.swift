@@ -18,11 +18,15 @@ import Testing
         w.withUnsafeBufferPointer { Winograd.transformFilters($0.baseAddress!, g, into: &u) }
         x.withUnsafeBufferPointer { Winograd.transformInput($0.baseAddress!, g, batch: n, into: &v) }
         let (sv, sm) = (Winograd.planeStride(rows: c, tiles: t), Winograd.planeStride(rows: o, tiles: t))
-        for xi in 0..<16 { for oi in 0..<o { for k in 0..<t {
-            var acc = 0.0
-            for ci in 0..<c { acc += u[xi * o * c + oi * c + ci] * v[xi * sv + ci * t + k] }
-            m[xi * sm + oi * t + k] = acc
-        } } }
+        for xi in 0..<16 {
+            for oi in 0..<o {
+                for k in 0..<t {
+                    var acc = 0.0
+                    for ci in 0..<c { acc += u[xi * o * c + oi * c + ci] * v[xi * sv + ci * t + k] }
+                    m[xi * sm + oi * t + k] = acc
+                }
+            }
+        }
         m.withUnsafeBufferPointer { Winograd.transformOutput($0.baseAddress!, g, batch: n, into: &s) }
         return s
     }
@@ -36,7 +40,8 @@ import Testing
     @Test(arguments: 0..<cases.count)
     func convolutionEqualsDirectLoops(index: Int) throws {
         let (input, padding) = Self.cases[index]
-        let g = try LayerGeometry.chain(LayerSpec(channels: 4, kernel: 3, padding: padding, pool: 1), input: input, layer: 1)
+        let g = try LayerGeometry.chain(
+            LayerSpec(channels: 4, kernel: 3, padding: padding, pool: 1), input: input, layer: 1)
         let n = 3
         let x = Oracles.uniformValues(input.reduce(n, *), seed: UInt64(index + 1)).map { $0 - 0.5 }
         let w = Oracles.uniformValues(4 * input[0] * 9, seed: UInt64(index + 50)).map { 2 * $0 - 1 }
@@ -50,7 +55,8 @@ import Testing
     @Test(arguments: 0..<cases.count)
     func transformsHaveTheirAdjoints(index: Int) throws {
         let (input, padding) = Self.cases[index]
-        let g = try LayerGeometry.chain(LayerSpec(channels: 4, kernel: 3, padding: padding, pool: 1), input: input, layer: 1)
+        let g = try LayerGeometry.chain(
+            LayerSpec(channels: 4, kernel: 3, padding: padding, pool: 1), input: input, layer: 1)
         let n = 2
         let seed = UInt64(10 * index)
         let random = { (count: Int, s: UInt64) in Oracles.uniformValues(count, seed: s).map { $0 - 0.5 } }
@@ -64,7 +70,8 @@ import Testing
         #expect(close(Oracles.innerProduct(v, dv), Oracles.innerProduct(x, dx)))
 
         // Output: S = transformOutput(M); the adjoint is Δ = A δ Aᵀ.
-        let m = random(Winograd.outputLength(g, batch: n), seed + 3), ds = random(4 * n * g.convolved[1] * g.convolved[2], seed + 4)
+        let m = random(Winograd.outputLength(g, batch: n), seed + 3),
+            ds = random(4 * n * g.convolved[1] * g.convolved[2], seed + 4)
         var s = [Double](repeating: 0, count: ds.count), delta = [Double](repeating: 0, count: m.count)
         m.withUnsafeBufferPointer { Winograd.transformOutput($0.baseAddress!, g, batch: n, into: &s) }
         ds.withUnsafeBufferPointer { Winograd.transformOutputGradient($0.baseAddress!, g, batch: n, into: &delta) }

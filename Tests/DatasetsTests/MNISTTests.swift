@@ -15,13 +15,15 @@ struct MNISTTests {
         #expect(test.count == 10_000 && test.rows == 28 && test.columns == 28)
         #expect(test.pixels.count == 10_000 * 784)
         #expect(Set(test.labels) == Set(0...9))
-        #expect(test.labels.prefix(5) == [7, 2, 1, 0, 4])   // the well-known first test digits
+        #expect(test.labels.prefix(5) == [7, 2, 1, 0, 4])  // the well-known first test digits
         let mean = Double(test.pixels.reduce(0) { $0 + Int($1) }) / Double(test.pixels.count) / 255
         #expect(abs(mean - 0.1325) < 0.002)
     }
 
     func write(_ bytes: [UInt8], gzip: Bool) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("idx-\(UUID().uuidString)\(gzip ? ".gz" : "")").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "idx-\(UUID().uuidString)\(gzip ? ".gz" : "")"
+        ).path
         if gzip {
             let f = gzopen(path, "wb")
             _ = bytes.withUnsafeBytes { gzwrite(f, $0.baseAddress, UInt32($0.count)) }
@@ -49,7 +51,8 @@ struct MNISTTests {
         #expect(throws: DatasetError.self) { try MNIST.load(images: wrongMagic, labels: labels) }
         let truncated = try write(idx(3, [2, 2, 2], data: [1, 2, 3]), gzip: true)
         #expect { try MNIST.load(images: truncated, labels: labels) } throws: { error in
-            (error as? DatasetError)?.description.contains("truncated") == true && (error as? DatasetError)?.description.contains(truncated) == true
+            (error as? DatasetError)?.description.contains("truncated") == true
+                && (error as? DatasetError)?.description.contains(truncated) == true
         }
         let threeLabels = try write(idx(1, [3], data: [1, 2, 3]), gzip: false)
         #expect(throws: DatasetError.self) { try MNIST.load(images: images, labels: threeLabels) }

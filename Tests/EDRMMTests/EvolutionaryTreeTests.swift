@@ -7,15 +7,20 @@ import EDRMM
 /// Spec §5: max-sum inference in the E-DRMM is a decision tree.
 @Suite("E-DRMM: max-sum inference is a decision tree")
 struct EvolutionaryTreeTests {
-    static func vector(_ rng: RandomSource, _ d: Int, _ scale: Double = 1) -> [Double] { (0..<d).map { _ in rng.gaussian(standardDeviation: scale) } }
-    static func simplex(_ rng: RandomSource, _ n: Int) -> [Double] { let v = (0..<n).map { _ in 0.2 + rng.uniform() }; let s = v.reduce(0, +); return v.map { $0 / s } }
+    static func vector(_ rng: RandomSource, _ d: Int, _ scale: Double = 1) -> [Double] {
+        (0..<d).map { _ in rng.gaussian(standardDeviation: scale) }
+    }
+    static func simplex(_ rng: RandomSource, _ n: Int) -> [Double] {
+        let v = (0..<n).map { _ in 0.2 + rng.uniform() }; let s = v.reduce(0, +); return v.map { $0 / s }
+    }
 
     static func sharedTree(seed: UInt64) throws -> EvolutionaryTree {
         let rng = RandomSource(seed: seed)
         let d = 2 + rng.integer(below: 6), levels = 1 + rng.integer(below: 3)
         let branching = (0..<levels).map { _ in 2 + rng.integer(below: 2) }
-        return try EvolutionaryTree.shared(root: vector(rng, d), mutations: branching.map { b in (0..<b).map { _ in vector(rng, d) } },
-                                           priors: branching.map { simplex(rng, $0) }, noiseVariance: 0.5 + rng.uniform())
+        return try EvolutionaryTree.shared(
+            root: vector(rng, d), mutations: branching.map { b in (0..<b).map { _ in vector(rng, d) } },
+            priors: branching.map { simplex(rng, $0) }, noiseVariance: 0.5 + rng.uniform())
     }
 
     /// A true tree: every node draws its own children's mutations.
@@ -27,7 +32,9 @@ struct EvolutionaryTreeTests {
             var next: [Int] = []
             for p in frontier {
                 let pri = simplex(rng, branching)
-                for k in 0..<branching { next.append(try tree.addChild(of: p, mutation: vector(rng, d), prior: pri[k])) }
+                for k in 0..<branching {
+                    next.append(try tree.addChild(of: p, mutation: vector(rng, d), prior: pri[k]))
+                }
             }
             frontier = next
         }
@@ -85,13 +92,17 @@ struct EvolutionaryTreeTests {
                 for _ in 0..<100 {
                     // An image rendered from a random leaf, plus noise of the model's variance.
                     let leaf = leaves[rng.integer(below: leaves.count)]
-                    let image = tree.nodes[leaf].template.map { $0 + rng.gaussian(standardDeviation: tree.noiseVariance.squareRoot()) }
+                    let image = tree.nodes[leaf].template.map {
+                        $0 + rng.gaussian(standardDeviation: tree.noiseVariance.squareRoot())
+                    }
                     for objective in [EvolutionaryTree.Objective.linear, .gaussian] {
                         let exact = try tree.bestLeafByEnumeration(image, objective: objective)
                         let bb = try tree.bestLeafByBranchAndBound(image, objective: objective)
                         #expect(abs(bb.score - exact.score) <= 1e-9 * max(1, abs(exact.score)), "\(kind) seed \(seed)")
                         let greedy = try tree.descend(image, objective: objective).last!
-                        if abs(tree.leafScore(greedy, image, objective: objective) - exact.score) > 1e-9 * max(1, abs(exact.score)) {
+                        if abs(tree.leafScore(greedy, image, objective: objective) - exact.score) > 1e-9
+                            * max(1, abs(exact.score))
+                        {
                             misses["\(kind) \(objective)", default: 0] += 1
                         }
                     }
@@ -103,7 +114,9 @@ struct EvolutionaryTreeTests {
         #expect(misses["shared gaussian", default: 0] > 0 && misses["dependent gaussian", default: 0] > 0)
     }
 
-    @Test("the generic max-sum engine on the tree's factor graph returns the exact MAP leaf", arguments: Array(UInt64(1)...10))
+    @Test(
+        "the generic max-sum engine on the tree's factor graph returns the exact MAP leaf",
+        arguments: Array(UInt64(1)...10))
     func genericEngine(seed: UInt64) throws {
         let tree = seed % 2 == 0 ? try Self.sharedTree(seed: seed) : try Self.dependentTree(seed: seed)
         let rng = RandomSource(seed: seed)
@@ -146,7 +159,8 @@ struct EvolutionaryTreeTests {
         let r = try tree.addChild(of: 0, mutation: shifted, prior: 0.6)
         let muL = tree.nodes[l].template, muR = tree.nodes[r].template
         // Right iff −(δ/σ²)·I_j + b_L − b_R < 0 ⇔ I_j > θ.
-        let theta = ((muR.reduce(0) { $0 + $1 * $1 } - muL.reduce(0) { $0 + $1 * $1 }) / 2 + s2 * (log(0.4) - log(0.6))) / delta
+        let theta =
+            ((muR.reduce(0) { $0 + $1 * $1 } - muL.reduce(0) { $0 + $1 * $1 }) / 2 + s2 * (log(0.4) - log(0.6))) / delta
         let exported = tree.exportDecisionTree()
         let root = try #require(exported.axisAlignedRoot)
         #expect(root.feature == j && abs(root.threshold - theta) < 1e-12)
@@ -156,7 +170,9 @@ struct EvolutionaryTreeTests {
         }
     }
 
-    @Test("the exported decision tree reaches the E-DRMM's leaf on every input; import round-trips", arguments: Array(UInt64(1)...10))
+    @Test(
+        "the exported decision tree reaches the E-DRMM's leaf on every input; import round-trips",
+        arguments: Array(UInt64(1)...10))
     func exportImport(seed: UInt64) throws {
         let tree = seed % 2 == 0 ? try Self.sharedTree(seed: seed) : try Self.dependentTree(seed: seed)
         let exported = tree.exportDecisionTree()
@@ -181,7 +197,7 @@ struct EvolutionaryTreeTests {
         #expect(throws: EDRMMError.self) { try t.addChild(of: 0, mutation: [1], prior: 0.5) }
         #expect(throws: EDRMMError.self) { try t.addChild(of: 5, mutation: [1, 1], prior: 0.5) }
         try t.addChild(of: 0, mutation: [1, 1], prior: 0.5)
-        #expect(throws: EDRMMError.self) { try t.validate() }   // priors sum to 0.5
+        #expect(throws: EDRMMError.self) { try t.validate() }  // priors sum to 0.5
         #expect(throws: EDRMMError.self) { try t.descend([1, 2, 3]) }
         #expect(throws: EDRMMError.self) { try t.descend([1, .nan]) }
     }

@@ -28,11 +28,15 @@ struct TreeLearningTests {
         func entropy(_ ids: [Int]) -> Double {
             var c = [Int: Int]()
             for i in ids { c[data.labels[i], default: 0] += 1 }
-            return c.values.reduce(0) { h, n in let p = Double(n) / Double(ids.count); return h - p * log(p) }
+            return c.values.reduce(0) { h, n in
+                let p = Double(n) / Double(ids.count); return h - p * log(p)
+            }
         }
         var counts = [Double](repeating: 0, count: data.classes)
         for i in idx { counts[data.labels[i]] += 1 }
-        if depth >= maxDepth || idx.count < minSize || counts.filter({ $0 > 0 }).count <= 1 { return .leaf(node: -1, labelCounts: counts) }
+        if depth >= maxDepth || idx.count < minSize || counts.filter({ $0 > 0 }).count <= 1 {
+            return .leaf(node: -1, labelCounts: counts)
+        }
         let h = entropy(idx)
         var best: (f: Int, t: Int, next: Int, gain: Double)?
         for f in 0..<data.dimension {
@@ -45,12 +49,19 @@ struct TreeLearningTests {
             }
         }
         guard let b = best, b.gain > 1e-12 else { return .leaf(node: -1, labelCounts: counts) }
-        return .axis(feature: b.f, threshold: Double(b.t + b.next) / 2,
-                      left: bruteForce(data, idx.filter { Int(data.features[$0 * data.dimension + b.f]) <= b.t }, depth: depth + 1, maxDepth: maxDepth, minSize: minSize),
-                      right: bruteForce(data, idx.filter { Int(data.features[$0 * data.dimension + b.f]) > b.t }, depth: depth + 1, maxDepth: maxDepth, minSize: minSize))
+        return .axis(
+            feature: b.f, threshold: Double(b.t + b.next) / 2,
+            left: bruteForce(
+                data, idx.filter { Int(data.features[$0 * data.dimension + b.f]) <= b.t }, depth: depth + 1,
+                maxDepth: maxDepth, minSize: minSize),
+            right: bruteForce(
+                data, idx.filter { Int(data.features[$0 * data.dimension + b.f]) > b.t }, depth: depth + 1,
+                maxDepth: maxDepth, minSize: minSize))
     }
 
-    @Test("the learned tree equals a brute-force information-gain search, split for split", arguments: Array(UInt64(1)...10))
+    @Test(
+        "the learned tree equals a brute-force information-gain search, split for split",
+        arguments: Array(UInt64(1)...10))
     func equalsBruteForce(seed: UInt64) throws {
         let data = try Self.dataset(seed: seed)
         let learned = try TreeLearner(maxDepth: 4, minNodeSize: 4).fit(data)
@@ -86,10 +97,13 @@ struct TreeLearningTests {
             func h(_ ids: [Int]) -> Double {
                 var c = [Int: Int]()
                 for i in ids { c[data.labels[i], default: 0] += 1 }
-                return c.values.reduce(0) { h, n in let p = Double(n) / Double(ids.count); return h - p * log(p) }
+                return c.values.reduce(0) { h, n in
+                    let p = Double(n) / Double(ids.count); return h - p * log(p)
+                }
             }
             let all = Array(0..<data.count)
-            let l = all.filter { Double(data.features[$0 * data.dimension + f]) <= th }, r = all.filter { Double(data.features[$0 * data.dimension + f]) > th }
+            let l = all.filter { Double(data.features[$0 * data.dimension + f]) <= th },
+                r = all.filter { Double(data.features[$0 * data.dimension + f]) > th }
             return h(all) - (Double(l.count) * h(l) + Double(r.count) * h(r)) / Double(all.count)
         }
         #expect(abs(gain(stump) - gain(reference)) < 1e-12)
@@ -113,9 +127,14 @@ struct TreeLearningTests {
     func forest() throws {
         let train = try Self.dataset(seed: 11, n: 400), test = try Self.dataset(seed: 12, n: 400)
         func accuracy(_ predict: ([Double]) -> Int) -> Double {
-            Double((0..<test.count).filter { i in predict((0..<test.dimension).map { Double(test.features[i * test.dimension + $0]) }) == test.labels[i] }.count) / Double(test.count)
+            Double(
+                (0..<test.count).filter { i in
+                    predict((0..<test.dimension).map { Double(test.features[i * test.dimension + $0]) })
+                        == test.labels[i]
+                }.count) / Double(test.count)
         }
-        let forest = try RandomForest.fit(train, trees: 25, learner: TreeLearner(maxDepth: 8, featuresPerSplit: 2), seed: 5)
+        let forest = try RandomForest.fit(
+            train, trees: 25, learner: TreeLearner(maxDepth: 8, featuresPerSplit: 2), seed: 5)
         let single = try TreeLearner(maxDepth: 8).fit(train)
         let (af, at) = (accuracy(forest.predict), accuracy(single.predict))
         print("held-out accuracy: forest of 25 \(af), single tree \(at)")
@@ -126,8 +145,12 @@ struct TreeLearningTests {
     @Test("bad training input")
     func badInput() throws {
         #expect(throws: EDRMMError.self) { try ByteDataset(features: [], labels: [], dimension: 3, classes: 2) }
-        #expect(throws: EDRMMError.self) { try ByteDataset(features: [1, 2, 3, 4], labels: [0, 0], dimension: 2, classes: 2) }   // single class
-        #expect(throws: EDRMMError.self) { try ByteDataset(features: [1, 2, 3], labels: [0, 1], dimension: 2, classes: 2) }      // length mismatch
+        #expect(throws: EDRMMError.self) {
+            try ByteDataset(features: [1, 2, 3, 4], labels: [0, 0], dimension: 2, classes: 2)
+        }  // single class
+        #expect(throws: EDRMMError.self) {
+            try ByteDataset(features: [1, 2, 3], labels: [0, 1], dimension: 2, classes: 2)
+        }  // length mismatch
         let data = try Self.dataset(seed: 1)
         #expect(throws: EDRMMError.self) { try TreeLearner(maxDepth: 0).fit(data) }
         #expect(throws: EDRMMError.self) { try TreeLearner(featuresPerSplit: 99).fit(data) }
@@ -155,7 +178,7 @@ private extension Int { var doubleValue: Double { Double(self) } }
             let x = features[(i * d)..<((i + 1) * d)].map(Double.init)
             let path = tree.path(x)
             #expect(path.first == 0)
-            #expect(path == path.sorted())   // pre-order: children come after their parent
+            #expect(path == path.sorted())  // pre-order: children come after their parent
             // The last node on the path is a leaf, the one `route` reaches.
             var leaves: [Int] = []
             func collect(_ t: DecisionTree, _ id: inout Int) {
@@ -198,7 +221,7 @@ private extension Int { var doubleValue: Double { Double(self) } }
         let data = try ByteDataset(features: features, labels: labels, dimension: d, classes: 4)
         let tree = try RecursiveTwoMeans(maxDepth: 2, minNodeSize: 10).fit(data, seed: seed)
         #expect(tree.leaves.count == 4, "\(tree.nodes.map { ($0.parent, $0.depth, $0.labelCounts, exp($0.logPrior)) })")
-        try tree.validate()   // children's priors sum to one
+        try tree.validate()  // children's priors sum to one
         var correct = 0
         for i in 0..<data.count {
             let x = features[(i * d)..<((i + 1) * d)].map(Double.init)
@@ -230,25 +253,32 @@ private extension Int { var doubleValue: Double { Double(self) } }
         }
         let data = try ByteDataset(features: features, labels: labels, dimension: 2, classes: 2)
         func accuracy(_ t: DecisionTree) -> Double {
-            Double((0..<n).filter { i in
-                let counts = t.route([Double(features[2 * i]), Double(features[2 * i + 1])]).labelCounts
-                return (counts[1] > counts[0] ? 1 : 0) == labels[i]
-            }.count) / Double(n)
+            Double(
+                (0..<n).filter { i in
+                    let counts = t.route([Double(features[2 * i]), Double(features[2 * i + 1])]).labelCounts
+                    return (counts[1] > counts[0] ? 1 : 0) == labels[i]
+                }.count) / Double(n)
         }
         let axisStump = try TreeLearner(maxDepth: 1).fit(data, seed: 1)
         var learner = TreeLearner(maxDepth: 1)
         learner.obliqueCandidates = 200
         learner.obliqueFeatures = 2
         let obliqueStump = try learner.fit(data, seed: 1)
-        guard case let .split(w, t, _, _) = obliqueStump else { Issue.record("expected an oblique root, got \(obliqueStump)"); return }
+        guard case let .split(w, t, _, _) = obliqueStump else {
+            Issue.record("expected an oblique root, got \(obliqueStump)"); return
+        }
         #expect(accuracy(obliqueStump) > 0.97)
         #expect(accuracy(axisStump) < 0.85)
         // The split's information gain, counted directly, beats the best axis-aligned split's.
         func gain(_ goesLeft: (Int) -> Bool) -> Double {
-            func h(_ c: [Int]) -> Double { let s = Double(c.reduce(0, +)); return c.reduce(0.0) { $1 == 0 ? $0 : $0 - Double($1) / s * log(Double($1) / s) } }
+            func h(_ c: [Int]) -> Double {
+                let s = Double(c.reduce(0, +));
+                return c.reduce(0.0) { $1 == 0 ? $0 : $0 - Double($1) / s * log(Double($1) / s) }
+            }
             var l = [0, 0], r = [0, 0]
             for i in 0..<n { if goesLeft(i) { l[labels[i]] += 1 } else { r[labels[i]] += 1 } }
-            return h([l[0] + r[0], l[1] + r[1]]) - Double(l.reduce(0, +)) / Double(n) * h(l) - Double(r.reduce(0, +)) / Double(n) * h(r)
+            return h([l[0] + r[0], l[1] + r[1]]) - Double(l.reduce(0, +)) / Double(n) * h(l) - Double(r.reduce(0, +))
+                / Double(n) * h(r)
         }
         let oblique = gain { i in w[0] * Double(features[2 * i]) + w[1] * Double(features[2 * i + 1]) >= t }
         guard case let .axis(f, th, _, _) = axisStump else { Issue.record("expected an axis-aligned root"); return }

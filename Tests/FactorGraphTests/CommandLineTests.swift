@@ -41,17 +41,32 @@ struct CommandLineTests {
         let ev = try UAIFormat.readEvidence(path: evidence, for: g)
         let exact = try VariableElimination().solve(g, evidence: ev)
 
-        #expect(try run(["infer", model, "--evidence", evidence, "--task", "PR", "--output", dir.path + "/r.PR"]).status == 0)
-        guard case .partition(let l10) = try UAIFormat.parseResult(String(contentsOfFile: dir.path + "/r.PR", encoding: .utf8)) else { Issue.record("not PR"); return }
+        #expect(
+            try run(["infer", model, "--evidence", evidence, "--task", "PR", "--output", dir.path + "/r.PR"]).status
+                == 0)
+        guard
+            case .partition(let l10) = try UAIFormat.parseResult(
+                String(contentsOfFile: dir.path + "/r.PR", encoding: .utf8))
+        else { Issue.record("not PR"); return }
         #expect(abs(l10 - exact.logPartition / log(10)) < 1e-8)
 
-        #expect(try run(["infer", model, "--evidence", evidence, "--task", "MAR", "--algorithm", "bp", "--output", dir.path + "/r.MAR"]).status == 0)
-        guard case .marginals(let m) = try UAIFormat.parseResult(String(contentsOfFile: dir.path + "/r.MAR", encoding: .utf8)) else { Issue.record("not MAR"); return }
+        #expect(
+            try run([
+                "infer", model, "--evidence", evidence, "--task", "MAR", "--algorithm", "bp", "--output",
+                dir.path + "/r.MAR"
+            ]).status == 0)
+        guard
+            case .marginals(let m) = try UAIFormat.parseResult(
+                String(contentsOfFile: dir.path + "/r.MAR", encoding: .utf8))
+        else { Issue.record("not MAR"); return }
         #expect(m.count == g.variableCount)
 
         let r = try run(["infer", model, "--evidence", evidence, "--task", "MAP", "--output", dir.path + "/r.MPE"])
         #expect(r.status == 0 && r.stderr.contains("exact"))
-        guard case .assignment(let x) = try UAIFormat.parseResult(String(contentsOfFile: dir.path + "/r.MPE", encoding: .utf8)) else { Issue.record("not MPE"); return }
+        guard
+            case .assignment(let x) = try UAIFormat.parseResult(
+                String(contentsOfFile: dir.path + "/r.MPE", encoding: .utf8))
+        else { Issue.record("not MPE"); return }
         let best = try VariableElimination().mostProbableAssignment(g, evidence: ev)
         #expect(abs(try g.logScore(x, evidence: ev) - best.logScore) < 1e-9)
     }
@@ -78,10 +93,16 @@ struct TrainCommandTests {
         let cli = CommandLineTests()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-train-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let common = ["--data", Self.mnist, "--train-limit", "300", "--test-limit", "200", "--out", dir, "--quiet", "--workers", "1"]
+        let common = [
+            "--data", Self.mnist, "--train-limit", "300", "--test-limit", "200", "--out", dir, "--quiet", "--workers",
+            "1"
+        ]
         let ok = try cli.run(["train", "--model", "rfm", "--epochs", "1"] + common)
         #expect(ok.status == 0, "\(ok.stderr)")
-        for file in ["checkpoint.json", "metrics.jsonl", "results.json", "templates.png", "reconstructions.png", "samples.png", "error-curve.png"] {
+        for file in [
+            "checkpoint.json", "metrics.jsonl", "results.json", "templates.png", "reconstructions.png", "samples.png",
+            "error-curve.png"
+        ] {
             #expect(FileManager.default.fileExists(atPath: "\(dir)/\(file)"), "\(file) missing")
         }
         let checkpoint = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/checkpoint.json"))
@@ -102,18 +123,29 @@ struct TrainCommandTests {
         // Fine-tuning from it elsewhere: starts from its parameters; another architecture is refused.
         let tuned = dir + "-tuned"
         defer { try? FileManager.default.removeItem(atPath: tuned) }
-        let tuneOptions = ["--data", Self.mnist, "--train-limit", "300", "--test-limit", "200", "--quiet", "--workers", "1", "--out", tuned,
-                           "--init-from", "\(dir)/checkpoint.json", "--epochs", "3", "--labels", "50"]
-        let tune = try cli.run(["train", "--model", "rfm", "--evaluate-every", "2", "--balance", "0.3", "--translate", "2",
-                                  "--pseudo-label", "0.5", "--pseudo-threshold", "0.9", "--pseudo-temperature", "0.5", "--rotate", "10", "--scale", "0.1",
-                                  "--teacher-decay", "0.9"] + tuneOptions)
+        let tuneOptions = [
+            "--data", Self.mnist, "--train-limit", "300", "--test-limit", "200", "--quiet", "--workers", "1", "--out",
+            tuned,
+            "--init-from", "\(dir)/checkpoint.json", "--epochs", "3", "--labels", "50"
+        ]
+        let tune = try cli.run(
+            [
+                "train", "--model", "rfm", "--evaluate-every", "2", "--balance", "0.3", "--translate", "2",
+                "--pseudo-label", "0.5", "--pseudo-threshold", "0.9", "--pseudo-temperature", "0.5", "--rotate", "10",
+                "--scale", "0.1",
+                "--teacher-decay", "0.9"
+            ] + tuneOptions)
         #expect(tune.status == 0, "\(tune.stderr)")
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(tuned)/results.json"))) as? [String: Any]
+        let report =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(tuned)/results.json")))
+            as? [String: Any]
         #expect(report?["initialization"] as? String == "from \(dir)/checkpoint.json")
         // The options beyond the paper are the run's extensions, each with its settings.
         let extensions = (report?["configuration"] as? [String: Any])?["extensions"] as? [String: [String: Any]]
         #expect(extensions?["classBalance"]?["weight"] as? Double == 0.3, "\(String(describing: extensions))")
-        #expect(extensions?["pseudoLabels"]?["weight"] as? Double == 0.5 && extensions?["pseudoLabels"]?["threshold"] as? Double == 0.9)
+        #expect(
+            extensions?["pseudoLabels"]?["weight"] as? Double == 0.5
+                && extensions?["pseudoLabels"]?["threshold"] as? Double == 0.9)
         #expect(extensions?["pseudoLabels"]?["temperature"] as? Double == 0.5)
         #expect(extensions?["augmentation"]?["translation"] as? Int == 2)
         #expect(extensions?["augmentation"]?["rotation"] as? Double == 10)
@@ -127,13 +159,23 @@ struct TrainCommandTests {
         let teacherError = try #require(report?["teacherTestError"] as? Double)
         #expect((report?["history"] as? [[String: Any]])?.map { $0["teacherTestError"] != nil } == [false, true, true])
         let teacherJSON = "\(tuned)/teacher.json"
-        let teacher = try cli.run(["evaluate", "--checkpoint", "\(tuned)/checkpoint.json", "--teacher", "--data", Self.mnist, "--test-limit", "200",
-                                   "--workers", "1", "--json", teacherJSON])
+        let teacher = try cli.run([
+            "evaluate", "--checkpoint", "\(tuned)/checkpoint.json", "--teacher", "--data", Self.mnist, "--test-limit",
+            "200",
+            "--workers", "1", "--json", teacherJSON
+        ])
         #expect(teacher.status == 0, "\(teacher.stderr)")
-        let measured = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: teacherJSON))) as? [String: Any]
+        let measured =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: teacherJSON)))
+            as? [String: Any]
         #expect(measured?["testError"] as? Double == teacherError)
-        let noTeacher = try cli.run(["evaluate", "--checkpoint", "\(dir)/checkpoint.json", "--teacher", "--data", Self.mnist, "--test-limit", "200"])
-        #expect(noTeacher.status != 0 && noTeacher.stderr.contains("\(dir)/checkpoint.json") && noTeacher.stderr.contains("no teacher"), "\(noTeacher.stderr)")
+        let noTeacher = try cli.run([
+            "evaluate", "--checkpoint", "\(dir)/checkpoint.json", "--teacher", "--data", Self.mnist, "--test-limit",
+            "200"
+        ])
+        #expect(
+            noTeacher.status != 0 && noTeacher.stderr.contains("\(dir)/checkpoint.json")
+                && noTeacher.stderr.contains("no teacher"), "\(noTeacher.stderr)")
         let teacherDecay = try cli.run(["train", "--model", "rfm", "--teacher-decay", "1"] + tuneOptions)
         #expect(teacherDecay.status != 0 && teacherDecay.stderr.contains("teacher's decay"), "\(teacherDecay.stderr)")
         #expect(try cli.run(["train", "--model", "rfm", "--evaluate-every", "0"] + tuneOptions).status != 0)
@@ -141,12 +183,17 @@ struct TrainCommandTests {
         #expect(decay.status != 0 && decay.stderr.contains("weight decay"), "\(decay.stderr)")
         let balance = try cli.run(["train", "--model", "rfm", "--balance", "nan"] + tuneOptions)
         #expect(balance.status != 0 && balance.stderr.contains("class-balance"), "\(balance.stderr)")
-        let threshold = try cli.run(["train", "--model", "rfm", "--pseudo-label", "1", "--pseudo-threshold", "2"] + tuneOptions)
+        let threshold = try cli.run(
+            ["train", "--model", "rfm", "--pseudo-label", "1", "--pseudo-threshold", "2"] + tuneOptions)
         #expect(threshold.status != 0 && threshold.stderr.contains("pseudo-label threshold"), "\(threshold.stderr)")
-        let temperature = try cli.run(["train", "--model", "rfm", "--pseudo-label", "1", "--pseudo-temperature", "nan"] + tuneOptions)
-        #expect(temperature.status != 0 && temperature.stderr.contains("pseudo-label temperature"), "\(temperature.stderr)")
+        let temperature = try cli.run(
+            ["train", "--model", "rfm", "--pseudo-label", "1", "--pseudo-temperature", "nan"] + tuneOptions)
+        #expect(
+            temperature.status != 0 && temperature.stderr.contains("pseudo-label temperature"), "\(temperature.stderr)")
         let recalibrate = try cli.run(["train", "--model", "rfm", "--recalibrate", "2"] + tuneOptions)
-        #expect(recalibrate.status != 0 && recalibrate.stderr.contains("--recalibrate needs --batch-norm"), "\(recalibrate.stderr)")
+        #expect(
+            recalibrate.status != 0 && recalibrate.stderr.contains("--recalibrate needs --batch-norm"),
+            "\(recalibrate.stderr)")
         let scale = try cli.run(["train", "--model", "rfm", "--scale", "1"] + tuneOptions)
         #expect(scale.status != 0 && scale.stderr.contains("scaling"), "\(scale.stderr)")
         let ramp = try cli.run(["train", "--model", "rfm", "--ramp-up", "-5"] + tuneOptions)
@@ -158,24 +205,37 @@ struct TrainCommandTests {
         let both = try cli.run(["train", "--model", "rfm", "--resume"] + tuneOptions)
         #expect(both.status != 0, "\(both.stderr)")
 
-        let eval = try cli.run(["evaluate", "--checkpoint", "\(dir)/checkpoint.json", "--data", Self.mnist, "--test-limit", "200", "--workers", "1"])
+        let eval = try cli.run([
+            "evaluate", "--checkpoint", "\(dir)/checkpoint.json", "--data", Self.mnist, "--test-limit", "200",
+            "--workers", "1"
+        ])
         #expect(eval.status == 0, "\(eval.stderr)")
         // Progress into a pipe (not a terminal): plain lines, no carriage returns.
-        let logged = try cli.run(["train", "--model", "rfm", "--epochs", "1", "--data", Self.mnist, "--train-limit", "300", "--test-limit", "100",
-                                  "--out", dir + "-logged", "--workers", "1"])
+        let logged = try cli.run([
+            "train", "--model", "rfm", "--epochs", "1", "--data", Self.mnist, "--train-limit", "300", "--test-limit",
+            "100",
+            "--out", dir + "-logged", "--workers", "1"
+        ])
         defer { try? FileManager.default.removeItem(atPath: dir + "-logged") }
-        #expect(logged.status == 0 && !logged.stderr.contains("\r") && logged.stderr.contains("epoch 1 supervised"), "\(logged.stderr)")
+        #expect(
+            logged.status == 0 && !logged.stderr.contains("\r") && logged.stderr.contains("epoch 1 supervised"),
+            "\(logged.stderr)")
 
         // drmm verify: the certificate as JSON. The RFM's class templates are signed (E2 does not
         // hold), so it searches; every inferred configuration's score matches the convnet's.
         let certificateJSON = "\(dir)/certificate.json"
-        let verify = try cli.run(["verify", "--checkpoint", "\(dir)/checkpoint.json", "--data", Self.mnist, "--test-limit", "50",
-                                  "--workers", "1", "--search-images", "1", "--search-moves", "20", "--json", certificateJSON])
+        let verify = try cli.run([
+            "verify", "--checkpoint", "\(dir)/checkpoint.json", "--data", Self.mnist, "--test-limit", "50",
+            "--workers", "1", "--search-images", "1", "--search-moves", "20", "--json", certificateJSON
+        ])
         #expect(verify.status == 0, "\(verify.stderr)")
-        let certificate = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: certificateJSON))) as? [String: Any]
+        let certificate =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: certificateJSON)))
+            as? [String: Any]
         #expect(certificate?["imagesChecked"] as? Int == 50 && certificate?["predictionsAgreeing"] as? Int == 50)
         #expect((certificate?["largestRelativeScoreDifference"] as? Double ?? 1) < 1e-4)
-        #expect((certificate?["negativeTemplateEntries"] as? Int ?? 0) > 0 && certificate?["searchedImages"] as? Int == 1)
+        #expect(
+            (certificate?["negativeTemplateEntries"] as? Int ?? 0) > 0 && certificate?["searchedImages"] as? Int == 1)
         let noCheckpoint = try cli.run(["verify", "--checkpoint", "\(dir)/none.json", "--data", Self.mnist])
         #expect(noCheckpoint.status != 0 && noCheckpoint.stderr.contains("\(dir)/none.json"), "\(noCheckpoint.stderr)")
         let corrupt = "\(dir)/corrupt.json"
@@ -190,11 +250,16 @@ struct TrainCommandTests {
         let cli = CommandLineTests()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-conv-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let common = ["train", "--model", "drmm2", "--epochs", "1", "--data", Self.mnist, "--train-limit", "200", "--test-limit", "100",
-                      "--out", dir, "--quiet", "--workers", "1"]
+        let common = [
+            "train", "--model", "drmm2", "--epochs", "1", "--data", Self.mnist, "--train-limit", "200", "--test-limit",
+            "100",
+            "--out", dir, "--quiet", "--workers", "1"
+        ]
         let first = try cli.run(common + ["--convolution", "im2col"])
         #expect(first.status == 0, "\(first.stderr)")
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/results.json"))) as? [String: Any]
+        let report =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/results.json")))
+            as? [String: Any]
         #expect((report?["configuration"] as? [String: Any])?["convolution"] as? String == "im2col")
         let resumed = try cli.run(common + ["--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
@@ -202,7 +267,9 @@ struct TrainCommandTests {
         let twoWorkers = Array(common.dropLast(2)) + ["--workers", "2"]
         let other = try cli.run(twoWorkers + ["--resume", "--convolution", "winograd"])
         #expect(other.status == 0 && other.stderr.contains("not bit-identically"), "\(other.stderr)")
-        let continued = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/results.json"))) as? [String: Any]
+        let continued =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/results.json")))
+            as? [String: Any]
         let options = continued?["configuration"] as? [String: Any]
         #expect(options?["convolution"] as? String == "winograd" && options?["workers"] as? Int == 2)
         #expect((continued?["history"] as? [Any])?.count == 1)

@@ -19,17 +19,20 @@ struct ConditionalGaussianTests {
         try g.addFactor(scope: [t], values: [0.6, 0.4])
         let means = (0..<6).map { _ in (0..<4).map { _ in rng.gaussian() } }
         let sigma2 = 0.7
-        try g.addConditionalGaussian(child: image, parents: [c, t], means: means, covariance: .isotropic(variance: sigma2))
+        try g.addConditionalGaussian(
+            child: image, parents: [c, t], means: means, covariance: .isotropic(variance: sigma2))
         let y = (0..<4).map { _ in rng.gaussian() }
         let ev = Evidence(observations: [image: y])
 
         // By hand: p(c, t | y) ∝ π_c π_t N(y; μ_ct, σ² I).
         var joint = [Double]()
-        for ci in 0..<3 { for ti in 0..<2 {
-            let mu = means[ci * 2 + ti]
-            let sq = zip(y, mu).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
-            joint.append(prior[ci] * [0.6, 0.4][ti] * exp(-0.5 * sq / sigma2) / pow(2 * Double.pi * sigma2, 2))
-        } }
+        for ci in 0..<3 {
+            for ti in 0..<2 {
+                let mu = means[ci * 2 + ti]
+                let sq = zip(y, mu).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
+                joint.append(prior[ci] * [0.6, 0.4][ti] * exp(-0.5 * sq / sigma2) / pow(2 * Double.pi * sigma2, 2))
+            }
+        }
         let evidenceProbability = joint.reduce(0, +)
         let pc = (0..<3).map { ci in (joint[ci * 2] + joint[ci * 2 + 1]) / evidenceProbability }
 
@@ -65,7 +68,8 @@ struct ConditionalGaussianTests {
             var h = FactorGraph()
             let p = h.addCategorical(cardinality: 2)
             let ch = try h.addGaussian(dimension: 2)
-            try h.addConditionalGaussian(child: ch, parents: [p], means: [[0, 0], [1, 1]], covariance: .diagonal([1, -1]))
+            try h.addConditionalGaussian(
+                child: ch, parents: [p], means: [[0, 0], [1, 1]], covariance: .diagonal([1, -1]))
         }
     }
 
@@ -75,7 +79,8 @@ struct ConditionalGaussianTests {
         let c = g.addCategorical(cardinality: 2)
         let y = try g.addGaussian(dimension: 3)
         try g.addFactor(scope: [c], values: [0.25, 0.75])
-        try g.addConditionalGaussian(child: y, parents: [c], means: [[0, 0, 0], [5, 5, 5]], covariance: .isotropic(variance: 1))
+        try g.addConditionalGaussian(
+            child: y, parents: [c], means: [[0, 0, 0], [5, 5, 5]], covariance: .isotropic(variance: 1))
         let r = try BeliefPropagation().run(g)
         #expect(abs(r.logPartition!) < 1e-12)
         #expect(abs(r.marginals[c][1] - 0.75) < 1e-12)
@@ -90,7 +95,9 @@ struct ConditionalGaussianFoldingTests {
         var g = FactorGraph()
         let a = g.addCategorical(cardinality: 2), b = g.addCategorical(cardinality: 3)
         let y = try g.addGaussian(dimension: 2)
-        try g.addConditionalGaussian(child: y, parents: [a, b], means: (0..<6).map { _ in [rng.gaussian(), rng.gaussian()] }, covariance: .isotropic(variance: 0.5))
+        try g.addConditionalGaussian(
+            child: y, parents: [a, b], means: (0..<6).map { _ in [rng.gaussian(), rng.gaussian()] },
+            covariance: .isotropic(variance: 0.5))
         try g.addFactor(scope: [b, a], logValues: (0..<6).map { _ in rng.gaussian() })
         let ev = Evidence(observations: [y: [0.3, -0.2]])
         let exact = try BruteForceEnumeration().solve(g, evidence: ev)

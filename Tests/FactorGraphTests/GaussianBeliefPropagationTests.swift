@@ -7,7 +7,9 @@ import FactorGraph
 @Suite("Gaussian belief propagation")
 struct GaussianBeliefPropagationTests {
     /// The joint (J, h) over the free variables, with observed ones conditioned out.
-    func denseJoint(_ g: FactorGraph, observed: [Int: [Double]] = [:]) throws -> (free: [Int], offset: [Int: Int], J: Matrix, h: [Double]) {
+    func denseJoint(_ g: FactorGraph, observed: [Int: [Double]] = [:]) throws -> (
+        free: [Int], offset: [Int: Int], J: Matrix, h: [Double]
+    ) {
         var offset = [Int: Int](), free: [Int] = [], D = 0
         for (v, variable) in g.variables.enumerated() where observed[v] == nil {
             offset[v] = D; free.append(v); D += variable.dimension!
@@ -22,7 +24,11 @@ struct GaussianBeliefPropagationTests {
                     for (j, u) in f.scope.enumerated() {
                         for b in 0..<f.dimensions[j] {
                             let entry = f.precision[fo[i] + a, fo[j] + b]
-                            if let ru = offset[u] { J[rv + a, ru + b] += entry } else { h[rv + a] -= entry * observed[u]![b] }
+                            if let ru = offset[u] {
+                                J[rv + a, ru + b] += entry
+                            } else {
+                                h[rv + a] -= entry * observed[u]![b]
+                            }
                         }
                     }
                 }
@@ -51,8 +57,9 @@ struct GaussianBeliefPropagationTests {
             if v > 0 {
                 let p = rng.integer(below: v)
                 let dp = g.variables[p].dimension!
-                try g.addGaussianFactor(scope: [p, v], precision: psd(dp + d, rng: rng, scale: 0.7),
-                                        potential: (0..<(dp + d)).map { _ in rng.gaussian() })
+                try g.addGaussianFactor(
+                    scope: [p, v], precision: psd(dp + d, rng: rng, scale: 0.7),
+                    potential: (0..<(dp + d)).map { _ in rng.gaussian() })
             }
         }
         return g
@@ -102,19 +109,26 @@ struct GaussianBeliefPropagationTests {
     /// Scalar variables on a grid with chords; `J` strictly diagonally dominant, hence
     /// walk-summable, so loopy Gaussian BP converges and its means are exact. Its variances
     /// are the usual loopy approximation: the test reports their error and only bounds it.
-    @Test("loopy, diagonally dominant: converges, means exact", arguments: [UInt64(1), 2, 3, 4, 5], [BeliefPropagation.Schedule.sequential, .parallel])
+    @Test(
+        "loopy, diagonally dominant: converges, means exact", arguments: [UInt64(1), 2, 3, 4, 5],
+        [BeliefPropagation.Schedule.sequential, .parallel])
     func loopy(seed: UInt64, schedule: BeliefPropagation.Schedule) throws {
         let rng = RandomSource(seed: seed)
         let side = 6
         var g = FactorGraph()
         for _ in 0..<(side * side) { try g.addGaussian() }
         var edges: [(Int, Int)] = []
-        for r in 0..<side { for c in 0..<side {
-            let v = r * side + c
-            if c + 1 < side { edges.append((v, v + 1)) }
-            if r + 1 < side { edges.append((v, v + side)) }
-        } }
-        for _ in 0..<8 { let a = rng.integer(below: side * side), b = rng.integer(below: side * side); if a != b { edges.append((min(a, b), max(a, b))) } }
+        for r in 0..<side {
+            for c in 0..<side {
+                let v = r * side + c
+                if c + 1 < side { edges.append((v, v + 1)) }
+                if r + 1 < side { edges.append((v, v + side)) }
+            }
+        }
+        for _ in 0..<8 {
+            let a = rng.integer(below: side * side), b = rng.integer(below: side * side);
+            if a != b { edges.append((min(a, b), max(a, b))) }
+        }
         var rowSum = [Double](repeating: 0, count: side * side)
         for (a, b) in edges {
             let w = rng.uniform(-0.5, 0.5)
@@ -122,7 +136,8 @@ struct GaussianBeliefPropagationTests {
             try g.addGaussianFactor(scope: [a, b], precision: try Matrix([[0, w], [w, 0]]), potential: [0, 0])
         }
         for v in 0..<(side * side) {
-            try g.addGaussianFactor(scope: [v], precision: try Matrix([[rowSum[v] + 0.5 + rng.uniform()]]), potential: [rng.gaussian()])
+            try g.addGaussianFactor(
+                scope: [v], precision: try Matrix([[rowSum[v] + 0.5 + rng.uniform()]]), potential: [rng.gaussian()])
         }
         var bp = GaussianBeliefPropagation()
         bp.options.schedule = schedule
@@ -138,7 +153,10 @@ struct GaussianBeliefPropagationTests {
             #expect(abs(m.mean[0] - mu[v]) <= 1e-8 * max(1, abs(mu[v])), "seed \(seed) var \(v)")
             worstVariance = max(worstVariance, abs(m.covariance[0, 0] - cov[v, v]) / cov[v, v])
         }
-        print("loopy Gaussian BP seed \(seed) \(schedule): \(r.iterations) iterations, worst relative variance error \(worstVariance)")
+        print(
+            "loopy Gaussian BP seed \(seed) \(schedule): \(r.iterations) iterations, worst relative variance error "
+                + "\(worstVariance)"
+        )
         #expect(worstVariance < 0.2)
     }
 

@@ -11,7 +11,9 @@ struct HostileInputTests {
 
     /// The error of parsing `text` as UAI, or `nil` when it parses.
     func uaiError(_ text: String, limits: ResourceLimits = .standard) -> (line: Int, message: String)? {
-        do { _ = try UAIFormat.parseModel(text, path: "m.uai", limits: limits); return nil } catch FactorGraphError.malformedFile(_, let line, let message) {
+        do {
+            _ = try UAIFormat.parseModel(text, path: "m.uai", limits: limits); return nil
+        } catch FactorGraphError.malformedFile(_, let line, let message) {
             return (line, message)
         } catch {
             Issue.record("not a malformed-file error: \(error)")
@@ -67,18 +69,25 @@ struct HostileInputTests {
         #expect(throws: FactorGraphError.self) { try LibDAIFormat.parse(one, path: "m.fg") }
         var eight = "8\n"
         for l in 0..<8 { eight += "\n1\n\(l)\n\(1 << 24)\n0\n" }
-        do { _ = try LibDAIFormat.parse(eight, path: "m.fg"); Issue.record("eight 2^24 tables parsed") } catch let e as FactorGraphError {
+        do { _ = try LibDAIFormat.parse(eight, path: "m.fg"); Issue.record("eight 2^24 tables parsed") } catch let e
+            as FactorGraphError
+        {
             #expect("\(e)".contains("totalTableEntries"), "\(e)")
         }
         // Raised limits let a user through.
         var raised = ResourceLimits.standard
         try raised.apply("tableEntries=2^26")
         try raised.apply("cardinality=2^26")
-        #expect(try LibDAIFormat.parse("1\n1\n0\n\(1 << 25)\n0\n", path: "m.fg", limits: raised).graph.factors[0].count == 1 << 25)
+        #expect(
+            try LibDAIFormat.parse("1\n1\n0\n\(1 << 25)\n0\n", path: "m.fg", limits: raised).graph.factors[0].count == 1
+                << 25)
         // Counts larger than the file are refused before any array is sized by them.
         #expect(uaiError("MARKOV 1000000 2 2")?.message.contains("only") == true)
         #expect(uaiError("MARKOV 1 2 4611686018427387904 1 0")?.message.contains("only") == true)
-        #expect(throws: FactorGraphError.self) { try UAIFormat.parseEvidence("4611686018427387904 0 1", path: "e", for: try UAIFormat.parseModel("MARKOV 1 2 0")) }
+        #expect(throws: FactorGraphError.self) {
+            try UAIFormat.parseEvidence(
+                "4611686018427387904 0 1", path: "e", for: try UAIFormat.parseModel("MARKOV 1 2 0"))
+        }
     }
 
     @Test("the elimination order is the min-fill order, computed incrementally, and refuses a large grid at once")
@@ -99,7 +108,9 @@ struct HostileInputTests {
         #expect(abs(try VariableElimination().logPartition(empty, evidence: .none) - Double(n) * log(2)) < 1e-6)
         // A 100 × 100 grid: refused with the estimated size, before any table is built.
         let grid = Self.grid(100)
-        do { _ = try VariableElimination().logPartition(grid, evidence: .none); Issue.record("100×100 grid eliminated") } catch FactorGraphError.tooLarge(let m) {
+        do {
+            _ = try VariableElimination().logPartition(grid, evidence: .none); Issue.record("100×100 grid eliminated")
+        } catch FactorGraphError.tooLarge(let m) {
             #expect(m.contains("GiB") && m.contains("cliqueEntries"), "\(m)")
         }
     }
@@ -134,9 +145,14 @@ struct HostileInputTests {
         for i in 0..<side {
             for j in 0..<side {
                 let v = i * side + j
-                try! g.addFactor(scope: [v], logValues: [rng.gaussian(standardDeviation: 1), rng.gaussian(standardDeviation: 1)])
-                if j + 1 < side { try! g.addFactor(scope: [v, v + 1], logValues: [coupling, -coupling, -coupling, coupling]) }
-                if i + 1 < side { try! g.addFactor(scope: [v, v + side], logValues: [coupling, -coupling, -coupling, coupling]) }
+                try! g.addFactor(
+                    scope: [v], logValues: [rng.gaussian(standardDeviation: 1), rng.gaussian(standardDeviation: 1)])
+                if j + 1 < side {
+                    try! g.addFactor(scope: [v, v + 1], logValues: [coupling, -coupling, -coupling, coupling])
+                }
+                if i + 1 < side {
+                    try! g.addFactor(scope: [v, v + side], logValues: [coupling, -coupling, -coupling, coupling])
+                }
             }
         }
         return g
@@ -144,7 +160,8 @@ struct HostileInputTests {
 
     /// `x0 == x1`, and a triangle of `≠` constraints on binary variables (Z = 0).
     static let equal = try! UAIFormat.parseModel("MARKOV 2 2 2 1 2 0 1 4 1 0 0 1", path: "eq")
-    static let triangle = try! UAIFormat.parseModel("MARKOV 3 2 2 2 3 2 0 1 2 1 2 2 0 2 4 0 1 1 0 4 0 1 1 0 4 0 1 1 0", path: "tri")
+    static let triangle = try! UAIFormat.parseModel(
+        "MARKOV 3 2 2 2 3 2 0 1 2 1 2 2 0 2 4 0 1 1 0 4 0 1 1 0 4 0 1 1 0", path: "tri")
 
     @Test("impossible evidence and Z = 0 mean the same for exact, BP and brute force: PR −∞, MAR and MAP refuse")
     func impossibleEvidence() throws {
@@ -152,9 +169,11 @@ struct HostileInputTests {
         let cases: [(FactorGraph, Evidence)] = [
             (Self.equal, contradiction),
             (try UAIFormat.parseModel("MARKOV 1 2 1 1 0 2 0 0", path: "zero"), .none),
-            (Self.triangle, .none),
+            (Self.triangle, .none)
         ]
-        let algorithms: [(String, any InferenceAlgorithm)] = [("exact", VariableElimination()), ("bruteforce", BruteForceEnumeration()), ("bp", BeliefPropagation())]
+        let algorithms: [(String, any InferenceAlgorithm)] = [
+            ("exact", VariableElimination()), ("bruteforce", BruteForceEnumeration()), ("bp", BeliefPropagation())
+        ]
         for (k, (g, ev)) in cases.enumerated() {
             for (name, a) in algorithms {
                 // Loopy BP cannot see the triangle's contradiction in its beliefs (it is frustrated,
@@ -185,9 +204,12 @@ struct HostileInputTests {
     func mapRespectsEvidence() throws {
         let rng = RandomSource(seed: 5)
         for t in 0..<40 {
-            let g = RandomModels.loopy(n: 6 + rng.integer(below: 6), extraEdges: rng.integer(below: 6), rng: rng, coupling: 2, zeroRate: 0.2)
+            let g = RandomModels.loopy(
+                n: 6 + rng.integer(below: 6), extraEdges: rng.integer(below: 6), rng: rng, coupling: 2, zeroRate: 0.2)
             var ev = Evidence()
-            for v in 0..<g.variableCount where rng.uniform() < 0.3 { ev.states[v] = rng.integer(below: g.cardinalities[v]) }
+            for v in 0..<g.variableCount where rng.uniform() < 0.3 {
+                ev.states[v] = rng.integer(below: g.cardinalities[v])
+            }
             for schedule in [BeliefPropagation.Schedule.sequential, .parallel] {
                 var bp = BeliefPropagation()
                 bp.options.schedule = schedule
@@ -197,7 +219,9 @@ struct HostileInputTests {
                     #expect(map.logScore > -.infinity, "case \(t)")
                     for (v, x) in ev.states { #expect(map.states[v] == x) }
                 } catch FactorGraphError.inconsistentEvidence {
-                    #expect(try VariableElimination().logPartition(g, evidence: ev) == -.infinity, "case \(t): BP proved Z = 0 wrongly")
+                    #expect(
+                        try VariableElimination().logPartition(g, evidence: ev) == -.infinity,
+                        "case \(t): BP proved Z = 0 wrongly")
                 } catch FactorGraphError.infeasibleDecoding {
                     // Allowed: loopy decoding failed without a false claim.
                 }
@@ -226,13 +250,17 @@ struct HostileInputTests {
         let n = 5
         let xs = try (0..<n).map { _ in try g.addGaussian() }
         for i in 0..<n {
-            try g.addGaussianFactor(scope: [xs[i], xs[(i + 1) % n]], precision: try Matrix(rows: 2, columns: 2, elements: [1, -1, -1, 1]), potential: [0.1, -0.1])
+            try g.addGaussianFactor(
+                scope: [xs[i], xs[(i + 1) % n]], precision: try Matrix(rows: 2, columns: 2, elements: [1, -1, -1, 1]),
+                potential: [0.1, -0.1])
         }
         var bp = GaussianBeliefPropagation()
         bp.options.maxIterations = 200
         do {
             let r = try bp.run(g)
-            guard case .notConverged = r.outcome else { Issue.record("a singular ring converged to \(r.marginals)"); return }
+            guard case .notConverged = r.outcome else {
+                Issue.record("a singular ring converged to \(r.marginals)"); return
+            }
             #expect(!r.converged && r.marginals.allSatisfy { $0 == nil } && r.lastIterate.allSatisfy { $0 != nil })
             #expect(throws: FactorGraphError.self) { try r.convergedMarginals() }
         } catch FactorGraphError.invalidGaussian {

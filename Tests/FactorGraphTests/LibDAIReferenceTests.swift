@@ -22,7 +22,9 @@ struct LibDAIReferenceTests {
             for line in text.split(separator: "\n").map(String.init) {
                 if line.hasSuffix(":") || line.contains("MAP state") { block = line }
                 if line.hasPrefix("Exact log partition sum:") { exactLogZ = Double(line.split(separator: " ").last!)! }
-                if line.hasPrefix("Approximate (loopy belief propagation) log partition sum:") { bpLogZ = Double(line.split(separator: " ").last!)! }
+                if line.hasPrefix("Approximate (loopy belief propagation) log partition sum:") {
+                    bpLogZ = Double(line.split(separator: " ").last!)!
+                }
                 if line.hasPrefix("Exact MAP state (log score = ") {
                     mapScore = Double(line.dropFirst("Exact MAP state (log score = ".count).dropLast(2))!
                 }
@@ -31,10 +33,13 @@ struct LibDAIReferenceTests {
                     let inner = line.split(separator: "(").last!.split(separator: ")").first!
                     let probs = inner.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces))! }
                     if block == "Exact variable marginals:" { exactMarginals[label] = probs }
-                    if block == "Approximate (loopy belief propagation) variable marginals:" { bpMarginals[label] = probs }
+                    if block == "Approximate (loopy belief propagation) variable marginals:" {
+                        bpMarginals[label] = probs
+                    }
                 }
                 if block.hasPrefix("Exact MAP state"), line.hasPrefix("x"), let colon = line.firstIndex(of: ":") {
-                    mapState[String(line[..<colon])] = Int(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))!
+                    mapState[String(line[..<colon])] = Int(
+                        line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))!
                 }
             }
         }
@@ -48,13 +53,17 @@ struct LibDAIReferenceTests {
         #expect(ref.exactMarginals.count == g.variableCount)
         let ve = try VariableElimination().solve(g)
         // libDAI prints 6 significant digits.
-        #expect(abs(ve.logPartition - ref.exactLogZ) <= 5e-6 * max(1, abs(ref.exactLogZ)), "\(name): log Z \(ve.logPartition) vs \(ref.exactLogZ)")
+        #expect(
+            abs(ve.logPartition - ref.exactLogZ) <= 5e-6 * max(1, abs(ref.exactLogZ)),
+            "\(name): log Z \(ve.logPartition) vs \(ref.exactLogZ)")
         for (v, label) in model.labels.enumerated() {
             let expected = try #require(ref.exactMarginals["x\(label)"])
             for (p, q) in zip(ve.marginals[v], expected) { #expect(abs(p - q) <= 5e-6, "\(name) x\(label)") }
         }
         let map = try VariableElimination().mostProbableAssignment(g, evidence: .none)
-        #expect(abs(map.logScore - ref.mapScore) <= 5e-5 * max(1, abs(ref.mapScore)), "\(name): MAP score \(map.logScore) vs \(ref.mapScore)")
+        #expect(
+            abs(map.logScore - ref.mapScore) <= 5e-5 * max(1, abs(ref.mapScore)),
+            "\(name): MAP score \(map.logScore) vs \(ref.mapScore)")
         // libDAI's MAP state has the same score under our reading of the file.
         let theirs = model.labels.map { ref.mapState["x\($0)"] ?? 0 }
         #expect(abs(try g.logScore(theirs) - map.logScore) <= 1e-9 * max(1, abs(map.logScore)))
@@ -69,7 +78,9 @@ struct LibDAIReferenceTests {
         bp.options.tolerance = 1e-12
         let r = try bp.run(model.graph, semiring: SumProduct.self)
         #expect(r.converged)
-        #expect(abs(r.logPartition! - ref.bpLogZ) <= 5e-6 * max(1, abs(ref.bpLogZ)), "\(name): BP log Z \(r.logPartition!) vs \(ref.bpLogZ)")
+        #expect(
+            abs(r.logPartition! - ref.bpLogZ) <= 5e-6 * max(1, abs(ref.bpLogZ)),
+            "\(name): BP log Z \(r.logPartition!) vs \(ref.bpLogZ)")
         for (v, label) in model.labels.enumerated() {
             let expected = try #require(ref.bpMarginals["x\(label)"])
             for (p, q) in zip(r.marginals[v], expected) { #expect(abs(p - q) <= 5e-6, "\(name) x\(label)") }

@@ -9,8 +9,9 @@ struct LoopyGraphTests {
     @Test("variable elimination equals brute force", arguments: Array(UInt64(1)...30))
     func eliminationIsExact(seed: UInt64) throws {
         let rng = RandomSource(seed: seed)
-        let g = RandomModels.loopy(n: 4 + rng.integer(below: 9), extraEdges: rng.integer(below: 8), rng: rng,
-                                   coupling: 1.5, zeroRate: 0.1)
+        let g = RandomModels.loopy(
+            n: 4 + rng.integer(below: 9), extraEdges: rng.integer(below: 8), rng: rng,
+            coupling: 1.5, zeroRate: 0.1)
         let bf = try BruteForceEnumeration().solve(g)
         let ve = try VariableElimination().solve(g)
         #expect(abs(ve.logPartition - bf.logPartition) <= 1e-9 * max(1, abs(bf.logPartition)))
@@ -26,7 +27,9 @@ struct LoopyGraphTests {
         #expect(maxAbsDifference(vee.marginals, bfe.marginals) <= 1e-9)
     }
 
-    @Test("weak couplings: loopy BP converges, close to exact", arguments: Array(UInt64(1)...10), [BeliefPropagation.Schedule.sequential, .parallel, .sequentialRandom])
+    @Test(
+        "weak couplings: loopy BP converges, close to exact", arguments: Array(UInt64(1)...10),
+        [BeliefPropagation.Schedule.sequential, .parallel, .sequentialRandom])
     func weakCoupling(seed: UInt64, schedule: BeliefPropagation.Schedule) throws {
         let rng = RandomSource(seed: seed)
         let g = RandomModels.loopy(n: 12, extraEdges: 6, rng: rng, coupling: 0.1)
@@ -86,7 +89,9 @@ struct LoopyGraphTests {
 
     @Test("properties bag in libDAI's words")
     func propertiesBag() throws {
-        let o = try BeliefPropagation.Options(properties: ["tol": "1e-9", "maxiter": "100", "updates": "PARALL", "damping": "0.2"])
+        let o = try BeliefPropagation.Options(properties: [
+            "tol": "1e-9", "maxiter": "100", "updates": "PARALL", "damping": "0.2"
+        ])
         #expect(o.tolerance == 1e-9 && o.maxIterations == 100 && o.schedule == .parallel && o.damping == 0.2)
         #expect(throws: FactorGraphError.self) { try BeliefPropagation.Options(properties: ["damping": "1.5"]) }
         #expect(throws: FactorGraphError.self) { try BeliefPropagation.Options(properties: ["colour": "red"]) }

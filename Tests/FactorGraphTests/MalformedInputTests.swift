@@ -100,11 +100,14 @@ struct MalformedInputTests {
         #expect(try UAIFormat.parseEvidence("2 0 1 2 2", for: g) == [Evidence(states: [0: 1, 2: 2])])
         #expect(try UAIFormat.parseEvidence("1\n2 0 1 2 2", for: g) == [Evidence(states: [0: 1, 2: 2])])
         #expect(try UAIFormat.parseEvidence("0", for: g) == [Evidence()])
-        #expect(throws: FactorGraphError.self) { try UAIFormat.parseEvidence("1 2 3", for: g) }   // state 3 of a 3-state variable
-        #expect(throws: FactorGraphError.self) { try UAIFormat.parseEvidence("1 5 0", for: g) }   // no variable 5
-        #expect(throws: FactorGraphError.self) { try UAIFormat.parseEvidence("2 0 1", for: g) }   // truncated
+        // state 3 of a 3-state variable
+        #expect(throws: FactorGraphError.self) { try UAIFormat.parseEvidence("1 2 3", for: g) }
+        #expect(throws: FactorGraphError.self) { try UAIFormat.parseEvidence("1 5 0", for: g) }  // no variable 5
+        #expect(throws: FactorGraphError.self) { try UAIFormat.parseEvidence("2 0 1", for: g) }  // truncated
         #expect(throws: FactorGraphError.self) { try BeliefPropagation().run(g, evidence: Evidence(states: [1: 2])) }
-        #expect(throws: FactorGraphError.self) { try VariableElimination().solve(g, evidence: Evidence(states: [9: 0])) }
+        #expect(throws: FactorGraphError.self) {
+            try VariableElimination().solve(g, evidence: Evidence(states: [9: 0]))
+        }
     }
 
     @Test("libDAI format errors")
@@ -112,27 +115,41 @@ struct MalformedInputTests {
         let good = "1\n\n2\n0 1\n2 2\n2\n0 1.5\n3 2e-1\n"
         let m = try LibDAIFormat.parse(good)
         #expect(m.graph.factors[0].values == [1.5, 0, 0, 0.2])
-        #expect(throws: FactorGraphError.self) { try LibDAIFormat.parse("1\n\n2\n0 1\n2 2\n2\n0 1.5\n4 2\n") }    // index out of range
-        #expect(throws: FactorGraphError.self) { try LibDAIFormat.parse("2\n\n1\n0\n2\n0\n\n1\n0\n3\n0\n") }    // cardinality disagrees
-        #expect(throws: FactorGraphError.self) { try LibDAIFormat.parse("1\n\n2\n0 0\n2 2\n0\n") }              // repeated label
-        #expect(throws: FactorGraphError.self) { try LibDAIFormat.parse("1\n\n1\n0\n2\n1\n0 -1\n") }            // negative
-        #expect(throws: FactorGraphError.self) { try LibDAIFormat.parse("1\n\n1\n0\n100000000\n0\n") }          // too large
+        // index out of range
+        #expect(throws: FactorGraphError.self) { try LibDAIFormat.parse("1\n\n2\n0 1\n2 2\n2\n0 1.5\n4 2\n") }
+        // cardinality disagrees
+        #expect(throws: FactorGraphError.self) { try LibDAIFormat.parse("2\n\n1\n0\n2\n0\n\n1\n0\n3\n0\n") }
+        #expect(throws: FactorGraphError.self) { try LibDAIFormat.parse("1\n\n2\n0 0\n2 2\n0\n") }  // repeated label
+        #expect(throws: FactorGraphError.self) { try LibDAIFormat.parse("1\n\n1\n0\n2\n1\n0 -1\n") }  // negative
+        #expect(throws: FactorGraphError.self) { try LibDAIFormat.parse("1\n\n1\n0\n100000000\n0\n") }  // too large
     }
 
     @Test("building a graph checks scopes and tables")
     func building() throws {
         var g = FactorGraph()
         let a = g.addCategorical(cardinality: 2), b = g.addCategorical(cardinality: 3)
-        #expect(throws: FactorGraphError.undeclaredVariable(factor: 0, variable: 5)) { try g.addFactor(scope: [a, 5], values: [1, 1]) }
-        #expect(throws: FactorGraphError.repeatedVariable(factor: 0, variable: a)) { try g.addFactor(scope: [a, a], values: [1, 1, 1, 1]) }
-        #expect(throws: FactorGraphError.tableSizeMismatch(factor: 0, expected: 6, actual: 5)) { try g.addFactor(scope: [a, b], values: [1, 1, 1, 1, 1]) }
+        #expect(throws: FactorGraphError.undeclaredVariable(factor: 0, variable: 5)) {
+            try g.addFactor(scope: [a, 5], values: [1, 1])
+        }
+        #expect(throws: FactorGraphError.repeatedVariable(factor: 0, variable: a)) {
+            try g.addFactor(scope: [a, a], values: [1, 1, 1, 1])
+        }
+        #expect(throws: FactorGraphError.tableSizeMismatch(factor: 0, expected: 6, actual: 5)) {
+            try g.addFactor(scope: [a, b], values: [1, 1, 1, 1, 1])
+        }
         #expect(throws: FactorGraphError.self) { try g.addFactor(scope: [a], values: [1, .nan]) }
         #expect(throws: FactorGraphError.self) { try g.addFactor(scope: [a], logValues: [0, .nan]) }
         #expect(throws: FactorGraphError.self) { try g.addFactor(scope: [a], logValues: [0, .infinity]) }
-        #expect(throws: FactorGraphError.invalidCardinality(variable: 2, value: 0)) { try g.addCategoricalChecked(cardinality: 0) }
+        #expect(throws: FactorGraphError.invalidCardinality(variable: 2, value: 0)) {
+            try g.addCategoricalChecked(cardinality: 0)
+        }
         let y = try g.addGaussian(dimension: 2)
-        #expect(throws: FactorGraphError.wrongVariableKind(variable: y, expected: "categorical")) { try g.addFactor(scope: [y], values: [1]) }
-        #expect(throws: FactorGraphError.self) { try g.addGaussianFactor(scope: [y], precision: Matrix.identity(3), potential: [0, 0]) }
+        #expect(throws: FactorGraphError.wrongVariableKind(variable: y, expected: "categorical")) {
+            try g.addFactor(scope: [y], values: [1])
+        }
+        #expect(throws: FactorGraphError.self) {
+            try g.addGaussianFactor(scope: [y], precision: Matrix.identity(3), potential: [0, 0])
+        }
         #expect(throws: FactorGraphError.self) { try g.logScore([0, 0]) }
     }
 
@@ -151,11 +168,18 @@ struct MalformedInputTests {
 
     /// Hundreds of randomly mutated copies of real model files: every one either parses into a
     /// model that inference accepts, or throws a `FactorGraphError` naming the file.
-    @Test("mutation fuzzing of the parsers", arguments: ["libdai/alarm.fg", "libdai/hoi1.fg", "libdai/testfast.fg", "uai2014/CSP_12.uai", "uai2014/Promedus_24.uai", "libdai/hoi1.fg.uai"])
+    @Test(
+        "mutation fuzzing of the parsers",
+        arguments: [
+            "libdai/alarm.fg", "libdai/hoi1.fg", "libdai/testfast.fg", "uai2014/CSP_12.uai", "uai2014/Promedus_24.uai",
+            "libdai/hoi1.fg.uai"
+        ])
     func fuzz(file: String) throws {
         let original = try Fixture.text(file)
         let rng = RandomSource(seed: UInt64(file.utf8.reduce(0) { $0 &* 31 &+ Int($1) }.magnitude))
-        let replacements = ["", "0", "-1", "nan", "1e400", "2147483647", "99999999999999999999", "x", "3.5", "-0", "\n", "1e-320", "#"]
+        let replacements = [
+            "", "0", "-1", "nan", "1e400", "2147483647", "99999999999999999999", "x", "3.5", "-0", "\n", "1e-320", "#"
+        ]
         var parsed = 0, rejected = 0
         for _ in 0..<120 {
             var tokens = original.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
@@ -165,13 +189,15 @@ struct MalformedInputTests {
                 case 0: tokens[i] = replacements[rng.integer(below: replacements.count)]
                 case 1: tokens.remove(at: i)
                 case 2: tokens.insert(tokens[i], at: i)
-                default: tokens = Array(tokens.prefix(i))   // truncate
+                default: tokens = Array(tokens.prefix(i))  // truncate
                 }
                 if tokens.isEmpty { tokens = [""] }
             }
             let text = tokens.joined(separator: " ")
             do {
-                let g = file.hasSuffix(".fg") ? try LibDAIFormat.parse(text, path: file).graph : try UAIFormat.parseModel(text, path: file)
+                let g =
+                    file.hasSuffix(".fg")
+                    ? try LibDAIFormat.parse(text, path: file).graph : try UAIFormat.parseModel(text, path: file)
                 parsed += 1
                 // A model that parses must be one inference accepts or rejects cleanly.
                 var bp = BeliefPropagation()
@@ -197,15 +223,21 @@ struct ResultFileTests {
         let path = dir.appendingPathComponent("model.MAR").path
         try writeAtomically(UAIFormat.marginalsResult([[0.25, 0.75]]), to: path)
         try writeAtomically(UAIFormat.marginalsResult([[0.5, 0.5], [1]]), to: path)
-        #expect(try UAIFormat.parseResult(String(contentsOfFile: path, encoding: .utf8)) == .marginals([[0.5, 0.5], [1]]))
+        #expect(
+            try UAIFormat.parseResult(String(contentsOfFile: path, encoding: .utf8)) == .marginals([[0.5, 0.5], [1]]))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.MAR"])
         // A killed writer's temporary file (its process gone) is removed by the next write;
         // a live writer's (this process's parent) is left alone.
         let dead = dir.appendingPathComponent(".model.MAR.tmp-2147483646").path
         let live = dir.appendingPathComponent(".model.MAR.tmp-\(getppid())").path
-        for stale in [dead, live] { #expect(FileManager.default.createFile(atPath: stale, contents: Data("partial".utf8))) }
+        for stale in [dead, live] {
+            #expect(FileManager.default.createFile(atPath: stale, contents: Data("partial".utf8)))
+        }
         try writeAtomically(UAIFormat.marginalsResult([[0.5, 0.5], [1]]), to: path)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == [".model.MAR.tmp-\(getppid())", "model.MAR"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == [
+                ".model.MAR.tmp-\(getppid())", "model.MAR"
+            ])
         try FileManager.default.removeItem(atPath: live)
         #expect(throws: FactorGraphError.self) { try writeAtomically("x", to: dir.path + "/missing/dir/file") }
         let pr = UAIFormat.partitionResult(logPartition: 3.13226 * 1)
@@ -224,11 +256,15 @@ struct GraphEditingTests {
         let f = try g.addFactor(scope: [a, b], values: [1, 2, 3, 4, 5, 6])
         try g.setLogValues([0, 0, 0, 0, 0, log(2)], ofFactor: f)
         #expect(abs(try VariableElimination().logPartition(g, evidence: .none) - log(7)) < 1e-12)
-        #expect(throws: FactorGraphError.tableSizeMismatch(factor: f, expected: 6, actual: 2)) { try g.setLogValues([0, 0], ofFactor: f) }
+        #expect(throws: FactorGraphError.tableSizeMismatch(factor: f, expected: 6, actual: 2)) {
+            try g.setLogValues([0, 0], ofFactor: f)
+        }
         #expect(throws: FactorGraphError.self) { try g.setLogValues([0, 0, 0, 0, 0, .nan], ofFactor: f) }
         let prebuilt = try DiscreteFactor(scope: [b], cardinalities: [3], values: [1, 1, 2])
         try g.add(prebuilt)
-        #expect(throws: FactorGraphError.self) { try g.add(try DiscreteFactor(scope: [b], cardinalities: [2], values: [1, 1])) }
+        #expect(throws: FactorGraphError.self) {
+            try g.add(try DiscreteFactor(scope: [b], cardinalities: [2], values: [1, 1]))
+        }
         #expect(g.factors.count == 2)
     }
 }

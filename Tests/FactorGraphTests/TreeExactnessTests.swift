@@ -17,7 +17,9 @@ struct TreeExactnessTests {
         for semiring in [LogSumProduct.self, SumProduct.self] as [any Semiring.Type] {
             let r = try runBP(g, semiring)
             #expect(r.isExact && r.iterations == 1)
-            #expect(abs(r.logPartition! - exact.logPartition) <= 1e-9 * max(1, abs(exact.logPartition)), "seed \(seed) \(semiring.name)")
+            #expect(
+                abs(r.logPartition! - exact.logPartition) <= 1e-9 * max(1, abs(exact.logPartition)),
+                "seed \(seed) \(semiring.name)")
             #expect(maxAbsDifference(r.marginals, exact.marginals) <= 1e-9, "seed \(seed) \(semiring.name)")
         }
         // Variable elimination is a second exact method; it must agree too.
@@ -42,12 +44,15 @@ struct TreeExactnessTests {
         #expect(abs(ve.logScore - exact.map.logScore) <= 1e-9 * max(1, abs(exact.map.logScore)))
     }
 
-    @Test("clamped evidence: log P(e)·Z and conditional marginals equal brute force", arguments: Array(seeds.prefix(20)))
+    @Test(
+        "clamped evidence: log P(e)·Z and conditional marginals equal brute force", arguments: Array(seeds.prefix(20)))
     func evidence(seed: UInt64) throws {
         let rng = RandomSource(seed: seed &+ 5000)
         let g = RandomModels.forest(n: 3 + rng.integer(below: 20), rng: rng, zeroRate: 0)
         var ev = Evidence()
-        for v in 0..<g.variableCount where rng.uniform() < 0.25 { ev.states[v] = rng.integer(below: g.cardinalities[v]) }
+        for v in 0..<g.variableCount where rng.uniform() < 0.25 {
+            ev.states[v] = rng.integer(below: g.cardinalities[v])
+        }
         let exact = try BruteForceEnumeration().solve(g, evidence: ev)
         let r = try BeliefPropagation().run(g, evidence: ev, semiring: LogSumProduct.self)
         #expect(abs(r.logPartition! - exact.logPartition) <= 1e-9 * max(1, abs(exact.logPartition)))
@@ -67,7 +72,9 @@ struct TreeExactnessTests {
     }
 
     private func runBP(_ g: FactorGraph, _ s: any Semiring.Type) throws -> BeliefPropagationResult {
-        func go<S: Semiring>(_: S.Type) throws -> BeliefPropagationResult { try BeliefPropagation().run(g, semiring: S.self) }
+        func go<S: Semiring>(_: S.Type) throws -> BeliefPropagationResult {
+            try BeliefPropagation().run(g, semiring: S.self)
+        }
         return try go(s)
     }
 }

@@ -29,7 +29,9 @@ struct UAIReferenceTests {
     @Test("MAR within 1e-4 of the exact reference", arguments: exactInstances.filter { $0 != "Grids_12" })
     func marginals(name: String) throws {
         let (g, ev) = try load(name)
-        guard case .marginals(let ref) = try reference("\(name).uai.exact.MAR") else { Issue.record("not a MAR file"); return }
+        guard case .marginals(let ref) = try reference("\(name).uai.exact.MAR") else {
+            Issue.record("not a MAR file"); return
+        }
         let m = try VariableElimination().marginals(g, evidence: ev)
         #expect(m.count == ref.count)
         #expect(maxAbsDifference(m, ref) <= 1e-4, "\(name)")
@@ -38,22 +40,29 @@ struct UAIReferenceTests {
     @Test("MAP score at least the reference's", arguments: exactInstances)
     func map(name: String) throws {
         let (g, ev) = try load(name)
-        guard case .assignment(let ref) = try reference("\(name).uai.MAP") else { Issue.record("not a MAP file"); return }
+        guard case .assignment(let ref) = try reference("\(name).uai.MAP") else {
+            Issue.record("not a MAP file"); return
+        }
         let refScore = try g.logScore(ref, evidence: ev)
         let ours = try VariableElimination().mostProbableAssignment(g, evidence: ev)
         #expect(ours.logScore >= refScore - 1e-9 * max(1, abs(refScore)), "\(name): \(ours.logScore) < \(refScore)")
         #expect(try g.logScore(ours.states, evidence: ev) == ours.logScore)
         if case .assignment(let exact)? = try? reference("\(name).uai.exact.MPE") {
             let exactScore = try g.logScore(exact, evidence: ev)
-            #expect(abs(ours.logScore - exactScore) <= 1e-9 * max(1, abs(exactScore)), "\(name): exact MPE score differs")
+            #expect(
+                abs(ours.logScore - exactScore) <= 1e-9 * max(1, abs(exactScore)), "\(name): exact MPE score differs")
         }
     }
 
     @Test("loopy BP on linkage_16 (too large for elimination) is close to the reference marginals")
     func linkageLoopy() throws {
         let (g, ev) = try load("linkage_16")
-        guard case .marginals(let ref) = try reference("linkage_16.uai.MAR") else { Issue.record("not a MAR file"); return }
-        #expect(throws: FactorGraphError.self) { try VariableElimination(maximumCliqueSize: 1 << 24).logPartition(g, evidence: ev) }
+        guard case .marginals(let ref) = try reference("linkage_16.uai.MAR") else {
+            Issue.record("not a MAR file"); return
+        }
+        #expect(throws: FactorGraphError.self) {
+            try VariableElimination(maximumCliqueSize: 1 << 24).logPartition(g, evidence: ev)
+        }
         var bp = BeliefPropagation()
         bp.options.tolerance = 1e-6
         bp.options.maxIterations = 500
@@ -67,7 +76,9 @@ struct UAIReferenceTests {
         }
         let mean = total / Double(ref.count)
         // Loopy BP is an approximation: report it and bound the mean error loosely.
-        print("linkage_16 loopy BP: \(r.iterations) iterations, converged \(r.converged), mean max-marginal error \(mean)")
+        print(
+            "linkage_16 loopy BP: \(r.iterations) iterations, converged \(r.converged), mean max-marginal error \(mean)"
+        )
         #expect(mean < 0.1)
     }
 }

@@ -5,8 +5,10 @@ import FactorGraph
 /// UAI model and evidence writers: what they write reads back as the same model.
 @Suite("UAI writers")
 struct UAIWriterTests {
-    static let models = ["libdai/alarm.fg", "libdai/hoi1.fg", "libdai/zeroes1.fg", "libdai/testfast.fg",
-                         "uai2014/Grids_12.uai", "uai2014/Promedus_24.uai"]
+    static let models = [
+        "libdai/alarm.fg", "libdai/hoi1.fg", "libdai/zeroes1.fg", "libdai/testfast.fg",
+        "uai2014/Grids_12.uai", "uai2014/Promedus_24.uai"
+    ]
 
     @Test("model text round trip: same variables, scopes and tables; same exact log Z", arguments: models)
     func roundTrip(name: String) throws {

@@ -8,8 +8,9 @@ import GenerativeNetworks
     static func problem(seed: UInt64, n: Int = 300) throws -> (SigmoidLayer, [[Double]], [Double]) {
         let rng = RandomSource(seed: seed)
         let (v, hdn) = (8, 4)
-        let layer = try SigmoidLayer(visible: v, hidden: hdn, weights: (0..<(v * hdn)).map { _ in rng.gaussian(standardDeviation: 2) },
-                                     bias: (0..<v).map { _ in rng.gaussian() })
+        let layer = try SigmoidLayer(
+            visible: v, hidden: hdn, weights: (0..<(v * hdn)).map { _ in rng.gaussian(standardDeviation: 2) },
+            bias: (0..<v).map { _ in rng.gaussian() })
         let raw = (0..<(1 << hdn)).map { _ in rng.uniform() * rng.uniform() }
         let qTrue = raw.map { $0 / raw.reduce(0, +) }
         let data: [[Double]] = (0..<n).map { _ in
@@ -48,6 +49,8 @@ import GenerativeNetworks
         #expect(throws: GenerativeNetworkError.self) { try BestLatentMarginal.bound(layer, data: []) }
         #expect(throws: GenerativeNetworkError.self) { try BestLatentMarginal.bound(layer, data: [[0, 0.5]]) }
         #expect(throws: GenerativeNetworkError.self) { try BestLatentMarginal.bound(layer, data: [[0]]) }
-        #expect(throws: GenerativeNetworkError.self) { try SigmoidLayer(visible: 2, hidden: 1, weights: [1], bias: [0, 0]) }
+        #expect(throws: GenerativeNetworkError.self) {
+            try SigmoidLayer(visible: 2, hidden: 1, weights: [1], bias: [0, 0])
+        }
     }
 }

@@ -48,7 +48,8 @@ import GenerativeNetworks
         let x = try Matrix(rows: 200, columns: 12, elements: images.flatMap { $0 })
         let y = try CoupledSigmoidNetwork.oneHot(labels, classes: 2)
         let before = try net.lossAndGradient(images: x, targets: y, objective: .symmetric)
-        try net.train(images: images, labels: labels, objective: .symmetric, epochs: 60, batchSize: 20, rate: 1e-2, seed: 5)
+        try net.train(
+            images: images, labels: labels, objective: .symmetric, epochs: 60, batchSize: 20, rate: 1e-2, seed: 5)
         let after = try net.lossAndGradient(images: x, targets: y, objective: .symmetric)
         #expect(after.recognition < 0.3 * before.recognition)
         #expect(after.generation < before.generation - 2)
@@ -58,7 +59,9 @@ import GenerativeNetworks
         // The generator renders each class close to its prototype.
         let nu = try net.generate(try CoupledSigmoidNetwork.oneHot([0, 1], classes: 2))[0]
         for c in 0..<2 { for j in 0..<12 { #expect(abs(nu[c, j] - prototypes[c][j]) < 0.35) } }
-        #expect(throws: GenerativeNetworkError.self) { try net.train(images: [[0.5]], labels: [0], objective: .symmetric, epochs: 1, seed: 1) }
+        #expect(throws: GenerativeNetworkError.self) {
+            try net.train(images: [[0.5]], labels: [0], objective: .symmetric, epochs: 1, seed: 1)
+        }
     }
 
     /// Ancestral sampling draws the hidden layer from `q(x₁ | y)` and the pixels from
@@ -68,7 +71,9 @@ import GenerativeNetworks
     @Test func samplesFollowTheGeneratorsMarginals() throws {
         let net = try CoupledSigmoidNetwork(sizes: [4, 3, 2], seed: 8)
         var scaled = net
-        for k in scaled.weights.indices { for i in scaled.weights[k].elements.indices { scaled.weights[k].elements[i] *= 4 } }
+        for k in scaled.weights.indices {
+            for i in scaled.weights[k].elements.indices { scaled.weights[k].elements[i] *= 4 }
+        }
         scaled.generationBias[1] = [0.5, -1, 0.25]
         let y = try CoupledSigmoidNetwork.oneHot([1], classes: 2)
         func sigma(_ a: Double) -> Double { 1 / (1 + exp(-a)) }
@@ -94,6 +99,8 @@ import GenerativeNetworks
             #expect(abs(meanOfMeans - exact[i]) < 0.01, "pixel \(i): mean \(meanOfMeans), exact \(exact[i])")
         }
         #expect(images.elements.allSatisfy { $0 == 0 || $0 == 1 })
-        #expect(throws: GenerativeNetworkError.self) { try scaled.sample(try CoupledSigmoidNetwork.oneHot([0], classes: 3), rng: RandomSource(seed: 1)) }
+        #expect(throws: GenerativeNetworkError.self) {
+            try scaled.sample(try CoupledSigmoidNetwork.oneHot([0], classes: 3), rng: RandomSource(seed: 1))
+        }
     }
 }

@@ -54,7 +54,7 @@ import GenerativeNetworks
     /// hidden layer of its own fits it.
     @Test func aDeepEncoderRepresentsWhatAFactorisedOneCannot() throws {
         let inputs: [[Double]] = [[0, 0], [0, 1], [1, 0], [1, 1]]
-        let codes = [0, 1, 1, 0]                   // state index of h (one unit) for each input
+        let codes = [0, 1, 1, 0]  // state index of h (one unit) for each input
         func fit(_ kind: InferenceModel.Kind) throws -> Double {
             var model = try InferenceModel(kind: kind, visible: 2, hidden: 1, rng: RandomSource(seed: 5))
             for _ in 0..<4000 {
@@ -81,8 +81,10 @@ import GenerativeNetworks
     @Test func theDeepEncoderTightensTheBound() throws {
         let (visible, hidden) = (10, 5)
         let rng = RandomSource(seed: 11)
-        let decoder = try SigmoidLayer(visible: visible, hidden: hidden, weights: (0..<(visible * hidden)).map { _ in rng.gaussian(standardDeviation: 3) },
-                                       bias: (0..<visible).map { _ in rng.gaussian(standardDeviation: 1) })
+        let decoder = try SigmoidLayer(
+            visible: visible, hidden: hidden,
+            weights: (0..<(visible * hidden)).map { _ in rng.gaussian(standardDeviation: 3) },
+            bias: (0..<visible).map { _ in rng.gaussian(standardDeviation: 1) })
         let data: [[Double]] = (0..<200).map { _ in
             let s = rng.integer(below: 1 << hidden)
             return (0..<visible).map { j in
@@ -99,7 +101,8 @@ import GenerativeNetworks
         for kind in [InferenceModel.Kind.factorized, .deep(units: 24)] {
             var ae = try AutoEncoder(visible: visible, hidden: hidden, inference: kind, seed: 9)
             ae.decoder = decoder
-            let trace = try ae.train(data, criterion: .mixture, epochs: 1500, step: .adam(rate: 0.05), freezingDecoder: true)
+            let trace = try ae.train(
+                data, criterion: .mixture, epochs: 1500, step: .adam(rate: 0.05), freezingDecoder: true)
             #expect(ae.decoder.weights == decoder.weights)
             #expect(trace.last! <= perExampleOptimum + 1e-9)
             #expect(trace.last! - h <= u + 1e-9)
@@ -107,12 +110,20 @@ import GenerativeNetworks
         }
         // Measured: optimum −2.044, factorised −2.128, deep −2.051.
         #expect(reached[1] > reached[0] + 0.05, "deep \(reached[1]) vs factorised \(reached[0])")
-        #expect(perExampleOptimum - reached[1] < 0.25 * (perExampleOptimum - reached[0]), "the deep encoder closed too little of the gap")
+        #expect(
+            perExampleOptimum - reached[1] < 0.25 * (perExampleOptimum - reached[0]),
+            "the deep encoder closed too little of the gap")
     }
 
     @Test func badShapesAreRefused() {
-        #expect(throws: GenerativeNetworkError.self) { try InferenceModel(kind: .deep(units: 0), visible: 2, hidden: 1, rng: RandomSource(seed: 1)) }
-        #expect(throws: GenerativeNetworkError.self) { try InferenceModel(kind: .factorized, visible: 0, hidden: 1, rng: RandomSource(seed: 1)) }
-        #expect(throws: GenerativeNetworkError.self) { try InferenceModel(kind: .factorized, visible: 2, hidden: 13, rng: RandomSource(seed: 1)) }
+        #expect(throws: GenerativeNetworkError.self) {
+            try InferenceModel(kind: .deep(units: 0), visible: 2, hidden: 1, rng: RandomSource(seed: 1))
+        }
+        #expect(throws: GenerativeNetworkError.self) {
+            try InferenceModel(kind: .factorized, visible: 0, hidden: 1, rng: RandomSource(seed: 1))
+        }
+        #expect(throws: GenerativeNetworkError.self) {
+            try InferenceModel(kind: .factorized, visible: 2, hidden: 13, rng: RandomSource(seed: 1))
+        }
     }
 }

@@ -8,11 +8,14 @@ import GenerativeNetworks
 
     /// The BLM bound holds for any two-level model with that bottom layer, whatever the top.
     @Test func theBoundHoldsForBothProcedures() throws {
-        let blm = try LayerwiseTraining.blm(Self.data, hidden: 5, topHidden: 4, epochs: 300, rate: 0.05, topIterations: 500, topRate: 0.5, seed: 1)
-        let stacked = try LayerwiseTraining.stackedRBMs(Self.data, hidden: 5, topHidden: 4, epochs: 1500, rate: 0.5, seed: 1)
+        let blm = try LayerwiseTraining.blm(
+            Self.data, hidden: 5, topHidden: 4, epochs: 300, rate: 0.05, topIterations: 500, topRate: 0.5, seed: 1)
+        let stacked = try LayerwiseTraining.stackedRBMs(
+            Self.data, hidden: 5, topHidden: 4, epochs: 1500, rate: 0.5, seed: 1)
         for model in [blm, stacked] {
             let ll = try model.logLikelihood(Self.data)
-            let u = try BestLatentMarginal.bound(model.bottom, data: Self.data, iterations: 5000, tolerance: 1e-12).bound
+            let u = try BestLatentMarginal.bound(model.bottom, data: Self.data, iterations: 5000, tolerance: 1e-12)
+                .bound
             #expect(ll <= u + 1e-9, "log-likelihood \(ll) above the bound \(u)")
             #expect(ll > -9 * log(2.0) + 0.5, "no better than uniform: \(ll)")
         }
@@ -21,7 +24,8 @@ import GenerativeNetworks
     /// Alternating the EM update of Q with small gradient steps on the bottom layer raises the
     /// bound's objective.
     @Test func blmTrainingRaisesTheBound() throws {
-        let (_, q, trace) = try LayerwiseTraining.trainBottomByBLM(Self.data, hidden: 4, epochs: 200, rate: 0.02, seed: 2)
+        let (_, q, trace) = try LayerwiseTraining.trainBottomByBLM(
+            Self.data, hidden: 4, epochs: 200, rate: 0.02, seed: 2)
         for (a, b) in zip(trace, trace.dropFirst()) { #expect(b >= a - 1e-9) }
         #expect(trace.last! > trace.first! + 1)
         #expect(abs(q.reduce(0, +) - 1) < 1e-12)
@@ -42,7 +46,9 @@ import GenerativeNetworks
         }
         let uniformKL = target.reduce(0.0) { $0 + $1 * log($1 * 16) }
         #expect(kl < 0.3 * uniformKL, "KL(target ‖ RBM) = \(kl), KL(target ‖ uniform) = \(uniformKL)")
-        #expect(throws: GenerativeNetworkError.self) { try LayerwiseTraining.fitRBM(to: [1], units: 2, hidden: 1, iterations: 1, rate: 1, seed: 1) }
+        #expect(throws: GenerativeNetworkError.self) {
+            try LayerwiseTraining.fitRBM(to: [1], units: 2, hidden: 1, iterations: 1, rate: 1, seed: 1)
+        }
     }
 }
 
@@ -51,7 +57,7 @@ import GenerativeNetworks
     /// training, and training raises the reconstruction criterion.
     @Test(arguments: [UInt64(1), 2])
     func reconstructionBoundsTheBLMCriterionFromBelow(seed: UInt64) throws {
-        let data = LayerwiseTrainingTests.data + LayerwiseTrainingTests.data.prefix(5)   // with duplicates: H(D) < ln N
+        let data = LayerwiseTrainingTests.data + LayerwiseTrainingTests.data.prefix(5)  // with duplicates: H(D) < ln N
         var ae = try AutoEncoder(visible: 9, hidden: 4, seed: seed)
         let h = BestLatentMarginal.dataEntropy(data)
         #expect(h < log(Double(data.count)) && h > 0)

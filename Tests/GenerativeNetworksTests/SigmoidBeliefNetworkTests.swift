@@ -39,7 +39,7 @@ import GenerativeNetworks
         let net = try SigmoidBeliefNetwork(sizes: [6, 5, 4, 3], scale: 1.5, seed: seed)
         let mf = try net.meanFieldMarginals(x0), exact = try net.exactMarginals(x0)
         #expect(zip(mf[0], exact[0]).allSatisfy { abs($0 - $1) < 1e-14 })
-        #expect(Self.worstError(mf, exact, fromLayer: 1) > 1e-4)   // deeper layers are approximations
+        #expect(Self.worstError(mf, exact, fromLayer: 1) > 1e-4)  // deeper layers are approximations
         // E[σ(z)] − σ(E z) ≈ ½ σ''(E z) Var z: second order in the weights, and third order when
         // the biases are small too (σ''(0) = 0) — halving every parameter divides it by 4 to 8.
         var errors: [Double] = []
@@ -88,7 +88,9 @@ import GenerativeNetworks
         #expect(throws: GenerativeNetworkError.self) { try net.meanFieldMarginals([0, 0.5, 1]) }
         #expect(throws: GenerativeNetworkError.self) { try SigmoidBeliefNetwork(sizes: [3]) }
         #expect(throws: GenerativeNetworkError.self) { try SigmoidBeliefNetwork(sizes: [3, 0]) }
-        #expect(throws: GenerativeNetworkError.self) { try SigmoidBeliefNetwork(sizes: [3, 17], scale: 1, seed: 1).exactMarginals([0, 1, 0]) }
+        #expect(throws: GenerativeNetworkError.self) {
+            try SigmoidBeliefNetwork(sizes: [3, 17], scale: 1, seed: 1).exactMarginals([0, 1, 0])
+        }
         #expect(throws: GenerativeNetworkError.self) { try net.generate(fromTop: [1], rng: RandomSource(seed: 1)) }
     }
 }

@@ -16,11 +16,13 @@ struct NumericalCoreTests {
         for (m, k, n) in [(1, 1, 1), (3, 5, 2), (17, 9, 31), (64, 64, 64)] {
             let a = random(m, k, rng), b = random(k, n, rng)
             let c = try a * b
-            for i in 0..<m { for j in 0..<n {
-                var s = 0.0
-                for l in 0..<k { s += a[i, l] * b[l, j] }
-                #expect(abs(c[i, j] - s) <= 1e-12 * max(1, abs(s)))
-            } }
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s = 0.0
+                    for l in 0..<k { s += a[i, l] * b[l, j] }
+                    #expect(abs(c[i, j] - s) <= 1e-12 * max(1, abs(s)))
+                }
+            }
             var ct = Matrix(rows: m, columns: n)
             try Matrix.multiply(a.transposed, b.transposed, transposeA: true, transposeB: true, into: &ct)
             #expect(zip(ct.elements, c.elements).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) })

@@ -21,11 +21,17 @@ public enum Convolution {
         let g = geometry(channels: x.shape[0], height: x.shape[1], width: x.shape[2], filters: w, pad: pad)
         var out = Tensor(shape: g.convolved)
         var columns = [Double](repeating: 0, count: LevelOperators.columnsLength(g, batch: 1))
-        x.elements.withUnsafeBufferPointer { px in w.elements.withUnsafeBufferPointer { pw in
-            columns.withUnsafeMutableBufferPointer { pc in out.elements.withUnsafeMutableBufferPointer { po in
-                LevelOperators.convolve(px.baseAddress!, filters: pw.baseAddress!, g, batch: 1, columns: pc.baseAddress!, into: po.baseAddress!)
-            } }
-        } }
+        x.elements.withUnsafeBufferPointer { px in
+            w.elements.withUnsafeBufferPointer { pw in
+                columns.withUnsafeMutableBufferPointer { pc in
+                    out.elements.withUnsafeMutableBufferPointer { po in
+                        LevelOperators.convolve(
+                            px.baseAddress!, filters: pw.baseAddress!, g, batch: 1, columns: pc.baseAddress!,
+                            into: po.baseAddress!)
+                    }
+                }
+            }
+        }
         if let bias {
             let plane = g.convolved[1] * g.convolved[2]
             for i in out.elements.indices { out.elements[i] += bias[i / plane] }
@@ -39,12 +45,17 @@ public enum Convolution {
         let g = geometry(channels: w.shape[1], height: height, width: width, filters: w, pad: pad)
         var x = Tensor(shape: g.input)
         var columns = [Double](repeating: 0, count: LevelOperators.columnsLength(g, batch: 1))
-        y.elements.withUnsafeBufferPointer { py in w.elements.withUnsafeBufferPointer { pw in
-            columns.withUnsafeMutableBufferPointer { pc in x.elements.withUnsafeMutableBufferPointer { px in
-                LevelOperators.transposedConvolve(py.baseAddress!, filters: pw.baseAddress!, g, batch: 1, columns: pc.baseAddress!,
-                                                  into: px.baseAddress!)
-            } }
-        } }
+        y.elements.withUnsafeBufferPointer { py in
+            w.elements.withUnsafeBufferPointer { pw in
+                columns.withUnsafeMutableBufferPointer { pc in
+                    x.elements.withUnsafeMutableBufferPointer { px in
+                        LevelOperators.transposedConvolve(
+                            py.baseAddress!, filters: pw.baseAddress!, g, batch: 1, columns: pc.baseAddress!,
+                            into: px.baseAddress!)
+                    }
+                }
+            }
+        }
         return x
     }
 }

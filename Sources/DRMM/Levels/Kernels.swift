@@ -7,10 +7,12 @@
 @usableFromInline package enum Kernels {
     /// `cols[(c·K + r)·K + s, (n·H' + y)·W' + x] = input[c, n, y + r − pad, x + s − pad]` (0 outside),
     /// for the rows in `rows` (all by default; callers splitting the work pass disjoint ranges).
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
-    @inlinable package static func im2col<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
-                                                      rows: Range<Int>? = nil, into out: UnsafeMutablePointer<T>) {
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    @inlinable package static func im2col<T: BinaryFloatingPoint>(
+        _ x: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+        rows: Range<Int>? = nil, into out: UnsafeMutablePointer<T>
+    ) {
         let (c, h, w) = (g.input[0], g.input[1], g.input[2])
         let (ho, wo, k, pad) = (g.convolved[1], g.convolved[2], g.kernel, g.pad)
         let cols = n * ho * wo
@@ -34,9 +36,11 @@
     }
 
     /// The adjoint of ``im2col(_:_:batch:into:)``: `out` is overwritten with the patch sums.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
-    @inlinable package static func col2im<T: BinaryFloatingPoint>(_ colsIn: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int, into x: UnsafeMutablePointer<T>) {
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    @inlinable package static func col2im<T: BinaryFloatingPoint>(
+        _ colsIn: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int, into x: UnsafeMutablePointer<T>
+    ) {
         let (c, h, w) = (g.input[0], g.input[1], g.input[2])
         let (ho, wo, k, pad) = (g.convolved[1], g.convolved[2], g.kernel, g.pad)
         let cols = n * ho * wo
@@ -67,22 +71,26 @@
     /// `planes` restricts the work to those `(channel, image)` planes (all by default; callers
     /// splitting the work pass disjoint ranges). Returns the number of ON switches.
     @discardableResult
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
-    @inlinable package static func biasReLUPool<T: BinaryFloatingPoint>(_ s: UnsafePointer<T>, bias: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
-                                               planes: Range<Int>? = nil,
-                                               output: UnsafeMutablePointer<T>, route: UnsafeMutablePointer<Int32>) -> Int {
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    @inlinable package static func biasReLUPool<T: BinaryFloatingPoint>(
+        _ s: UnsafePointer<T>, bias: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+        planes: Range<Int>? = nil,
+        output: UnsafeMutablePointer<T>, route: UnsafeMutablePointer<Int32>
+    ) -> Int {
         let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
         let (hp, wp) = (ho / p, wo / p)
         if T.self == Float.self, p == 1 {
-            return biasReLU(UnsafeRawPointer(s).assumingMemoryBound(to: Float.self),
-                            bias: UnsafeRawPointer(bias).assumingMemoryBound(to: Float.self), g, batch: n, planes: planes,
-                            output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self), route: route)
+            return biasReLU(
+                UnsafeRawPointer(s).assumingMemoryBound(to: Float.self),
+                bias: UnsafeRawPointer(bias).assumingMemoryBound(to: Float.self), g, batch: n, planes: planes,
+                output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self), route: route)
         }
         if T.self == Float.self, p == 2 {
-            return biasReLUPool2(UnsafeRawPointer(s).assumingMemoryBound(to: Float.self),
-                                 bias: UnsafeRawPointer(bias).assumingMemoryBound(to: Float.self), g, batch: n, planes: planes,
-                                 output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self), route: route)
+            return biasReLUPool2(
+                UnsafeRawPointer(s).assumingMemoryBound(to: Float.self),
+                bias: UnsafeRawPointer(bias).assumingMemoryBound(to: Float.self), g, batch: n, planes: planes,
+                output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self), route: route)
         }
         var on = 0
         for plane in planes ?? 0..<(o * n) {
@@ -91,12 +99,12 @@
             let base = plane * hp * wp
             let out = output + base, r = route + base
             switch p {
-            case 1:   // no pooling: bias and ReLU
+            case 1:  // no pooling: bias and ReLU
                 for u in 0..<(hp * wp) {
                     let v = src[u] + b
                     if v > 0 { out[u] = v; r[u] = Int32(u); on += 1 } else { out[u] = 0; r[u] = ~Int32(u) }
                 }
-            case 2:   // 2×2 windows
+            case 2:  // 2×2 windows
                 for i in 0..<hp {
                     let r0 = src + 2 * i * wo, r1 = r0 + wo
                     for j in 0..<wp {
@@ -128,8 +136,10 @@
 
     /// The maximum of the 2×2 window `(i, j)` over the rows `r0 = 2i`, `r1 = 2i + 1` of a plane
     /// `wo` wide, and its in-plane offset (ties to the first position, row by row).
-    @inlinable @inline(__always) static func window2<T: BinaryFloatingPoint>(_ r0: UnsafePointer<T>, _ r1: UnsafePointer<T>,
-                                                                            row i: Int, column j: Int, width wo: Int) -> (T, Int) {
+    @inlinable @inline(__always) static func window2<T: BinaryFloatingPoint>(
+        _ r0: UnsafePointer<T>, _ r1: UnsafePointer<T>,
+        row i: Int, column j: Int, width wo: Int
+    ) -> (T, Int) {
         var best = r0[2 * j], at = 2 * i * wo + 2 * j
         if r0[2 * j + 1] > best { best = r0[2 * j + 1]; at = 2 * i * wo + 2 * j + 1 }
         if r1[2 * j] > best { best = r1[2 * j]; at = (2 * i + 1) * wo + 2 * j }
@@ -139,8 +149,10 @@
 
     /// ``biasReLUPool(_:bias:_:batch:output:route:)`` without pooling (1×1 windows) in Float,
     /// eight units at a time with SIMD.
-    @inlinable static func biasReLU(_ s: UnsafePointer<Float>, bias: UnsafePointer<Float>, _ g: LayerGeometry, batch n: Int,
-                                    planes: Range<Int>?, output: UnsafeMutablePointer<Float>, route: UnsafeMutablePointer<Int32>) -> Int {
+    @inlinable static func biasReLU(
+        _ s: UnsafePointer<Float>, bias: UnsafePointer<Float>, _ g: LayerGeometry, batch n: Int,
+        planes: Range<Int>?, output: UnsafeMutablePointer<Float>, route: UnsafeMutablePointer<Int32>
+    ) -> Int {
         let (o, per) = (g.convolved[0], g.convolved[1] * g.convolved[2])
         let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7), one = SIMD8<Int32>(repeating: 1)
         var on = SIMD8<Int32>(repeating: 0), onScalar = 0
@@ -153,7 +165,8 @@
                 let off = .!(v .> 0)
                 UnsafeMutableRawPointer(out + u).storeBytes(of: v.replacing(with: 0, where: off), as: SIMD8<Float>.self)
                 let at = lanes &+ Int32(u)
-                UnsafeMutableRawPointer(r + u).storeBytes(of: at.replacing(with: ~at, where: off), as: SIMD8<Int32>.self)
+                UnsafeMutableRawPointer(r + u).storeBytes(
+                    of: at.replacing(with: ~at, where: off), as: SIMD8<Int32>.self)
                 on &+= one.replacing(with: 0, where: off)
                 u += 8
             }
@@ -168,8 +181,10 @@
 
     /// ``biasReLUPool(_:bias:_:batch:output:route:)`` for 2×2 windows in Float, eight windows at
     /// a time with SIMD (the same comparisons in the same order, so the same routes and ties).
-    @inlinable static func biasReLUPool2(_ s: UnsafePointer<Float>, bias: UnsafePointer<Float>, _ g: LayerGeometry, batch n: Int,
-                                         planes: Range<Int>?, output: UnsafeMutablePointer<Float>, route: UnsafeMutablePointer<Int32>) -> Int {
+    @inlinable static func biasReLUPool2(
+        _ s: UnsafePointer<Float>, bias: UnsafePointer<Float>, _ g: LayerGeometry, batch n: Int,
+        planes: Range<Int>?, output: UnsafeMutablePointer<Float>, route: UnsafeMutablePointer<Int32>
+    ) -> Int {
         let (o, ho, wo) = (g.convolved[0], g.convolved[1], g.convolved[2])
         let (hp, wp) = (ho / 2, wo / 2)
         let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14), one = SIMD8<Int32>(repeating: 1)
@@ -190,14 +205,18 @@
                     var m = top.oddHalf .> best
                     best.replace(with: top.oddHalf, where: m); at.replace(with: at &+ 1, where: m)
                     m = bottom.evenHalf .> best
-                    best.replace(with: bottom.evenHalf, where: m); at.replace(with: lanes &+ Int32((2 * i + 1) * wo + 2 * j), where: m)
+                    best.replace(with: bottom.evenHalf, where: m);
+                    at.replace(with: lanes &+ Int32((2 * i + 1) * wo + 2 * j), where: m)
                     m = bottom.oddHalf .> best
-                    best.replace(with: bottom.oddHalf, where: m); at.replace(with: lanes &+ Int32((2 * i + 1) * wo + 2 * j + 1), where: m)
+                    best.replace(with: bottom.oddHalf, where: m);
+                    at.replace(with: lanes &+ Int32((2 * i + 1) * wo + 2 * j + 1), where: m)
                     let v = best + b
                     let off = .!(v .> 0)
                     let u = i * wp + j
-                    UnsafeMutableRawPointer(out + u).storeBytes(of: v.replacing(with: 0, where: off), as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(r + u).storeBytes(of: at.replacing(with: ~at, where: off), as: SIMD8<Int32>.self)
+                    UnsafeMutableRawPointer(out + u).storeBytes(
+                        of: v.replacing(with: 0, where: off), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(r + u).storeBytes(
+                        of: at.replacing(with: ~at, where: off), as: SIMD8<Int32>.self)
                     on &+= one.replacing(with: 0, where: off)
                     j += 8
                 }
@@ -216,13 +235,15 @@
     /// Scatters pooled values to their routed positions in a zeroed `[O, N, H', W']` map:
     /// `a ⊙ t ⊙ Unpool(z)`, the masked unpooling of the top-down pass (and the adjoint of
     /// ``gatherRouted(_:_:batch:route:into:)``).
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
-    @inlinable package static func scatterRouted<T: BinaryFloatingPoint>(_ z: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
-                                                route: UnsafePointer<Int32>, into out: UnsafeMutablePointer<T>) {
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    @inlinable package static func scatterRouted<T: BinaryFloatingPoint>(
+        _ z: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+        route: UnsafePointer<Int32>, into out: UnsafeMutablePointer<T>
+    ) {
         let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
         let per = (ho / p) * (wo / p)
-        if p == 1 {   // route[u] is u or −1: a masked copy
+        if p == 1 {  // route[u] is u or −1: a masked copy
             for u in 0..<(o * n * per) { out[u] = route[u] >= 0 ? z[u] : 0 }
             return
         }
@@ -234,10 +255,12 @@
     }
 
     /// Reads `s` at the routed positions: `out[u] = s[route[u]]` (0 when OFF).
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
-    @inlinable package static func gatherRouted<T: BinaryFloatingPoint>(_ s: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
-                                               route: UnsafePointer<Int32>, into out: UnsafeMutablePointer<T>) {
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    @inlinable package static func gatherRouted<T: BinaryFloatingPoint>(
+        _ s: UnsafePointer<T>, _ g: LayerGeometry, batch n: Int,
+        route: UnsafePointer<Int32>, into out: UnsafeMutablePointer<T>
+    ) {
         let (o, ho, wo, p) = (g.convolved[0], g.convolved[1], g.convolved[2], g.pool)
         let per = (ho / p) * (wo / p)
         for plane in 0..<(o * n) {

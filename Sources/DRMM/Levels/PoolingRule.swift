@@ -19,13 +19,16 @@ public protocol PoolingRule: Sendable {
     /// `selection`. Returns the number of units whose switch is ON (most probably ON, for a
     /// soft rule).
     @discardableResult
-    func pool(_ s: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int,
-              planes: Range<Int>, output: UnsafeMutablePointer<Scalar>, selection: Selection) -> Int
+    func pool(
+        _ s: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int,
+        planes: Range<Int>, output: UnsafeMutablePointer<Scalar>, selection: Selection
+    ) -> Int
 
     /// `selection ⊙ Unpool(z)`: the template `z` on the pooled units, placed back at the
     /// convolution's resolution through the nuisances the bottom-up step selected.
-    func unpool(_ z: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int, selection: Selection,
-                into out: UnsafeMutablePointer<Scalar>)
+    func unpool(
+        _ z: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int, selection: Selection,
+        into out: UnsafeMutablePointer<Scalar>)
 }
 
 /// Max-sum pooling: `I = max(0, max_t S_t + b)`, the `Conv → ReLU → MaxPool` of a convnet. The
@@ -38,14 +41,18 @@ public struct MaxPooling<Scalar: BLASScalar>: PoolingRule {
 
     /// `I = max(0, max_t S_t + b)` per pooled unit, its route in `routes`; returns the ON count.
     @discardableResult
-    public func pool(_ s: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int,
-                     planes: Range<Int>, output: UnsafeMutablePointer<Scalar>, selection routes: UnsafeMutablePointer<Int32>) -> Int {
+    public func pool(
+        _ s: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int,
+        planes: Range<Int>, output: UnsafeMutablePointer<Scalar>, selection routes: UnsafeMutablePointer<Int32>
+    ) -> Int {
         Kernels.biasReLUPool(s, bias: bias, g, batch: n, planes: planes, output: output, route: routes)
     }
 
     /// Each ON unit's value at its route, zero elsewhere: `a ⊙ t ⊙ Unpool(z)`.
-    public func unpool(_ z: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int, selection routes: UnsafeMutablePointer<Int32>,
-                       into out: UnsafeMutablePointer<Scalar>) {
+    public func unpool(
+        _ z: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int, selection routes: UnsafeMutablePointer<Int32>,
+        into out: UnsafeMutablePointer<Scalar>
+    ) {
         Kernels.scatterRouted(z, g, batch: n, route: routes, into: out)
     }
 
@@ -98,8 +105,10 @@ public struct SoftPooling<Scalar: BLASScalar>: PoolingRule {
     /// `I = τ softplus(u/τ)` with `u` the log-sum-exp pool plus the bias, recording `q(a = ON)`
     /// and `q(a = ON)·q(t)`; returns the number of units more probably ON than OFF.
     @discardableResult
-    public func pool(_ s: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int,
-                     planes: Range<Int>, output: UnsafeMutablePointer<Scalar>, selection: SoftSelection<Scalar>) -> Int {
+    public func pool(
+        _ s: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int,
+        planes: Range<Int>, output: UnsafeMutablePointer<Scalar>, selection: SoftSelection<Scalar>
+    ) -> Int {
         let (ho, wo, p) = (g.convolved[1], g.convolved[2], g.pool)
         let (hp, wp) = (ho / p, wo / p)
         let tau = temperature, logWindow = Scalar.logarithm(Scalar(p * p))
@@ -112,18 +121,22 @@ public struct SoftPooling<Scalar: BLASScalar>: PoolingRule {
                     var m = -Scalar.infinity
                     for di in 0..<p { for dj in 0..<p { m = max(m, src[(i * p + di) * wo + j * p + dj]) } }
                     var z: Scalar = 0
-                    for di in 0..<p { for dj in 0..<p {
-                        let q = (i * p + di) * wo + j * p + dj
-                        qt[q] = Scalar.exponential((src[q] - m) / tau)
-                        z += qt[q]
-                    } }
+                    for di in 0..<p {
+                        for dj in 0..<p {
+                            let q = (i * p + di) * wo + j * p + dj
+                            qt[q] = Scalar.exponential((src[q] - m) / tau)
+                            z += qt[q]
+                        }
+                    }
                     let u = m + tau * (Scalar.logarithm(z) - logWindow) + b
                     let qa = 1 / (1 + Scalar.exponential(-u / tau))
                     for di in 0..<p { for dj in 0..<p { qt[(i * p + di) * wo + j * p + dj] *= qa / z } }
                     let unit = plane * hp * wp + i * wp + j
                     // τ·softplus(u/τ), stably.
-                    output[unit] = u > 0 ? u + tau * Scalar.logarithmOnePlus(Scalar.exponential(-u / tau))
-                                         : tau * Scalar.logarithmOnePlus(Scalar.exponential(u / tau))
+                    output[unit] =
+                        u > 0
+                        ? u + tau * Scalar.logarithmOnePlus(Scalar.exponential(-u / tau))
+                        : tau * Scalar.logarithmOnePlus(Scalar.exponential(u / tau))
                     selection.switchPosterior[unit] = qa
                     if qa > 0.5 { on += 1 }
                 }
@@ -133,8 +146,10 @@ public struct SoftPooling<Scalar: BLASScalar>: PoolingRule {
     }
 
     /// `q(a)·q(t) ⊙ Unpool(z)`: every unit's value spread over its window by the expected mask.
-    public func unpool(_ z: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int, selection: SoftSelection<Scalar>,
-                       into out: UnsafeMutablePointer<Scalar>) {
+    public func unpool(
+        _ z: UnsafePointer<Scalar>, _ g: LayerGeometry, batch n: Int, selection: SoftSelection<Scalar>,
+        into out: UnsafeMutablePointer<Scalar>
+    ) {
         LevelOperators.unpool(z, g, batch: n, mask: selection.mask, into: out)
     }
 }

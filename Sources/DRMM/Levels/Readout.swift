@@ -20,7 +20,9 @@ public enum Readout: String, Codable, Sendable, CaseIterable {
 
     /// The features `f[N, d]` of a channel-major top map `[C, N, H, W]` of shape `top = [C, H, W]`.
     @inlinable
-    public func features<T: BLASScalar>(_ map: UnsafePointer<T>, top: [Int], batch n: Int, into f: UnsafeMutablePointer<T>) {
+    public func features<T: BLASScalar>(
+        _ map: UnsafePointer<T>, top: [Int], batch n: Int, into f: UnsafeMutablePointer<T>
+    ) {
         let (ct, hw) = (top[0], top[1] * top[2])
         let d = featureLength(top: top)
         for i in 0..<n {
@@ -42,7 +44,9 @@ public enum Readout: String, Codable, Sendable, CaseIterable {
     /// spread back onto the map `[C, N, H, W]` (a mean-pool feature's gradient goes to each of
     /// its `H·W` positions divided by `H·W`).
     @inlinable
-    public func featuresAdjoint<T: BLASScalar>(_ df: UnsafePointer<T>, top: [Int], batch n: Int, into map: UnsafeMutablePointer<T>) {
+    public func featuresAdjoint<T: BLASScalar>(
+        _ df: UnsafePointer<T>, top: [Int], batch n: Int, into map: UnsafeMutablePointer<T>
+    ) {
         let (ct, hw) = (top[0], top[1] * top[2])
         let d = featureLength(top: top)
         for i in 0..<n {
@@ -60,8 +64,10 @@ public enum Readout: String, Codable, Sendable, CaseIterable {
     /// `z⁽ᴸ⁾`, scaled by `weight` and added to what is there (the start of the top-down pass;
     /// soft inference adds every class weighted by its posterior).
     @inlinable
-    public func render<T: BLASScalar>(_ w: UnsafePointer<T>, weight: T = 1, image i: Int, top: [Int], batch n: Int,
-                                      into map: UnsafeMutablePointer<T>) {
+    public func render<T: BLASScalar>(
+        _ w: UnsafePointer<T>, weight: T = 1, image i: Int, top: [Int], batch n: Int,
+        into map: UnsafeMutablePointer<T>
+    ) {
         let (ct, hw) = (top[0], top[1] * top[2])
         for c in 0..<ct {
             let plane = map + (c * n + i) * hw
@@ -76,8 +82,10 @@ public enum Readout: String, Codable, Sendable, CaseIterable {
     /// `i`'s gradient on the top map to the gradient of its template `dw` (a broadcast weight
     /// collects the sum over its map).
     @inlinable
-    public func renderAdjoint<T: BLASScalar>(_ map: UnsafePointer<T>, image i: Int, top: [Int], batch n: Int,
-                                             into dw: UnsafeMutablePointer<T>) {
+    public func renderAdjoint<T: BLASScalar>(
+        _ map: UnsafePointer<T>, image i: Int, top: [Int], batch n: Int,
+        into dw: UnsafeMutablePointer<T>
+    ) {
         let (ct, hw) = (top[0], top[1] * top[2])
         for c in 0..<ct {
             let plane = map + (c * n + i) * hw
@@ -95,10 +103,14 @@ public enum Readout: String, Codable, Sendable, CaseIterable {
     /// `scores[N, K] = f · Wᵀ + b`: the class scores of features `f[N, d]` under weights
     /// `W[K, d]` and biases `b[K]` (one GEMM).
     @inlinable
-    public static func scores<T: BLASScalar>(_ f: UnsafePointer<T>, weights w: UnsafePointer<T>, bias b: UnsafePointer<T>,
-                                             batch n: Int, classes k: Int, featureLength d: Int, into s: UnsafeMutablePointer<T>) {
+    public static func scores<T: BLASScalar>(
+        _ f: UnsafePointer<T>, weights w: UnsafePointer<T>, bias b: UnsafePointer<T>,
+        batch n: Int, classes k: Int, featureLength d: Int, into s: UnsafeMutablePointer<T>
+    ) {
         for i in 0..<n { for c in 0..<k { s[i * k + c] = b[c] } }
-        T.gemm(transposeA: false, transposeB: true, m: n, n: k, k: d, alpha: 1, a: f, lda: d, b: w, ldb: d, beta: 1, c: s, ldc: k)
+        T.gemm(
+            transposeA: false, transposeB: true, m: n, n: k, k: d, alpha: 1, a: f, lda: d, b: w, ldb: d, beta: 1, c: s,
+            ldc: k)
     }
 
     /// The dense template over the whole `[C, H, W]` map whose score equals this readout's:

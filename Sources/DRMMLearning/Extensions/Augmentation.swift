@@ -19,17 +19,24 @@ public struct Augmentation: TrainingExtension, Codable, Equatable, Sendable {
         _ = try RandomTranslation(maximumShift: translation)
         _ = try RandomDeformation(maximumRotation: rotation, maximumScaling: scaling)
         guard translation < min(imageShape[1], imageShape[2]) else {
-            throw LearningError.invalidOption("a translation of \(translation) pixels would shift \(imageShape[1])×\(imageShape[2]) images out of the frame")
+            throw LearningError.invalidOption(
+                "a translation of \(translation) pixels would shift \(imageShape[1])×\(imageShape[2]) images out of "
+                    + "the frame"
+            )
         }
     }
 
     func prepare(_ step: inout TrainingStep, _ trainer: EGTrainer) throws {
         let shape = trainer.network.architecture.inputShape
         try RandomDeformation(maximumRotation: rotation, maximumScaling: scaling)
-            .apply(to: &step.images, scratch: &trainer.augmentationScratch, channels: shape[0], height: shape[1], width: shape[2],
-                   random: step.streams.stream(salt: 0xDEF0_4A11, multiplier: 0x94D0_49BB_1331_11EB))
+            .apply(
+                to: &step.images, scratch: &trainer.augmentationScratch, channels: shape[0], height: shape[1],
+                width: shape[2],
+                random: step.streams.stream(salt: 0xDEF0_4A11, multiplier: 0x94D0_49BB_1331_11EB))
         try RandomTranslation(maximumShift: translation)
-            .apply(to: &step.images, scratch: &trainer.augmentationScratch, channels: shape[0], height: shape[1], width: shape[2],
-                   random: step.streams.stream(salt: 0x7A4E_5A7E, multiplier: 0xBF58_476D_1CE4_E5B9))
+            .apply(
+                to: &step.images, scratch: &trainer.augmentationScratch, channels: shape[0], height: shape[1],
+                width: shape[2],
+                random: step.streams.stream(salt: 0x7A4E_5A7E, multiplier: 0xBF58_476D_1CE4_E5B9))
     }
 }

@@ -18,8 +18,9 @@ extension EGTrainer {
         let unlabelled = Array(images[(first * d)..<(n * d)])
         var none: [Float]? = nil
         var predicted: [Int] = []
-        _ = engine.evaluate(teacher ?? network, images: unlabelled, labels: [Int](repeating: -1, count: n - first),
-                            objective: Objective(crossEntropy: 0), gradient: &none, predictions: &predicted)
+        _ = engine.evaluate(
+            teacher ?? network, images: unlabelled, labels: [Int](repeating: -1, count: n - first),
+            objective: Objective(crossEntropy: 0), gradient: &none, predictions: &predicted)
         let q = engine.posteriors
         var targets = [Float](repeating: 0, count: n * k)
         for (j, best) in predicted.enumerated() where Double(q[j * k + best]) >= threshold {
@@ -70,7 +71,7 @@ extension EGTrainer {
         guard !batches.isEmpty else { return }
         recalibrate(&network, on: batches)
         if var t = teacher {
-            teacher = nil   // no second reference while it changes
+            teacher = nil  // no second reference while it changes
             recalibrate(&t, on: batches)
             teacher = t
         }
@@ -93,7 +94,7 @@ extension EGTrainer {
     /// so does the mean).
     func updateTeacher(decay: Double) {
         guard var averaged = teacher else { return }
-        teacher = nil   // no second reference while it changes
+        teacher = nil  // no second reference while it changes
         let t = Double(max(1, optimizerState.step))
         let a = Float(min(decay, 1 - 1 / t)), b = 1 - a
         network.parameters.withUnsafeBufferPointer { student in

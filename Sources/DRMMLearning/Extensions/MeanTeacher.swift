@@ -13,7 +13,9 @@ public struct MeanTeacher: TrainingExtension, Codable, Equatable, Sendable {
     public init(decay: Double) { self.decay = decay }
 
     func validate(network: RenderingNetwork<Float>, imageShape: [Int]) throws {
-        guard decay > 0 && decay < 1 else { throw LearningError.invalidOption("the teacher's decay must be in (0, 1), got \(decay)") }
+        guard decay > 0 && decay < 1 else {
+            throw LearningError.invalidOption("the teacher's decay must be in (0, 1), got \(decay)")
+        }
     }
 
     func update(_ step: TrainingStep, terms: inout LossTerms, _ trainer: EGTrainer) {

@@ -24,22 +24,26 @@ public struct PseudoLabels: TrainingExtension, Codable, Equatable, Sendable {
             throw LearningError.invalidOption("the pseudo-label weight must be a non-negative number, got \(weight)")
         }
         guard threshold >= 0 && threshold <= 1 else {
-            throw LearningError.invalidOption("the pseudo-label threshold is a class posterior in [0, 1], got \(threshold)")
+            throw LearningError.invalidOption(
+                "the pseudo-label threshold is a class posterior in [0, 1], got \(threshold)")
         }
         guard temperature >= 0 && temperature.isFinite else {
-            throw LearningError.invalidOption("the pseudo-label temperature must be a non-negative number, got \(temperature)")
+            throw LearningError.invalidOption(
+                "the pseudo-label temperature must be a non-negative number, got \(temperature)")
         }
     }
 
     func prepare(_ step: inout TrainingStep, _ trainer: EGTrainer) throws {
         guard !step.pretraining, weight > 0, step.labeled < step.truth.count else { return }
         step.objective.pseudoLabel = weight
-        step.targets = trainer.pseudoTargets(step.images, from: step.labeled, threshold: threshold, temperature: temperature)
+        step.targets = trainer.pseudoTargets(
+            step.images, from: step.labeled, threshold: threshold, temperature: temperature)
     }
 
     func update(_ step: TrainingStep, terms: inout LossTerms, _ trainer: EGTrainer) {
         guard let targets = step.targets else { return }
-        terms.pseudoLabeledCorrectly = EGTrainer.targetClasses(targets, classes: trainer.network.architecture.classes)
+        terms.pseudoLabeledCorrectly =
+            EGTrainer.targetClasses(targets, classes: trainer.network.architecture.classes)
             .enumerated().filter { $0.element >= 0 && $0.element == step.truth[$0.offset] }.count
     }
 }

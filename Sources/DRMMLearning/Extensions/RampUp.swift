@@ -19,7 +19,9 @@ public struct RampUp: TrainingExtension, Codable, Equatable, Sendable {
     }
 
     func validate(network: RenderingNetwork<Float>, imageShape: [Int]) throws {
-        guard steps >= 0 else { throw LearningError.invalidOption("the ramp-up must be a non-negative number of steps, got \(steps)") }
+        guard steps >= 0 else {
+            throw LearningError.invalidOption("the ramp-up must be a non-negative number of steps, got \(steps)")
+        }
     }
 
     func prepare(_ step: inout TrainingStep, _ trainer: EGTrainer) throws {

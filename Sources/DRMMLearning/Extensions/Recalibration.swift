@@ -18,7 +18,8 @@ public struct Recalibration: TrainingExtension, Codable, Equatable, Sendable {
             throw LearningError.invalidOption("the recalibration must be a positive number of batches, got \(batches)")
         }
         guard network.architecture.normalization.isBatch else {
-            throw LearningError.invalidOption("recalibrating the running statistics needs batch normalisation; \(network.architecture.name) has none")
+            throw LearningError.invalidOption(
+                "recalibrating the running statistics needs batch normalisation; \(network.architecture.name) has none")
         }
     }
 

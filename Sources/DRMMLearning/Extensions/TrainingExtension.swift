@@ -82,7 +82,9 @@ public struct TrainingExtensions: Codable, Equatable, Sendable {
 
     /// The extensions that are on, in the order they run.
     var active: [any TrainingExtension] {
-        let all: [(any TrainingExtension)?] = [classBalance, pseudoLabels, augmentation, rampUp, meanTeacher, recalibration]
+        let all: [(any TrainingExtension)?] = [
+            classBalance, pseudoLabels, augmentation, rampUp, meanTeacher, recalibration
+        ]
         return all.compactMap { $0 }
     }
 }

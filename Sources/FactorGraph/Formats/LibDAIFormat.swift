@@ -12,7 +12,9 @@ public enum LibDAIFormat {
     /// Parses a `.fg` model. Its tables are sparse, so the file's size does not bound them:
     /// every table, and all of them together, are checked against `limits` before they are
     /// allocated.
-    public static func parse(_ text: String, path: String = "<model>", limits: ResourceLimits = .standard) throws -> LibDAIModel {
+    public static func parse(_ text: String, path: String = "<model>", limits: ResourceLimits = .standard) throws
+        -> LibDAIModel
+    {
         try parse(TokenStream(text: text, path: path, comments: true), limits: limits)
     }
 
@@ -21,7 +23,9 @@ public enum LibDAIFormat {
         let path = ts.path
         let mLine = ts.line
         let m = try ts.integer("the number of factors", in: 0...Int.max)
-        guard m <= ts.remaining else { throw ts.error("declares \(m) factors but the file has only \(ts.remaining) more tokens", line: mLine) }
+        guard m <= ts.remaining else {
+            throw ts.error("declares \(m) factors but the file has only \(ts.remaining) more tokens", line: mLine)
+        }
         var totalEntries = 0
         struct Raw { var labels: [Int]; var cards: [Int]; var values: [Double]; var line: Int }
         var raws: [Raw] = []
@@ -29,41 +33,56 @@ public enum LibDAIFormat {
         for f in 0..<m {
             let line = ts.line
             let k = try ts.integer("the number of variables of factor \(f)", in: 0...Int.max)
-            guard 2 * k <= ts.remaining else { throw ts.error("factor \(f): \(k) variables declared, only \(ts.remaining) tokens left") }
+            guard 2 * k <= ts.remaining else {
+                throw ts.error("factor \(f): \(k) variables declared, only \(ts.remaining) tokens left")
+            }
             var labels: [Int] = []
             var seen = Set<Int>()
             for _ in 0..<k {
                 let vl = ts.line
                 let l = try ts.integer("a variable label of factor \(f)", in: 0...Int(Int32.max))
-                guard seen.insert(l).inserted else { throw ts.error("factor \(f): variable label \(l) appears twice", line: vl) }
+                guard seen.insert(l).inserted else {
+                    throw ts.error("factor \(f): variable label \(l) appears twice", line: vl)
+                }
                 labels.append(l)
             }
             var cards: [Int] = []
             for j in 0..<k {
                 let cl = ts.line
                 let c = try ts.integer("the cardinality of variable \(labels[j])", in: 1...Int.max)
-                try ts.limited(cl) { try limits.check(c, limit: \.cardinality, what: "variable \(labels[j])'s cardinality") }
+                try ts.limited(cl) {
+                    try limits.check(c, limit: \.cardinality, what: "variable \(labels[j])'s cardinality")
+                }
                 if let old = cardOfLabel[labels[j]], old != c {
-                    throw ts.error("factor \(f): variable \(labels[j]) has cardinality \(c) here but \(old) in an earlier factor", line: cl)
+                    throw ts.error(
+                        "factor \(f): variable \(labels[j]) has cardinality \(c) here but \(old) in an earlier factor",
+                        line: cl)
                 }
                 cardOfLabel[labels[j]] = c
                 cards.append(c)
             }
             let size = try ts.limited(line) {
-                let size = try limits.checkedProduct(cards, limit: \.tableEntries, what: "factor \(f)'s table over cardinalities \(cards)")
-                totalEntries = try limits.check(totalEntries + size, limit: \.totalTableEntries, what: "the tables of factors 0...\(f) together")
+                let size = try limits.checkedProduct(
+                    cards, limit: \.tableEntries, what: "factor \(f)'s table over cardinalities \(cards)")
+                totalEntries = try limits.check(
+                    totalEntries + size, limit: \.totalTableEntries, what: "the tables of factors 0...\(f) together")
                 return size
             }
             let nz = try ts.integer("the number of non-zero entries of factor \(f)", in: 0...Int.max)
             guard nz <= size else { throw ts.error("factor \(f): \(nz) entries listed but the table has only \(size)") }
-            guard 2 * nz <= ts.remaining else { throw ts.error("factor \(f): \(nz) entries declared, only \(ts.remaining) tokens left") }
+            guard 2 * nz <= ts.remaining else {
+                throw ts.error("factor \(f): \(nz) entries declared, only \(ts.remaining) tokens left")
+            }
             var values = [Double](repeating: 0, count: size)
             for _ in 0..<nz {
                 let il = ts.line
                 let i = try ts.integer("an entry index of factor \(f)")
                 guard i < size else { throw ts.error("factor \(f): entry index \(i) is outside 0..<\(size)", line: il) }
                 let (v, vl) = try ts.real("the value of entry \(i) of factor \(f)")
-                guard v >= 0, v.isFinite else { throw ts.error("factor \(f): entry \(i) is \(v); potentials must be finite and non-negative", line: vl) }
+                guard v >= 0, v.isFinite else {
+                    throw ts.error(
+                        "factor \(f): entry \(i) is \(v); potentials must be finite and non-negative", line: vl)
+                }
                 values[i] = v
             }
             raws.append(Raw(labels: labels, cards: cards, values: values, line: line))
@@ -72,7 +91,9 @@ public enum LibDAIFormat {
         let labels = cardOfLabel.keys.sorted()
         try ts.limited(0) {
             try limits.check(labels.count, limit: \.variables, what: "the model's variable count")
-            try limits.check(labels.reduce(0) { $0 + cardOfLabel[$1]! }, limit: \.totalStates, what: "the states of all variables together")
+            try limits.check(
+                labels.reduce(0) { $0 + cardOfLabel[$1]! }, limit: \.totalStates,
+                what: "the states of all variables together")
         }
         var id = [Int: Int]()
         var graph = FactorGraph()
@@ -90,7 +111,9 @@ public enum LibDAIFormat {
                 var j = 0
                 while j < k { digits[j] += 1; if digits[j] < raw.cards[j] { break }; digits[j] = 0; j += 1 }
             }
-            do { try graph.addFactor(scope: raw.labels.map { id[$0]! }, values: values) } catch let e as FactorGraphError {
+            do { try graph.addFactor(scope: raw.labels.map { id[$0]! }, values: values) } catch let e
+                as FactorGraphError
+            {
                 throw FactorGraphError.malformedFile(path: path, line: raw.line, message: "factor \(f): \(e)")
             }
         }

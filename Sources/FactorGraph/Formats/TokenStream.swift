@@ -54,7 +54,8 @@ struct TokenStream {
                     if comments && d == 0x23 { break }
                     i += 1
                 }
-                starts.append(Int32(truncatingIfNeeded: s)); ends.append(Int32(truncatingIfNeeded: i)); lines.append(line)
+                starts.append(Int32(truncatingIfNeeded: s)); ends.append(Int32(truncatingIfNeeded: i));
+                lines.append(line)
             }
         }
     }
@@ -83,7 +84,8 @@ struct TokenStream {
     /// Moves past the next token and returns its index.
     private mutating func advance(_ what: String) throws -> Int {
         guard position < starts.count else {
-            throw FactorGraphError.malformedFile(path: path, line: 0, message: "unexpected end of file: expected \(what)")
+            throw FactorGraphError.malformedFile(
+                path: path, line: 0, message: "unexpected end of file: expected \(what)")
         }
         defer { position += 1 }
         return position
@@ -105,7 +107,9 @@ struct TokenStream {
         guard let v = parseInteger(k) else {
             throw error("expected \(what) (an integer), found '\(text(k).prefix(40))'", line: line)
         }
-        guard range.contains(v) else { throw error("\(what) must be in \(range.lowerBound)...\(range.upperBound), found \(v)", line: line) }
+        guard range.contains(v) else {
+            throw error("\(what) must be in \(range.lowerBound)...\(range.upperBound), found \(v)", line: line)
+        }
         return v
     }
 
@@ -163,10 +167,13 @@ import Foundation
 /// Files of 2 GiB or more are refused (token positions are 32-bit).
 func readFileBytes(_ path: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else {
-        throw FactorGraphError.malformedFile(path: path, line: 0, message: "cannot read the file (missing or unreadable)")
+        throw FactorGraphError.malformedFile(
+            path: path, line: 0, message: "cannot read the file (missing or unreadable)")
     }
     guard data.count < Int(Int32.max) else {
-        throw FactorGraphError.malformedFile(path: path, line: 0, message: "the file has \(data.count) bytes; model and evidence files must be under 2 GiB")
+        throw FactorGraphError.malformedFile(
+            path: path, line: 0,
+            message: "the file has \(data.count) bytes; model and evidence files must be under 2 GiB")
     }
     return [UInt8](data)
 }

@@ -16,7 +16,9 @@ public enum UAIFormat {
 
     /// Parses a UAI model from text; `path` names it in errors. Sizes are checked against
     /// `limits` before anything is allocated.
-    public static func parseModel(_ text: String, path: String = "<model>", limits: ResourceLimits = .standard) throws -> FactorGraph {
+    public static func parseModel(_ text: String, path: String = "<model>", limits: ResourceLimits = .standard) throws
+        -> FactorGraph
+    {
         try parseModel(TokenStream(text: text, path: path, comments: false), limits: limits)
     }
 
@@ -30,7 +32,9 @@ public enum UAIFormat {
         let nLine = ts.line
         let n = try ts.integer("the number of variables", in: 0...Int.max)
         try ts.limited(nLine) { try limits.check(n, limit: \.variables, what: "the model's variable count") }
-        guard n <= ts.remaining else { throw ts.error("declares \(n) variables but the file has only \(ts.remaining) more tokens", line: nLine) }
+        guard n <= ts.remaining else {
+            throw ts.error("declares \(n) variables but the file has only \(ts.remaining) more tokens", line: nLine)
+        }
         var graph = FactorGraph()
         graph.reserveVariables(n)
         var totalStates = 0
@@ -39,29 +43,41 @@ public enum UAIFormat {
             let c = try ts.integer("the cardinality of variable \(i)", in: 1...Int.max)
             try ts.limited(cl) {
                 try limits.check(c, limit: \.cardinality, what: "variable \(i)'s cardinality")
-                totalStates = try limits.check(totalStates + c, limit: \.totalStates, what: "the states of variables 0...\(i) together")
+                totalStates = try limits.check(
+                    totalStates + c, limit: \.totalStates, what: "the states of variables 0...\(i) together")
             }
             graph.addCategorical(cardinality: c)
         }
         let mLine = ts.line
         let m = try ts.integer("the number of functions", in: 0...Int.max)
-        guard m <= ts.remaining else { throw ts.error("declares \(m) functions but the file has only \(ts.remaining) more tokens", line: mLine) }
+        guard m <= ts.remaining else {
+            throw ts.error("declares \(m) functions but the file has only \(ts.remaining) more tokens", line: mLine)
+        }
         var scopes: [[Int]] = []
         var scopeLines: [Int] = []
         for f in 0..<m {
             let line = ts.line
             let k = try ts.integer("the scope size of function \(f)", in: 0...n)
-            guard k <= ts.remaining else { throw ts.error("function \(f): scope of \(k) variables declared, only \(ts.remaining) tokens left", line: line) }
+            guard k <= ts.remaining else {
+                throw ts.error(
+                    "function \(f): scope of \(k) variables declared, only \(ts.remaining) tokens left", line: line)
+            }
             var scope: [Int] = []
             var seen = Set<Int>()
             for _ in 0..<k {
                 let vl = ts.line
                 let v = try ts.integer("a variable of function \(f)'s scope")
-                guard v < n else { throw ts.error("function \(f): scope names variable \(v), but only \(n) are declared", line: vl) }
-                guard seen.insert(v).inserted else { throw ts.error("function \(f): scope names variable \(v) twice", line: vl) }
+                guard v < n else {
+                    throw ts.error("function \(f): scope names variable \(v), but only \(n) are declared", line: vl)
+                }
+                guard seen.insert(v).inserted else {
+                    throw ts.error("function \(f): scope names variable \(v) twice", line: vl)
+                }
                 scope.append(v)
             }
-            if type == "BAYES" && k == 0 { throw ts.error("function \(f): a BAYES function needs a child variable", line: line) }
+            if type == "BAYES" && k == 0 {
+                throw ts.error("function \(f): a BAYES function needs a child variable", line: line)
+            }
             scopes.append(scope)
             scopeLines.append(line)
         }
@@ -70,19 +86,27 @@ public enum UAIFormat {
             let line = ts.line
             let cards = scopes[f].map { graph.variables[$0].cardinality ?? 1 }
             let expected = try ts.limited(scopeLines[f]) {
-                let size = try limits.checkedProduct(cards, limit: \.tableEntries, what: "function \(f)'s table over cardinalities \(cards)")
-                totalEntries = try limits.check(totalEntries + size, limit: \.totalTableEntries, what: "the tables of functions 0...\(f) together")
+                let size = try limits.checkedProduct(
+                    cards, limit: \.tableEntries, what: "function \(f)'s table over cardinalities \(cards)")
+                totalEntries = try limits.check(
+                    totalEntries + size, limit: \.totalTableEntries, what: "the tables of functions 0...\(f) together")
                 return size
             }
             let count = try ts.integer("the entry count of function \(f)")
             guard count == expected else {
-                throw ts.error("function \(f): table has \(count) entries, its scope \(scopes[f]) needs \(expected)", line: line)
+                throw ts.error(
+                    "function \(f): table has \(count) entries, its scope \(scopes[f]) needs \(expected)", line: line)
             }
-            guard count <= ts.remaining else { throw ts.error("function \(f): \(count) entries declared, only \(ts.remaining) tokens left") }
+            guard count <= ts.remaining else {
+                throw ts.error("function \(f): \(count) entries declared, only \(ts.remaining) tokens left")
+            }
             var values = [Double](repeating: 0, count: count)
             for i in 0..<count {
                 let (v, vl) = try ts.real("entry \(i) of function \(f)")
-                guard v >= 0, v.isFinite else { throw ts.error("function \(f): entry \(i) is \(v); potentials must be finite and non-negative", line: vl) }
+                guard v >= 0, v.isFinite else {
+                    throw ts.error(
+                        "function \(f): entry \(i) is \(v); potentials must be finite and non-negative", line: vl)
+                }
                 values[i] = v
             }
             if type == "BAYES" {
@@ -90,7 +114,10 @@ public enum UAIFormat {
                 for row in 0..<(count / childCard) {
                     let s = values[(row * childCard)..<((row + 1) * childCard)].reduce(0, +)
                     guard abs(s - 1) <= normalizationTolerance else {
-                        throw ts.error("function \(f): conditional table row \(row) sums to \(s), not 1 (BAYES tables must normalise over the child, the last scope variable)", line: line)
+                        throw ts.error(
+                            "function \(f): conditional table row \(row) sums to \(s), not 1 (BAYES tables must "
+                                + "normalise over the child, the last scope variable)",
+                            line: line)
                     }
                 }
             }
@@ -109,7 +136,9 @@ public enum UAIFormat {
 
     /// Parses UAI evidence: the 2014 one-line form `k v₁ x₁ … v_k x_k`, or the older form with
     /// a case count first (`N`, then `N` times `k v₁ x₁ …`). Returns one ``Evidence`` per case.
-    public static func parseEvidence(_ text: String, path: String = "<evidence>", for graph: FactorGraph) throws -> [Evidence] {
+    public static func parseEvidence(_ text: String, path: String = "<evidence>", for graph: FactorGraph) throws
+        -> [Evidence]
+    {
         try parseEvidence(TokenStream(text: text, path: path, comments: false), for: graph)
     }
 
@@ -118,7 +147,9 @@ public enum UAIFormat {
         if ts.isAtEnd { return [Evidence()] }
         let total = ts.remaining
         let first = try ts.integer("the evidence count", in: 0...Int(Int32.max))
-        guard first <= total else { throw ts.error("declares \(first) observations or cases, but the file has only \(total) tokens") }
+        guard first <= total else {
+            throw ts.error("declares \(first) observations or cases, but the file has only \(total) tokens")
+        }
         var cases: [Evidence] = []
         if total == 1 + 2 * first {
             cases.append(try readCase(&ts, count: first, graph: graph))
@@ -134,16 +165,21 @@ public enum UAIFormat {
 
     private static func readCase(_ ts: inout TokenStream, count: Int, graph: FactorGraph) throws -> Evidence {
         var ev = Evidence()
-        guard 2 * count <= ts.remaining else { throw ts.error("\(count) observations declared, only \(ts.remaining) tokens left") }
+        guard 2 * count <= ts.remaining else {
+            throw ts.error("\(count) observations declared, only \(ts.remaining) tokens left")
+        }
         for _ in 0..<count {
             let line = ts.line
             let v = try ts.integer("an evidence variable")
             let x = try ts.integer("the observed state of variable \(v)")
             guard v < graph.variableCount else {
-                throw ts.error("evidence on variable \(v), but the model has \(graph.variableCount) variables", line: line)
+                throw ts.error(
+                    "evidence on variable \(v), but the model has \(graph.variableCount) variables", line: line)
             }
             guard let c = graph.variables[v].cardinality, x < c else {
-                throw ts.error("evidence sets variable \(v) to \(x), outside 0..<\(graph.variables[v].cardinality ?? 0)", line: line)
+                throw ts.error(
+                    "evidence sets variable \(v) to \(x), outside 0..<\(graph.variables[v].cardinality ?? 0)",
+                    line: line)
             }
             if let old = ev.states[v], old != x {
                 throw ts.error("variable \(v) is observed twice with different states (\(old), \(x))", line: line)
@@ -155,7 +191,8 @@ public enum UAIFormat {
 
     /// Reads a UAI evidence file and returns its first case.
     public static func readEvidence(path: String, for graph: FactorGraph) throws -> Evidence {
-        try parseEvidence(TokenStream(bytes: try readFileBytes(path), path: path, comments: false), for: graph).first ?? Evidence()
+        try parseEvidence(TokenStream(bytes: try readFileBytes(path), path: path, comments: false), for: graph).first
+            ?? Evidence()
     }
 
     // MARK: Results

@@ -8,15 +8,19 @@ extension UAIFormat {
     /// factors have no UAI form: a graph with any is refused.
     public static func modelText(_ graph: FactorGraph) throws -> String {
         guard graph.gaussianFactors.isEmpty, graph.conditionalGaussians.isEmpty,
-              graph.variables.allSatisfy({ $0.cardinality != nil }) else {
+            graph.variables.allSatisfy({ $0.cardinality != nil })
+        else {
             throw FactorGraphError.unsupported("UAI models are discrete; this graph has Gaussian variables or factors")
         }
-        var out = "MARKOV\n\(graph.variableCount)\n" + graph.cardinalities.map(String.init).joined(separator: " ") + "\n"
+        var out =
+            "MARKOV\n\(graph.variableCount)\n" + graph.cardinalities.map(String.init).joined(separator: " ") + "\n"
         out += "\(graph.factors.count)\n"
         for f in graph.factors { out += "\(f.scope.count)" + f.scope.map { " \($0)" }.joined() + "\n" }
         for f in graph.factors {
             out += "\n\(f.count)\n"
-            out += f.logValues.map { $0 == -.infinity ? "0" : String(format: "%.17g", exp($0)) }.joined(separator: " ") + "\n"
+            out +=
+                f.logValues.map { $0 == -.infinity ? "0" : String(format: "%.17g", exp($0)) }.joined(separator: " ")
+                + "\n"
         }
         return out
     }
