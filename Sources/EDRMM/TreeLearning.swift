@@ -168,7 +168,12 @@ public struct TreeLearner: Sendable {
                 outS.pointer[chunk] = best
             }
         }
-        // Merge: highest gain, ties to the earliest candidate then the lowest threshold.
+        return Self.merge(results)
+    }
+
+    /// The best of the workers' splits: highest gain, ties to the earliest candidate then the
+    /// lowest threshold; `nil` when no split gains anything.
+    static func merge(_ results: [Split?]) -> Split? {
         var best: Split?
         for case let r? in results {
             if let b = best {

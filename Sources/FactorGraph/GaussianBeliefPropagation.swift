@@ -97,36 +97,10 @@ public struct GaussianBeliefPropagation {
         guard options.damping >= 0, options.damping < 1 else {
             throw FactorGraphError.unsupported("damping must be in [0, 1)")
         }
-        // Free Gaussian variables get local indices.
-        var local = [Int](repeating: -1, count: graph.variableCount)
-        var dims: [Int] = []
-        for (v, variable) in graph.variables.enumerated() {
-            if let d = variable.dimension, evidence.observations[v] == nil { local[v] = dims.count; dims.append(d) }
-        }
-        // Condition every factor on the observations.
-        var scopes: [[Int]] = [], Js: [Matrix] = [], hs: [[Double]] = []
-        for f in graph.gaussianFactors {
-            let offsets = f.blockOffsets
-            var freeIdx: [Int] = [], obsIdx: [Int] = [], obsVal: [Double] = [], scope: [Int] = []
-            for (i, v) in f.scope.enumerated() {
-                let r = offsets[i]..<(offsets[i] + f.dimensions[i])
-                if let y = evidence.observations[v] {
-                    obsIdx += r; obsVal += y
-                } else {
-                    freeIdx += r; scope.append(local[v])
-                }
-            }
-            if scope.isEmpty { continue }
-            var J = Matrix(rows: freeIdx.count, columns: freeIdx.count)
-            var h = freeIdx.map { f.potential[$0] }
-            for (a, i) in freeIdx.enumerated() {
-                for (b, j) in freeIdx.enumerated() { J[a, b] = f.precision[i, j] }
-                for (b, j) in obsIdx.enumerated() { h[a] -= f.precision[i, j] * obsVal[b] }
-            }
-            scopes.append(scope); Js.append(J); hs.append(h)
-        }
-        let topology = GraphTopology(variableCount: dims.count, scopes: scopes)
-        var state = GaussianMessages(topology: topology, dims: dims, factorJ: Js, factorH: hs)
+        let problem = ConditionedProblem(graph, evidence: evidence)
+        let topology = GraphTopology(variableCount: problem.dimensions.count, scopes: problem.scopes)
+        var state = GaussianMessages(
+            topology: topology, dims: problem.dimensions, factorJ: problem.precisions, factorH: problem.potentials)
         let tree = options.schedule == .automatic || options.schedule == .tree ? topology.treeSchedule() : nil
         if options.schedule == .tree && tree == nil {
             throw FactorGraphError.unsupported("the tree schedule needs a forest, and this Gaussian graph has a cycle")
@@ -141,49 +115,26 @@ public struct GaussianBeliefPropagation {
                 }
             }
             beliefs = try state.beliefs()
-            iterations = 1; converged = true
+            iterations = 1
+            converged = true
         } else {
             beliefs = []
             // Start from the single-variable factors' own potentials, so that the first pairwise
             // updates already see every variable's node precision.
-            for e in 0..<topology.edgeCount where scopes[topology.edgeFactor[e]].count == 1 {
+            for e in 0..<topology.edgeCount where problem.scopes[topology.edgeFactor[e]].count == 1 {
                 try state.updateFactorToVariable(e, damping: 0)
             }
             for e in 0..<topology.edgeCount { state.updateVariableToFactor(e) }
             while iterations < options.maxIterations {
-                switch options.schedule {
-                case .parallel:
-                    var newJ = state.f2vJ, newH = state.f2vH
-                    for e in 0..<topology.edgeCount {
-                        let (j, h) = try state.factorMessage(e)
-                        (newJ[e], newH[e]) = state.damped(e, j, h, options.damping)
-                    }
-                    state.f2vJ = newJ; state.f2vH = newH
-                    for e in 0..<topology.edgeCount { state.updateVariableToFactor(e) }
-                default:
-                    for v in 0..<dims.count {
-                        for k in topology.variableEdgeStart[v]..<topology.variableEdgeStart[v + 1] {
-                            try state.updateFactorToVariable(topology.variableEdges[k], damping: options.damping)
-                        }
-                        for k in topology.variableEdgeStart[v]..<topology.variableEdgeStart[v + 1] {
-                            state.updateVariableToFactor(topology.variableEdges[k])
-                        }
-                    }
-                }
+                try sweep(&state)
                 iterations += 1
-                let nb = try state.beliefs()
-                var diff = beliefs.isEmpty ? Double.infinity : 0
-                if !beliefs.isEmpty {
-                    for (a, b) in zip(nb, beliefs) {
-                        for (x, y) in zip(a.mean, b.mean) { diff = max(diff, abs(x - y)) }
-                        for (x, y) in zip(a.covariance.diagonalEntries, b.covariance.diagonalEntries) {
-                            diff = max(diff, abs(x - y))
-                        }
-                    }
+                let next = try state.beliefs()
+                lastChange = beliefs.isEmpty ? .infinity : Self.largestChange(from: beliefs, to: next)
+                beliefs = next
+                if lastChange <= options.tolerance {
+                    converged = true
+                    break
                 }
-                beliefs = nb
-                lastChange = diff
-                if diff <= options.tolerance { converged = true; break }
             }
         }
         var out = [Marginal?](repeating: nil, count: graph.variableCount)
@@ -192,7 +143,7 @@ public struct GaussianBeliefPropagation {
             if let y = evidence.observations[v] {
                 out[v] = Marginal(mean: y, covariance: Matrix(rows: d, columns: d))
             } else {
-                out[v] = beliefs[local[v]]
+                out[v] = beliefs[problem.localIndex[v]]
             }
         }
         let free = graph.variables.indices.map {
@@ -200,6 +151,92 @@ public struct GaussianBeliefPropagation {
         }
         let outcome: Outcome = tree != nil ? .exact : converged ? .converged : .notConverged(lastChange: lastChange)
         return Result(marginals: out, freeVariables: free, iterations: iterations, outcome: outcome)
+    }
+
+    /// One loopy iteration under the options' schedule: every factor-to-variable message at once
+    /// (parallel), or variable by variable (sequential).
+    private func sweep(_ state: inout GaussianMessages) throws {
+        let topology = state.topology
+        switch options.schedule {
+        case .parallel:
+            var newJ = state.f2vJ, newH = state.f2vH
+            for e in 0..<topology.edgeCount {
+                let (j, h) = try state.factorMessage(e)
+                (newJ[e], newH[e]) = state.damped(e, j, h, options.damping)
+            }
+            state.f2vJ = newJ
+            state.f2vH = newH
+            for e in 0..<topology.edgeCount { state.updateVariableToFactor(e) }
+        default:
+            for v in 0..<state.dims.count {
+                let edges = topology.variableEdgeStart[v]..<topology.variableEdgeStart[v + 1]
+                for k in edges {
+                    try state.updateFactorToVariable(topology.variableEdges[k], damping: options.damping)
+                }
+                for k in edges { state.updateVariableToFactor(topology.variableEdges[k]) }
+            }
+        }
+    }
+
+    /// The largest change of a mean or a marginal variance between two sets of beliefs.
+    private static func largestChange(from old: [Marginal], to new: [Marginal]) -> Double {
+        var change = 0.0
+        for (a, b) in zip(new, old) {
+            for (x, y) in zip(a.mean, b.mean) { change = max(change, abs(x - y)) }
+            for (x, y) in zip(a.covariance.diagonalEntries, b.covariance.diagonalEntries) {
+                change = max(change, abs(x - y))
+            }
+        }
+        return change
+    }
+}
+
+/// The Gaussian factors of a graph conditioned on the observations: `(J, h)` over the free
+/// variables only, which get local indices.
+private struct ConditionedProblem {
+    /// The local index of each graph variable (−1 for categorical or observed ones).
+    var localIndex: [Int]
+    /// The dimension of each free variable, by local index.
+    var dimensions: [Int] = []
+    var scopes: [[Int]] = []
+    var precisions: [Matrix] = []
+    var potentials: [[Double]] = []
+
+    init(_ graph: FactorGraph, evidence: Evidence) {
+        localIndex = [Int](repeating: -1, count: graph.variableCount)
+        for (v, variable) in graph.variables.enumerated() {
+            if let d = variable.dimension, evidence.observations[v] == nil {
+                localIndex[v] = dimensions.count
+                dimensions.append(d)
+            }
+        }
+        for f in graph.gaussianFactors { condition(f, on: evidence) }
+    }
+
+    /// `J_ff` and `h_f − J_fo y_o` of one factor, skipped when every variable is observed.
+    private mutating func condition(_ f: GaussianFactor, on evidence: Evidence) {
+        let offsets = f.blockOffsets
+        var freeIdx: [Int] = [], obsIdx: [Int] = [], obsVal: [Double] = [], scope: [Int] = []
+        for (i, v) in f.scope.enumerated() {
+            let r = offsets[i]..<(offsets[i] + f.dimensions[i])
+            if let y = evidence.observations[v] {
+                obsIdx += r
+                obsVal += y
+            } else {
+                freeIdx += r
+                scope.append(localIndex[v])
+            }
+        }
+        if scope.isEmpty { return }
+        var J = Matrix(rows: freeIdx.count, columns: freeIdx.count)
+        var h = freeIdx.map { f.potential[$0] }
+        for (a, i) in freeIdx.enumerated() {
+            for (b, j) in freeIdx.enumerated() { J[a, b] = f.precision[i, j] }
+            for (b, j) in obsIdx.enumerated() { h[a] -= f.precision[i, j] * obsVal[b] }
+        }
+        scopes.append(scope)
+        precisions.append(J)
+        potentials.append(h)
     }
 }
 

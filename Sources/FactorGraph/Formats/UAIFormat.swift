@@ -29,6 +29,31 @@ public enum UAIFormat {
         guard type == "MARKOV" || type == "BAYES" else {
             throw ts.error("model type must be MARKOV or BAYES, found '\(type.prefix(40))'", line: typeLine)
         }
+        var graph = try parseVariables(&ts, limits: limits)
+        let (scopes, scopeLines) = try parseScopes(&ts, variables: graph.variableCount, bayes: type == "BAYES")
+        var totalEntries = 0
+        for f in scopes.indices {
+            let line = ts.line
+            let cards = scopes[f].map { graph.variables[$0].cardinality ?? 1 }
+            let expected = try ts.limited(scopeLines[f]) {
+                let size = try limits.checkedProduct(
+                    cards, limit: \.tableEntries, what: "function \(f)'s table over cardinalities \(cards)")
+                totalEntries = try limits.check(
+                    totalEntries + size, limit: \.totalTableEntries, what: "the tables of functions 0...\(f) together")
+                return size
+            }
+            let values = try parseTable(&ts, function: f, scope: scopes[f], entries: expected)
+            if type == "BAYES" { try checkConditional(values, function: f, child: cards.last ?? 1, ts: ts, line: line) }
+            do { try graph.addFactor(scope: scopes[f], values: values) } catch let e as FactorGraphError {
+                throw ts.error("function \(f): \(e)", line: line)
+            }
+        }
+        guard ts.isAtEnd else { throw ts.error("unexpected text after the last table") }
+        return graph
+    }
+
+    /// The variable count and the cardinalities, each checked against `limits` before use.
+    private static func parseVariables(_ ts: inout TokenStream, limits: ResourceLimits) throws -> FactorGraph {
         let nLine = ts.line
         let n = try ts.integer("the number of variables", in: 0...Int.max)
         try ts.limited(nLine) { try limits.check(n, limit: \.variables, what: "the model's variable count") }
@@ -48,6 +73,14 @@ public enum UAIFormat {
             }
             graph.addCategorical(cardinality: c)
         }
+        return graph
+    }
+
+    /// The function count and one scope per function (distinct variables below `variables`),
+    /// with the line each scope starts on.
+    private static func parseScopes(_ ts: inout TokenStream, variables n: Int, bayes: Bool) throws
+        -> (scopes: [[Int]], lines: [Int])
+    {
         let mLine = ts.line
         let m = try ts.integer("the number of functions", in: 0...Int.max)
         guard m <= ts.remaining else {
@@ -75,58 +108,53 @@ public enum UAIFormat {
                 }
                 scope.append(v)
             }
-            if type == "BAYES" && k == 0 {
+            if bayes && k == 0 {
                 throw ts.error("function \(f): a BAYES function needs a child variable", line: line)
             }
             scopes.append(scope)
             scopeLines.append(line)
         }
-        var totalEntries = 0
-        for f in 0..<m {
-            let line = ts.line
-            let cards = scopes[f].map { graph.variables[$0].cardinality ?? 1 }
-            let expected = try ts.limited(scopeLines[f]) {
-                let size = try limits.checkedProduct(
-                    cards, limit: \.tableEntries, what: "function \(f)'s table over cardinalities \(cards)")
-                totalEntries = try limits.check(
-                    totalEntries + size, limit: \.totalTableEntries, what: "the tables of functions 0...\(f) together")
-                return size
-            }
-            let count = try ts.integer("the entry count of function \(f)")
-            guard count == expected else {
+        return (scopes, scopeLines)
+    }
+
+    /// One table: its entry count (which must be `entries`, already checked against the limits)
+    /// and that many finite non-negative values.
+    private static func parseTable(_ ts: inout TokenStream, function f: Int, scope: [Int], entries: Int) throws
+        -> [Double]
+    {
+        let line = ts.line
+        let count = try ts.integer("the entry count of function \(f)")
+        guard count == entries else {
+            throw ts.error("function \(f): table has \(count) entries, its scope \(scope) needs \(entries)", line: line)
+        }
+        guard count <= ts.remaining else {
+            throw ts.error("function \(f): \(count) entries declared, only \(ts.remaining) tokens left")
+        }
+        var values = [Double](repeating: 0, count: count)
+        for i in 0..<count {
+            let (v, vl) = try ts.real("entry \(i) of function \(f)")
+            guard v >= 0, v.isFinite else {
                 throw ts.error(
-                    "function \(f): table has \(count) entries, its scope \(scopes[f]) needs \(expected)", line: line)
+                    "function \(f): entry \(i) is \(v); potentials must be finite and non-negative", line: vl)
             }
-            guard count <= ts.remaining else {
-                throw ts.error("function \(f): \(count) entries declared, only \(ts.remaining) tokens left")
-            }
-            var values = [Double](repeating: 0, count: count)
-            for i in 0..<count {
-                let (v, vl) = try ts.real("entry \(i) of function \(f)")
-                guard v >= 0, v.isFinite else {
-                    throw ts.error(
-                        "function \(f): entry \(i) is \(v); potentials must be finite and non-negative", line: vl)
-                }
-                values[i] = v
-            }
-            if type == "BAYES" {
-                let childCard = cards.last ?? 1
-                for row in 0..<(count / childCard) {
-                    let s = values[(row * childCard)..<((row + 1) * childCard)].reduce(0, +)
-                    guard abs(s - 1) <= normalizationTolerance else {
-                        throw ts.error(
-                            "function \(f): conditional table row \(row) sums to \(s), not 1 (BAYES tables must "
-                                + "normalise over the child, the last scope variable)",
-                            line: line)
-                    }
-                }
-            }
-            do { try graph.addFactor(scope: scopes[f], values: values) } catch let e as FactorGraphError {
-                throw ts.error("function \(f): \(e)", line: line)
+            values[i] = v
+        }
+        return values
+    }
+
+    /// `Σ_child p(child | parents) = 1` for every row of a `BAYES` table (child last).
+    private static func checkConditional(_ values: [Double], function f: Int, child: Int, ts: TokenStream, line: Int)
+        throws
+    {
+        for row in 0..<(values.count / child) {
+            let s = values[(row * child)..<((row + 1) * child)].reduce(0, +)
+            guard abs(s - 1) <= normalizationTolerance else {
+                throw ts.error(
+                    "function \(f): conditional table row \(row) sums to \(s), not 1 (BAYES tables must "
+                        + "normalise over the child, the last scope variable)",
+                    line: line)
             }
         }
-        guard ts.isAtEnd else { throw ts.error("unexpected text after the last table") }
-        return graph
     }
 
     /// Reads a UAI model file.
