@@ -10,8 +10,10 @@ export OPENBLAS_NUM_THREADS=1
 swift test -c release -Xswiftc -enable-testing "$@"
 # The whole suite also builds the client example, a package outside the library that uses only
 # its products, and runs it: train, convert, sample, reconstruct, certify (it fails otherwise);
-# and it checks the layout of the sources (Scripts/check-style.sh).
+# and it checks the layout of the sources (Scripts/check-style.sh) and that
+# Documentation/Results.md is the one its data give.
 if [ $# -eq 0 ]; then
     Scripts/check-style.sh
+    python3 Scripts/results-summary.py --check
     swift run -c release --package-path Examples/ClientPackage Client Data/mnist
 fi
