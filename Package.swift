@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
         .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
 
         .target(name: "NumericalCore", dependencies: ["COpenBLAS", "CLAPACKE", "CGSL"]),
         .target(name: "FactorGraph", dependencies: ["NumericalCore"]),
@@ -33,7 +35,7 @@ let package = Package(
         .target(name: "EDRMM", dependencies: ["FactorGraph", "NumericalCore"]),
         .target(name: "DRMMLearning", dependencies: ["DRMM", "FactorGraph", "NumericalCore", "Datasets"]),
         .target(name: "GenerativeNetworks", dependencies: ["FactorGraph", "NumericalCore"]),
-        .target(name: "Datasets", dependencies: ["CZlib"]),
+        .target(name: "Datasets", dependencies: ["CZlib", "CPNG", "CZip", "NumericalCore"]),
         .executableTarget(
             name: "drmm",
             dependencies: [
@@ -64,7 +66,7 @@ let package = Package(
         .target(name: "DRMMTestSupport", dependencies: ["DRMM", "NumericalCore"], path: "Tests/DRMMTestSupport"),
         .testTarget(name: "DRMMLearningTests", dependencies: ["DRMMLearning", "DRMM", "NumericalCore", "Datasets", "DRMMTestSupport"]),
         .testTarget(name: "GenerativeNetworksTests", dependencies: ["GenerativeNetworks", "FactorGraph", "NumericalCore"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "NumericalCore"], exclude: ["Fixtures"]),
         .testTarget(name: "EDRMMTests", dependencies: ["EDRMM", "FactorGraph", "NumericalCore"]),
         .testTarget(
             name: "DRMMTests",

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the library links against, if any is missing:
-# OpenBLAS (CBLAS + LAPACK), LAPACKE, GSL, zlib, and pkg-config to find them.
+# OpenBLAS (CBLAS + LAPACK), LAPACKE, GSL, zlib, libpng, libzip, and pkg-config to find them.
 set -euo pipefail
-packages=(libopenblas-dev liblapacke-dev libgsl-dev zlib1g-dev pkg-config)
+packages=(libopenblas-dev liblapacke-dev libgsl-dev zlib1g-dev libpng-dev libzip-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,4 +1,4 @@
-import CZlib
+internal import CZlib
 
 /// Reads a whole file, gunzipping it if it is gzip-compressed (zlib's `gzread` passes plain
 /// files through unchanged).
