@@ -44,6 +44,18 @@ public struct LayerSpec: Equatable, Sendable, Codable {
         self.pool = pool
         self.switchPrior = switchPrior
     }
+
+    private enum CodingKeys: String, CodingKey { case channels, kernel, padding, pool, switchPrior }
+
+    /// Decodes a level; `padding` (valid), `pool` (1) and `switchPrior` (½) may be left out.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            channels: try c.decode(Int.self, forKey: .channels), kernel: try c.decode(Int.self, forKey: .kernel),
+            padding: try c.decodeIfPresent(Padding.self, forKey: .padding) ?? .valid,
+            pool: try c.decodeIfPresent(Int.self, forKey: .pool) ?? 1,
+            switchPrior: try c.decodeIfPresent(Double.self, forKey: .switchPrior) ?? 0.5)
+    }
 }
 
 /// The shapes of one level once chained from the input.

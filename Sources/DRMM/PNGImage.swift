@@ -1,6 +1,6 @@
 import FactorGraph
 
-/// An 8-bit grayscale PNG writer, enough for templates, samples and reconstructions.
+/// An 8-bit gray or RGB PNG writer, enough for templates, samples and reconstructions.
 ///
 /// The pixel data go into a zlib stream of stored (uncompressed) deflate blocks — valid PNG
 /// that every viewer reads, with no compression library needed.
@@ -9,51 +9,75 @@ public struct PNGImage: Sendable {
     public let width: Int
     /// Height in pixels.
     public let height: Int
-    /// Row-major gray levels.
+    /// 1 (gray) or 3 (RGB).
+    public let channels: Int
+    /// Row-major pixels, `channels` interleaved values each.
     public var pixels: [UInt8]
 
-    /// An 8-bit gray image from `width × height` row-major pixels; throws if they do not fit.
-    public init(width: Int, height: Int, pixels: [UInt8]) throws {
-        guard width >= 1, height >= 1, pixels.count == width * height else {
+    /// An 8-bit image from `width × height` row-major pixels of `channels` (1: gray, 3: RGB)
+    /// interleaved values; throws if they do not fit.
+    public init(width: Int, height: Int, channels: Int = 1, pixels: [UInt8]) throws {
+        guard width >= 1, height >= 1, channels == 1 || channels == 3, pixels.count == width * height * channels
+        else {
             throw DRMMError.invalidInput(
-                "a \(width)×\(height) image needs \(max(0, width * height)) pixels, got \(pixels.count)")
+                "a \(width)×\(height) image of \(channels) channel(s) needs \(max(0, width * height * channels)) "
+                    + "values, got \(pixels.count)")
         }
-        self.width = width; self.height = height; self.pixels = pixels
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.pixels = pixels
     }
 
-    /// A grid of equally sized gray maps (values scaled jointly from their min to their max,
-    /// or per tile), with a one-pixel border.
+    /// A grid of equally sized maps of `channels` planes each (`[C, H, W]`): RGB when there
+    /// are 3, otherwise the planes' mean in gray. Values are scaled from their min to their max,
+    /// per tile or jointly; a one-pixel border separates the tiles.
     public static func grid(
-        _ tiles: [[Double]], tileWidth w: Int, tileHeight h: Int, columns: Int,
+        _ tiles: [[Double]], tileWidth w: Int, tileHeight h: Int, channels: Int = 1, columns: Int,
         scale: Int = 1, perTileScaling: Bool = true
     ) throws -> PNGImage {
-        guard !tiles.isEmpty, columns >= 1, scale >= 1, tiles.allSatisfy({ $0.count == w * h }) else {
-            throw DRMMError.invalidInput("grid needs tiles of \(w)×\(h) values and at least one column")
+        guard !tiles.isEmpty, columns >= 1, scale >= 1, channels >= 1,
+            tiles.allSatisfy({ $0.count == w * h * channels })
+        else {
+            throw DRMMError.invalidInput(
+                "grid needs tiles of \(channels)×\(h)×\(w) values and at least one column")
         }
+        let colour = channels == 3
+        let planes =
+            colour || channels == 1
+            ? tiles
+            : tiles.map { t in (0..<(w * h)).map { p in (0..<channels).reduce(0) { $0 + t[$1 * w * h + p] } } }
+        let c = colour ? 3 : 1
         let rows = (tiles.count + columns - 1) / columns
         let (cw, ch) = (w * scale + 1, h * scale + 1)
         let (W, H) = (columns * cw + 1, rows * ch + 1)
-        var px = [UInt8](repeating: 40, count: W * H)
-        let allLo = tiles.flatMap { $0 }.min() ?? 0, allHi = tiles.flatMap { $0 }.max() ?? 1
-        for (k, t) in tiles.enumerated() {
+        var px = [UInt8](repeating: 40, count: W * H * c)
+        let allLo = planes.flatMap { $0 }.min() ?? 0, allHi = planes.flatMap { $0 }.max() ?? 1
+        for (k, t) in planes.enumerated() {
             let lo = perTileScaling ? (t.min() ?? 0) : allLo, hi = perTileScaling ? (t.max() ?? 1) : allHi
             let span = hi > lo ? hi - lo : 1
             let (ox, oy) = ((k % columns) * cw + 1, (k / columns) * ch + 1)
             for y in 0..<(h * scale) {
                 for x in 0..<(w * scale) {
-                    let v = (t[(y / scale) * w + x / scale] - lo) / span
-                    px[(oy + y) * W + ox + x] = UInt8(max(0, min(255, (v * 255).rounded())))
+                    for q in 0..<c {
+                        let v = (t[q * w * h + (y / scale) * w + x / scale] - lo) / span
+                        px[((oy + y) * W + ox + x) * c + q] = UInt8(max(0, min(255, (v * 255).rounded())))
+                    }
                 }
             }
         }
-        return try PNGImage(width: W, height: H, pixels: px)
+        return try PNGImage(width: W, height: H, channels: c, pixels: px)
     }
 
     /// The PNG file's bytes.
     public var data: [UInt8] {
         var raw: [UInt8] = []
-        raw.reserveCapacity((width + 1) * height)
-        for y in 0..<height { raw.append(0); raw += pixels[(y * width)..<((y + 1) * width)] }
+        let stride = width * channels
+        raw.reserveCapacity((stride + 1) * height)
+        for y in 0..<height {
+            raw.append(0)
+            raw += pixels[(y * stride)..<((y + 1) * stride)]
+        }
         var z: [UInt8] = [0x78, 0x01]
         var offset = 0
         repeat {
@@ -65,7 +89,9 @@ public struct PNGImage: Sendable {
         } while offset < raw.count
         z += Self.bigEndian(Self.adler32(raw))
         var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        out += Self.chunk("IHDR", Self.bigEndian(UInt32(width)) + Self.bigEndian(UInt32(height)) + [8, 0, 0, 0, 0])
+        out += Self.chunk(
+            "IHDR", Self.bigEndian(UInt32(width)) + Self.bigEndian(UInt32(height)) + [8, channels == 3 ? 2 : 0, 0, 0, 0]
+        )
         out += Self.chunk("IDAT", z)
         out += Self.chunk("IEND", [])
         return out

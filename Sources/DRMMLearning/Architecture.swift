@@ -61,6 +61,21 @@ public struct Architecture: Codable, Equatable, Sendable {
         self.normalization = normalization
     }
 
+    private enum CodingKeys: String, CodingKey { case name, inputShape, layers, classes, top, normalization }
+
+    /// Decodes an architecture; `name` (`custom`), `top` (dense) and `normalization` (none)
+    /// may be left out.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try c.decodeIfPresent(String.self, forKey: .name) ?? "custom",
+            inputShape: try c.decode([Int].self, forKey: .inputShape),
+            layers: try c.decode([LayerSpec].self, forKey: .layers),
+            classes: try c.decode(Int.self, forKey: .classes),
+            top: try c.decodeIfPresent(Top.self, forKey: .top) ?? .dense,
+            normalization: try c.decodeIfPresent(Normalization.self, forKey: .normalization) ?? .none)
+    }
+
     /// The same architecture with batch normalisation, named `<name>-bn`, or `<name>-bnf` when
     /// the top-down pass renders with the normalised filters (`folded`).
     public func batchNormalized(folded: Bool = false) -> Architecture {

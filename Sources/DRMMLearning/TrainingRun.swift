@@ -121,18 +121,21 @@ public struct TrainingRun: Sendable {
     /// and `error-curve.png` (test error against the epoch, when there is one).
     public func writePictures(_ trainer: EGTrainer, test: ImageSet) throws {
         let net = trainer.network
-        let (h, w) = (net.architecture.inputShape[1], net.architecture.inputShape[2])
+        let (c, h, w) = (net.architecture.inputShape[0], net.architecture.inputShape[1], net.architecture.inputShape[2])
         let classes = net.architecture.classes
         let templates = try (0..<classes).map {
             try Generation.render(net, class: $0, nuisances: .expectedTranslation).map(Double.init)
         }
-        try PNGImage.grid(templates, tileWidth: w, tileHeight: h, columns: templates.count, scale: 3).write(
-            to: "\(directory)/templates.png")
+        try PNGImage.grid(templates, tileWidth: w, tileHeight: h, channels: c, columns: templates.count, scale: 3)
+            .write(
+                to: "\(directory)/templates.png")
         let k = min(10, test.count)
         let recon = try trainer.reconstructions(of: test, count: k)
-        let originals = (0..<k).map { i in test.pixels[(i * h * w)..<((i + 1) * h * w)].map(Double.init) }
+        let d = c * h * w
+        let originals = (0..<k).map { i in test.pixels[(i * d)..<((i + 1) * d)].map(Double.init) }
         try PNGImage.grid(
-            originals + recon.map { $0.map(Double.init) }, tileWidth: w, tileHeight: h, columns: k, scale: 3
+            originals + recon.map { $0.map(Double.init) }, tileWidth: w, tileHeight: h, channels: c, columns: k,
+            scale: 3
         )
         .write(to: "\(directory)/reconstructions.png")
         let rng = RandomSource(seed: trainer.configuration.seed &+ 77)
@@ -145,7 +148,7 @@ public struct TrainingRun: Sendable {
                     ).map(Double.init))
             }
         }
-        try PNGImage.grid(samples, tileWidth: w, tileHeight: h, columns: classes, scale: 2).write(
+        try PNGImage.grid(samples, tileWidth: w, tileHeight: h, channels: c, columns: classes, scale: 2).write(
             to: "\(directory)/samples.png")
         let curve = trainer.history.compactMap { m in m.testError.map { (x: Double(m.epoch), y: 100 * $0) } }
         if !curve.isEmpty {

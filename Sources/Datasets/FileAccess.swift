@@ -25,3 +25,9 @@ extension ResourceLimits {
         }
     }
 }
+
+/// Reads a whole file of at most `limit` bytes (checked before reading); a
+/// ``DatasetError`` names the file otherwise.
+public func readBoundedFile(_ path: String, limit: Int) throws -> [UInt8] {
+    try readFile(path, limit: limit)
+}

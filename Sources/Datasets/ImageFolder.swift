@@ -39,9 +39,14 @@ public enum ImageFolder {
     }
 
     /// Writes `images` (values in [0, 1]) as `path/<class>/<index>.png`, one subfolder per
-    /// class, named by `classNames` or by the label.
+    /// class, named by `classNames` (which must be sorted, as reading sorts them) or by the
+    /// label.
     public static func write(_ images: LabeledImages, to path: String) throws {
         let fm = FileManager.default
+        if let names = images.classNames, names != names.sorted() {
+            throw DatasetError.mismatch(
+                "class names \(names) are not in sorted order: the folder would read back with other labels")
+        }
         for i in 0..<images.count {
             let label = images.labels[i]
             let name = images.classNames.map { $0[label] } ?? String(label)

@@ -16,7 +16,8 @@ struct Layerwise: ParsableCommand {
             + "sigmoid layer P(x|h) under an RBM prior on h; their log-likelihoods (nats per image) and the BLM "
             + "bound U_D of each bottom layer are exact (enumeration of h)."
     )
-    @Option(help: "MNIST directory.") var data = MNIST.defaultDirectory
+    @Option(help: "MNIST directory (default: the project's Data/mnist, found next to the executable).") var data:
+        String?
     @Option(help: "Binary image side (divides 28).") var size = 4
     @Option(help: "Training images.") var train = 2000
     @Option(help: "Test images (the training images' successors in the training file).") var test = 1000
@@ -43,7 +44,7 @@ struct Layerwise: ParsableCommand {
     }
 
     func run() throws {
-        let m = try MNIST.load(directory: data, split: .train)
+        let m = try MNIST.load(directory: try data ?? DataOptions.defaultMNIST(), split: .train)
         let trainSet = try m.blockBinarized(count: train, size: size)
         let testSet = try m.blockBinarized(count: test, offset: train, size: size)
         let start = Date()
@@ -121,7 +122,8 @@ struct Coupled: ParsableCommand {
             + "generator's mean-field pass (nats per image; lower is better), and writes the generator's image for "
             + "every class (--png)."
     )
-    @Option(help: "MNIST directory.") var data = MNIST.defaultDirectory
+    @Option(help: "MNIST directory (default: the project's Data/mnist, found next to the executable).") var data:
+        String?
     @Option(help: "Training images.") var train = 10000
     @Option(help: "Test images.") var test = 10000
     @Option(help: "Hidden layer sizes between the 784 pixels and the 10 labels.") var hidden = [200]
@@ -148,7 +150,8 @@ struct Coupled: ParsableCommand {
     }
 
     func run() throws {
-        let m = try MNIST.load(directory: data, split: .train), t = try MNIST.load(directory: data, split: .test)
+        let m = try MNIST.load(directory: try data ?? DataOptions.defaultMNIST(), split: .train),
+            t = try MNIST.load(directory: try data ?? DataOptions.defaultMNIST(), split: .test)
         let (xs, ys) = try m.thresholded(count: min(train, m.count)),
             (tx, ty) = try t.thresholded(count: min(test, t.count))
         let testX = try Matrix(rows: tx.count, columns: 784, elements: tx.flatMap { $0 })

@@ -13,11 +13,6 @@ extension RenderingNetwork.Initialization: ExpressibleByArgument {}
 extension ConvolutionAlgorithm: ExpressibleByArgument {}
 
 /// MNIST as `ImageSet`s, optionally cut to the first images (0: all).
-func loadMNIST(_ directory: String, trainLimit: Int, testLimit: Int) throws -> (train: ImageSet, test: ImageSet) {
-    try ImageSet.mnist(
-        directory: directory, trainLimit: trainLimit > 0 ? trainLimit : nil, testLimit: testLimit > 0 ? testLimit : nil)
-}
-
 func writeJSON<V: Encodable>(_ value: V, to path: String, pretty: Bool = true) throws {
     try TrainingRun.writeJSON(value, to: path, pretty: pretty)
 }
@@ -40,7 +35,12 @@ struct Train: ParsableCommand {
             their top-down reconstructions), samples.png, error-curve.png (test error % against epochs).
             """)
 
-    @Option(help: "Architecture: rfm, drmm2 or drmm5.") var model = "rfm"
+    @Option(help: "Architecture preset: rfm, drmm2 or drmm5 (default rfm).") var model: String?
+    @Option(
+        help: ArgumentHelp(
+            "Architecture from a JSON file (Examples/Architectures/ has one per preset): any levels, channels, "
+                + "kernels, paddings, pools, input channels and classes."))
+    var architecture: String?
     @Flag(
         help: "Batch normalisation of every level's convolution in the bottom-up pass (the model is named <model>-bn).")
     var batchNorm = false
@@ -126,7 +126,7 @@ struct Train: ParsableCommand {
             "Convolution algorithm: winograd (F(2×2,3×3) for 3×3 levels) or im2col (default: winograd; on --resume, "
                 + "the checkpoint's).")
     ) var convolution: ConvolutionAlgorithm?
-    @Option(help: "MNIST directory (IDX files, gzip or plain).") var data = MNIST.defaultDirectory
+    @OptionGroup var dataOptions: DataOptions
     @Option(help: "Output directory.") var out = "runs/train"
     @Option(help: "Use only the first N training images (0: all).") var trainLimit = 0
     @Option(help: "Use only the first N test images (0: all).") var testLimit = 0
@@ -148,9 +148,18 @@ struct Train: ParsableCommand {
     @OptionGroup var limitOptions: LimitOptions
 
     func configurationFromOptions() throws -> (Architecture, TrainingConfiguration) {
-        guard let preset = Architecture.presets[model] else {
+        guard model == nil || architecture == nil else {
+            throw ValidationError("--model names a preset and --architecture a file; give one")
+        }
+        let preset: Architecture
+        if let architecture {
+            preset = try Architecture.read(path: architecture, limits: try limitOptions.limits())
+        } else if let p = Architecture.presets[model ?? "rfm"] {
+            preset = p
+        } else {
             throw ValidationError(
-                "unknown model '\(model)'; choose one of \(Architecture.presets.keys.sorted().joined(separator: ", "))")
+                "unknown model '\(model ?? "")'; choose one of "
+                    + "\(Architecture.presets.keys.sorted().joined(separator: ", ")), or give --architecture FILE")
         }
         guard batchNorm || !renderNormalised else { throw ValidationError("--render-normalised needs --batch-norm") }
         guard batchNorm || recalibrate == 0 else { throw ValidationError("--recalibrate needs --batch-norm") }
@@ -208,11 +217,13 @@ struct Train: ParsableCommand {
             throw ValidationError(
                 "--resume continues this run's own checkpoint; --init-from starts a new run from another; give one")
         }
-        let (train, test) = try loadMNIST(data, trainLimit: trainLimit, testLimit: testLimit)
         let limits = try limitOptions.limits()
         guard trainLimit >= 0, testLimit >= 0 else {
             throw ValidationError("--train-limit and --test-limit must be ≥ 0 (0: all)")
         }
+        let (train, test) = try dataOptions.load(trainLimit: trainLimit, testLimit: testLimit, limits: limits)
+        try arch.check(train, named: "training")
+        try arch.check(test, named: "test")
         try config.validate(trainingImages: train.count, limits: limits)
         let run = try TrainingRun(directory: out)
         if let initFrom, initFrom == run.checkpointPath {
@@ -320,7 +331,7 @@ final class ProgressBar {
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Test error of a trained DRMM checkpoint on MNIST.")
     @Option(help: "The checkpoint written by drmm train.") var checkpoint: String
-    @Option(help: "MNIST directory.") var data = MNIST.defaultDirectory
+    @OptionGroup var dataOptions: DataOptions
     @Option(help: "Use only the first N test images (0: all).") var testLimit = 0
     @Option(help: "Data-parallel workers.") var workers = 2
     @Option(help: "Write the result as JSON here.") var json: String?
@@ -349,7 +360,7 @@ struct Evaluate: ParsableCommand {
         } else {
             net = try c.network()
         }
-        let test = try loadMNIST(data, trainLimit: 1, testLimit: testLimit).test
+        let test = try dataOptions.load(trainLimit: 1, testLimit: testLimit, limits: try limitOptions.limits()).test
         let start = Date()
         let (error, predictions) = try Evaluation.classify(net, test, workers: workers)
         let seconds = Date().timeIntervalSince(start)

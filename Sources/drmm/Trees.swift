@@ -8,7 +8,8 @@ import DRMM
 
 /// Shared options of `drmm tree` and `drmm forest`.
 struct TreeOptions: ParsableArguments {
-    @Option(help: "MNIST directory (IDX files, gzip or plain).") var data = MNIST.defaultDirectory
+    @Option(help: "MNIST directory (default: the project's Data/mnist, found next to the executable).") var data:
+        String?
     @Option(help: "Maximum depth.") var maxDepth = 20
     @Option(help: "Minimum examples in a node to split it.") var minNodeSize = 2
     @Option(help: "Use only the first N training images (0: all).") var trainLimit = 0
@@ -29,8 +30,8 @@ struct TreeOptions: ParsableArguments {
     }
 
     func load() throws -> (train: ByteDataset, test: MNIST) {
-        let mnist = try MNIST.load(directory: data, split: .train)
-        let test = try MNIST.load(directory: data, split: .test)
+        let mnist = try MNIST.load(directory: try data ?? DataOptions.defaultMNIST(), split: .train)
+        let test = try MNIST.load(directory: try data ?? DataOptions.defaultMNIST(), split: .test)
         let n = trainLimit > 0 ? min(trainLimit, mnist.count) : mnist.count
         let d = mnist.rows * mnist.columns
         let train = try ByteDataset(

@@ -13,7 +13,7 @@ struct Verify: ParsableCommand {
             the convnet's.
             """)
     @Option(help: "The checkpoint written by drmm train.") var checkpoint: String
-    @Option(help: "MNIST directory.") var data = MNIST.defaultDirectory
+    @OptionGroup var dataOptions: DataOptions
     @Option(help: "Use only the first N test images (0: all).") var testLimit = 0
     @Option(help: "Images searched for better configurations when E2 is violated.") var searchImages = 3
     @Option(help: "Unit moves per searched image.") var searchMoves = 300
@@ -35,7 +35,7 @@ struct Verify: ParsableCommand {
     func run() throws {
         let c = try Checkpoint.read(from: checkpoint, limits: try limitOptions.limits())
         let network = try c.network()
-        let test = try loadMNIST(data, trainLimit: 1, testLimit: testLimit).test
+        let test = try dataOptions.load(trainLimit: 1, testLimit: testLimit, limits: try limitOptions.limits()).test
         let start = Date()
         let r = try NetworkCertificate.certify(
             network, on: test, searchImages: searchImages, searchMoves: searchMoves, workers: workers)
