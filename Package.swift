@@ -64,7 +64,9 @@ let package = Package(
         .testTarget(name: "CommandLineTests", dependencies: ["NumericalCore"]),
         // Independent loop implementations (oracles) shared by the DRMM and learning tests.
         .target(name: "DRMMTestSupport", dependencies: ["DRMM", "NumericalCore"], path: "Tests/DRMMTestSupport"),
-        .testTarget(name: "DRMMLearningTests", dependencies: ["DRMMLearning", "DRMM", "NumericalCore", "Datasets", "DRMMTestSupport"]),
+        .testTarget(
+            name: "DRMMLearningTests", dependencies: ["DRMMLearning", "DRMM", "NumericalCore", "Datasets", "DRMMTestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "GenerativeNetworksTests", dependencies: ["GenerativeNetworks", "FactorGraph", "NumericalCore"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "NumericalCore"], exclude: ["Fixtures"]),
         .testTarget(name: "EDRMMTests", dependencies: ["EDRMM", "FactorGraph", "NumericalCore"]),

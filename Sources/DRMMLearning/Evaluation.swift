@@ -56,3 +56,26 @@ public enum Evaluation {
         return m
     }
 }
+
+extension Evaluation {
+    /// The class scores (logits) of every image of `set`, `[N, K]`: the network's convnet
+    /// forward pass (batch normalisation with its running statistics), `batchSize` images at a
+    /// time.
+    public static func logits(_ network: RenderingNetwork<Float>, _ set: ImageSet, batchSize: Int = 500) throws
+        -> [Float]
+    {
+        guard set.shape == network.architecture.inputShape else {
+            throw LearningError.invalidData(
+                "images are \(set.shape), the model takes \(network.architecture.inputShape)")
+        }
+        let convnet = try ConvNet(trained: network)
+        let d = set.imageSize, b = max(1, batchSize)
+        var scores: [Float] = []
+        scores.reserveCapacity(set.count * network.architecture.classes)
+        for s in stride(from: 0, to: set.count, by: b) {
+            let n = min(b, set.count - s)
+            scores += try convnet.forward(Array(set.pixels[(s * d)..<((s + n) * d)]), count: n).scores
+        }
+        return scores
+    }
+}

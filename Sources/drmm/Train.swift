@@ -335,6 +335,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Use only the first N test images (0: all).") var testLimit = 0
     @Option(help: "Data-parallel workers.") var workers = 2
     @Option(help: "Write the result as JSON here.") var json: String?
+    @Option(help: "Write the class scores of every test image here, as a NumPy float32 [N, K] .npy.")
+    var logits: String?
     @Flag(help: "Evaluate the weight-averaged teacher of a run trained with --teacher-decay instead of the student.")
     var teacher = false
     @OptionGroup var limitOptions: LimitOptions
@@ -366,6 +368,11 @@ struct Evaluate: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         let confusion = Evaluation.confusion(
             predictions: predictions, labels: test.labels, classes: net.architecture.classes)
+        if let logits {
+            let scores = try Evaluation.logits(net, test)
+            let array = try NumPyArray(float32: scores, shape: [test.count, net.architecture.classes])
+            try writeAtomically(bytes: array.npyBytes(), to: logits)
+        }
         print(
             String(
                 format: "%@ after %d epochs: test error %.2f %% on %d images (%.2f s)", c.architecture.name, c.epoch,
