@@ -103,9 +103,17 @@ struct Equivalence: ParsableCommand {
     )
 
     @Option(help: "Random seed of the model and the image.") var seed: UInt64 = 1
+    @Option(help: "Write the four columns and the largest difference as JSON here.") var json: String?
 
     func run() throws {
         let r = try Demonstrations.equivalence(seed: seed)
+        if let json {
+            try writeJSONObject(
+                [
+                    "seed": seed, "convnet": r.convnet, "naiveLoops": r.naiveLoops, "bruteForce": r.bruteForce,
+                    "genericMaxSum": r.genericMaxSum, "largestDifference": r.largestDifference
+                ] as [String: Any], to: json)
+        }
         print("class | convnet (BLAS) | naive loops | brute force max_g ⟨μ_cg, I⟩ | generic max-sum engine")
         for c in r.convnet.indices {
             print(
