@@ -43,6 +43,9 @@ struct Infer: ParsableCommand {
     @Option(help: "Write the result here (atomically) instead of printing it.")
     var output: String?
 
+    @Option(help: "Also write the result as JSON here (log Z and log10 Z, marginals, or the assignment).")
+    var json: String?
+
     @OptionGroup var limitOptions: LimitOptions
 
     func validate() throws {
@@ -56,19 +59,47 @@ struct Infer: ParsableCommand {
     }
 
     /// The result text from any exact or approximate method behind the common interface.
-    func answer(_ algorithm: some InferenceAlgorithm, _ graph: FactorGraph, _ ev: Evidence) throws -> String {
+    func answer(_ algorithm: some InferenceAlgorithm, _ graph: FactorGraph, _ ev: Evidence) throws -> Answer {
         switch task {
-        case .PR: return UAIFormat.partitionResult(logPartition: try algorithm.logPartition(graph, evidence: ev))
-        case .MAR: return UAIFormat.marginalsResult(try algorithm.marginals(graph, evidence: ev))
+        case .PR: return .partition(logZ: try algorithm.logPartition(graph, evidence: ev))
+        case .MAR: return .marginals(try algorithm.marginals(graph, evidence: ev))
         case .MAP, .MPE:
             let map = try algorithm.mostProbableAssignment(graph, evidence: ev)
             report(map)
-            return UAIFormat.assignmentResult(map.states)
+            return .assignment(map)
+        }
+    }
+
+    /// What a task answers, written as a UAI result or as JSON.
+    enum Answer {
+        case partition(logZ: Double)
+        case marginals([[Double]])
+        case assignment(MAPAssignment)
+
+        var uaiText: String {
+            switch self {
+            case let .partition(logZ): return UAIFormat.partitionResult(logPartition: logZ)
+            case let .marginals(m): return UAIFormat.marginalsResult(m)
+            case let .assignment(map): return UAIFormat.assignmentResult(map.states)
+            }
+        }
+
+        var json: [String: Any] {
+            switch self {
+            case let .partition(logZ):
+                return [
+                    "task": "PR", "log10Z": logZ.isFinite ? logZ / log(10.0) : "-inf",
+                    "logZ": logZ.isFinite ? logZ : "-inf"
+                ]
+            case let .marginals(m): return ["task": "MAR", "marginals": m]
+            case let .assignment(map):
+                return ["task": "MAP", "states": map.states, "logScore": map.logScore, "exact": map.isExact]
+            }
         }
     }
 
     /// Belief propagation, reporting iterations and convergence on stderr.
-    func answerByBP(_ graph: FactorGraph, _ ev: Evidence) throws -> String {
+    func answerByBP(_ graph: FactorGraph, _ ev: Evidence) throws -> Answer {
         var bp = BeliefPropagation()
         bp.options.damping = damping
         bp.options.tolerance = tolerance
@@ -101,14 +132,14 @@ struct Infer: ParsableCommand {
                     """.utf8))
         }
         switch task {
-        case .PR: return UAIFormat.partitionResult(logPartition: r.logPartition ?? -.infinity)
+        case .PR: return .partition(logZ: r.logPartition ?? -.infinity)
         case .MAR:
             if let why = r.infeasibility { throw FactorGraphError.inconsistentEvidence(why) }
-            return UAIFormat.marginalsResult(r.marginals)
+            return .marginals(r.marginals)
         case .MAP, .MPE:
             let map = try r.assignment()
             report(map)
-            return UAIFormat.assignmentResult(map.states)
+            return .assignment(map)
         }
     }
 
@@ -122,15 +153,22 @@ struct Infer: ParsableCommand {
         let limits = try limitOptions.limits()
         let graph = try ModelFile.read(path: model, limits: limits)
         let ev = try evidence.map { try UAIFormat.readEvidence(path: $0, for: graph) } ?? Evidence()
-        let text: String
+        let result: Answer
         do {
             switch algorithm {
-            case .exact: text = try answer(VariableElimination(limits: limits), graph, ev)
-            case .bruteforce: text = try answer(BruteForceEnumeration(), graph, ev)
-            case .bp: text = try answerByBP(graph, ev)
+            case .exact: result = try answer(VariableElimination(limits: limits), graph, ev)
+            case .bruteforce: result = try answer(BruteForceEnumeration(), graph, ev)
+            case .bp: result = try answerByBP(graph, ev)
             }
         } catch FactorGraphError.inconsistentEvidence(let why) {
             throw FactorGraphError.inconsistentEvidence("\(impossibility(ev)) (\(why)); \(task.rawValue) has no answer")
+        }
+        let text = result.uaiText
+        if let json {
+            var object = result.json
+            object["model"] = model
+            object["algorithm"] = algorithm.rawValue
+            try writeJSONObject(object, to: json)
         }
         if task == .PR, text.contains("-inf") {
             FileHandle.standardError.write(Data("notice: \(impossibility(ev)): log10 Z = -inf\n".utf8))

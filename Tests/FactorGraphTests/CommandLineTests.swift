@@ -69,6 +69,17 @@ struct CommandLineTests {
         else { Issue.record("not MPE"); return }
         let best = try VariableElimination().mostProbableAssignment(g, evidence: ev)
         #expect(abs(try g.logScore(x, evidence: ev) - best.logScore) < 1e-9)
+
+        // --json: the same answers as JSON.
+        func json(_ task: String) throws -> [String: Any] {
+            let path = dir.path + "/r-\(task).json"
+            #expect(try run(["infer", model, "--evidence", evidence, "--task", task, "--json", path]).status == 0)
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+            return try #require(object as? [String: Any])
+        }
+        #expect(abs((try json("PR")["logZ"] as? Double ?? .nan) - exact.logPartition) < 1e-8)
+        #expect((try json("MAR")["marginals"] as? [[Double]])?.count == g.variableCount)
+        #expect(try json("MAP")["states"] as? [Int] == x)
     }
 
     @Test("a bad file exits non-zero with the file and line")
