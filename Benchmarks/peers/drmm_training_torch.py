@@ -12,6 +12,7 @@ shuffles with torch.randperm instead.
 import argparse, gzip, json, statistics, struct, time
 import drmm_order
 import numpy as np
+from mnist_idx import idx
 import torch, torch.nn.functional as F
 
 ap = argparse.ArgumentParser()
@@ -31,12 +32,6 @@ a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed)
 
-def idx(path):
-    with gzip.open(path) as f:
-        data = f.read()
-    dims = data[3]
-    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 xtr = torch.tensor(idx(f"{a.data}/train-images-idx3-ubyte.gz"), dtype=torch.float32).unsqueeze(1) / 255
 ytr = torch.tensor(idx(f"{a.data}/train-labels-idx1-ubyte.gz"), dtype=torch.long)

@@ -6,15 +6,10 @@ split as `drmm tree` / `drmm forest`. Prints test error and fit/predict times.
 """
 import argparse, gzip, struct, time
 import numpy as np
+from mnist_idx import idx
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--data", default="Data/mnist")

@@ -12,6 +12,7 @@ by more than 1e-4.
 """
 import argparse, gzip, json, os, struct, subprocess, sys, time
 import numpy as np
+from mnist_idx import idx
 import torch, torch.nn.functional as F
 import safetensors.torch
 
@@ -31,12 +32,6 @@ torch.manual_seed(a.seed)
 os.makedirs(a.out, exist_ok=True)
 
 
-def idx(path):
-    with gzip.open(path) as f:
-        data = f.read()
-    dims = data[3]
-    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 xtr = torch.tensor(idx(f"{a.data}/train-images-idx3-ubyte.gz"), dtype=torch.float32).unsqueeze(1) / 255
