@@ -107,7 +107,7 @@ public struct Checkpoint: Codable, Sendable {
         return c
     }
 
-    /// A checkpoint from its JSON, of this version or, through ``CheckpointSchema``'s migration,
+    /// A checkpoint from its JSON, of this version or, through `CheckpointSchema`'s migration,
     /// an earlier one.
     public static func decode(_ data: Data) throws -> Checkpoint {
         guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {

@@ -24,12 +24,12 @@ extension ImageSet {
 }
 
 extension ImageSet {
-    /// Images read by ``Datasets`` (`LabeledImages`) as an image set.
+    /// Images read by the Datasets module (`LabeledImages`) as an image set.
     public init(_ images: LabeledImages) throws {
         try self.init(shape: images.shape, pixels: images.pixels, labels: images.labels)
     }
 
-    /// The training and test images of the data set at `data` (any source ``DataSource``
+    /// The training and test images of the data set at `data` (any source `DataSource`
     /// reads). The test images come from `testData` when it is given, else from a random
     /// `testFraction` of the training part drawn with `splitSeed`, else from the source's own
     /// test part; each part is cut to its first images when a limit is given.

@@ -13,7 +13,7 @@ import Glibc
 /// the top) and the class biases `b_c` (the relaxed `ln π_c`). One buffer makes the optimiser,
 /// the data-parallel gradient sum and the checkpoint single loops.
 ///
-/// With batch normalisation (``Architecture/Normalisation/batch``) each level also holds its
+/// With batch normalisation (``Architecture/Normalization/batch``) each level also holds its
 /// scales `γ` (one per channel, trained) and its running statistics (the channel means, then
 /// the variances; updated by the trainer from the batches, never by the optimiser: their
 /// gradient is zero).

@@ -43,7 +43,7 @@ extension RenderingNetwork {
 }
 
 extension DeepRenderingMixtureModel {
-    /// The DRMM a trained network is: batch normalisation folded (``RenderingNetwork/foldingNormalisation()``),
+    /// The DRMM a trained network is: batch normalisation folded (``RenderingNetwork/foldingNormalization()``),
     /// the filters as rendering filters, each level's biases as its switch prior (the logistic
     /// of their mean) and per-channel convnet biases (`unitBias(level:)` gives back the
     /// network's biases), and the class biases as the prior `π_c ∝ exp(b_c)`.
@@ -54,7 +54,7 @@ extension DeepRenderingMixtureModel {
     /// network's logit, the routes and switches are the network's, and `reconstruct(_:class:)`
     /// is the trainer's reconstruction (exactly so when the top-down pass renders the rendering
     /// matrix the bottom-up pass infers with: without normalisation, or with
-    /// ``Architecture/Normalisation/batchFolded`` at its running statistics). Set
+    /// ``Architecture/Normalization/batchFolded`` at its running statistics). Set
     /// `noiseVariance` afterwards to sample with another pixel noise; that rescales the
     /// class scores' weight against the prior.
     public init<T: BLASScalar>(trained network: RenderingNetwork<T>) throws {
@@ -86,7 +86,7 @@ extension DeepRenderingMixtureModel {
 
 extension ConvNet {
     /// The Float convnet of a trained network, batch normalisation folded
-    /// (``RenderingNetwork/foldingNormalisation()``): the network's filters and biases, and its
+    /// (``RenderingNetwork/foldingNormalization()``): the network's filters and biases, and its
     /// top as the classifier, so the scores are the network's logits and the routes its routes.
     public init<T: BLASScalar>(trained network: RenderingNetwork<T>) throws {
         let net = try network.converted(to: Double.self).foldingNormalization()

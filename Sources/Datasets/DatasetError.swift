@@ -6,7 +6,7 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
     case malformed(path: String, reason: String)
     /// Two files, or two parts of one, disagree.
     case mismatch(String)
-    /// A size the file declares is above a ``ResourceLimits`` limit (checked before allocating).
+    /// A size the file declares is above a `ResourceLimits` limit (checked before allocating).
     case tooLarge(path: String, reason: String)
 
     /// The error as one line, naming the file.

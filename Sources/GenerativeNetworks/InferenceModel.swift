@@ -7,7 +7,7 @@ import NumericalCore
 /// The units are conditionally independent given `x`, `q(h | x) = Π_i p_i^{h_i} (1 − p_i)^{1−h_i}`,
 /// and the kinds differ in how the means `p = σ(a(x))` depend on the input:
 ///
-/// - ``Kind/factorised``: one logistic layer, `a = V x + d`. Its decision boundaries are
+/// - ``Kind/factorized``: one logistic layer, `a = V x + d`. Its decision boundaries are
 ///   hyperplanes in `x`: the same family as the posterior means of a one-layer generative model.
 /// - ``Kind/deep(units:)``: a hidden layer of its own between the input and the code,
 ///   `t = σ(V₁ x + e)`, `a = V₂ t + d` — the "richer inference model" of Arnold & Ollivier.
