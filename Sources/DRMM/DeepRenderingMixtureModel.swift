@@ -53,13 +53,8 @@ public struct DeepRenderingMixtureModel: Sendable {
 
     /// A model with zero parameters of the right shapes. Checks that the layers chain.
     public init(inputShape: [Int], layers: [LayerSpec], classes: Int, noiseVariance: Double = 1) throws {
-        guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
-            throw DRMMError.invalidInput(
-                "input shape must be [channels, height, width] with positive sizes, got \(inputShape)")
-        }
-        guard !layers.isEmpty else {
-            throw DRMMError.invalidLayer(layer: 0, message: "a DRMM needs at least one level")
-        }
+        let limits = ResourceLimits.standard
+        let geometry = try LayerGeometry.chain(layers, input: inputShape, limits: limits)
         guard classes >= 1 else {
             throw DRMMError.invalidParameter("the number of classes must be at least 1, got \(classes)")
         }
@@ -70,12 +65,8 @@ public struct DeepRenderingMixtureModel: Sendable {
         guard noiseVariance > 0, noiseVariance.isFinite else {
             throw DRMMError.invalidParameter("σ² must be positive and finite, got \(noiseVariance)")
         }
-        var geometry: [LayerGeometry] = []
-        var shape = inputShape
-        let limits = ResourceLimits.standard
         var parameters = 0
-        for (i, spec) in layers.enumerated() {
-            let g = try LayerGeometry.chain(spec, input: shape, layer: i + 1, limits: limits)
+        for (i, g) in geometry.enumerated() {
             // Every tensor this model allocates, checked before any is.
             do {
                 let filters = try limits.checkedProduct(
@@ -86,9 +77,8 @@ public struct DeepRenderingMixtureModel: Sendable {
                 try limits.checkedProduct(
                     g.convolved, limit: \.activationsPerImage, what: "layer \(i + 1)'s convolution output")
             } catch let e as ResourceLimitError { throw DRMMError.tooLarge("\(e)") }
-            geometry.append(g)
-            shape = g.pooled
         }
+        let shape = geometry[geometry.count - 1].pooled
         do {
             try limits.checkedProduct(
                 [classes, shape.reduce(1, *)], limit: \.modelParameters, what: "the class templates")

@@ -73,6 +73,26 @@ public struct LayerGeometry: Equatable, Sendable {
     /// `p`, the pooling window's side.
     public let pool: Int
 
+    /// Every level of `layers` chained from an input of shape `input` (`[C, H, W]`); throws if
+    /// the input shape is not three positive sizes, there is no level, or a level does not chain.
+    public static func chain(_ layers: [LayerSpec], input: [Int], limits: ResourceLimits = .standard) throws
+        -> [LayerGeometry]
+    {
+        guard input.count == 3, input.allSatisfy({ $0 >= 1 }) else {
+            throw DRMMError.invalidInput(
+                "input shape must be [channels, height, width] with positive sizes, got \(input)")
+        }
+        guard !layers.isEmpty else {
+            throw DRMMError.invalidLayer(layer: 0, message: "a DRMM needs at least one level")
+        }
+        var shape = input
+        return try layers.enumerated().map { i, spec in
+            let g = try chain(spec, input: shape, layer: i + 1, limits: limits)
+            shape = g.pooled
+            return g
+        }
+    }
+
     /// Chains `spec` onto an input of shape `[C, H, W]`, checking that everything fits and that
     /// no size exceeds `limits.architectureSize` (so that no shape arithmetic can overflow).
     public static func chain(_ spec: LayerSpec, input: [Int], layer: Int, limits: ResourceLimits = .standard) throws

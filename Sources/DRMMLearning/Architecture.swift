@@ -90,13 +90,7 @@ public struct Architecture: Codable, Equatable, Sendable {
     /// network's parameters or one image's activations would exceed `limits` (checked with
     /// overflow-safe arithmetic before anything is allocated).
     public func geometry(limits: ResourceLimits = .standard) throws -> [LayerGeometry] {
-        guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
-            throw DRMMError.invalidInput(
-                "input shape must be [channels, height, width] with positive sizes, got \(inputShape)")
-        }
-        guard !layers.isEmpty else {
-            throw DRMMError.invalidLayer(layer: 0, message: "a DRMM needs at least one level")
-        }
+        let geometry = try LayerGeometry.chain(layers, input: inputShape, limits: limits)
         guard classes >= 2 else {
             throw DRMMError.invalidParameter("a classifier needs at least 2 classes, got \(classes)")
         }
@@ -105,12 +99,6 @@ public struct Architecture: Codable, Equatable, Sendable {
                 "\(classes) classes is above the limit of \(limits.architectureSize) (raise it with --limit "
                     + "architectureSize=N)"
             )
-        }
-        var shape = inputShape
-        let geometry = try layers.enumerated().map { i, spec in
-            let g = try LayerGeometry.chain(spec, input: shape, layer: i + 1, limits: limits)
-            shape = g.pooled
-            return g
         }
         try checkSizes(geometry, limits: limits)
         return geometry

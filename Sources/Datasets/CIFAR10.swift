@@ -17,7 +17,7 @@ public enum CIFAR10 {
     public static func read(path: String, classes: Int = 10, limits: ResourceLimits = .standard) throws
         -> LabeledImages
     {
-        let bytes = try readFile(path, limit: limits.dataBytes)
+        let bytes = try readBoundedFile(path, limit: limits.dataBytes)
         guard !bytes.isEmpty, bytes.count % recordSize == 0 else {
             throw DatasetError.malformed(
                 path: path, reason: "\(bytes.count) bytes is not a whole number of \(recordSize)-byte records")

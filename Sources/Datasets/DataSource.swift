@@ -39,10 +39,10 @@ public enum DataSource {
         let names = Set((try? fm.contentsOfDirectory(atPath: path)) ?? [])
         func has(_ name: String) -> Bool { names.contains(name) || names.contains(name + ".gz") }
         if has("train-images-idx3-ubyte") {
-            let train = try MNIST.load(directory: path, split: .train).labeledImages(source: path)
+            let train = try MNIST.load(directory: path, split: .train).labeledImages()
             let test =
                 has("t10k-images-idx3-ubyte")
-                ? try MNIST.load(directory: path, split: .test).labeledImages(source: path) : nil
+                ? try MNIST.load(directory: path, split: .test).labeledImages() : nil
             return Splits(train: train, test: test)
         }
         if names.contains("test_batch.bin") || names.contains("data_batch_1.bin") {
@@ -112,10 +112,11 @@ public enum DataSource {
 
 extension MNIST {
     /// The digits as ``LabeledImages`` (`[1, rows, columns]`, values in [0, 1]).
-    public func labeledImages(source: String = "MNIST") -> LabeledImages {
-        try! LabeledImages(
-            shape: [1, rows, columns], pixels: pixels.map { Float($0) / 255 }, labels: labels.map(Int.init),
-            source: source)
+    public func labeledImages() -> LabeledImages {
+        // MNIST.load checked the sizes and the labels; bytes / 255 are finite.
+        LabeledImages(
+            unchecked: [1, rows, columns], pixels: pixels.map { Float($0) / 255 }, labels: labels.map(Int.init),
+            classNames: nil)
     }
 }
 

@@ -1,8 +1,9 @@
 import Foundation
 import NumericalCore
 
-/// Reads a whole file whose size is at most `limit` bytes (checked before reading).
-func readFile(_ path: String, limit: Int) throws -> [UInt8] {
+/// Reads a whole file whose size is at most `limit` bytes (checked before reading); a
+/// ``DatasetError`` names the file otherwise.
+public func readBoundedFile(_ path: String, limit: Int) throws -> [UInt8] {
     let attributes = try? FileManager.default.attributesOfItem(atPath: path)
     guard let size = (attributes?[.size] as? NSNumber)?.intValue else {
         throw DatasetError.unreadable(path: path, reason: "no such file, or not readable")
@@ -24,10 +25,4 @@ extension ResourceLimits {
             throw DatasetError.tooLarge(path: path, reason: "\(e)")
         }
     }
-}
-
-/// Reads a whole file of at most `limit` bytes (checked before reading); a
-/// ``DatasetError`` names the file otherwise.
-public func readBoundedFile(_ path: String, limit: Int) throws -> [UInt8] {
-    try readFile(path, limit: limit)
 }

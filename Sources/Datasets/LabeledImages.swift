@@ -37,6 +37,11 @@ public struct LabeledImages: Sendable, Equatable {
             throw DatasetError.malformed(
                 path: source, reason: "value \(bad) (image \(bad / shape.reduce(1, *))) is \(pixels[bad])")
         }
+        self.init(unchecked: shape, pixels: pixels, labels: labels, classNames: classNames)
+    }
+
+    /// Images already known to be consistent (a subset of checked images, a checked file).
+    init(unchecked shape: [Int], pixels: [Float], labels: [Int], classNames: [String]?) {
         self.shape = shape
         self.pixels = pixels
         self.labels = labels
@@ -49,8 +54,8 @@ public struct LabeledImages: Sendable, Equatable {
         var values = [Float]()
         values.reserveCapacity(indices.count * d)
         for i in indices { values += pixels[(i * d)..<((i + 1) * d)] }
-        return try! LabeledImages(
-            shape: shape, pixels: values, labels: indices.map { labels[$0] }, classNames: classNames, source: "")
+        return LabeledImages(
+            unchecked: shape, pixels: values, labels: indices.map { labels[$0] }, classNames: classNames)
     }
 
     /// The first `n` images (all if `n` is nil or larger).

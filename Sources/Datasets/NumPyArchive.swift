@@ -8,7 +8,7 @@ public enum NumPyArchive {
     /// The arrays of an `.npz` file by name (without `.npy`). Every entry's declared size is
     /// checked against `limits` before it is read.
     public static func read(path: String, limits: ResourceLimits = .standard) throws -> [String: NumPyArray] {
-        var bytes = try readFile(path, limit: limits.dataBytes)
+        var bytes = try readBoundedFile(path, limit: limits.dataBytes)
         return try bytes.withUnsafeMutableBytes { buffer -> [String: NumPyArray] in
             var error = zip_error_t()
             zip_error_init(&error)

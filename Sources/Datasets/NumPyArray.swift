@@ -88,13 +88,14 @@ public struct NumPyArray: Sendable, Equatable {
 
     /// The elements as integers; throws (naming `path`) if a float element is not integral.
     public func integers(path: String) throws -> [Int] {
-        try (0..<count).map { i in
+        let values = elementType == .float32 || elementType == .float64 ? floats() : []
+        return try (0..<count).map { i in
             switch elementType {
             case .uint8: return Int(data[i])
             case .int32: return Int(Int32(bitPattern: UInt32(littleEndianBytes: data, at: 4 * i)))
             case .int64: return Int(Int64(bitPattern: UInt64(littleEndianBytes: data, at: 8 * i)))
             case .float32, .float64:
-                let v = Double(floats()[i])
+                let v = Double(values[i])
                 guard v.rounded() == v, abs(v) < 1e15 else {
                     throw DatasetError.malformed(path: path, reason: "element \(i) is \(v), not an integer")
                 }
@@ -175,7 +176,7 @@ public struct NumPyArray: Sendable, Equatable {
 
     /// Reads a `.npy` file.
     public static func read(path: String, limits: ResourceLimits = .standard) throws -> NumPyArray {
-        try parse(try readFile(path, limit: limits.dataBytes), path: path, limits: limits)
+        try parse(try readBoundedFile(path, limit: limits.dataBytes), path: path, limits: limits)
     }
 
     /// The array as a version-1 `.npy` file (header padded to a multiple of 64 bytes).

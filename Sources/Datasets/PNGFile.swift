@@ -34,7 +34,9 @@ public enum PNGFile {
     public static func decode(_ bytes: [UInt8], channels: Int, path: String, limits: ResourceLimits = .standard)
         throws -> Image
     {
-        precondition(channels == 1 || channels == 3)
+        guard channels == 1 || channels == 3 else {
+            throw DatasetError.mismatch("\(path): PNG images decode to 1 or 3 channels, not \(channels)")
+        }
         return try withImage(bytes, path: path) { image in
             let (w, h) = (Int(image.width), Int(image.height))
             let size = try limits.limited(path: path) {
@@ -69,7 +71,7 @@ public enum PNGFile {
     /// Reads and decodes a PNG file (see ``decode(_:channels:path:limits:)``); `channels` nil
     /// keeps the file's own (gray or RGB).
     public static func read(path: String, channels: Int? = nil, limits: ResourceLimits = .standard) throws -> Image {
-        let bytes = try readFile(path, limit: limits.dataBytes)
+        let bytes = try readBoundedFile(path, limit: limits.dataBytes)
         let c = try channels ?? (isColor(bytes, path: path) ? 3 : 1)
         return try decode(bytes, channels: c, path: path, limits: limits)
     }

@@ -85,7 +85,7 @@ public enum SafeTensors {
 
     /// Reads a safetensors file of at most `limits.dataBytes` bytes.
     public static func read(path: String, limits: ResourceLimits = .standard) throws -> File {
-        try parse(try readFile(path, limit: limits.dataBytes), path: path)
+        try parse(try readBoundedFile(path, limit: limits.dataBytes), path: path)
     }
 
     /// The file's bytes: tensors in name order, the header padded with spaces to a multiple of 8.
@@ -114,8 +114,20 @@ public enum SafeTensors {
         return out
     }
 
-    private static func jsonString(_ s: String) -> String {
-        let data = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+    /// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }

@@ -96,7 +96,8 @@ struct LoaderTests {
             tensors: [
                 "0.weight": try NumPyArray(float32: values, shape: [5, 1]),
                 "steps": try NumPyArray(int64: [12], shape: []),
-                "empty": try NumPyArray(float32: [], shape: [0, 3])
+                "empty": try NumPyArray(float32: [], shape: [0, 3]),
+                "a \"quoted\"\\name\n": try NumPyArray(int64: [1, 2], shape: [2])
             ], metadata: ["format": "pt", "architecture": "{\"name\": \"x\"}"])
         let bytes = SafeTensors.bytes(file)
         let headerLength = Int(UInt64(littleEndianBytes: bytes, at: 0))
@@ -114,6 +115,7 @@ struct LoaderTests {
         let bytes = try PNGFile.encode(image)
         #expect(try PNGFile.isColor(bytes, path: "x"))
         #expect(try PNGFile.decode(bytes, channels: 3, path: "x") == image)
+        #expect(throws: DatasetError.self) { try PNGFile.decode(bytes, channels: 2, path: "x") }
     }
 
     @Test("a random split keeps every image once, with the fraction asked for")
