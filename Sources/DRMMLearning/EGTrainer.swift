@@ -53,6 +53,13 @@ public struct TrainingProgress: Sendable {
 /// deterministic given the seed and the worker count; every epoch's batches are drawn from
 /// a generator seeded by `(seed, epoch)`, so a run resumed from a checkpoint is bit-identical
 /// to one that never stopped.
+///
+/// Given a ``Communicator`` of several ranks (processes, possibly on other machines), the
+/// `workers` shards of every batch are split across the ranks: every rank draws the same
+/// batches, runs its shards, and the step's gradient is summed over the ranks in one
+/// reduction, after which every rank takes the same optimiser step. The run depends on the
+/// seed and `workers` alone, not on how the shards are spread: two ranks of one shard each
+/// reproduce one process of two workers bit for bit (see ``Communicator`` for more ranks).
 public final class EGTrainer {
     public internal(set) var network: RenderingNetwork<Float>
     /// The weight-averaged teacher (``MeanTeacher``): the student's
@@ -69,13 +76,28 @@ public final class EGTrainer {
     public let labeledIndices: [Int]
     let train: ImageSet
     let engine: DataParallelGradient<Float>
+    /// The ranks of the job (one process by default).
+    public let communicator: any Communicator
     var batchPixels: [Float] = []
     var augmentationScratch: [Float] = []
 
     /// A trainer of `network` on `train`; throws if the configuration does not fit the data or
     /// the network has a non-finite parameter.
-    public init(network: RenderingNetwork<Float>, configuration: TrainingConfiguration, train: ImageSet) throws {
+    ///
+    /// With a `communicator` of several ranks, every rank must hold the same training set and
+    /// configuration (checked: a rank that differs makes every rank throw), `workers` counts the
+    /// shards of all ranks together (at least one per rank), and every rank starts from rank
+    /// 0's `network`.
+    public init(
+        network: RenderingNetwork<Float>, configuration: TrainingConfiguration, train: ImageSet,
+        communicator: any Communicator = SingleProcess()
+    ) throws {
         try configuration.validate(trainingImages: train.count)
+        guard configuration.workers >= communicator.size else {
+            throw LearningError.invalidOption(
+                "\(configuration.workers) shard(s) cannot be spread over \(communicator.size) ranks; give at least one "
+                    + "worker per rank")
+        }
         try network.validate()
         guard train.shape == network.architecture.inputShape else {
             throw LearningError.invalidData(
@@ -88,6 +110,11 @@ public final class EGTrainer {
                 "training label \(bad) is \(train.labels[bad]); the model has \(classes) classes")
         }
         var network = network
+        if communicator.size > 1 {
+            try communicator.requireAgreement(
+                on: try Self.fingerprint(configuration, network.architecture, train), what: "the training run")
+            try communicator.broadcast(&network.parameters, from: 0)
+        }
         if configuration.nonnegativeUpperWeights { network.projectOntoNonnegativeUpperWeights() }
         self.network = network
         teacher = configuration.extensions.meanTeacher != nil ? network : nil
@@ -99,16 +126,20 @@ public final class EGTrainer {
             configuration.labels == 0
             ? Array(0..<train.count)
             : try train.balancedSubset(configuration.labels, classes: classes, seed: configuration.seed ^ 0x5EED_1ABE1)
+        self.communicator = communicator
         engine = DataParallelGradient(
-            network: network, workers: configuration.workers, convolution: configuration.convolution)
+            network: network, workers: configuration.workers, convolution: configuration.convolution,
+            communicator: communicator)
     }
 
     /// Resumes from a checkpoint (same training set, same configuration).
     ///
     /// `configuration`, when given, replaces the checkpoint's; it may differ from it only in the
     /// execution options (`workers`, `convolution`), which change the rounding and nothing else.
-    public convenience init(resuming c: Checkpoint, train: ImageSet, configuration: TrainingConfiguration? = nil) throws
-    {
+    public convenience init(
+        resuming c: Checkpoint, train: ImageSet, configuration: TrainingConfiguration? = nil,
+        communicator: any Communicator = SingleProcess()
+    ) throws {
         if let reason = c.problem() { throw LearningError.checkpoint(path: "", reason: reason) }
         var net = try RenderingNetwork<Float>(architecture: c.architecture)
         net.parameters = c.parameters
@@ -124,7 +155,8 @@ public final class EGTrainer {
                 )
             }
         }
-        try self.init(network: net, configuration: configuration ?? c.configuration, train: train)
+        try self.init(
+            network: net, configuration: configuration ?? c.configuration, train: train, communicator: communicator)
         guard labeledIndices == c.labeledIndices else {
             throw LearningError.checkpoint(
                 path: "", reason: "was trained on another labelled subset (different training set or seed)")
@@ -216,7 +248,7 @@ public final class EGTrainer {
             for x in extensions { try x.prepare(&step, self) }
             var gradient: [Float]? = []
             var predictions: [Int] = []
-            var terms = engine.evaluate(
+            var terms = try engine.evaluate(
                 network, images: step.images, labels: labels, objective: step.objective,
                 gradient: &gradient, predictions: &predictions, pseudoTargets: step.targets)
             swap(&step.images, &batchPixels)
@@ -244,7 +276,7 @@ public final class EGTrainer {
             throw LearningError.diverged(
                 "epoch \(e + 1): parameter \(bad)\(network.describe(index: bad)) is \(network.parameters[bad])")
         }
-        for x in extensions { x.finishEpoch(e, self) }
+        for x in extensions { try x.finishEpoch(e, self) }
         let seconds = Date().timeIntervalSince(start)
         switchRates = zip(on, perImageUnits).map { Double($0) / Double(max(1, images * $1)) }
         var m = EpochMetrics(
@@ -256,7 +288,8 @@ public final class EGTrainer {
             m.testError = try evaluate(test).error
             if let teacher {
                 m.teacherTestError = try Evaluation.classify(
-                    teacher, test, workers: configuration.workers, convolution: configuration.convolution
+                    teacher, test, workers: configuration.workers, convolution: configuration.convolution,
+                    communicator: communicator
                 ).error
             }
         }
@@ -290,7 +323,8 @@ public final class EGTrainer {
     /// Test error and predictions of the current network on `set`.
     public func evaluate(_ set: ImageSet, batchSize: Int = 100) throws -> (error: Double, predictions: [Int]) {
         try Evaluation.classify(
-            network, set, batchSize: batchSize, workers: configuration.workers, convolution: configuration.convolution)
+            network, set, batchSize: batchSize, workers: configuration.workers, convolution: configuration.convolution,
+            communicator: communicator)
     }
 
     /// Reconstructions `Î` of the first `count` images of `set` (class: the label).
@@ -305,5 +339,20 @@ public final class EGTrainer {
             architecture: network.architecture, configuration: configuration, parameters: network.parameters,
             optimizerState: optimizerState, epoch: completedEpochs, labeledIndices: labeledIndices,
             history: history, switchRates: switchRates, teacherParameters: teacher?.parameters)
+    }
+}
+
+extension EGTrainer {
+    /// What every rank of a distributed run must agree on: the configuration and architecture
+    /// (as sorted JSON) and a 64-bit checksum of the training images and labels.
+    static func fingerprint(_ c: TrainingConfiguration, _ a: Architecture, _ train: ImageSet) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for x in train.pixels { h = (h ^ UInt64(x.bitPattern)) &* 0x100_0000_01B3 }
+        for y in train.labels { h = (h ^ UInt64(bitPattern: Int64(y))) &* 0x100_0000_01B3 }
+        return String(decoding: try e.encode(c), as: UTF8.self) + "\n"
+            + String(decoding: try e.encode(a), as: UTF8.self)
+            + "\n\(train.count) images \(train.shape), checksum \(String(h, radix: 16))"
     }
 }

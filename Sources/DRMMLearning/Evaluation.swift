@@ -5,15 +5,19 @@ import NumericalCore
 /// Classification and reconstruction with a trained network.
 public enum Evaluation {
     /// The error rate of `network` on `set` and its predicted classes (the max-sum class).
+    ///
+    /// With a `communicator` of several ranks, every batch's `workers` shards are split across
+    /// the ranks and the predictions gathered, so that every rank returns the whole answer.
     public static func classify(
         _ network: RenderingNetwork<Float>, _ set: ImageSet, batchSize: Int = 100, workers: Int = 2,
-        convolution: ConvolutionAlgorithm = .winograd
+        convolution: ConvolutionAlgorithm = .winograd, communicator: any Communicator = SingleProcess()
     ) throws -> (error: Double, predictions: [Int]) {
         guard set.shape == network.architecture.inputShape else {
             throw LearningError.invalidData(
                 "images are \(set.shape), the model takes \(network.architecture.inputShape)")
         }
-        let engine = DataParallelGradient(network: network, workers: workers, convolution: convolution)
+        let engine = DataParallelGradient(
+            network: network, workers: workers, convolution: convolution, communicator: communicator)
         var predictions: [Int] = []
         var buffer: [Float] = []
         let b = max(1, batchSize)
@@ -21,7 +25,7 @@ public enum Evaluation {
             let labels = set.gather((s..<min(set.count, s + b)).map { $0 }[...], hideLabels: false, into: &buffer)
             var none: [Float]? = nil
             var p: [Int] = []
-            _ = engine.evaluate(
+            _ = try engine.evaluate(
                 network, images: buffer, labels: labels, objective: Objective(crossEntropy: 0), gradient: &none,
                 predictions: &p)
             predictions += p
@@ -41,7 +45,7 @@ public enum Evaluation {
         let labels = sub.gather(Array(0..<sub.count)[...], hideLabels: false, into: &buffer)
         var none: [Float]? = nil
         var p: [Int] = []
-        _ = engine.evaluate(
+        _ = try engine.evaluate(
             network, images: buffer, labels: labels, objective: Objective(crossEntropy: 0, reconstruction: 1),
             gradient: &none, predictions: &p)
         return engine.reconstructions(batch: sub.count)

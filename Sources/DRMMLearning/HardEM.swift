@@ -28,6 +28,12 @@ import NumericalCore
 /// The columns of `A` are obtained by rendering with unit parameters, so the cost grows with
 /// the block size times the data: this is the exact algorithm for small models, not a
 /// replacement for EG on MNIST-sized networks.
+///
+/// **Over several ranks** (a ``Communicator``), each rank holds its own images; the E-step is
+/// per image and stays local, and everything the M-step and `J` sum over images — the normal
+/// equations of every block, the class counts, the ON switches, the residual, the image terms
+/// of `J` — is summed over the ranks; rank 0 solves each block and broadcasts the solution.
+/// The result is the one-process run on all the images, up to the order of the sums.
 public final class HardEM {
     public private(set) var network: RenderingNetwork<Double>
     public private(set) var noiseVariance: Double
@@ -37,6 +43,9 @@ public final class HardEM {
     public let ridge: Double
 
     private let count: Int
+    /// `N`, the images of all ranks.
+    private let totalCount: Int
+    private let communicator: any Communicator
     private let imageSize: Int
     /// The images in channel-major `[C, N, H, W]` order (the layout of the rendering kernels).
     private let target: [Double]
@@ -54,9 +63,11 @@ public final class HardEM {
     ///   - labels: The label of every image, or a negative number for an unlabelled one.
     ///   - noiseVariance: The starting pixel noise variance σ².
     ///   - ridge: `ε`, the ridge on the least-squares M-steps.
+    ///   - communicator: The ranks of the job; each passes its own images, and all start from
+    ///     rank 0's `network`.
     public init(
         network: RenderingNetwork<Double>, images: [Double], labels: [Int], noiseVariance: Double = 1,
-        ridge: Double = 1e-6
+        ridge: Double = 1e-6, communicator: any Communicator = SingleProcess()
     ) throws {
         target = try RenderingLatents.channelMajorImages(network, images: images, labels: labels)
         guard noiseVariance > 0, noiseVariance.isFinite else {
@@ -66,6 +77,14 @@ public final class HardEM {
             throw LearningError.invalidOption("the ridge ε must be positive, got \(ridge)")
         }
         try network.validate()
+        var network = network
+        if communicator.size > 1 {
+            try communicator.requireAgreement(
+                on: "\(network.architecture) σ² \(noiseVariance) ε \(ridge)", what: "the model and its options")
+            try communicator.broadcast(&network.parameters, from: 0)
+        }
+        self.communicator = communicator
+        totalCount = Int(try communicator.sum(Double(labels.count)))
         self.network = network
         self.noiseVariance = noiseVariance
         self.ridge = ridge
@@ -131,10 +150,11 @@ public final class HardEM {
         return ridge / 2 * s
     }
 
-    /// The complete-data objective `J` at the current latents and parameters.
-    public func objective() -> Double {
-        imageTerms(classes: classes, routes: routes).reduce(0, +)
-            + Double(count * imageSize) / 2 * Foundation.log(2 * Double.pi * noiseVariance) + ridgeTerm
+    /// The complete-data objective `J` at the current latents and parameters (over the images
+    /// of every rank).
+    public func objective() throws -> Double {
+        try communicator.sum(imageTerms(classes: classes, routes: routes).reduce(0, +))
+            + Double(totalCount * imageSize) / 2 * Foundation.log(2 * Double.pi * noiseVariance) + ridgeTerm
     }
 
     /// The current routes (switches and translations), channel-major per level.
@@ -172,7 +192,7 @@ public final class HardEM {
 
     /// The hard E-step; returns `J` afterwards.
     @discardableResult
-    public func eStep() -> Double {
+    public func eStep() throws -> Double {
         let (_, proposedRoutes) = propose()
         var proposedClasses = classes
         for i in 0..<count {
@@ -191,7 +211,7 @@ public final class HardEM {
                 }
             }
         }
-        return objective()
+        return try objective()
     }
 
     // MARK: M-step
@@ -199,7 +219,8 @@ public final class HardEM {
     /// Exact ridge least squares for one parameter block (others fixed).
     private func solveBlock(_ block: Range<Int>) throws {
         let latents = RenderingLatents(classes: classes, routes: routes, network: network)
-        let solution = try latents.solveBlock(network, block, target: target, ridge: ridge * noiseVariance)
+        let solution = try latents.solveBlock(
+            network, block, target: target, ridge: ridge * noiseVariance, communicator: communicator)
         for (k, j) in block.enumerated() { network.parameters[j] = solution[k] }
     }
 
@@ -210,25 +231,26 @@ public final class HardEM {
         var trace: [Double] = []
         for block in [network.layout.classTemplates] + network.layout.filters.reversed() {
             try solveBlock(block)
-            trace.append(objective())
+            trace.append(try objective())
         }
-        let k = network.architecture.classes
-        var counts = [Double](repeating: 0, count: k)
-        for c in classes { counts[c] += 1 }
-        classPrior = counts.map { $0 / Double(count) }
-        switchPrior = network.geometry.enumerated().map { l, g in
-            let on = routes[l].filter { $0 >= 0 }.count
-            return Double(on) / Double(count * g.pooled.reduce(1, *))
-        }
-        let res = residuals(render(network.parameters, classes: classes, routes: routes)).reduce(0, +)
-        noiseVariance = max(res / Double(count * imageSize), 1e-12)
-        trace.append(objective())
+        // Class counts, ON switches per level and the residual, summed over the ranks at once.
+        let k = network.architecture.classes, levels = network.geometry.count
+        var sums = [Double](repeating: 0, count: k + levels + 1)
+        for c in classes { sums[c] += 1 }
+        for l in 0..<levels { sums[k + l] = Double(routes[l].filter { $0 >= 0 }.count) }
+        sums[k + levels] = residuals(render(network.parameters, classes: classes, routes: routes)).reduce(0, +)
+        try communicator.sum(&sums)
+        let n = Double(totalCount)
+        classPrior = sums[0..<k].map { $0 / n }
+        switchPrior = network.geometry.enumerated().map { l, g in sums[k + l] / (n * Double(g.pooled.reduce(1, *))) }
+        noiseVariance = max(sums[k + levels] / (n * Double(imageSize)), 1e-12)
+        trace.append(try objective())
         return trace
     }
 
     /// One EM iteration: the E-step then the M-step; returns `J` after every step.
     @discardableResult
     public func iterate() throws -> [Double] {
-        [eStep()] + (try mStep())
+        [try eStep()] + (try mStep())
     }
 }

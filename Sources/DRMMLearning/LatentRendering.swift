@@ -110,8 +110,41 @@ struct RenderingLatents {
     /// block, the other parameters fixed. `Î` is linear in the block; its design matrix is
     /// built by rendering with unit parameters, and the normal equations are solved by
     /// Cholesky (LAPACK).
-    func solveBlock(_ network: RenderingNetwork<Double>, _ block: Range<Int>, target: [Double], ridge lambda: Double)
-        throws -> [Double]
+    ///
+    /// Over the ranks of a `communicator` (each holding its own images), `AᵀA` and `Aᵀ I` are
+    /// sums over the images: they are summed over the ranks in one reduction, rank 0 solves,
+    /// and the solution is broadcast.
+    func solveBlock(
+        _ network: RenderingNetwork<Double>, _ block: Range<Int>, target: [Double], ridge lambda: Double,
+        communicator: any Communicator
+    ) throws -> [Double] {
+        guard communicator.size > 1 else { return try solveBlock(network, block, target: target, ridge: lambda) }
+        var (gram, rhs) = try normalEquations(network, block, target: target)
+        let b = block.count
+        var packed = gram.elements + rhs.elements
+        try communicator.sum(&packed)
+        var solution = [Double](repeating: 0, count: b + 1)  // the last: 0, or 1 if rank 0's solve failed
+        var failure: Error? = nil
+        if communicator.isRoot {
+            gram.elements = Array(packed[0..<(b * b)])
+            for k in 0..<b { gram.elements[k * b + k] += lambda }
+            rhs.elements = Array(packed[(b * b)...])
+            do { solution = try Cholesky(gram).solve(rhs.elements) + [0] } catch {
+                failure = error
+                solution[b] = 1
+            }
+        }
+        try communicator.broadcast(&solution, from: 0)
+        if let failure { throw failure }
+        guard solution[b] == 0 else {
+            throw DistributedError.communication("rank 0 could not solve the normal equations of the M-step")
+        }
+        return Array(solution[0..<b])
+    }
+
+    /// `(AᵀA, Aᵀ target)` of one block, without the ridge.
+    func normalEquations(_ network: RenderingNetwork<Double>, _ block: Range<Int>, target: [Double]) throws
+        -> (gram: Matrix, rhs: Matrix)
     {
         let m = target.count
         var a = Matrix(rows: m, columns: block.count)
@@ -125,9 +158,17 @@ struct RenderingLatents {
         }
         var gram = Matrix(rows: block.count, columns: block.count)
         try Matrix.multiply(a, a, transposeA: true, into: &gram)
-        for k in 0..<block.count { gram.elements[k * block.count + k] += lambda }
         var rhs = Matrix(rows: block.count, columns: 1)
         try Matrix.multiply(a, Matrix(rows: m, columns: 1, elements: target), transposeA: true, into: &rhs)
+        return (gram, rhs)
+    }
+
+    /// The one-process ``solveBlock(_:_:target:ridge:communicator:)``.
+    func solveBlock(_ network: RenderingNetwork<Double>, _ block: Range<Int>, target: [Double], ridge lambda: Double)
+        throws -> [Double]
+    {
+        var (gram, rhs) = try normalEquations(network, block, target: target)
+        for k in 0..<block.count { gram.elements[k * block.count + k] += lambda }
         return try Cholesky(gram).solve(rhs.elements)
     }
 }

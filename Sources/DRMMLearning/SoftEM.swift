@@ -12,6 +12,10 @@ import Foundation
 /// M-step of ``HardEM`` (tested). The mean-field objective is a surrogate: each block step
 /// minimises it exactly for the current E-step, but, unlike exact EM, the likelihood is not
 /// guaranteed to rise.
+///
+/// Over several ranks (a ``Communicator``), each with its own images, the sums of the M-step
+/// and of the objective are summed over the ranks and rank 0 solves each block, as in
+/// ``HardEM``.
 public final class SoftEM {
     public private(set) var network: RenderingNetwork<Double>
     public private(set) var noiseVariance: Double
@@ -23,12 +27,16 @@ public final class SoftEM {
     private let labels: [Int]
     private let target: [Double]
     private var latents: RenderingLatents
+    private let communicator: any Communicator
+    /// Pixel values of all ranks, `N·D`.
+    private let totalPixels: Int
 
     /// Soft EM from `network` on `images` (`[N, C, H, W]`; `labels[i] < 0` for an unlabelled
-    /// image) at temperature τ; throws on bad data or a normalised network.
+    /// image) at temperature τ; throws on bad data or a normalised network. Over several ranks,
+    /// each passes its own images and all start from rank 0's `network`.
     public init(
         network: RenderingNetwork<Double>, images: [Double], labels: [Int], temperature: Double,
-        noiseVariance: Double = 1, ridge: Double = 1e-6
+        noiseVariance: Double = 1, ridge: Double = 1e-6, communicator: any Communicator = SingleProcess()
     ) throws {
         target = try RenderingLatents.channelMajorImages(network, images: images, labels: labels)
         guard temperature > 0, temperature.isFinite else {
@@ -38,6 +46,15 @@ public final class SoftEM {
             throw LearningError.invalidOption("σ² and the ridge must be positive")
         }
         try network.validate()
+        var network = network
+        if communicator.size > 1 {
+            try communicator.requireAgreement(
+                on: "\(network.architecture) τ \(temperature) σ² \(noiseVariance) ε \(ridge)",
+                what: "the model and its options")
+            try communicator.broadcast(&network.parameters, from: 0)
+        }
+        self.communicator = communicator
+        totalPixels = Int(try communicator.sum(Double(target.count)))
         self.network = network
         self.images = images
         self.labels = labels
@@ -57,17 +74,24 @@ public final class SoftEM {
             masks: r.masks)
     }
 
-    /// `Σ‖I − Î‖²/2σ² + (ND/2) ln 2πσ² + (ε/2)‖θ‖²` with the current expectations.
-    public func surrogateObjective() -> Double {
-        let rendered = latents.render(network, network.parameters)
-        var sq = 0.0
-        for j in target.indices { sq += (target[j] - rendered[j]) * (target[j] - rendered[j]) }
+    /// `Σ‖I − Î‖²/2σ² + (ND/2) ln 2πσ² + (ε/2)‖θ‖²` with the current expectations (over the
+    /// images of every rank).
+    public func surrogateObjective() throws -> Double {
+        let sq = try squaredError()
         var norm = 0.0
         for range in network.layout.filters + [network.layout.classTemplates] {
             for j in range { norm += network.parameters[j] * network.parameters[j] }
         }
-        return sq / (2 * noiseVariance) + Double(target.count) / 2 * log(2 * Double.pi * noiseVariance) + ridge / 2
+        return sq / (2 * noiseVariance) + Double(totalPixels) / 2 * log(2 * Double.pi * noiseVariance) + ridge / 2
             * norm
+    }
+
+    /// `Σ‖I − Î‖²` over the images of every rank.
+    private func squaredError() throws -> Double {
+        let rendered = latents.render(network, network.parameters)
+        var sq = 0.0
+        for j in target.indices { sq += (target[j] - rendered[j]) * (target[j] - rendered[j]) }
+        return try communicator.sum(sq)
     }
 
     /// The M-step, block by block; returns the surrogate objective after each block and after
@@ -76,15 +100,13 @@ public final class SoftEM {
     public func mStep() throws -> [Double] {
         var trace: [Double] = []
         for block in [network.layout.classTemplates] + network.layout.filters.reversed() {
-            let solution = try latents.solveBlock(network, block, target: target, ridge: ridge * noiseVariance)
+            let solution = try latents.solveBlock(
+                network, block, target: target, ridge: ridge * noiseVariance, communicator: communicator)
             for (k, j) in block.enumerated() { network.parameters[j] = solution[k] }
-            trace.append(surrogateObjective())
+            trace.append(try surrogateObjective())
         }
-        let rendered = latents.render(network, network.parameters)
-        var sq = 0.0
-        for j in target.indices { sq += (target[j] - rendered[j]) * (target[j] - rendered[j]) }
-        noiseVariance = max(sq / Double(target.count), 1e-12)
-        trace.append(surrogateObjective())
+        noiseVariance = max(try squaredError() / Double(totalPixels), 1e-12)
+        trace.append(try surrogateObjective())
         return trace
     }
 }

@@ -186,7 +186,7 @@ import Testing
             var g: [Double]? = []
             var p: [Int] = []
             losses.append(
-                engine.evaluate(
+                try engine.evaluate(
                     net, images: images, labels: labels, objective: objective, gradient: &g, predictions: &p
                 ).total)
             results.append(g ?? [])
@@ -233,13 +233,13 @@ import Testing
         for workers in [1, 2, 3] {
             let engine = DataParallelGradient(network: net, workers: workers)
             var g: [Float]? = nil, p: [Int] = []
-            let balance = engine.evaluate(
+            let balance = try engine.evaluate(
                 net, images: images, labels: labels, objective: Objective(crossEntropy: 0, classBalance: 1),
                 gradient: &g, predictions: &p)
             #expect(
                 abs(balance.classBalance - divergence) < 1e-5 && abs(balance.total - divergence) < 1e-5,
                 "\(workers) workers")
-            let information = engine.evaluate(
+            let information = try engine.evaluate(
                 net, images: images, labels: labels,
                 objective: Objective(crossEntropy: 0, classPosterior: 1, classBalance: 1), gradient: &g, predictions: &p
             )

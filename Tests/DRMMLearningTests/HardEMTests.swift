@@ -29,7 +29,7 @@ import Testing
         // Half the labels hidden: the E-step chooses their classes.
         let partial = labels.enumerated().map { $0.offset % 2 == 0 ? $0.element : -1 }
         let em = try HardEM(network: Support.randomNetwork(a, seed: seed, scale: 0.3), images: images, labels: partial)
-        var previous = em.objective()
+        var previous = try em.objective()
         let start = previous
         for _ in 0..<6 {
             for j in try em.iterate() {

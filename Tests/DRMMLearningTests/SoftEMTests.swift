@@ -161,7 +161,7 @@ import Testing
         let em = try SoftEM(
             network: Support.randomNetwork(a, seed: 32, scale: 0.3), images: images, labels: hidden, temperature: 0.5)
         for _ in 0..<4 {
-            var previous = em.surrogateObjective()
+            var previous = try em.surrogateObjective()
             for j in try em.mStep() {
                 #expect(j <= previous + 1e-9 * abs(previous))
                 previous = j

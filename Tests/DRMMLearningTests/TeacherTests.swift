@@ -67,7 +67,7 @@ struct TeacherTests {
 
         var images: [Float] = []
         _ = train.gather(Array(0..<20)[...], hideLabels: true, into: &images)
-        let targets = a.pseudoTargets(images, from: 4, threshold: 0, temperature: 1)
+        let targets = try a.pseudoTargets(images, from: 4, threshold: 0, temperature: 1)
         let fromTeacher = try EGTrainer(network: teacher, configuration: plain, train: train).pseudoTargets(
             images, from: 4, threshold: 0, temperature: 1)
         let fromStudent = try EGTrainer(network: a.network, configuration: plain, train: train).pseudoTargets(

@@ -231,19 +231,19 @@ import Testing
         // Each image's posterior, one image and one class at a time: exp(−cross-entropy).
         let d = 28 * 28
         let engine = DataParallelGradient(network: trainer.network, workers: 1)
-        let posterior = (0..<30).map { i in
-            (0..<10).map { c in
+        let posterior = try (0..<30).map { i in
+            try (0..<10).map { c in
                 var none: [Float]? = nil
                 var p: [Int] = []
-                let terms = engine.evaluate(
+                let terms = try engine.evaluate(
                     trainer.network, images: Array(pixels[(i * d)..<((i + 1) * d)]), labels: [c],
                     objective: Objective(), gradient: &none, predictions: &p)
                 return exp(-terms.crossEntropy)
             }
         }
         let confidence = (0..<30).map { posterior[$0][predicted[$0]] }
-        func pseudoLabels(threshold: Double) -> [Int] {
-            let targets = trainer.pseudoTargets(pixels, from: 12, threshold: threshold, temperature: 0)
+        func pseudoLabels(threshold: Double) throws -> [Int] {
+            let targets = try trainer.pseudoTargets(pixels, from: 12, threshold: threshold, temperature: 0)
             #expect(
                 targets.allSatisfy { $0 == 0 || $0 == 1 }
                     && targets.filter { $0 == 1 }.count
@@ -252,25 +252,25 @@ import Testing
             return EGTrainer.targetClasses(targets, classes: 10)
         }
         // Threshold 0: every unlabelled image (12 and after) gets its predicted class.
-        #expect(pseudoLabels(threshold: 0) == [Int](repeating: -1, count: 12) + predicted[12...])
+        #expect(try pseudoLabels(threshold: 0) == [Int](repeating: -1, count: 12) + predicted[12...])
         // A threshold between the confidences: the images above it, and only those.
         // (In the widest gap between the middle confidences of the 18.)
         let sorted = confidence[12...].sorted()
         let gap = (4..<14).max { sorted[$0 + 1] - sorted[$0] < sorted[$1 + 1] - sorted[$1] } ?? 8
         let threshold = (sorted[gap] + sorted[gap + 1]) / 2
         #expect(sorted[gap + 1] - sorted[gap] > 1e-5, "confidences too close to split: \(sorted)")
-        let confident = pseudoLabels(threshold: threshold)
+        let confident = try pseudoLabels(threshold: threshold)
         #expect(
             confident == (0..<30).map { i in i >= 12 && confidence[i] > threshold ? predicted[i] : -1 },
             "threshold \(threshold)")
         #expect(confident.filter { $0 >= 0 }.count == 17 - gap)
         // Above every confidence: none.
-        #expect(pseudoLabels(threshold: sorted[17] + 1e-4).allSatisfy { $0 == -1 })
+        #expect(try pseudoLabels(threshold: sorted[17] + 1e-4).allSatisfy { $0 == -1 })
 
         // Soft targets: at temperature 1 the posterior itself, at 1/2 its square normalised, at
         // 1/4 its fourth power; only for the images above the threshold.
         for temperature in [1.0, 0.5, 0.25] {
-            let targets = trainer.pseudoTargets(pixels, from: 12, threshold: threshold, temperature: temperature)
+            let targets = try trainer.pseudoTargets(pixels, from: 12, threshold: threshold, temperature: temperature)
             var worst = 0.0
             for i in 0..<30 {
                 let sharpened = posterior[i].map { pow($0, 1 / temperature) }

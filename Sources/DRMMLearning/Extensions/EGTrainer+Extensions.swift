@@ -11,14 +11,14 @@ extension EGTrainer {
     /// sharpened by `temperature` (`t_c ∝ q_c^{1/T}`; the one-hot most probable class at 0),
     /// where the posterior of the most probable class reaches `threshold`; a row of zeros
     /// everywhere else.
-    func pseudoTargets(_ images: [Float], from first: Int, threshold: Double, temperature: Double) -> [Float] {
+    func pseudoTargets(_ images: [Float], from first: Int, threshold: Double, temperature: Double) throws -> [Float] {
         let d = train.shape.reduce(1, *)
         let k = network.architecture.classes
         let n = images.count / d
         let unlabelled = Array(images[(first * d)..<(n * d)])
         var none: [Float]? = nil
         var predicted: [Int] = []
-        _ = engine.evaluate(
+        _ = try engine.evaluate(
             teacher ?? network, images: unlabelled, labels: [Int](repeating: -1, count: n - first),
             objective: Objective(crossEntropy: 0), gradient: &none, predictions: &predicted)
         let q = engine.posteriors
@@ -66,22 +66,22 @@ extension EGTrainer {
     /// the current parameters (per data-parallel shard, as training normalises, averaged over
     /// the shards: what the running averages estimate), the student's and the teacher's each
     /// under its own parameters; nothing without recalibration.
-    func recalibrateStatistics(epoch e: Int, batches count: Int) {
+    func recalibrateStatistics(epoch e: Int, batches count: Int) throws {
         let batches = recalibrationBatches(ofEpoch: e, count: count)
         guard !batches.isEmpty else { return }
-        recalibrate(&network, on: batches)
+        try recalibrate(&network, on: batches)
         if var t = teacher {
             teacher = nil  // no second reference while it changes
-            recalibrate(&t, on: batches)
+            try recalibrate(&t, on: batches)
             teacher = t
         }
     }
 
-    private func recalibrate(_ net: inout RenderingNetwork<Float>, on batches: [ArraySlice<Int>]) {
+    private func recalibrate(_ net: inout RenderingNetwork<Float>, on batches: [ArraySlice<Int>]) throws {
         var sums = net.layout.statistics.map { [Double](repeating: 0, count: $0.count) }
         for batch in batches {
             _ = train.gather(batch, hideLabels: true, into: &batchPixels)
-            let statistics = engine.statistics(net, images: batchPixels, count: batch.count)
+            let statistics = try engine.statistics(net, images: batchPixels, count: batch.count)
             for l in sums.indices { for i in sums[l].indices { sums[l][i] += Double(statistics[l][i]) } }
         }
         for (l, range) in net.layout.statistics.enumerated() {

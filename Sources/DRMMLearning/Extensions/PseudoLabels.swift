@@ -36,7 +36,7 @@ public struct PseudoLabels: TrainingExtension, Codable, Equatable, Sendable {
     func prepare(_ step: inout TrainingStep, _ trainer: EGTrainer) throws {
         guard !step.pretraining, weight > 0, step.labeled < step.truth.count else { return }
         step.objective.pseudoLabel = weight
-        step.targets = trainer.pseudoTargets(
+        step.targets = try trainer.pseudoTargets(
             step.images, from: step.labeled, threshold: threshold, temperature: temperature)
     }
 

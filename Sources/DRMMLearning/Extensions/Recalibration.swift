@@ -23,7 +23,7 @@ public struct Recalibration: TrainingExtension, Codable, Equatable, Sendable {
         }
     }
 
-    func finishEpoch(_ e: Int, _ trainer: EGTrainer) {
-        trainer.recalibrateStatistics(epoch: e, batches: batches)
+    func finishEpoch(_ e: Int, _ trainer: EGTrainer) throws {
+        try trainer.recalibrateStatistics(epoch: e, batches: batches)
     }
 }

@@ -13,14 +13,14 @@ protocol TrainingExtension: Sendable {
     /// After the optimiser has updated the network.
     func update(_ step: TrainingStep, terms: inout LossTerms, _ trainer: EGTrainer)
     /// At the end of epoch `e` (0-based), before any evaluation.
-    func finishEpoch(_ e: Int, _ trainer: EGTrainer)
+    func finishEpoch(_ e: Int, _ trainer: EGTrainer) throws
 }
 
 extension TrainingExtension {
     func validate(network: RenderingNetwork<Float>, imageShape: [Int]) throws {}
     func prepare(_ step: inout TrainingStep, _ trainer: EGTrainer) throws {}
     func update(_ step: TrainingStep, terms: inout LossTerms, _ trainer: EGTrainer) {}
-    func finishEpoch(_ e: Int, _ trainer: EGTrainer) {}
+    func finishEpoch(_ e: Int, _ trainer: EGTrainer) throws {}
 }
 
 /// One step as the extensions see it.
