@@ -11,8 +11,13 @@ let package = Package(
         .library(name: "DRMMLearning", targets: ["DRMMLearning"]),
         .library(name: "GenerativeNetworks", targets: ["GenerativeNetworks"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        // MPI: empty unless the package is built with the trait (`swift build --traits MPI`).
+        .library(name: "DRMMMPI", targets: ["DRMMMPI"]),
         .executable(name: "drmm", targets: ["drmm"]),
     ],
+    // `MPI` builds DRMMMPI against the system's MPI (Open MPI or MPICH, pkg-config `mpi-c`) and
+    // gives `drmm` its `--mpi` option. The default build needs no MPI.
+    traits: [.trait(name: "MPI", description: "Distributed training and batch inference over MPI.")],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
@@ -28,6 +33,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "mpi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         .target(name: "NumericalCore", dependencies: ["COpenBLAS", "CLAPACKE", "CGSL"]),
         .target(name: "FactorGraph", dependencies: ["NumericalCore"]),
@@ -36,10 +42,11 @@ let package = Package(
         .target(name: "DRMMLearning", dependencies: ["DRMM", "FactorGraph", "NumericalCore", "Datasets"]),
         .target(name: "GenerativeNetworks", dependencies: ["FactorGraph", "NumericalCore"]),
         .target(name: "Datasets", dependencies: ["CZlib", "CPNG", "CZip", "NumericalCore"]),
+        .target(name: "DRMMMPI", dependencies: ["DRMMLearning", "CMPI"]),
         .executableTarget(
             name: "drmm",
             dependencies: [
-                "FactorGraph", "DRMM", "DRMMLearning", "EDRMM", "GenerativeNetworks", "Datasets",
+                "FactorGraph", "DRMM", "DRMMLearning", "EDRMM", "GenerativeNetworks", "Datasets", "DRMMMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -78,6 +78,8 @@ public final class EGTrainer {
     let engine: DataParallelGradient<Float>
     /// The ranks of the job (one process by default).
     public let communicator: any Communicator
+    /// The shards of every batch (of `configuration.workers`) that this rank runs.
+    public var shards: Range<Int> { engine.mine }
     var batchPixels: [Float] = []
     var augmentationScratch: [Float] = []
 

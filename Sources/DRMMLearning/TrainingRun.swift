@@ -25,9 +25,10 @@ public struct TrainingRun: Sendable {
     /// `directory/metrics.jsonl`.
     public var metricsPath: String { "\(directory)/metrics.jsonl" }
 
-    /// A run writing into `directory`, created if it does not exist.
-    public init(directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    /// A run writing into `directory`, created if it does not exist and `create` is true (the
+    /// ranks of a job other than rank 0 write nothing and pass false).
+    public init(directory: String, create: Bool = true) throws {
+        if create { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         self.directory = directory
     }
 
@@ -37,30 +38,39 @@ public struct TrainingRun: Sendable {
     /// one that differs continues the run up to rounding, which `note` says. A resumed run's
     /// metrics are rewritten from its checkpoint (a run killed between the two left them one
     /// epoch apart).
+    ///
+    /// Over the ranks of a `communicator`, rank 0 alone reads checkpoints (and hands them to
+    /// the others) and writes files; `workers` counts the shards of all ranks, so a run resumes
+    /// on any number of ranks with the same shards bit-identically.
     public func trainer(
         architecture: Architecture, configuration: TrainingConfiguration, workers: Int?,
         convolution: ConvolutionAlgorithm?, start: Start, train: ImageSet,
-        limits: ResourceLimits = .standard
+        limits: ResourceLimits = .standard, communicator: any Communicator = SingleProcess()
     ) throws -> (trainer: EGTrainer, note: String?) {
         var config = configuration
         switch start {
         case let .fresh(initialization):
             let network = try RenderingNetwork<Float>(
                 architecture: architecture, seed: config.seed, initialization: initialization)
-            return (try EGTrainer(network: network, configuration: config, train: train), nil)
+            return (
+                try EGTrainer(network: network, configuration: config, train: train, communicator: communicator), nil
+            )
         case let .initialize(from: path):
             guard path != checkpointPath else {
                 throw LearningError.invalidOption(
                     "the checkpoint to start from is the one this run writes; resume instead, or write elsewhere")
             }
-            let c = try Checkpoint.read(from: path, limits: limits)
+            let c = try Checkpoint.read(from: path, limits: limits, communicator: communicator)
             guard c.architecture == architecture else {
                 throw LearningError.checkpoint(
                     path: path, reason: "is a \(c.architecture.name) model, not \(architecture.name)")
             }
-            return (try EGTrainer(network: c.network(), configuration: config, train: train), nil)
+            return (
+                try EGTrainer(
+                    network: c.network(), configuration: config, train: train, communicator: communicator), nil
+            )
         case .resume:
-            let c = try Checkpoint.read(from: checkpointPath, limits: limits)
+            let c = try Checkpoint.read(from: checkpointPath, limits: limits, communicator: communicator)
             guard c.architecture == architecture else {
                 throw LearningError.checkpoint(
                     path: checkpointPath, reason: "is a \(c.architecture.name) model, not \(architecture.name)")
@@ -68,12 +78,14 @@ public struct TrainingRun: Sendable {
             config.workers = workers ?? c.configuration.workers
             config.convolution = convolution ?? c.configuration.convolution
             let trainer: EGTrainer
-            do { trainer = try EGTrainer(resuming: c, train: train, configuration: config) } catch let
+            do {
+                trainer = try EGTrainer(resuming: c, train: train, configuration: config, communicator: communicator)
+            } catch let
                 LearningError.checkpoint(_, reason)
             {
                 throw LearningError.checkpoint(path: checkpointPath, reason: reason)
             }
-            try writeMetrics(trainer.history)
+            if communicator.isRoot { try writeMetrics(trainer.history) }
             let same = config.workers == c.configuration.workers && config.convolution == c.configuration.convolution
             let note =
                 same

@@ -12,15 +12,64 @@ struct Infer: ParsableCommand {
             bp (belief propagation: exact two-pass on trees, loopy otherwise), bruteforce.
             """)
 
-    enum Task: String, ExpressibleByArgument, CaseIterable { case PR, MAR, MAP, MPE }
-    enum Algorithm: String, ExpressibleByArgument, CaseIterable { case exact, bp, bruteforce }
-    enum Updates: String, ExpressibleByArgument, CaseIterable { case automatic, tree, parallel, sequential, random }
-
     @Argument(help: "The model file (.uai or .fg).")
     var model: String
 
     @Option(help: "A UAI evidence file.")
     var evidence: String?
+
+    @Option(help: "Write the result here (atomically) instead of printing it.")
+    var output: String?
+
+    @Option(help: "Also write the result as JSON here (log Z and log10 Z, marginals, or the assignment).")
+    var json: String?
+
+    @OptionGroup var options: InferOptions
+
+    var task: InferOptions.Task { options.task }
+    var algorithm: InferOptions.Algorithm { options.algorithm }
+
+    func run() throws {
+        let limits = try options.limitOptions.limits()
+        let graph = try ModelFile.read(path: model, limits: limits)
+        let ev = try evidence.map { try UAIFormat.readEvidence(path: $0, for: graph) } ?? Evidence()
+        let result: InferOptions.Answer
+        do {
+            result = try options.answer(graph, ev, model: model)
+        } catch FactorGraphError.inconsistentEvidence(let why) {
+            throw FactorGraphError.inconsistentEvidence("\(impossibility(ev)) (\(why)); \(task.rawValue) has no answer")
+        }
+        let text = result.uaiText
+        if let json {
+            var object = result.json
+            object["model"] = model
+            object["algorithm"] = algorithm.rawValue
+            try writeJSONObject(object, to: json)
+        }
+        if task == .PR, text.contains("-inf") {
+            FileHandle.standardError.write(Data("notice: \(impossibility(ev)): log10 Z = -inf\n".utf8))
+        }
+        if let output { try writeAtomically(text, to: output) } else { print(text, terminator: "") }
+    }
+
+    /// Names the files and the evidence of a model whose `Z` is zero.
+    func impossibility(_ ev: Evidence) -> String {
+        guard let evidence, !ev.states.isEmpty else {
+            return "\(model) has Z = 0: every configuration has a zero potential"
+        }
+        let observed = ev.states.sorted { $0.key < $1.key }
+        let shown = observed.prefix(12).map { "x\($0.key)=\($0.value)" }.joined(separator: " ")
+        return
+            "the evidence in \(evidence) (\(shown)\(observed.count > 12 ? " …" : "")) has probability zero under "
+            + "\(model)"
+    }
+}
+
+/// The task, the algorithm and its options: what `infer` and `batch infer` share.
+struct InferOptions: ParsableArguments {
+    enum Task: String, ExpressibleByArgument, CaseIterable { case PR, MAR, MAP, MPE }
+    enum Algorithm: String, ExpressibleByArgument, CaseIterable { case exact, bp, bruteforce }
+    enum Updates: String, ExpressibleByArgument, CaseIterable { case automatic, tree, parallel, sequential, random }
 
     @Option(help: "PR, MAR or MAP.")
     var task: Task = .MAR
@@ -40,12 +89,6 @@ struct Infer: ParsableCommand {
     @Option(help: "BP iteration limit.")
     var maxIterations: Int = 10_000
 
-    @Option(help: "Write the result here (atomically) instead of printing it.")
-    var output: String?
-
-    @Option(help: "Also write the result as JSON here (log Z and log10 Z, marginals, or the assignment).")
-    var json: String?
-
     @OptionGroup var limitOptions: LimitOptions
 
     func validate() throws {
@@ -58,14 +101,26 @@ struct Infer: ParsableCommand {
         }
     }
 
-    /// The result text from any exact or approximate method behind the common interface.
-    func answer(_ algorithm: some InferenceAlgorithm, _ graph: FactorGraph, _ ev: Evidence) throws -> Answer {
+    /// The task's answer on `graph` (read from `model`) with the chosen algorithm; `verbose`
+    /// reports iterations and the MAP score on stderr.
+    func answer(_ graph: FactorGraph, _ ev: Evidence, model: String, verbose: Bool = true) throws -> Answer {
+        switch algorithm {
+        case .exact: return try answer(VariableElimination(limits: try limitOptions.limits()), graph, ev, verbose)
+        case .bruteforce: return try answer(BruteForceEnumeration(), graph, ev, verbose)
+        case .bp: return try answerByBP(graph, ev, model: model, verbose: verbose)
+        }
+    }
+
+    /// The result from any exact or approximate method behind the common interface.
+    func answer(_ algorithm: some InferenceAlgorithm, _ graph: FactorGraph, _ ev: Evidence, _ verbose: Bool) throws
+        -> Answer
+    {
         switch task {
         case .PR: return .partition(logZ: try algorithm.logPartition(graph, evidence: ev))
         case .MAR: return .marginals(try algorithm.marginals(graph, evidence: ev))
         case .MAP, .MPE:
             let map = try algorithm.mostProbableAssignment(graph, evidence: ev)
-            report(map)
+            if verbose { report(map) }
             return .assignment(map)
         }
     }
@@ -99,7 +154,7 @@ struct Infer: ParsableCommand {
     }
 
     /// Belief propagation, reporting iterations and convergence on stderr.
-    func answerByBP(_ graph: FactorGraph, _ ev: Evidence) throws -> Answer {
+    func answerByBP(_ graph: FactorGraph, _ ev: Evidence, model: String, verbose: Bool) throws -> Answer {
         var bp = BeliefPropagation()
         bp.options.damping = damping
         bp.options.tolerance = tolerance
@@ -120,8 +175,11 @@ struct Infer: ParsableCommand {
             r.isExact
             ? "exact (tree schedule)"
             : "loopy, \(r.converged ? "converged" : "NOT converged") (last change \(r.maxDifference))"
-        FileHandle.standardError.write(Data("\(r.semiring): \(r.iterations) iteration(s), \(how)\n".utf8))
-        if !r.isExact && r.infeasibility == nil && graph.factors.contains(where: { $0.logValues.contains(-.infinity) })
+        if verbose {
+            FileHandle.standardError.write(Data("\(r.semiring): \(r.iterations) iteration(s), \(how)\n".utf8))
+        }
+        if verbose && !r.isExact && r.infeasibility == nil
+            && graph.factors.contains(where: { $0.logValues.contains(-.infinity) })
         {
             FileHandle.standardError.write(
                 Data(
@@ -138,7 +196,7 @@ struct Infer: ParsableCommand {
             return .marginals(r.marginals)
         case .MAP, .MPE:
             let map = try r.assignment()
-            report(map)
+            if verbose { report(map) }
             return .assignment(map)
         }
     }
@@ -147,44 +205,5 @@ struct Infer: ParsableCommand {
         let note = map.isExact ? "exact" : "decoded from loopy max-marginals, not guaranteed optimal"
         FileHandle.standardError.write(
             Data("log score \(map.logScore) (log10 \(map.logScore / log(10.0))), \(note)\n".utf8))
-    }
-
-    func run() throws {
-        let limits = try limitOptions.limits()
-        let graph = try ModelFile.read(path: model, limits: limits)
-        let ev = try evidence.map { try UAIFormat.readEvidence(path: $0, for: graph) } ?? Evidence()
-        let result: Answer
-        do {
-            switch algorithm {
-            case .exact: result = try answer(VariableElimination(limits: limits), graph, ev)
-            case .bruteforce: result = try answer(BruteForceEnumeration(), graph, ev)
-            case .bp: result = try answerByBP(graph, ev)
-            }
-        } catch FactorGraphError.inconsistentEvidence(let why) {
-            throw FactorGraphError.inconsistentEvidence("\(impossibility(ev)) (\(why)); \(task.rawValue) has no answer")
-        }
-        let text = result.uaiText
-        if let json {
-            var object = result.json
-            object["model"] = model
-            object["algorithm"] = algorithm.rawValue
-            try writeJSONObject(object, to: json)
-        }
-        if task == .PR, text.contains("-inf") {
-            FileHandle.standardError.write(Data("notice: \(impossibility(ev)): log10 Z = -inf\n".utf8))
-        }
-        if let output { try writeAtomically(text, to: output) } else { print(text, terminator: "") }
-    }
-
-    /// Names the files and the evidence of a model whose `Z` is zero.
-    func impossibility(_ ev: Evidence) -> String {
-        guard let evidence, !ev.states.isEmpty else {
-            return "\(model) has Z = 0: every configuration has a zero potential"
-        }
-        let observed = ev.states.sorted { $0.key < $1.key }
-        let shown = observed.prefix(12).map { "x\($0.key)=\($0.value)" }.joined(separator: " ")
-        return
-            "the evidence in \(evidence) (\(shown)\(observed.count > 12 ? " …" : "")) has probability zero under "
-            + "\(model)"
     }
 }

@@ -120,7 +120,12 @@ struct Train: ParsableCommand {
     @Option(help: "Filter initialisation: xavier (the authors' code) or he.") var initialization:
         RenderingNetwork<Float>.Initialization = .xavier
     @Option(help: "Random seed.") var seed: UInt64 = 1
-    @Option(help: "Data-parallel workers (cores) (default: 2; on --resume, the checkpoint's).") var workers: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Data-parallel workers (cores) — with --mpi, the shards of all ranks together, at least one per rank; the "
+                + "run depends on this and the seed, not on the ranks (default: 2, or the ranks with --mpi; on "
+                + "--resume, the checkpoint's)."))
+    var workers: Int?
     @Option(
         help: ArgumentHelp(
             "Convolution algorithm: winograd (F(2×2,3×3) for 3×3 levels) or im2col (default: winograd; on --resume, "
@@ -146,8 +151,9 @@ struct Train: ParsableCommand {
                 + "its DRMM.")
     ) var nonnegativeUpper = false
     @OptionGroup var limitOptions: LimitOptions
+    @OptionGroup var mpiOptions: MPIOptions
 
-    func configurationFromOptions() throws -> (Architecture, TrainingConfiguration) {
+    func configurationFromOptions(ranks: Int = 1) throws -> (Architecture, TrainingConfiguration) {
         guard model == nil || architecture == nil else {
             throw ValidationError("--model names a preset and --architecture a file; give one")
         }
@@ -188,7 +194,7 @@ struct Train: ParsableCommand {
             mode: mode, labels: labels, epochs: epochs, pretrainEpochs: pretrainEpochs, batchSize: batch,
             objective: main,
             pretrainObjective: Objective(crossEntropy: 0, reconstruction: rc ?? 1, nonnegativity: nn),
-            optimizer: opt, seed: seed, workers: workers ?? 2, convolution: convolution ?? .winograd)
+            optimizer: opt, seed: seed, workers: workers ?? max(2, ranks), convolution: convolution ?? .winograd)
         var configuration = config
         var x = TrainingExtensions()  // each technique beyond the paper, on when its option is
         if balance != 0 { x.classBalance = ClassBalance(weight: balance) }
@@ -208,7 +214,13 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let (arch, options) = try configurationFromOptions()
+        try mpiOptions.run { try train(communicator: $0) }
+    }
+
+    /// Trains as one rank of `communicator`'s job (rank 0 writes the files and the progress).
+    func train(communicator: any Communicator) throws {
+        let root = communicator.isRoot
+        let (arch, options) = try configurationFromOptions(ranks: communicator.size)
         var config = options
         guard evaluateEvery >= 1 else {
             throw ValidationError("--evaluate-every must be at least 1, not \(evaluateEvery)")
@@ -225,7 +237,7 @@ struct Train: ParsableCommand {
         try arch.check(train, named: "training")
         try arch.check(test, named: "test")
         try config.validate(trainingImages: train.count, limits: limits)
-        let run = try TrainingRun(directory: out)
+        let run = try TrainingRun(directory: out, create: root)
         if let initFrom, initFrom == run.checkpointPath {
             throw ValidationError("--init-from names the checkpoint this run writes; use --resume or another --out")
         }
@@ -233,26 +245,32 @@ struct Train: ParsableCommand {
             resume ? .resume : initFrom.map { .initialize(from: $0) } ?? .fresh(initialization)
         let (trainer, note) = try run.trainer(
             architecture: arch, configuration: config, workers: workers, convolution: convolution,
-            start: start, train: train, limits: limits)
+            start: start, train: train, limits: limits, communicator: communicator)
         config = trainer.configuration
-        if let note { FileHandle.standardError.write(Data("note: \(note)\n\n".utf8)) }
+        if let note, root { FileHandle.standardError.write(Data("note: \(note)\n\n".utf8)) }
         if config.workers > 1 { BLASInfo.setThreadCount(1) }  // one single-threaded GEMM per worker
         let log = FileHandle.standardError
+        let ranks =
+            communicator.size > 1
+            ? " over \(communicator.size) MPI ranks (\(trainer.shards.count) on rank 0)" : ""
         let banner =
             "training \(arch.name) (\(trainer.network.parameters.count) parameters), mode "
             + "\(config.mode.rawValue), \(trainer.labeledIndices.count) labelled of \(train.count) images, "
-            + "\(config.totalEpochs) epochs, \(config.workers) worker(s), BLAS threads \(BLASInfo.threadCount)\n"
-        log.write(Data(banner.utf8))
+            + "\(config.totalEpochs) epochs, \(config.workers) worker(s)\(ranks), BLAS threads \(BLASInfo.threadCount)\n"
+        if root { log.write(Data(banner.utf8)) }
         let wall = Date()
-        let bar = ProgressBar(enabled: !quiet)
+        let bar = ProgressBar(enabled: !quiet && root)
         while trainer.completedEpochs < config.totalEpochs {
             let epoch = trainer.completedEpochs + 1
             let evaluates = epoch % evaluateEvery == 0 || epoch == config.totalEpochs
             let m = try trainer.runEpoch(test: evaluates ? test : nil) { bar.update($0) }
-            bar.finish(m)
-            try run.record(trainer)
+            if root {
+                bar.finish(m)
+                try run.record(trainer)
+            }
         }
         let seconds = Date().timeIntervalSince(wall)
+        guard root else { return }
         try run.writePictures(trainer, test: test)
         let results = RunResults(
             trainer, trainImages: train.count, testImages: test.count, seconds: seconds,
