@@ -256,7 +256,8 @@ struct Train: ParsableCommand {
         let banner =
             "training \(arch.name) (\(trainer.network.parameters.count) parameters), mode "
             + "\(config.mode.rawValue), \(trainer.labeledIndices.count) labelled of \(train.count) images, "
-            + "\(config.totalEpochs) epochs, \(config.workers) worker(s)\(ranks), BLAS threads \(BLASInfo.threadCount)\n"
+            + "\(config.totalEpochs) epochs, \(config.workers) worker(s)\(ranks), "
+            + "BLAS threads \(BLASInfo.threadCount)\n"
         if root { log.write(Data(banner.utf8)) }
         let wall = Date()
         let bar = ProgressBar(enabled: !quiet && root)

@@ -123,8 +123,8 @@ import Testing
         let dir = try Self.folder("em-\(method)")
         let architecture = dir + "/tiny.json"
         try Data(
-            #"{"name": "tiny", "inputShape": [1, 28, 28], "layers": [{"channels": 3, "kernel": 5, "padding": "valid", "pool": 2}], "classes": 10, "top": "meanPool"}"#
-                .utf8
+            (#"{"name": "tiny", "inputShape": [1, 28, 28], "classes": 10, "top": "meanPool", "#
+                + #""layers": [{"channels": 3, "kernel": 5, "padding": "valid", "pool": 2}]}"#).utf8
         ).write(to: URL(fileURLWithPath: architecture))
         let arguments = [
             "em", "--method", method, "--architecture", architecture, "--train-limit", "50", "--iterations", "2",
