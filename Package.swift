@@ -58,6 +58,10 @@ let package = Package(
             dependencies: ["DRMM", "NumericalCore"],
             path: "Benchmarks/DRMMBenchmark"),
         .executableTarget(
+            name: "MPIBenchmark",
+            dependencies: ["DRMMLearning", "DRMMMPI"],
+            path: "Benchmarks/MPIBenchmark"),
+        .executableTarget(
             name: "RenderAndInfer",
             dependencies: ["DRMM", "NumericalCore"],
             path: "Examples/RenderAndInfer"),

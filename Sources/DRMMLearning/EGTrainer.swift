@@ -345,6 +345,14 @@ public final class EGTrainer {
 }
 
 extension EGTrainer {
+    /// The values a distributed step sums over the ranks in its one reduction for `network`:
+    /// the gradient, the seven loss terms, four counts and the ON switches of every level (two
+    /// values each), and the batch-normalisation statistics (two per channel of every level).
+    public static func reducedValuesPerStep(_ network: RenderingNetwork<Float>) -> Int {
+        network.parameters.count + 7 + 2 * (4 + network.geometry.count)
+            + network.layout.statistics.reduce(0) { $0 + $1.count }
+    }
+
     /// What every rank of a distributed run must agree on: the configuration and architecture
     /// (as sorted JSON) and a 64-bit checksum of the training images and labels.
     static func fingerprint(_ c: TrainingConfiguration, _ a: Architecture, _ train: ImageSet) throws -> String {

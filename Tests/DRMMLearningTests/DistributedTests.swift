@@ -184,3 +184,32 @@ import Testing
         #expect(tooFew == [true, true, true])
     }
 }
+
+/// Rank 0 of a two-rank job whose other rank contributes nothing: records what is reduced.
+final class RecordingCommunicator: Communicator {
+    let rank = 0, size = 2
+    var floatLengths: [Int] = [], doubleLengths: [Int] = []
+    func sum(_ values: inout [Float]) throws { floatLengths.append(values.count) }
+    func sum(_ values: inout [Double]) throws { doubleLengths.append(values.count) }
+    func broadcast(_ bytes: inout [UInt8], from root: Int) throws {}
+}
+
+@Suite struct ReductionCountTests {
+    /// A distributed step reduces one buffer of `EGTrainer.reducedValuesPerStep` values
+    /// (gradient and all) and, mid-pass, the `K` values of `q̄` — nothing else.
+    @Test func oneStepReducesOneBufferOfTheAnnouncedLength() throws {
+        let (train, _) = try Support.mnist(train: 40, test: 1)
+        let a = TrainingTests.twoLevel.batchNormalized(folded: false)
+        let network = try RenderingNetwork<Float>(architecture: a, seed: 1)
+        let config = TrainingConfiguration(epochs: 1, batchSize: 20, seed: 1, workers: 2)
+        let c = RecordingCommunicator()
+        let trainer = try EGTrainer(network: network, configuration: config, train: train, communicator: c)
+        c.floatLengths = []
+        c.doubleLengths = []
+        try trainer.runEpoch()
+        let steps = 2
+        #expect(c.floatLengths == [Int](repeating: EGTrainer.reducedValuesPerStep(network), count: steps))
+        #expect(c.doubleLengths == [Int](repeating: a.classes, count: steps))
+        #expect(EGTrainer.reducedValuesPerStep(network) == network.parameters.count + 7 + 2 * 6 + 2 * (6 + 8))
+    }
+}
