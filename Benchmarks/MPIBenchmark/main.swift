@@ -46,8 +46,32 @@ for count in sizes {
         "gigabytesPerSecond": Double(count * 4) / median(times) / 1e9
     ])
 }
+// What every rank repeats for the whole global batch: gathering its images (the per-row copy
+// ImageSet.gather makes, from a 60,000-image MNIST-sized set) and the Adam step.
+let imageSize = 784, setSize = 60_000, gathered = 51_200
+let set = [Float](repeating: 0.5, count: setSize * imageSize)
+var batch: [Float] = []
+batch.reserveCapacity(gathered * imageSize)
+let order = (0..<gathered).map { ($0 &* 7919) % setSize }
+var gatherTimes: [Double] = []
+for _ in 0..<5 {
+    batch.removeAll(keepingCapacity: true)
+    let t = DispatchTime.now().uptimeNanoseconds
+    for i in order { batch.append(contentsOf: set[(i * imageSize)..<((i + 1) * imageSize)]) }
+    gatherTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 / Double(gathered))
+}
+var state = OptimizerState(parameterCount: convSmall.parameters.count)
+var parameters = convSmall.parameters
+let gradient = [Float](repeating: 1e-3, count: parameters.count)
+var adamTimes: [Double] = []
+for _ in 0..<50 {
+    let t = DispatchTime.now().uptimeNanoseconds
+    state.apply(Optimizer(), rate: 1e-3, parameters: &parameters, gradient: gradient, decayed: [])
+    adamTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
+}
 if c.isRoot {
     let report: [String: Any] = [
+        "gatherSecondsPerImage": median(gatherTimes), "adamStepSeconds": median(adamTimes),
         "ranks": c.size, "convSmallParameters": convSmall.parameters.count, "convSmallValuesPerStep": stepValues,
         "convSmallBytesPerStep": stepValues * 4, "allreduce": rows
     ]

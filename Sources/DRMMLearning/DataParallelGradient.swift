@@ -48,6 +48,13 @@ final class DataParallelGradient<T: BLASScalar>: @unchecked Sendable {
         (0..<workers).map { w in (n * w / workers)..<(n * (w + 1) / workers) }
     }
 
+    /// The images of a batch of `n` that this rank's shards cover (contiguous).
+    func localRows(_ n: Int) -> Range<Int> {
+        guard !mine.isEmpty else { return 0..<0 }
+        let all = shards(n)
+        return all[mine.lowerBound].lowerBound..<all[mine.upperBound - 1].upperBound
+    }
+
     /// This rank's non-empty shards of a batch of `n`.
     func localShards(_ n: Int) -> [Range<Int>] {
         let all = shards(n)

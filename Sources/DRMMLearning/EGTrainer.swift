@@ -239,7 +239,15 @@ public final class EGTrainer {
         let perImageUnits = network.geometry.map { $0.pooled.reduce(1, *) }
         let decayed = network.layout.filters + [network.layout.classTemplates]
         for (index, batch) in plan.enumerated() {
-            var labels = train.gather(batch.indices[...], hideLabels: false, into: &batchPixels)
+            // A rank of a distributed step reads only its own rows, unless an extension
+            // transforms or infers on the whole batch first.
+            let whole =
+                !engine.distributed || configuration.extensions.augmentation != nil
+                || configuration.extensions.pseudoLabels != nil
+            var labels =
+                whole
+                ? train.gather(batch.indices[...], hideLabels: false, into: &batchPixels)
+                : train.gather(batch.indices[...], rows: engine.localRows(batch.indices.count), into: &batchPixels)
             var step = TrainingStep(
                 epoch: e, stepInPhase: ph.index * plan.count + index,
                 pretraining: configuration.mode == .pretrain && e < configuration.pretrainEpochs,

@@ -59,6 +59,23 @@ public struct ImageSet: Sendable {
         return indices.map { hideLabels ? -1 : labels[$0] }
     }
 
+    /// The labels of `indices` (all of them) and, into `buffer` sized for all, the pixels of
+    /// only the images at positions `rows` of `indices`; the other images' pixels are left as
+    /// they were (a rank of a distributed step reads only its own rows).
+    func gather(_ indices: ArraySlice<Int>, rows: Range<Int>, into buffer: inout [Float]) -> [Int] {
+        let d = imageSize, n = indices.count
+        if buffer.count != n * d { buffer = [Float](repeating: 0, count: n * d) }
+        buffer.withUnsafeMutableBufferPointer { b in
+            pixels.withUnsafeBufferPointer { p in
+                for r in rows {
+                    let i = indices[indices.startIndex + r]
+                    (b.baseAddress! + r * d).update(from: p.baseAddress! + i * d, count: d)
+                }
+            }
+        }
+        return indices.map { labels[$0] }
+    }
+
     /// A class-balanced labelled subset of `n` images (⌊n/K⌋ per class, the remainder to the
     /// first classes), drawn with `seed`. Throws if a class has too few images.
     public func balancedSubset(_ n: Int, classes: Int, seed: UInt64) throws -> [Int] {

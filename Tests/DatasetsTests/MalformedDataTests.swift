@@ -12,7 +12,7 @@ struct MalformedDataTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 
@@ -53,18 +53,18 @@ struct MalformedDataTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("npy-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let labels = try NumPyArray(int64: [0], shape: [1]).npyBytes()
-        FileManager.default.createFile(atPath: dir + "/labels.npy", contents: Data(labels))
+        _ = FileManager.default.createFile(atPath: dir + "/labels.npy", contents: Data(labels))
         let huge = npy("{'descr': '|u1', 'fortran_order': False, 'shape': (100000000000, 28, 28), }", data: [1, 2])
-        FileManager.default.createFile(atPath: dir + "/images.npy", contents: Data(huge))
+        _ = FileManager.default.createFile(atPath: dir + "/images.npy", contents: Data(huge))
         refuses(dir, mentioning: ["images.npy"])
         let f16 = npy("{'descr': '<f2', 'fortran_order': False, 'shape': (1, 1, 1), }", data: [0, 0])
-        FileManager.default.createFile(atPath: dir + "/images.npy", contents: Data(f16))
+        _ = FileManager.default.createFile(atPath: dir + "/images.npy", contents: Data(f16))
         refuses(dir, mentioning: ["images.npy", "f2"])
         let fortran = npy("{'descr': '|u1', 'fortran_order': True, 'shape': (1, 1, 1), }", data: [0])
-        FileManager.default.createFile(atPath: dir + "/images.npy", contents: Data(fortran))
+        _ = FileManager.default.createFile(atPath: dir + "/images.npy", contents: Data(fortran))
         refuses(dir, mentioning: ["Fortran"])
         let short = npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2, 2), }", data: [0, 1])
-        FileManager.default.createFile(atPath: dir + "/images.npy", contents: Data(short))
+        _ = FileManager.default.createFile(atPath: dir + "/images.npy", contents: Data(short))
         refuses(dir, mentioning: ["needs 8 bytes"])
         refuses(try temporary("junk.npz", Array("not a zip".utf8)), mentioning: ["zip"])
         refuses(try npz("keys.npz", ["pictures": [1]]), mentioning: ["pictures"])
@@ -74,12 +74,12 @@ struct MalformedDataTests {
     func pngFolder() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("png-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root + "/a", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: root + "/a/0.png", contents: Data("PNG? no".utf8))
+        _ = FileManager.default.createFile(atPath: root + "/a/0.png", contents: Data("PNG? no".utf8))
         refuses(root, mentioning: ["0.png", "PNG"])
         let small = try PNGFile.encode(.init(channels: 1, height: 2, width: 2, planes: [0, 1, 2, 3]))
         let large = try PNGFile.encode(.init(channels: 1, height: 3, width: 2, planes: [0, 1, 2, 3, 4, 5]))
-        FileManager.default.createFile(atPath: root + "/a/0.png", contents: Data(small))
-        FileManager.default.createFile(atPath: root + "/a/1.png", contents: Data(large))
+        _ = FileManager.default.createFile(atPath: root + "/a/0.png", contents: Data(small))
+        _ = FileManager.default.createFile(atPath: root + "/a/1.png", contents: Data(large))
         refuses(root, mentioning: ["1.png", "[1, 3, 2]"])
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
