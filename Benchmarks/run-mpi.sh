@@ -27,7 +27,16 @@ run one-w1 .build/release/drmm "${common[@]}" --workers 1
 run one-w2 .build/release/drmm "${common[@]}" --workers 2
 run mpi-np1 "${launcher[@]}" -np 1 .build/release/drmm "${common[@]}" --workers 1 --mpi
 run mpi-np2 "${launcher[@]}" -np 2 .build/release/drmm "${common[@]}" --workers 2 --mpi
-"${launcher[@]}" -np 2 .build/release/MPIBenchmark --json "$out/allreduce.json" >/dev/null
+# Three runs of the reduction benchmark; the one with the median Conv-Small time is kept.
+for i in 1 2 3; do "${launcher[@]}" -np 2 .build/release/MPIBenchmark --json "$out/allreduce-$i.json" >/dev/null; done
+python3 - "$out" <<'PY'
+import json, shutil, sys
+runs = [json.load(open(f"{sys.argv[1]}/allreduce-{i}.json")) for i in (1, 2, 3)]
+times = [r["allreduce"][0]["medianSeconds"] for r in runs]
+keep = sorted(range(3), key=lambda i: times[i])[1]
+runs[keep]["convSmallSecondsOfEachRun"] = times
+json.dump(runs[keep], open(f"{sys.argv[1]}/allreduce.json", "w"))
+PY
 file=Benchmarks/results/mpi-$(date -u +%Y-%m-%d).json
 python3 - "$out" "$file" "$epochs" "$images" <<'PY'
 import json, statistics, sys, subprocess
