@@ -15,7 +15,7 @@ let package = Package(
         .library(name: "DRMMMPI", targets: ["DRMMMPI"]),
         .executable(name: "drmm", targets: ["drmm"]),
     ],
-    // `MPI` builds DRMMMPI against the system's MPI (Open MPI or MPICH, pkg-config `mpi-c`) and
+    // `MPI` builds DRMMMPI against the system's MPI (Open MPI or MPICH, pkg-config `mpi`) and
     // gives `drmm` its `--mpi` option. The default build needs no MPI.
     traits: [.trait(name: "MPI", description: "Distributed training and batch inference over MPI.")],
     dependencies: [
@@ -33,7 +33,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
-        .systemLibrary(name: "CMPI", pkgConfig: "mpi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "mpi", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         .target(name: "NumericalCore", dependencies: ["COpenBLAS", "CLAPACKE", "CGSL"]),
         .target(name: "FactorGraph", dependencies: ["NumericalCore"]),

@@ -5,7 +5,7 @@
 # MPI (`swift build --traits MPI`); an MPI already installed (MPICH, say) is kept.
 set -euo pipefail
 packages=(libopenblas-dev liblapacke-dev libgsl-dev zlib1g-dev libpng-dev libzip-dev pkg-config)
-if [ "${1:-}" = "--mpi" ] && ! { pkg-config --exists mpi-c 2>/dev/null && command -v mpirun >/dev/null; }; then
+if [ "${1:-}" = "--mpi" ] && ! { pkg-config --exists mpi 2>/dev/null && command -v mpirun >/dev/null; }; then
     packages+=(libopenmpi-dev openmpi-bin)
 fi
 missing=()

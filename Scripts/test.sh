@@ -14,6 +14,8 @@ swift test -c release -Xswiftc -enable-testing --traits MPI "$@"
 # reconstruct, certify (it fails otherwise); and it checks the layout of the sources
 # (Scripts/check-style.sh) and that Documentation/Results.md is the one its data give.
 if [ $# -eq 0 ]; then
+    # The default build of the command, without the trait, needs no MPI.
+    swift build -c release --product drmm --scratch-path .build-default
     Scripts/check-style.sh
     python3 Scripts/results-summary.py --check
     swift run -c release --package-path Examples/ClientPackage Client Data/mnist

@@ -1,4 +1,4 @@
-// MPI through its C interface (Open MPI or MPICH; pkg-config "mpi-c"). The handles that
+// MPI through its C interface (Open MPI or MPICH; pkg-config "mpi"). The handles that
 // mpi.h defines as macros are wrapped in functions Swift can call.
 #include <mpi.h>
 

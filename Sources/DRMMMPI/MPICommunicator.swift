@@ -3,10 +3,10 @@ internal import CMPI
 import DRMMLearning
 import Foundation
 
-/// The ranks of an MPI job (`mpirun -np N …`, `srun …`) as a ``DRMMLearning/Communicator``:
+/// The ranks of an MPI job (`mpirun -np N …`, `srun …`) as a `Communicator`:
 /// sums are `MPI_Allreduce` in place, broadcasts `MPI_Bcast`, all on `MPI_COMM_WORLD`.
 ///
-/// Errors come back as ``DRMMLearning/DistributedError`` (`MPI_ERRORS_RETURN`), and a
+/// Errors come back as `DistributedError` (`MPI_ERRORS_RETURN`), and a
 /// watchdog bounds every collective: one that has not completed after ``timeout`` seconds —
 /// a rank died, a node hangs, the network is gone — ends this process with exit status 3
 /// and a message on stderr, and the MPI launcher then ends the job. Writes of checkpoints
