@@ -34,6 +34,9 @@ public enum FactorGraphError: Error, Equatable, CustomStringConvertible {
     /// An iterative method stopped at its iteration limit without converging, where its last
     /// iterate is no answer.
     case notConverged(String)
+    /// A Bayesian network is not one: a conditional distribution whose row does not sum to
+    /// 1, a negative probability, a cycle, a missing table.
+    case invalidNetwork(String)
 
     /// The error as one line: what is wrong and where.
     public var description: String {
@@ -61,6 +64,7 @@ public enum FactorGraphError: Error, Equatable, CustomStringConvertible {
         case let .inconsistentEvidence(m): return "inconsistent evidence: \(m)"
         case let .infeasibleDecoding(m): return "no feasible assignment decoded: \(m)"
         case let .notConverged(m): return "not converged: \(m)"
+        case let .invalidNetwork(m): return "Bayesian network: \(m)"
         }
     }
 }

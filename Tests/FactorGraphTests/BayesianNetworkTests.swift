@@ -1,0 +1,204 @@
+import Foundation
+import NumericalCore
+import Testing
+@testable import FactorGraph
+
+/// Bayesian networks as users write them: the BIF reader and writer on bnlearn's asia network
+/// (marginals against values computed by hand from its tables), random networks against brute
+/// force, sampling against exact marginals, and the errors a careless file gets.
+@Suite struct BayesianNetworkTests {
+    static func asia() throws -> BayesianNetwork { try BIFFormat.read(path: Fixture.path("bif/asia.bif")) }
+
+    /// P(x = yes) of every asia variable, from its tables by hand:
+    /// lung = .5·.1 + .5·.01, tub = .01·.05 + .99·.01, either = 1 − (1 − lung)(1 − tub),
+    /// xray = either·.98 + (1 − either)·.05, dysp by summing over bronc and either.
+    static let asiaYes: [String: Double] = {
+        let lung = 0.055, tub = 0.0104, either = 1 - (1 - 0.055) * (1 - 0.0104)
+        let xray = either * 0.98 + (1 - either) * 0.05
+        // bronc depends on smoke, and so does either (through lung): sum over smoke.
+        var dysp = 0.0
+        for (ps, lungYes, broncYes) in [(0.5, 0.1, 0.6), (0.5, 0.01, 0.3)] {
+            let e = 1 - (1 - lungYes) * (1 - tub)
+            for (b, pb) in [(true, broncYes), (false, 1 - broncYes)] {
+                for (ev, pe) in [(true, e), (false, 1 - e)] {
+                    let yes = b ? (ev ? 0.9 : 0.8) : (ev ? 0.7 : 0.1)
+                    dysp += ps * pb * pe * yes
+                }
+            }
+        }
+        return [
+            "asia": 0.01, "tub": tub, "smoke": 0.5, "lung": lung, "bronc": 0.45, "either": either, "xray": xray,
+            "dysp": dysp
+        ]
+    }()
+
+    @Test func asiaReadsAndItsMarginalsAreTheHandComputedOnes() throws {
+        let net = try Self.asia()
+        #expect(net.nodes.map(\.name) == ["asia", "tub", "smoke", "lung", "bronc", "either", "xray", "dysp"])
+        #expect(net.nodes[5].parents == [3, 1] && net.nodes[7].parents == [4, 5])
+        let g = try net.factorGraph()
+        let (logZ, marginals) = try VariableElimination().solve(g)
+        #expect(abs(logZ) < 1e-12, "a Bayesian network's Z is 1")
+        for (v, n) in net.nodes.enumerated() {
+            let expected = try #require(Self.asiaYes[n.name])
+            #expect(abs(marginals[v][0] - expected) < 1e-12, "P(\(n.name) = yes) \(marginals[v][0]) vs \(expected)")
+        }
+        #expect(abs(Self.asiaYes["dysp"]! - 0.436) < 5e-4, "the textbook's P(dysp) ≈ 0.436")
+        // And the command line's reader: a .bif path is read as its factor graph.
+        let viaFile = try ModelFile.read(path: Fixture.path("bif/asia.bif"))
+        #expect(viaFile.factors.map(\.logValues) == g.factors.map(\.logValues))
+    }
+
+    @Test func writingAndReadingBackGivesTheSameNetwork() throws {
+        let net = try Self.asia()
+        let text = BIFFormat.text(net, name: "asia")
+        #expect(try BIFFormat.parse(text) == net)
+        #expect(text.contains("probability ( either | lung, tub ) {\n  (yes, yes) 1.0, 0.0;"))
+        // Random networks with awkward probabilities and names round-trip exactly, and their
+        // factor graphs give brute force's marginals.
+        for seed in UInt64(1)...6 {
+            let random = try Self.randomNetwork(seed: seed)
+            #expect(try BIFFormat.parse(BIFFormat.text(random)) == random, "seed \(seed)")
+            let g = try random.factorGraph()
+            let exact = try VariableElimination().marginals(g, evidence: .none)
+            let brute = try BruteForceEnumeration().marginals(g, evidence: .none)
+            #expect(zip(exact.joined(), brute.joined()).allSatisfy { abs($0 - $1) < 1e-12 }, "seed \(seed)")
+        }
+    }
+
+    /// A random DAG of 6–9 variables, 2–4 states, up to three parents each; names with spaces.
+    static func randomNetwork(seed: UInt64) throws -> BayesianNetwork {
+        let rng = RandomSource(seed: seed)
+        var net = BayesianNetwork()
+        let n = 6 + rng.integer(below: 4)
+        for v in 0..<n {
+            let k = 2 + rng.integer(below: 3)
+            try net.addVariable(v % 3 == 0 ? "node \(v)" : "x\(v)", states: (0..<k).map { "s\($0)" })
+        }
+        for v in 0..<n {
+            var parents: [Int] = []
+            for p in 0..<v where parents.count < 3 && rng.uniform() < 0.4 { parents.append(p) }
+            let rows = parents.reduce(1) { $0 * net.nodes[$1].states.count }
+            let k = net.nodes[v].states.count
+            let table = (0..<rows).map { _ in
+                let w = (0..<k).map { _ in rng.uniform() + 1e-3 }
+                let s = w.reduce(0, +)
+                return w.map { $0 / s }
+            }
+            var generator = SeededShuffle(rng)
+            try net.setConditional(v, parents: parents.shuffled(using: &generator), rows: table)
+        }
+        return net
+    }
+
+    @Test func forwardSamplesMatchTheExactMarginals() throws {
+        let net = try Self.asia()
+        let n = 200_000
+        let samples = try net.sample(count: n, seed: 7)
+        #expect(try net.sample(count: 10, seed: 7) == Array(samples.prefix(10)), "seeded")
+        for (v, node) in net.nodes.enumerated() {
+            let p = try #require(Self.asiaYes[node.name])
+            let estimate = Double(samples.filter { $0[v] == 0 }.count) / Double(n)
+            let sigma = (p * (1 - p) / Double(n)).squareRoot()
+            #expect(abs(estimate - p) <= 5 * sigma + 1e-12, "\(node.name): \(estimate) vs \(p)")
+        }
+    }
+
+    @Test func likelihoodWeightingMatchesExactInferenceWithEvidence() throws {
+        let net = try Self.asia()
+        let g = try net.factorGraph()
+        let evidence = [6: 0, 4: 1]  // xray = yes, bronc = no
+        let exact = try VariableElimination().marginals(g, evidence: Evidence(states: evidence))
+        let (estimate, ess) = try net.likelihoodWeighting(evidence: evidence, samples: 200_000, seed: 3)
+        #expect(ess > 10_000)
+        for v in net.nodes.indices {
+            let tolerance = 5 * (exact[v][0] * (1 - exact[v][0]) / ess).squareRoot() + 1e-12
+            #expect(abs(estimate[v][0] - exact[v][0]) <= tolerance, "\(net.nodes[v].name)")
+        }
+        #expect(estimate[6] == [1, 0] && estimate[4] == [0, 1])
+    }
+
+    /// Careless and hostile files: each a typed error naming the file, the line and what is
+    /// wrong.
+    @Test(arguments: [
+        (
+            "probability ( dysp | bronc, either ) {\n  (yes, yes) 0.9, 0.1;\n  (no, yes) 0.7, 0.3;\n  (yes, no) 0.8, 0.17;",
+            "P(dysp | bronc=yes, either=no) sums to 0.97"
+        ),
+        ("(yes, no) 0.8, 0.2;\n  (no, no) 0.1, 0.9;\n}", "P(dysp | bronc=no, either=no) is missing"),
+        ("probability ( xray | either ) {", "a second probability block for 'xray'"),
+        ("type discrete [ 2 ] { yes, no };\n}\nvariable tub {", "declared twice"),
+        ("table 0.5, 0.5;", "P(smoke): P(yes) is -0.5")
+    ])
+    func carelessFilesAreTypedErrors(change: (String, String)) throws {
+        var text = try Fixture.text("bif/asia.bif")
+        switch change.1 {
+        case let m where m.contains("sums to"):
+            text = text.replacingOccurrences(of: "  (yes, no) 0.8, 0.2;", with: "  (yes, no) 0.8, 0.17;")
+        case let m where m.contains("missing"):
+            text = text.replacingOccurrences(of: "  (no, no) 0.1, 0.9;\n}", with: "}")
+        case let m where m.contains("second"):
+            text += "probability ( xray | either ) {\n  (yes) 0.5, 0.5;\n  (no) 0.5, 0.5;\n}\n"
+        case let m where m.contains("twice"):
+            text = text.replacingOccurrences(of: "variable tub {", with: "variable asia {")
+        default:
+            text = text.replacingOccurrences(of: "table 0.5, 0.5;", with: "table -0.5, 1.5;")
+        }
+        do {
+            _ = try BIFFormat.parse(text, path: "asia.bif")
+            Issue.record("accepted: \(change.1)")
+        } catch let error as FactorGraphError {
+            #expect("\(error)".contains(change.1) && "\(error)".hasPrefix("asia.bif:"), "\(error)")
+        }
+    }
+
+    @Test func cyclesHostileSizesAndGarbageAreRefused() throws {
+        let cycle = """
+            variable a { type discrete [ 2 ] { t, f }; }
+            variable b { type discrete [ 2 ] { t, f }; }
+            probability ( a | b ) { (t) 0.5, 0.5; (f) 0.5, 0.5; }
+            probability ( b | a ) { (t) 0.5, 0.5; (f) 0.5, 0.5; }
+            """
+        #expect(throws: FactorGraphError.self) { try BIFFormat.parse(cycle) }
+        do { _ = try BIFFormat.parse(cycle) } catch { #expect("\(error)".contains("cycle"), "\(error)") }
+        var limits = ResourceLimits.standard
+        limits.tableEntries = 1000
+        let wide =
+            (0..<12).map { "variable v\($0) { type discrete [ 2 ] { t, f }; }" }.joined(separator: "\n")
+            + "\nprobability ( v0 | " + (1..<12).map { "v\($0)" }.joined(separator: ", ") + " ) { default 0.5, 0.5; }"
+        do { _ = try BIFFormat.parse(wide, limits: limits) } catch {
+            #expect("\(error)".contains("above 1000 entries"), "\(error)")
+        }
+        for garbage in [
+            "", "network", "variable x {", "variable x { type continuous; }", "probability ( x ) { }",
+            "\u{0}\u{1}{{{", "variable x { type discrete [ 99999999999999999999 ] { a }; }"
+        ] {
+            #expect(throws: FactorGraphError.self, "\(garbage.debugDescription)") {
+                let n = try BIFFormat.parse(garbage)
+                _ = try n.factorGraph()
+                if n.nodes.isEmpty { throw FactorGraphError.invalidNetwork("empty") }
+            }
+        }
+    }
+
+    @Test func theBuilderNamesTheRowThatIsNotADistribution() throws {
+        var net = BayesianNetwork()
+        let rain = try net.addVariable("rain", states: ["no", "yes"])
+        let wet = try net.addVariable("wet", states: ["dry", "wet"])
+        try net.setConditional(rain, parents: [], rows: [[0.8, 0.2]])
+        #expect {
+            try net.setConditional(wet, parents: [rain], rows: [[0.9, 0.1], [0.2, 0.7]])
+        } throws: { "\($0)".contains("P(wet | rain=yes) sums to 0.9") }
+        try net.setConditional(wet, parents: [rain], rows: [[0.9, 0.1], [0.2, 0.8]])
+        let g = try net.factorGraph()
+        let m = try VariableElimination().marginals(g, evidence: Evidence(states: [wet: 1]))
+        #expect(abs(m[rain][1] - 0.2 * 0.8 / (0.8 * 0.1 + 0.2 * 0.8)) < 1e-12)
+    }
+}
+
+/// `shuffled(using:)` with the seeded source.
+struct SeededShuffle: RandomNumberGenerator {
+    let rng: RandomSource
+    init(_ rng: RandomSource) { self.rng = rng }
+    mutating func next() -> UInt64 { rng.next() }
+}
