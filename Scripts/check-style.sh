@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift format lint --strict --parallel -r Sources Tests Benchmarks Examples
-long=$(find Sources Tests Benchmarks Examples -name '*.swift' -print0 \
+long=$(find Sources Tests Benchmarks Examples -name '*.swift' -not -path '*/.*' -print0 \
     | xargs -0 python3 -c '
 import sys
 for path in sys.argv[1:]:

@@ -121,14 +121,11 @@ import Testing
     /// Careless and hostile files: each a typed error naming the file, the line and what is
     /// wrong.
     @Test(arguments: [
-        (
-            "probability ( dysp | bronc, either ) {\n  (yes, yes) 0.9, 0.1;\n  (no, yes) 0.7, 0.3;\n  (yes, no) 0.8, 0.17;",
-            "P(dysp | bronc=yes, either=no) sums to 0.97"
-        ),
-        ("(yes, no) 0.8, 0.2;\n  (no, no) 0.1, 0.9;\n}", "P(dysp | bronc=no, either=no) is missing"),
-        ("probability ( xray | either ) {", "a second probability block for 'xray'"),
-        ("type discrete [ 2 ] { yes, no };\n}\nvariable tub {", "declared twice"),
-        ("table 0.5, 0.5;", "P(smoke): P(yes) is -0.5")
+        ("a row off by 0.03", "P(dysp | bronc=yes, either=no) sums to 0.97"),
+        ("a row left out", "P(dysp | bronc=no, either=no) is missing"),
+        ("a table given twice", "a second probability block for 'xray'"),
+        ("a name used twice", "declared twice"),
+        ("a negative probability", "P(smoke): P(yes) is -0.5")
     ])
     func carelessFilesAreTypedErrors(change: (String, String)) throws {
         var text = try Fixture.text("bif/asia.bif")
