@@ -26,7 +26,7 @@ public struct BayesianNetwork: Sendable, Equatable {
     }
 
     /// The variables, in the order they were added.
-    public private(set) var nodes: [Node] = []
+    public internal(set) var nodes: [Node] = []
     /// How far a row may be from summing to 1.
     public static let rowTolerance = 1e-6
 
