@@ -8,6 +8,6 @@ struct DRMMCommand: ParsableCommand {
         version: "0.9.0",
         subcommands: [
             Infer.self, Render.self, Equivalence.self, Train.self, Evaluate.self, Verify.self, Tree.self, Forest.self,
-            Layerwise.self, Coupled.self, Export.self, Import.self, Batch.self, EM.self
+            Layerwise.self, Coupled.self, Export.self, Import.self, Batch.self, EM.self, Sample.self, Learn.self
         ])
 }

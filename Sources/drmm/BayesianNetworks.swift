@@ -1,0 +1,81 @@
+import ArgumentParser
+import FactorGraph
+import Foundation
+
+struct Sample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw samples from a Bayesian network (.bif) as CSV: forward sampling, seeded.")
+    @Argument(help: "The network (.bif).") var network: String
+    @Option(help: "Number of samples.") var count = 1000
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Write the samples here (CSV, atomically) instead of printing them.") var output: String?
+    @OptionGroup var limitOptions: LimitOptions
+
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
+    }
+
+    func run() throws {
+        let limits = try limitOptions.limits()
+        let net = try BIFFormat.read(path: network, limits: limits)
+        let rows = try net.sample(count: count, seed: seed, limits: limits)
+        let text = Observations(rows: rows.map { $0.map(Optional.some) }).csvText(for: net)
+        if let output { try writeAtomically(text, to: output) } else { print(text, terminator: "") }
+    }
+}
+
+struct Learn: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Learn the tables of a Bayesian network (.bif) from data (CSV), its graph fixed.",
+        discussion: """
+            The CSV's header names variables, its cells states; an empty cell, ?, NA or NaN is missing. Complete \
+            data: maximum likelihood (with --pseudocount, the Dirichlet MAP). Missing values: EM, starting from the \
+            network's own tables. Writes the learned network as BIF.
+            """)
+    @Argument(help: "The network whose graph and states are kept (.bif).") var network: String
+    @Option(help: "The cases (CSV).") var data: String
+    @Option(help: "Where to write the learned network (.bif).") var out: String
+    @Option(help: "Dirichlet pseudocount α added to every count (0: maximum likelihood).") var pseudocount = 0.0
+    @Option(help: "EM iterations at most (with missing values).") var iterations = 100
+    @Option(help: "EM stops when the log-likelihood rises by less than this.") var tolerance = 1e-8
+    @Option(help: "Also write the EM log-likelihood trace and counts as JSON here.") var json: String?
+    @OptionGroup var limitOptions: LimitOptions
+
+    func validate() throws {
+        guard pseudocount >= 0, pseudocount.isFinite else {
+            throw ValidationError("--pseudocount must be a finite number ≥ 0, got \(pseudocount)")
+        }
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
+        guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be ≥ 0") }
+    }
+
+    func run() throws {
+        let limits = try limitOptions.limits()
+        var net = try BIFFormat.read(path: network, limits: limits)
+        let cases = try Observations.readCSV(path: data, for: net, limits: limits)
+        let missing = cases.rows.reduce(0) { $0 + $1.filter { $0 == nil }.count }
+        let start = Date()
+        var trace: [Double] = []
+        if missing == 0 {
+            try net.learnMaximumLikelihood(from: cases, pseudocount: pseudocount)
+        } else {
+            trace = try net.learnByEM(
+                from: cases, pseudocount: pseudocount, iterations: iterations, tolerance: tolerance, limits: limits)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        try BIFFormat.write(net, to: out)
+        let method = missing == 0 ? (pseudocount == 0 ? "maximum likelihood" : "Dirichlet MAP") : "EM"
+        print(
+            "\(method) from \(cases.rows.count) cases (\(missing) missing values)"
+                + (trace.isEmpty
+                    ? "" : String(format: ", %d iterations, log-likelihood %.6f", trace.count - 1, trace.last!))
+                + String(format: ", %.3f s; written to %@", seconds, out))
+        if let json {
+            try writeJSONObject(
+                [
+                    "method": method, "cases": cases.rows.count, "missingValues": missing, "trace": trace,
+                    "seconds": seconds, "network": out,
+                ], to: json)
+        }
+    }
+}
