@@ -74,7 +74,7 @@ struct Learn: ParsableCommand {
             try writeJSONObject(
                 [
                     "method": method, "cases": cases.rows.count, "missingValues": missing, "trace": trace,
-                    "seconds": seconds, "network": out,
+                    "seconds": seconds, "network": out
                 ], to: json)
         }
     }
