@@ -118,6 +118,24 @@ import Testing
         #expect(estimate[6] == [1, 0] && estimate[4] == [0, 1])
     }
 
+    /// Gibbs sampling with evidence on random networks (every table positive, so the chain
+    /// mixes) against exact inference.
+    @Test(arguments: [UInt64(2), 8])
+    func gibbsMatchesExactInferenceWithEvidence(seed: UInt64) throws {
+        let net = try Self.randomNetwork(seed: seed)
+        let last = net.nodes.count - 1
+        let evidence = [last: 1, 1: 0]
+        let exact = try VariableElimination().marginals(
+            try net.factorGraph(), evidence: Evidence(states: evidence))
+        let estimate = try net.gibbs(evidence: evidence, samples: 40_000, burnIn: 500, seed: seed)
+        #expect(
+            try net.gibbs(evidence: evidence, samples: 100, burnIn: 5, seed: 1)
+                == net.gibbs(evidence: evidence, samples: 100, burnIn: 5, seed: 1), "seeded")
+        let worst = zip(estimate.joined(), exact.joined()).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 0.02, "largest difference \(worst)")
+        #expect(estimate[last][1] == 1 && estimate[1][0] == 1)
+    }
+
     /// Careless and hostile files: each a typed error naming the file, the line and what is
     /// wrong.
     @Test(arguments: [

@@ -80,3 +80,54 @@ extension BayesianNetwork {
         return (counts.map { $0.map { $0 / total } }, total * total / squares)
     }
 }
+
+extension BayesianNetwork {
+    /// Marginals given `evidence` (variable → state) estimated by Gibbs sampling: from a state
+    /// consistent with the evidence, every unobserved variable in turn is redrawn from its
+    /// distribution given its Markov blanket, `P(x_v | pa) Π_children P(x_c | pa_c)`; after
+    /// `burnIn` sweeps, each of `samples` sweeps counts once. Seeded. The chain mixes poorly
+    /// where tables have zeros (deterministic nodes): prefer exact inference or likelihood
+    /// weighting there.
+    public func gibbs(evidence: [Int: Int], samples: Int, burnIn: Int = 1000, seed: UInt64) throws -> [[Double]] {
+        let order = try topologicalOrder()
+        for (v, s) in evidence where !nodes.indices.contains(v) || !nodes[v].states.indices.contains(s) {
+            throw FactorGraphError.evidenceOutOfRange(variable: v, value: "\(s)", message: "no such variable or state")
+        }
+        guard samples >= 1, burnIn >= 0 else {
+            throw FactorGraphError.invalidNetwork("Gibbs sampling needs samples ≥ 1 and burnIn ≥ 0")
+        }
+        let rng = RandomSource(seed: seed)
+        var children = [[Int]](repeating: [], count: nodes.count)
+        for (v, n) in nodes.enumerated() { for p in n.parents { children[p].append(v) } }
+        // A starting state of non-zero probability: forward samples with the evidence clamped.
+        var x = [Int](repeating: 0, count: nodes.count)
+        var found = false
+        for _ in 0..<10_000 where !found {
+            for v in order { x[v] = evidence[v] ?? draw(v, row: row(of: v, in: x), rng) }
+            found = jointProbability(x) > 0
+        }
+        guard found else {
+            throw FactorGraphError.inconsistentEvidence("no state consistent with the evidence found in 10,000 draws")
+        }
+        let free = nodes.indices.filter { evidence[$0] == nil }
+        var counts = nodes.map { [Double](repeating: 0, count: $0.states.count) }
+        var weights: [Double] = []
+        for sweep in 0..<(burnIn + samples) {
+            for v in free {
+                let k = nodes[v].states.count
+                weights.removeAll(keepingCapacity: true)
+                for s in 0..<k {
+                    x[v] = s
+                    var w = nodes[v].table[row(of: v, in: x) * k + s]
+                    for c in children[v] where w > 0 {
+                        w *= nodes[c].table[row(of: c, in: x) * nodes[c].states.count + x[c]]
+                    }
+                    weights.append(w)
+                }
+                x[v] = rng.categorical(weights)
+            }
+            if sweep >= burnIn { for v in nodes.indices { counts[v][x[v]] += 1 } }
+        }
+        return counts.map { $0.map { $0 / Double(samples) } }
+    }
+}
