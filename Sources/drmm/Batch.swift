@@ -103,19 +103,19 @@ func jsonObject<V: Encodable>(_ value: V) throws -> [String: Any] {
     return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
 }
 
-struct BatchEvaluate: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "evaluate", abstract: "The test error of every checkpoint (as drmm evaluate).")
+/// What `batch evaluate` and `batch verify` share: the test data every rank loads once, and
+/// each checkpoint read and run against it.
+struct CheckpointBatchOptions: ParsableArguments {
     @OptionGroup var batch: BatchOptions
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "Use only the first N test images (0: all).") var testLimit = 0
     @Option(help: "Data-parallel workers on each rank.") var workers = 1
     @OptionGroup var limitOptions: LimitOptions
 
-    func run() throws {
+    func run(task: String, _ work: (Checkpoint, ImageSet) throws -> [String: Any]) throws {
         var test: ImageSet?
         try batch.run(
-            task: "evaluate", suffix: ".json",
+            task: task, suffix: ".json",
             setUp: { _ in
                 if workers > 1 { BLASInfo.setThreadCount(1) }
                 test = try dataOptions.load(trainLimit: 1, testLimit: testLimit, limits: try limitOptions.limits()).test
@@ -123,10 +123,24 @@ struct BatchEvaluate: ParsableCommand {
         ) { path in
             guard let test else { return [:] }
             let c = try Checkpoint.read(from: path, limits: try limitOptions.limits())
+            var object = try work(c, test)
+            (object["model"], object["epochs"]) = (c.architecture.name, c.epoch)
+            return object
+        }
+    }
+}
+
+struct BatchEvaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate", abstract: "The test error of every checkpoint (as drmm evaluate).")
+    @OptionGroup var options: CheckpointBatchOptions
+
+    func run() throws {
+        try options.run(task: "evaluate") { c, test in
             let net = try c.network()
-            let (error, predictions) = try Evaluation.classify(net, test, workers: workers)
+            let (error, predictions) = try Evaluation.classify(net, test, workers: options.workers)
             return [
-                "model": c.architecture.name, "epochs": c.epoch, "testError": error, "testImages": test.count,
+                "testError": error, "testImages": test.count,
                 "confusion": Evaluation.confusion(
                     predictions: predictions, labels: test.labels, classes: net.architecture.classes)
             ]
@@ -137,30 +151,16 @@ struct BatchEvaluate: ParsableCommand {
 struct BatchVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify", abstract: "Certify every checkpoint as max-sum inference in its DRMM (as drmm verify).")
-    @OptionGroup var batch: BatchOptions
-    @OptionGroup var dataOptions: DataOptions
-    @Option(help: "Use only the first N test images (0: all).") var testLimit = 0
+    @OptionGroup var options: CheckpointBatchOptions
     @Option(help: "Images searched for better configurations when E2 is violated.") var searchImages = 3
     @Option(help: "Unit moves per searched image.") var searchMoves = 300
-    @Option(help: "Data-parallel workers on each rank.") var workers = 1
-    @OptionGroup var limitOptions: LimitOptions
 
     func run() throws {
-        var test: ImageSet?
-        try batch.run(
-            task: "verify", suffix: ".json",
-            setUp: { _ in
-                if workers > 1 { BLASInfo.setThreadCount(1) }
-                test = try dataOptions.load(trainLimit: 1, testLimit: testLimit, limits: try limitOptions.limits()).test
-            }
-        ) { path in
-            guard let test else { return [:] }
-            let c = try Checkpoint.read(from: path, limits: try limitOptions.limits())
+        try options.run(task: "verify") { c, test in
             let r = try NetworkCertificate.certify(
-                try c.network(), on: test, searchImages: searchImages, searchMoves: searchMoves, workers: workers)
+                try c.network(), on: test, searchImages: searchImages, searchMoves: searchMoves,
+                workers: options.workers)
             var object = try jsonObject(r)
-            object["model"] = c.architecture.name
-            object["epochs"] = c.epoch
             object["certified"] = r.provesExactMaxSum
             return object
         }

@@ -63,23 +63,13 @@ extension Communicator {
     public var isRoot: Bool { rank == 0 }
 
     /// Replaces `values` by rank `root`'s (same length on every rank).
-    public func broadcast(_ values: inout [Float], from root: Int = 0) throws {
+    public func broadcast<T: BinaryFloatingPoint>(_ values: inout [T], from root: Int = 0) throws {
         var bytes = values.withUnsafeBytes { Array($0) }
         try broadcast(&bytes, from: root)
-        guard bytes.count == values.count * MemoryLayout<Float>.size else {
+        let width = MemoryLayout<T>.size
+        guard bytes.count == values.count * width else {
             throw DistributedError.mismatch(
-                "rank \(root) sent \(bytes.count / 4) values, rank \(rank) expected \(values.count)")
-        }
-        values.withUnsafeMutableBytes { $0.copyBytes(from: bytes) }
-    }
-
-    /// Replaces `values` by rank `root`'s (same length on every rank).
-    public func broadcast(_ values: inout [Double], from root: Int = 0) throws {
-        var bytes = values.withUnsafeBytes { Array($0) }
-        try broadcast(&bytes, from: root)
-        guard bytes.count == values.count * MemoryLayout<Double>.size else {
-            throw DistributedError.mismatch(
-                "rank \(root) sent \(bytes.count / 8) values, rank \(rank) expected \(values.count)")
+                "rank \(root) sent \(bytes.count / width) values, rank \(rank) expected \(values.count)")
         }
         values.withUnsafeMutableBytes { $0.copyBytes(from: bytes) }
     }
