@@ -57,6 +57,9 @@ public enum BIFFormat {
                 throw t.error("expected 'network', 'variable' or 'probability', found '\(keyword.text)'")
             }
         }
+        guard !network.nodes.isEmpty else {
+            throw FactorGraphError.malformedFile(path: path, line: 0, message: "no variable in the file")
+        }
         for (child, parents, body) in tables {
             try assemble(&network, child: child, parents: parents, body: body, tokens: t, limits: limits)
         }
