@@ -5,26 +5,10 @@ row sums to 1; variables are named x<label> with states s0, s1, ….
 
     python3 Scripts/fg-to-bif.py Tests/FactorGraphTests/Fixtures/libdai/alarm.fg > alarm.bif
 """
-import itertools, sys
+import itertools, os, sys
 
-def read_fg(path):
-    toks = []
-    for line in open(path):
-        toks.extend(line.split("#", 1)[0].split())
-    it = iter(toks)
-    factors = []
-    for _ in range(int(next(it))):
-        k = int(next(it))
-        labels = [int(next(it)) for _ in range(k)]
-        cards = [int(next(it)) for _ in range(k)]
-        size = 1
-        for c in cards:
-            size *= c
-        vals = [0.0] * size
-        for _ in range(int(next(it))):
-            i = int(next(it)); vals[i] = float(next(it))
-        factors.append((labels, cards, vals))
-    return factors
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Benchmarks", "peers"))
+from factor_graph_peers import read_fg  # noqa: E402  (the one libDAI .fg reader of the scripts)
 
 def value(labels, cards, vals, states):
     """libDAI order: the first variable least significant."""
@@ -34,10 +18,7 @@ def value(labels, cards, vals, states):
         stride *= c
     return vals[index]
 
-factors = read_fg(sys.argv[1])
-cards = {}
-for labels, cs, _ in factors:
-    cards.update(zip(labels, cs))
+cards, factors = read_fg(sys.argv[1])
 out = ["network unknown {", "}"]
 for v in sorted(cards):
     out += [f"variable x{v} {{", f"  type discrete [ {cards[v]} ] {{ " + ", ".join(f"s{s}" for s in range(cards[v])) + " };", "}"]
