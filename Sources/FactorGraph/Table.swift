@@ -104,6 +104,21 @@ struct Table {
         return Table(scope: target, cardinalities: tcards, values: sum)
     }
 
+    /// Sums of linear-domain values `linear` (laid out like `self`) over every variable not in
+    /// `target`, laid out over `target`: marginalisation without an `exp` per entry.
+    func summedLinear(_ linear: [Double], onto target: [Int]) -> [Double] {
+        let tcards = target.map { v in cardinalities[scope.firstIndex(of: v) ?? 0] }
+        let tstrides = DiscreteFactor.rowMajorStrides(tcards)
+        let mapped = scope.map { v in target.firstIndex(of: v).map { tstrides[$0] } ?? 0 }
+        var sum = [Double](repeating: 0, count: tcards.reduce(1, *))
+        linear.withUnsafeBufferPointer { src in
+            sum.withUnsafeMutableBufferPointer { s in
+                Table.walk(cardinalities: cardinalities, strides: mapped) { i, j in s[j] += src[i] }
+            }
+        }
+        return sum
+    }
+
     /// `⊕` over the last variable of the scope (contiguous blocks).
     func eliminatingLast(maximize: Bool) -> Table {
         let block = cardinalities.last ?? 1

@@ -162,14 +162,24 @@ public struct VariableElimination: InferenceAlgorithm {
             var inputs = plan.assigned[b].map { tables[$0] } + plan.children[b].map { up[$0] }
             if let d = down[b] { inputs.append(d) }
             let belief = Table.product(inputs, scope: plan.separator[b] + [v], cardinalityOf: problem.cardinalities)
-            let mv = belief.marginalized(onto: [v], maximize: false)
-            let z = LogSpace.sum(mv.values)
-            marginals[v] = mv.values.map { z == -.infinity ? 0 : exp($0 - z) }
+            // One exp per entry, relative to the belief's largest: every marginal of this
+            // bucket is then a plain sum. Entries below e^-745 of the largest underflow to 0,
+            // a relative mass no marginal can show.
+            let top = belief.values.max() ?? -.infinity
+            guard top > -.infinity else {
+                throw FactorGraphError.inconsistentEvidence("every configuration has probability zero")
+            }
+            let linear = belief.values.map { exp($0 - top) }
+            let mv = belief.summedLinear(linear, onto: [v])
+            let z = mv.reduce(0, +)
+            marginals[v] = mv.map { $0 / z }
             for c in plan.children[b] {
-                var msg = belief.marginalized(onto: plan.separator[c], maximize: false)
+                let sums = belief.summedLinear(linear, onto: plan.separator[c])
                 let own = up[c]
+                var msg = Table(scope: plan.separator[c], cardinalities: own.cardinalities, values: sums)
                 for k in msg.values.indices {
-                    msg.values[k] = own.values[k] == -.infinity ? -.infinity : msg.values[k] - own.values[k]
+                    msg.values[k] =
+                        own.values[k] == -.infinity || sums[k] == 0 ? -.infinity : log(sums[k]) + top - own.values[k]
                 }
                 down[c] = msg
             }
