@@ -11,6 +11,5 @@ static inline MPI_Op drmm_mpi_sum(void) { return MPI_SUM; }
 static inline void *drmm_mpi_in_place(void) { return MPI_IN_PLACE; }
 static inline MPI_Errhandler drmm_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int drmm_mpi_success(void) { return MPI_SUCCESS; }
-static inline int drmm_mpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
 static inline int drmm_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline int drmm_mpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }

@@ -99,6 +99,11 @@ public struct Checkpoint: Codable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LearningError.checkpoint(path: path, reason: "cannot be read")
         }
+        return try decode(data, path: path, limits: limits)
+    }
+
+    /// ``decode(_:)`` and ``problem(limits:)``, each failure naming `path`.
+    static func decode(_ data: Data, path: String, limits: ResourceLimits) throws -> Checkpoint {
         let c: Checkpoint
         do { c = try decode(data) } catch {
             throw LearningError.checkpoint(path: path, reason: "is not a valid checkpoint (\(error))")

@@ -116,21 +116,16 @@ final class DataParallelGradient<T: BLASScalar>: @unchecked Sendable {
                 shardPredictions = box.predictions
             }
         }
-        var local: [T]? = nil
+        gradient = nil
         if wantGradient {
             var g = parts.isEmpty ? [T](repeating: 0, count: network.parameters.count) : shardGradients[0]
             for w in parts.indices.dropFirst() { for i in g.indices { g[i] += shardGradients[w][i] } }
-            local = g
+            gradient = g
         }
         predictions = shardPredictions.flatMap { $0 }
         let terms = results.reduce(LossTerms(), +)
-        guard distributed else {
-            gradient = local
-            return terms
-        }
-        return try reduce(
-            terms, gradient: &local, into: &gradient, predictions: &predictions, classes: k, batch: n,
-            withRows: !wantGradient)
+        guard distributed else { return terms }
+        return try reduce(terms, gradient: &gradient, predictions: &predictions, classes: k, batch: n)
     }
 
     /// The batch-normalisation statistics of `images` (`[N, C, H, W]`, `count` of them) under

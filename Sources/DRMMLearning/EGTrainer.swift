@@ -366,11 +366,11 @@ extension EGTrainer {
     static func fingerprint(_ c: TrainingConfiguration, _ a: Architecture, _ train: ImageSet) throws -> String {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for x in train.pixels { h = (h ^ UInt64(x.bitPattern)) &* 0x100_0000_01B3 }
-        for y in train.labels { h = (h ^ UInt64(bitPattern: Int64(y))) &* 0x100_0000_01B3 }
+        var h = Checksum()
+        for x in train.pixels { h.add(UInt64(x.bitPattern)) }
+        for y in train.labels { h.add(UInt64(bitPattern: Int64(y))) }
         return String(decoding: try e.encode(c), as: UTF8.self) + "\n"
             + String(decoding: try e.encode(a), as: UTF8.self)
-            + "\n\(train.count) images \(train.shape), checksum \(String(h, radix: 16))"
+            + "\n\(train.count) images \(train.shape), checksum \(h.hex)"
     }
 }

@@ -18,8 +18,6 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     public let size: Int
     /// Seconds a collective may take before the job is ended.
     public let timeout: Double
-    /// The thread level MPI provides (`MPI_THREAD_MULTIPLE` or less).
-    let threadLevel: Int32
     private let watchdog: Watchdog
     nonisolated(unsafe) private static var initialized = false
 
@@ -40,7 +38,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         var r: Int32 = 0, s: Int32 = 0
         try Self.check(MPI_Comm_rank(drmm_mpi_comm_world(), &r), "MPI_Comm_rank")
         try Self.check(MPI_Comm_size(drmm_mpi_comm_world(), &s), "MPI_Comm_size")
-        (rank, size, self.timeout, threadLevel) = (Int(r), Int(s), timeout, provided)
+        (rank, size, self.timeout) = (Int(r), Int(s), timeout)
         watchdog = Watchdog(rank: Int(r), timeout: timeout)
     }
 

@@ -61,14 +61,8 @@ struct MPIOptions: ParsableArguments {
         guard let data = FileManager.default.contents(atPath: path) else {
             return "drmm \(DRMMCommand.configuration.version) (executable unreadable)"
         }
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        data.withUnsafeBytes { raw in
-            let words = raw.count / 8
-            for i in 0..<words {
-                h = (h ^ raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* 0x100_0000_01B3
-            }
-            for i in (words * 8)..<raw.count { h = (h ^ UInt64(raw[i])) &* 0x100_0000_01B3 }
-        }
-        return "drmm \(DRMMCommand.configuration.version) \(data.count) bytes, checksum \(String(h, radix: 16))"
+        var h = Checksum()
+        data.withUnsafeBytes { h.add(bytes: $0) }
+        return "drmm \(DRMMCommand.configuration.version) \(data.count) bytes, checksum \(h.hex)"
     }
 }

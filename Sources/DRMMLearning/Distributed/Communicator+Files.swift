@@ -50,11 +50,6 @@ extension Checkpoint {
             }
             return [UInt8](data)
         }
-        let c: Checkpoint
-        do { c = try decode(Data(bytes)) } catch {
-            throw LearningError.checkpoint(path: path, reason: "is not a valid checkpoint (\(error))")
-        }
-        if let reason = c.problem(limits: limits) { throw LearningError.checkpoint(path: path, reason: reason) }
-        return c
+        return try decode(Data(bytes), path: path, limits: limits)
     }
 }

@@ -99,14 +99,28 @@ extension Communicator {
                     + "differs from rank 0's")
         }
     }
+}
 
-    /// The rows of an `[n, width]` table whose rows `mine` this rank computed (`local`, row
-    /// after row) and the other ranks the rest, on every rank: each rank writes its rows into
-    /// a table of zeros and the tables are summed (`x + 0 = x`, so the gather is exact).
-    func gatherRows(_ local: [Float], rows mine: Range<Int>, of n: Int, width: Int) throws -> [Float] {
-        var table = [Float](repeating: 0, count: n * width)
-        table.replaceSubrange((mine.lowerBound * width)..<(mine.upperBound * width), with: local)
-        try sum(&table)
-        return table
+/// A 64-bit FNV-1a checksum, word by word: what ranks compare to find that they hold other
+/// data or another program (not a cryptographic hash).
+public struct Checksum: Sendable, Equatable {
+    /// The running value.
+    public private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    /// An empty checksum.
+    public init() {}
+
+    /// Mixes in one 64-bit word.
+    @inline(__always)
+    public mutating func add(_ word: UInt64) { value = (value ^ word) &* 0x100_0000_01B3 }
+
+    /// Mixes in `bytes`, eight at a time, then the rest one by one.
+    public mutating func add(bytes: UnsafeRawBufferPointer) {
+        let words = bytes.count / 8
+        for i in 0..<words { add(bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) }
+        for i in (words * 8)..<bytes.count { add(UInt64(bytes[i])) }
     }
+
+    /// The value in hexadecimal.
+    public var hex: String { String(value, radix: 16) }
 }

@@ -13,14 +13,19 @@ import NumericalCore
 extension DataParallelGradient {
     static var countBase: Int { 4096 }
 
+    /// `gradient` is this rank's on entry (nil without one: then the rows are gathered) and
+    /// the sum over the ranks on return.
     func reduce(
-        _ terms: LossTerms, gradient local: inout [T]?, into gradient: inout [T]?, predictions: inout [Int],
-        classes k: Int, batch n: Int, withRows: Bool
+        _ terms: LossTerms, gradient: inout [T]?, predictions: inout [Int], classes k: Int, batch n: Int
     ) throws -> LossTerms {
-        let parameterCount = local?.count ?? 0
-        var buffer = local ?? []
-        local = nil
-        buffer.reserveCapacity(parameterCount + 32)
+        let withRows = gradient == nil
+        let parameterCount = gradient?.count ?? 0
+        var buffer = gradient ?? []
+        gradient = nil  // the buffer is now the gradient's only reference: appending does not copy it
+        let statistics = withRows ? [] : localStatistics
+        let levels = localSwitchesOn.count
+        let extra = 7 + 2 * (4 + levels) + (withRows ? n * (k + 1) : statistics.reduce(0) { $0 + $1.count })
+        buffer.reserveCapacity(parameterCount + extra)
         let losses = [
             terms.crossEntropy, terms.reconstruction, terms.classPosterior, terms.nonnegativity, terms.classBalance,
             terms.pseudoLabel, terms.total
@@ -28,16 +33,15 @@ extension DataParallelGradient {
         buffer += losses.map { T($0) }
         let counts = [terms.correct, terms.labeled, terms.pseudoLabeled, terms.pseudoLabeledCorrectly] + localSwitchesOn
         for c in counts { buffer += [T(c / Self.countBase), T(c % Self.countBase)] }
-        let statistics = localStatistics
-        let rows = lastParts.first.map { $0.lowerBound..<lastParts.last!.upperBound } ?? 0..<0
         if withRows {
-            var table = [T](repeating: 0, count: n * (k + 1))
+            let rows = localRows(n)
             let q = passes[0..<lastParts.count].flatMap { $0.posteriors }
+            let start = buffer.count
+            buffer += repeatElement(0, count: n * (k + 1))
             for (j, i) in rows.enumerated() {
-                for c in 0..<k { table[i * (k + 1) + c] = q[j * k + c] }
-                table[i * (k + 1) + k] = T(predictions[j])
+                for c in 0..<k { buffer[start + i * (k + 1) + c] = q[j * k + c] }
+                buffer[start + i * (k + 1) + k] = T(predictions[j])
             }
-            buffer += table
         } else {
             buffer += statistics.flatMap { $0 }
         }

@@ -75,9 +75,8 @@ public struct Observations: Sendable, Equatable {
             column[j] = v
         }
         let count = lines.count - 1
-        guard
-            count.multipliedReportingOverflow(by: max(1, network.nodes.count)).partialValue
-                <= limits.totalTableEntries
+        guard let total = ResourceLimits.product([count, max(1, network.nodes.count)]),
+            total <= limits.totalTableEntries
         else {
             throw FactorGraphError.tooLarge("\(count) rows of \(network.nodes.count) variables in \(path)")
         }

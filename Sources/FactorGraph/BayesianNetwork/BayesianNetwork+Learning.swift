@@ -65,14 +65,18 @@ extension BayesianNetwork {
                 }
             }
             for v in row.indices { x[v] = row[v] ?? 0 }
-            // Every completion of the case, with its joint probability.
-            weights.removeAll(keepingCapacity: true)
-            for c in 0..<configurations {
+            /// Fills the missing values of `x` with completion `c` (first missing variable fastest).
+            func complete(_ c: Int) {
                 var rest = c
                 for v in missing {
                     x[v] = rest % nodes[v].states.count
                     rest /= nodes[v].states.count
                 }
+            }
+            // Every completion of the case, with its joint probability.
+            weights.removeAll(keepingCapacity: true)
+            for c in 0..<configurations {
+                complete(c)
                 weights.append(jointProbability(x))
             }
             let total = weights.reduce(0, +)
@@ -81,11 +85,7 @@ extension BayesianNetwork {
             }
             logLikelihood += Foundation.log(total)
             for c in 0..<configurations where weights[c] > 0 {
-                var rest = c
-                for v in missing {
-                    x[v] = rest % nodes[v].states.count
-                    rest /= nodes[v].states.count
-                }
+                complete(c)
                 let w = weights[c] / total
                 for v in nodes.indices { counts[v][self.row(of: v, in: x) * nodes[v].states.count + x[v]] += w }
             }

@@ -14,9 +14,8 @@ extension BayesianNetwork {
     /// same samples. Each sample holds a state index per variable.
     public func sample(count: Int, seed: UInt64, limits: ResourceLimits = .standard) throws -> [[Int]] {
         let order = try topologicalOrder()
-        guard count >= 0,
-            count.multipliedReportingOverflow(by: max(1, nodes.count)).partialValue
-                <= limits.totalTableEntries
+        guard count >= 0, let states = ResourceLimits.product([count, max(1, nodes.count)]),
+            states <= limits.totalTableEntries
         else {
             throw FactorGraphError.tooLarge(
                 "\(count) samples of \(nodes.count) variables is above the limit of \(limits.totalTableEntries) states")
@@ -26,6 +25,13 @@ extension BayesianNetwork {
         return (0..<count).map { _ in
             for v in order { x[v] = draw(v, row: row(of: v, in: x), rng) }
             return x
+        }
+    }
+
+    /// Throws unless every observed variable and state exists.
+    func check(_ evidence: [Int: Int]) throws {
+        for (v, s) in evidence where !nodes.indices.contains(v) || !nodes[v].states.indices.contains(s) {
+            throw FactorGraphError.evidenceOutOfRange(variable: v, value: "\(s)", message: "no such variable or state")
         }
     }
 
@@ -50,9 +56,7 @@ extension BayesianNetwork {
         marginals: [[Double]], effectiveSampleSize: Double
     ) {
         let order = try topologicalOrder()
-        for (v, s) in evidence where !nodes.indices.contains(v) || !nodes[v].states.indices.contains(s) {
-            throw FactorGraphError.evidenceOutOfRange(variable: v, value: "\(s)", message: "no such variable or state")
-        }
+        try check(evidence)
         guard samples >= 1 else { throw FactorGraphError.invalidNetwork("likelihood weighting needs samples ≥ 1") }
         let rng = RandomSource(seed: seed)
         var counts = nodes.map { [Double](repeating: 0, count: $0.states.count) }
@@ -90,9 +94,7 @@ extension BayesianNetwork {
     /// weighting there.
     public func gibbs(evidence: [Int: Int], samples: Int, burnIn: Int = 1000, seed: UInt64) throws -> [[Double]] {
         let order = try topologicalOrder()
-        for (v, s) in evidence where !nodes.indices.contains(v) || !nodes[v].states.indices.contains(s) {
-            throw FactorGraphError.evidenceOutOfRange(variable: v, value: "\(s)", message: "no such variable or state")
-        }
+        try check(evidence)
         guard samples >= 1, burnIn >= 0 else {
             throw FactorGraphError.invalidNetwork("Gibbs sampling needs samples ≥ 1 and burnIn ≥ 0")
         }

@@ -69,20 +69,7 @@ public struct BayesianNetwork: Sendable, Equatable {
         guard Set(parents).count == parents.count else {
             throw FactorGraphError.invalidNetwork("'\(nodes[child].name)' names a parent twice")
         }
-        var configurations = 1
-        for p in parents {
-            let (c, overflow) = configurations.multipliedReportingOverflow(by: nodes[p].states.count)
-            guard !overflow, c <= limits.tableEntries else {
-                throw FactorGraphError.tooLarge(
-                    "the table of '\(nodes[child].name)' has more than \(limits.tableEntries) entries")
-            }
-            configurations = c
-        }
-        let (entries, overflow) = configurations.multipliedReportingOverflow(by: nodes[child].states.count)
-        guard !overflow, entries <= limits.tableEntries else {
-            throw FactorGraphError.tooLarge(
-                "the table of '\(nodes[child].name)' has more than \(limits.tableEntries) entries")
-        }
+        let configurations = try rowCount(child, parents: parents, limits: limits)
         guard rows.count == configurations else {
             throw FactorGraphError.invalidNetwork(
                 "the table of '\(nodes[child].name)' has \(rows.count) rows; its \(parents.count) parent(s) have "
@@ -112,15 +99,36 @@ public struct BayesianNetwork: Sendable, Equatable {
         nodes[child] = node
     }
 
+    /// The rows of `child`'s table over `parents` (their configurations); throws if the table
+    /// would have more than `limits.tableEntries` entries.
+    func rowCount(_ child: Int, parents: [Int], limits: ResourceLimits) throws -> Int {
+        let k = nodes[child].states.count
+        guard let entries = ResourceLimits.product(parents.map { nodes[$0].states.count } + [k]),
+            entries <= limits.tableEntries
+        else {
+            throw FactorGraphError.tooLarge(
+                "the table of '\(nodes[child].name)' is above \(limits.tableEntries) entries")
+        }
+        return entries / k
+    }
+
+    /// The states of `parents` that row `r` of a table over them stands for (first parent most
+    /// significant).
+    func parentStates(_ parents: [Int], row r: Int) -> [Int] {
+        var rest = r
+        var states = [Int](repeating: 0, count: parents.count)
+        for (i, p) in parents.enumerated().reversed() {
+            states[i] = rest % nodes[p].states.count
+            rest /= nodes[p].states.count
+        }
+        return states
+    }
+
     /// `P(child | a=…, b=…)` for row `r` of a table over `parents`.
     func label(_ child: Int, parents: [Int], row r: Int) -> String {
         guard !parents.isEmpty else { return "P(\(nodes[child].name))" }
-        var rest = r
-        var states = [String](repeating: "", count: parents.count)
-        for (i, p) in parents.enumerated().reversed() {
-            let c = nodes[p].states.count
-            states[i] = "\(nodes[p].name)=\(nodes[p].states[rest % c])"
-            rest /= c
+        let states = zip(parents, parentStates(parents, row: r)).map { p, s in
+            "\(nodes[p].name)=\(nodes[p].states[s])"
         }
         return "P(\(nodes[child].name) | \(states.joined(separator: ", ")))"
     }

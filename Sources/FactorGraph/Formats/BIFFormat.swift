@@ -90,12 +90,9 @@ public enum BIFFormat {
             ps.append(i)
         }
         let k = network.nodes[c].states.count
-        var configurations = 1
-        for p in ps {
-            let (n, o) = configurations.multipliedReportingOverflow(by: network.nodes[p].states.count)
-            guard !o, n.multipliedReportingOverflow(by: k).partialValue <= limits.tableEntries, n <= limits.tableEntries
-            else { throw t.error("the table of '\(child)' is above \(limits.tableEntries) entries", line: body.line) }
-            configurations = n
+        let configurations: Int
+        do { configurations = try network.rowCount(c, parents: ps, limits: limits) } catch {
+            throw t.error("\(error)", line: body.line)
         }
         var rows = [[Double]?](repeating: nil, count: configurations)
         var fallback: [Double]?
@@ -149,7 +146,7 @@ public enum BIFFormat {
             out += "variable \(quoted(n.name)) {\n  type discrete [ \(n.states.count) ] { "
             out += n.states.map(quoted).joined(separator: ", ") + " };\n}\n"
         }
-        for (v, n) in network.nodes.enumerated() {
+        for n in network.nodes {
             let k = n.states.count
             let values = { (r: Int) in n.table[(r * k)..<((r + 1) * k)].map { "\($0)" }.joined(separator: ", ") }
             if n.parents.isEmpty {
@@ -161,17 +158,12 @@ public enum BIFFormat {
                 + n.parents.map { quoted(network.nodes[$0].name) }
                 .joined(separator: ", ") + " ) {\n"
             for r in 0..<(n.table.count / k) {
-                var rest = r
-                var states = [String](repeating: "", count: n.parents.count)
-                for (i, p) in n.parents.enumerated().reversed() {
-                    let c = network.nodes[p].states.count
-                    states[i] = quoted(network.nodes[p].states[rest % c])
-                    rest /= c
+                let states = zip(n.parents, network.parentStates(n.parents, row: r)).map { p, s in
+                    quoted(network.nodes[p].states[s])
                 }
                 out += "  (\(states.joined(separator: ", "))) \(values(r));\n"
             }
             out += "}\n"
-            _ = v
         }
         return out
     }
