@@ -59,6 +59,18 @@ struct DiscreteProblem {
 
     var variableCount: Int { cardinalities.count }
 
+    /// The same problem with other variables clamped.
+    private init(_ other: DiscreteProblem, clamp: [Int?]) {
+        cardinalities = other.cardinalities
+        isCategorical = other.isCategorical
+        factors = other.factors
+        graphFactorCount = other.graphFactorCount
+        self.clamp = clamp
+    }
+
+    /// The same problem with `clamp` in place of its evidence.
+    func clamping(_ clamp: [Int?]) -> DiscreteProblem { DiscreteProblem(self, clamp: clamp) }
+
     /// `log a + log b` over `a`'s scope, for `b` over the same variables in any order.
     static func sum(_ a: DiscreteFactor, _ b: DiscreteFactor) -> [Double] {
         let bStride = a.scope.map { v in b.strides[b.scope.firstIndex(of: v)!] }

@@ -205,7 +205,11 @@ public struct VariableElimination: InferenceAlgorithm {
     /// An exact MAP assignment: max-sum elimination, then backtracking in reverse order
     /// (ties: lowest state).
     public func mostProbableAssignment(_ graph: FactorGraph, evidence: Evidence) throws -> MAPAssignment {
-        let problem = try DiscreteProblem(graph, evidence: evidence)
+        try mostProbableAssignment(try DiscreteProblem(graph, evidence: evidence))
+    }
+
+    /// The exact MAP assignment of `problem`.
+    func mostProbableAssignment(_ problem: DiscreteProblem) throws -> MAPAssignment {
         let (plan, tables, up, best) = try upward(problem, maximize: true)
         guard best > -.infinity else {
             throw FactorGraphError.inconsistentEvidence("every configuration has probability zero")

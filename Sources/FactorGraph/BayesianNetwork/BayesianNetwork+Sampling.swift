@@ -86,10 +86,11 @@ extension BayesianNetwork {
 }
 
 extension BayesianNetwork {
-    /// Marginals given `evidence` (variable → state) estimated by Gibbs sampling: from a state
-    /// consistent with the evidence, every unobserved variable in turn is redrawn from its
-    /// distribution given its Markov blanket, `P(x_v | pa) Π_children P(x_c | pa_c)`; after
-    /// `burnIn` sweeps, each of `samples` sweeps counts once. Seeded. The chain mixes poorly
+    /// Marginals given `evidence` (variable → state) estimated by Gibbs sampling
+    /// (``GibbsSampling`` on the network's factor graph): from a forward sample consistent with
+    /// the evidence, every unobserved variable in turn is redrawn from its distribution given
+    /// its Markov blanket, `P(x_v | pa) Π_children P(x_c | pa_c)`; after `burnIn` sweeps, each
+    /// of `samples` sweeps counts once. Seeded. The chain mixes poorly
     /// where tables have zeros (deterministic nodes): prefer exact inference or likelihood
     /// weighting there.
     public func gibbs(evidence: [Int: Int], samples: Int, burnIn: Int = 1000, seed: UInt64) throws -> [[Double]] {
@@ -111,25 +112,10 @@ extension BayesianNetwork {
         guard found else {
             throw FactorGraphError.inconsistentEvidence("no state consistent with the evidence found in 10,000 draws")
         }
-        let free = nodes.indices.filter { evidence[$0] == nil }
-        var counts = nodes.map { [Double](repeating: 0, count: $0.states.count) }
-        var weights: [Double] = []
-        for sweep in 0..<(burnIn + samples) {
-            for v in free {
-                let k = nodes[v].states.count
-                weights.removeAll(keepingCapacity: true)
-                for s in 0..<k {
-                    x[v] = s
-                    var w = nodes[v].table[row(of: v, in: x) * k + s]
-                    for c in children[v] where w > 0 {
-                        w *= nodes[c].table[row(of: c, in: x) * nodes[c].states.count + x[c]]
-                    }
-                    weights.append(w)
-                }
-                x[v] = rng.categorical(weights)
-            }
-            if sweep >= burnIn { for v in nodes.indices { counts[v][x[v]] += 1 } }
-        }
-        return counts.map { $0.map { $0 / Double(samples) } }
+        var gibbs = GibbsSampling()
+        gibbs.options.samples = samples
+        gibbs.options.burnIn = burnIn
+        gibbs.options.seed = seed &+ 1
+        return try gibbs.marginals(try factorGraph(), evidence: Evidence(states: evidence), start: x)
     }
 }

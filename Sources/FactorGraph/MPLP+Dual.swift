@@ -1,0 +1,146 @@
+/// The dual variables of ``MPLP`` in flat buffers: the beliefs `b_i`, the messages `δ_fi` and
+/// the finite (penalised) scores they are computed from.
+struct DualState {
+    let problem: DiscreteProblem
+    /// Offset of each variable's states in `belief`.
+    let offset: [Int]
+    /// `b_i(x) = θ_i(x) + Σ_f δ_fi(x)`, flat.
+    var belief: [Double]
+    /// The factors over two or more variables: scopes, cardinalities, penalised scores.
+    let scopes: [[Int]]
+    let scores: [[Double]]
+    /// Where each factor's messages start in `delta` (one block per scope position).
+    let deltaStart: [Int]
+    var delta: [Double]
+    /// The scores of tables with an empty scope (observed throughout).
+    let constant: Double
+    private var lambda: [Double] = []
+    private var maxima: [Double] = []
+
+    init(_ problem: DiscreteProblem) throws {
+        self.problem = problem
+        let tables = problem.factors.map { Table.restricted($0, clamp: problem.clamp) }
+        let n = problem.variableCount
+        var offset = [Int](repeating: 0, count: n + 1)
+        for v in 0..<n { offset[v + 1] = offset[v] + problem.cardinalities[v] }
+        self.offset = offset
+        // The penalty for −∞: below every finite score by more than the model's whole range.
+        var spread = 1.0
+        for t in tables {
+            let finite = t.values.filter { $0 > -.infinity }
+            guard let lo = finite.min(), let hi = finite.max() else {
+                throw FactorGraphError.inconsistentEvidence(
+                    "a factor is zero on every configuration the evidence allows")
+            }
+            spread += hi - lo
+        }
+        var belief = [Double](repeating: 0, count: offset[n])
+        var scopes: [[Int]] = [], scores: [[Double]] = [], deltaStart: [Int] = []
+        var constant = 0.0, deltaCount = 0
+        for t in tables {
+            let floor = (t.values.filter { $0 > -.infinity }.min() ?? 0) - spread
+            let penalised = t.values.map { $0 > -.infinity ? $0 : floor }
+            switch t.scope.count {
+            case 0: constant += t.values[0]
+            case 1: for s in penalised.indices { belief[offset[t.scope[0]] + s] += penalised[s] }
+            default:
+                scopes.append(t.scope)
+                scores.append(penalised)
+                deltaStart.append(deltaCount)
+                for v in t.scope { deltaCount += problem.cardinalities[v] }
+            }
+        }
+        self.belief = belief
+        self.scopes = scopes
+        self.scores = scores
+        self.deltaStart = deltaStart
+        self.constant = constant
+        delta = [Double](repeating: 0, count: deltaCount)
+    }
+
+    /// The dual bound `Σ_i max b_i` plus the constant; valid once every factor has been
+    /// updated (each factor's own term is then zero).
+    var bound: Double {
+        var total = constant
+        for v in 0..<problem.variableCount where problem.clamp[v] == nil {
+            var m = -Double.infinity
+            for k in offset[v]..<offset[v + 1] { m = max(m, belief[k]) }
+            total += m
+        }
+        return total
+    }
+
+    /// One MPLP sweep: every factor's messages set to the minimiser of the dual in them,
+    ///
+    ///     λ_i = b_i − δ_fi,  m_i(x_i) = max_{x_f∖x_i} [θ_f + Σ_j λ_j],  δ_fi = m_i/|f| − λ_i,
+    ///
+    /// after which `b_i = m_i/|f|` for every `i ∈ f`.
+    mutating func sweep() {
+        let cards = problem.cardinalities
+        for f in scopes.indices {
+            let scope = scopes[f]
+            let k = scope.count
+            lambda.removeAll(keepingCapacity: true)
+            maxima.removeAll(keepingCapacity: true)
+            var at = deltaStart[f]
+            for v in scope {
+                for s in 0..<cards[v] {
+                    lambda.append(belief[offset[v] + s] - delta[at])
+                    maxima.append(-.infinity)
+                    at += 1
+                }
+            }
+            accumulateMaxima(f)
+            let share = 1 / Double(k)
+            at = deltaStart[f]
+            for v in scope {
+                for s in 0..<cards[v] {
+                    let local = at - deltaStart[f]
+                    let m = maxima[local] * share
+                    delta[at] = m - lambda[local]
+                    belief[offset[v] + s] = m
+                    at += 1
+                }
+            }
+        }
+    }
+
+    /// `maxima[block_j + x_j] = max over the factor's entries with x_j of θ_f + Σ_j λ_j`.
+    private mutating func accumulateMaxima(_ f: Int) {
+        let scope = scopes[f]
+        let cards = scope.map { problem.cardinalities[$0] }
+        var block = [Int](repeating: 0, count: scope.count)
+        for j in 1..<scope.count { block[j] = block[j - 1] + cards[j - 1] }
+        var digits = [Int](repeating: 0, count: scope.count)
+        scores[f].withUnsafeBufferPointer { theta in
+            lambda.withUnsafeBufferPointer { l in
+                maxima.withUnsafeMutableBufferPointer { m in
+                    for t in 0..<theta.count {
+                        var s = theta[t]
+                        for j in 0..<digits.count { s += l[block[j] + digits[j]] }
+                        for j in 0..<digits.count where s > m[block[j] + digits[j]] { m[block[j] + digits[j]] = s }
+                        var j = digits.count - 1
+                        while j >= 0 {
+                            digits[j] += 1
+                            if digits[j] < cards[j] { break }
+                            digits[j] = 0; j -= 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `argmax b_i` for every free variable (ties: lowest state).
+    func decode() -> [Int] {
+        let n = problem.variableCount
+        var x = problem.clamp.map { $0 ?? 0 }
+        for v in 0..<n where problem.clamp[v] == nil {
+            var best = -Double.infinity
+            for s in 0..<problem.cardinalities[v] where belief[offset[v] + s] > best {
+                best = belief[offset[v] + s]; x[v] = s
+            }
+        }
+        return x
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import NumericalCore
+import FactorGraph
+
+/// MPLP's guarantees: the bound never increases, it is never below the exact MAP score nor the
+/// decoded one, and on trees (where the relaxation is tight) it meets the exact MAP.
+@Suite("MPLP")
+struct MPLPTests {
+    func checkInvariants(_ r: MPLP.Result, exact: Double, label: String) {
+        let scale = max(1, abs(exact))
+        #expect(r.upperBound >= exact - 1e-9 * scale, "\(label): bound \(r.upperBound) below the exact \(exact)")
+        #expect(r.assignment.logScore <= exact + 1e-9 * scale, "\(label): decoded above the exact")
+        #expect(r.gap >= -1e-9 * scale, "\(label): negative gap")
+        for (a, b) in zip(r.boundHistory, r.boundHistory.dropFirst()) {
+            #expect(b <= a + 1e-9 * scale, "\(label): the bound rose from \(a) to \(b)")
+        }
+    }
+
+    @Test("on random forests the bound meets the exact MAP and the decoded assignment is optimal")
+    func forests() throws {
+        for seed in 0..<80 {
+            let rng = RandomSource(seed: UInt64(7000 + seed))
+            let g = RandomModels.forest(n: 2 + rng.integer(below: 30), rng: rng, zeroRate: seed % 2 == 0 ? 0 : 0.15)
+            let exact = try VariableElimination().mostProbableAssignment(g, evidence: .none).logScore
+            let r = try MPLP().run(g)
+            checkInvariants(r, exact: exact, label: "forest \(seed)")
+            let scale = max(1, abs(exact))
+            #expect(abs(r.upperBound - exact) < 1e-7 * scale, "forest \(seed): bound \(r.upperBound) vs \(exact)")
+            #expect(abs(r.assignment.logScore - exact) < 1e-7 * scale, "forest \(seed): decoded")
+            #expect(r.assignment.isExact, "forest \(seed): certified")
+        }
+    }
+
+    @Test("on random loopy graphs: bound ≥ exact ≥ decoded, the bound never rises, evidence is kept")
+    func loopy() throws {
+        var certified = 0
+        for seed in 0..<60 {
+            let rng = RandomSource(seed: UInt64(7500 + seed))
+            let n = 4 + rng.integer(below: 12)
+            let g = RandomModels.loopy(
+                n: n, extraEdges: rng.integer(below: 2 * n), rng: rng, maxCardinality: 4,
+                coupling: 0.5 + 3 * rng.uniform(), zeroRate: seed % 4 == 0 ? 0.2 : 0)
+            var ev = Evidence()
+            if seed % 3 == 0 { ev.states[0] = 0 }
+            let exact = try VariableElimination().mostProbableAssignment(g, evidence: ev).logScore
+            guard exact > -.infinity else { continue }
+            let r = try MPLP().run(g, evidence: ev)
+            checkInvariants(r, exact: exact, label: "loopy \(seed)")
+            if seed % 3 == 0 { #expect(r.assignment.states[0] == 0) }
+            if r.assignment.isExact {
+                certified += 1
+                #expect(abs(r.assignment.logScore - exact) < 1e-9 * max(1, abs(exact)))
+            }
+        }
+        #expect(certified >= 20, "certified optimal on \(certified) of 60")
+    }
+
+    @Test("the 10×10 Ising grid and ALARM: within the bound, and at or near the exact MAP")
+    func fixtures() throws {
+        for path in ["ising/ising10.fg", "libdai/alarm.fg"] {
+            let g = try ModelFile.read(path: Fixture.path(path))
+            let exact = try VariableElimination().mostProbableAssignment(g, evidence: .none).logScore
+            let r = try MPLP().run(g)
+            checkInvariants(r, exact: exact, label: path)
+            print(
+                "\(path): exact \(exact), decoded \(r.assignment.logScore), bound \(r.upperBound), \(r.iterations) it.")
+        }
+    }
+}
