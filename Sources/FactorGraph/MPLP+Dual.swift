@@ -14,6 +14,9 @@ struct DualState {
     var delta: [Double]
     /// The scores of tables with an empty scope (observed throughout).
     let constant: Double
+    /// The lowest score an assignment without a zero potential can have: a (penalised) bound
+    /// below it proves that every assignment has one, i.e. `Z = 0`.
+    let feasibleFloor: Double
     private var lambda: [Double] = []
     private var maxima: [Double] = []
 
@@ -25,7 +28,7 @@ struct DualState {
         for v in 0..<n { offset[v + 1] = offset[v] + problem.cardinalities[v] }
         self.offset = offset
         // The penalty for −∞: below every finite score by more than the model's whole range.
-        var spread = 1.0
+        var spread = 1.0, floorSum = 0.0
         for t in tables {
             let finite = t.values.filter { $0 > -.infinity }
             guard let lo = finite.min(), let hi = finite.max() else {
@@ -33,7 +36,9 @@ struct DualState {
                     "a factor is zero on every configuration the evidence allows")
             }
             spread += hi - lo
+            floorSum += lo
         }
+        feasibleFloor = floorSum
         var belief = [Double](repeating: 0, count: offset[n])
         var scopes: [[Int]] = [], scores: [[Double]] = [], deltaStart: [Int] = []
         var constant = 0.0, deltaCount = 0

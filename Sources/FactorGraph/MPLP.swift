@@ -96,8 +96,14 @@ public struct MPLP {
             try search.forestBlocks(&best.states, rounds: options.forestRounds, rng: RandomSource(seed: options.seed))
             best.score = problem.logScore(best.states)
         }
-        guard best.score > -.infinity || bound > -.infinity else {
-            throw FactorGraphError.inconsistentEvidence("every configuration has probability zero")
+        guard best.score > -.infinity else {
+            if bound < dual.feasibleFloor - 1e-9 * max(1, abs(bound)) {
+                throw FactorGraphError.inconsistentEvidence(
+                    "every configuration has probability zero (the dual bound proves it)")
+            }
+            throw FactorGraphError.infeasibleDecoding(
+                "MPLP decoded no configuration of positive probability in \(history.count) sweep(s), and its "
+                    + "bound does not prove that none exists; try exact inference")
         }
         let map = MAPAssignment(states: best.states, logScore: best.score, isExact: certified())
         return Result(

@@ -40,11 +40,15 @@ struct RobustnessTests {
         for k in 0..<36 {
             let (ext, base) = bases[k % bases.count]
             let model = try write(mutator.mutateText(base), "m\(k).\(ext)")
-            for algorithm in ["exact", "bp", "bruteforce"] {
-                for task in ["PR", "MAR", "MAP"] {
-                    let args = ["infer", model, "--task", task, "--algorithm", algorithm, "--max-iterations", "500"]
-                    tally.record(try cli.run(args), arguments: args, file: model)
-                }
+            let runs =
+                ["exact", "bp", "bruteforce", "jtree"].flatMap { a in ["PR", "MAR", "MAP"].map { (a, $0) } }
+                + [("mplp", "MAP"), ("gibbs", "MAR")]
+            for (algorithm, task) in runs {
+                let args = [
+                    "infer", model, "--task", task, "--algorithm", algorithm, "--max-iterations", "500", "--samples",
+                    "200", "--burn-in", "20"
+                ]
+                tally.record(try cli.run(args), arguments: args, file: model)
             }
         }
         // Mutated evidence on a valid model.
@@ -275,7 +279,7 @@ struct RobustnessTests {
         #expect(a.outcome == .answer && a.stdout == b.stdout, "\(b.stderr)")
         // Impossible evidence: PR −∞ with a notice, MAR and MAP refused naming both files.
         let eq = try write("MARKOV 2 2 2 1 2 0 1 4 1 0 0 1", "eq.uai"), ev = try write("2 0 0 1 1", "eq.evid")
-        for algorithm in ["exact", "bp", "bruteforce"] {
+        for algorithm in ["exact", "bp", "bruteforce", "jtree"] {
             let pr = try cli.run(["infer", eq, "--evidence", ev, "--task", "PR", "--algorithm", algorithm])
             #expect(
                 pr.outcome == .answer && pr.stdout.contains("-inf") && pr.stderr.contains(ev),

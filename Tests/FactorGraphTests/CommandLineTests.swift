@@ -82,6 +82,48 @@ struct CommandLineTests {
         #expect(try json("MAP")["states"] as? [Int] == x)
     }
 
+    @Test("jtree, mplp and gibbs from the command line, with iterations, bounds and times in --json")
+    func newAlgorithms() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drmm-cli-alg-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func json(_ arguments: [String]) throws -> [String: Any] {
+            let path = dir.path + "/r.json"
+            let r = try run(["infer"] + arguments + ["--json", path])
+            #expect(r.status == 0, "\(arguments): \(r.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+            return try #require(object as? [String: Any])
+        }
+        let alarm = Fixture.path("bif/alarm.bif")
+        let g = try ModelFile.read(path: alarm)
+        let exact = try VariableElimination().solve(g)
+        let jt = try json([alarm, "--task", "MAR", "--algorithm", "jtree"])
+        #expect(maxAbsDifference(try #require(jt["marginals"] as? [[Double]]), exact.marginals) < 1e-8)
+        #expect((jt["seconds"] as? Double ?? -1) >= 0)
+
+        let best = try VariableElimination().mostProbableAssignment(g, evidence: .none)
+        let mplp = try json([alarm, "--task", "MAP", "--algorithm", "mplp"])
+        let score = try #require(mplp["logScore"] as? Double), bound = try #require(mplp["upperBound"] as? Double)
+        #expect(abs(score - best.logScore) < 1e-9, "MPLP decodes ALARM's exact MAP")
+        #expect(bound >= best.logScore - 1e-9 && abs((mplp["gap"] as? Double ?? -1) - (bound - score)) < 1e-12)
+        #expect((mplp["iterations"] as? Int ?? 0) >= 1 && mplp["converged"] is Bool)
+
+        let ising = Fixture.path("ising/ising10.uai")
+        let gibbs = try json([ising, "--task", "MAR", "--algorithm", "gibbs", "--samples", "20000", "--seed", "3"])
+        let m = try #require(gibbs["marginals"] as? [[Double]])
+        let bp = try VariableElimination().marginals(try ModelFile.read(path: ising), evidence: .none)
+        #expect(maxAbsDifference(m, bp) < 0.05)
+        #expect((gibbs["chainDisagreement"] as? Double ?? 1) < 0.1)
+
+        let bpRun = try json([ising, "--task", "MAR", "--algorithm", "bp", "--schedule", "parallel"])
+        #expect(bpRun["converged"] as? Bool == true && (bpRun["iterations"] as? Int ?? 0) > 1)
+
+        let asia = try run(["infer", Fixture.path("bif/asia.bif"), "--task", "MAR", "--algorithm", "gibbs"])
+        #expect(asia.status == 0 && asia.stderr.contains("have not mixed"), "deterministic asia: \(asia.stderr)")
+        #expect(try run(["infer", alarm, "--task", "PR", "--algorithm", "mplp"]).status != 0)
+        #expect(try run(["infer", alarm, "--task", "MAP", "--algorithm", "gibbs"]).status != 0)
+    }
+
     @Test("a bad file exits non-zero with the file and line")
     func badFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(getpid()).uai").path

@@ -172,7 +172,8 @@ struct HostileInputTests {
             (Self.triangle, .none)
         ]
         let algorithms: [(String, any InferenceAlgorithm)] = [
-            ("exact", VariableElimination()), ("bruteforce", BruteForceEnumeration()), ("bp", BeliefPropagation())
+            ("exact", VariableElimination()), ("bruteforce", BruteForceEnumeration()), ("bp", BeliefPropagation()),
+            ("jtree", JunctionTree())
         ]
         for (k, (g, ev)) in cases.enumerated() {
             for (name, a) in algorithms {

@@ -67,4 +67,27 @@ struct MPLPTests {
                 "\(path): exact \(exact), decoded \(r.assignment.logScore), bound \(r.upperBound), \(r.iterations) it.")
         }
     }
+
+    @Test("Z = 0 and impossible evidence: MPLP and Gibbs refuse with a typed error, never a −∞ assignment")
+    func impossible() throws {
+        let cases: [(FactorGraph, Evidence)] = [
+            (HostileInputTests.equal, Evidence(states: [0: 0, 1: 1])),
+            (try UAIFormat.parseModel("MARKOV 1 2 1 1 0 2 0 0", path: "zero"), .none),
+            (HostileInputTests.triangle, .none)
+        ]
+        for (k, (g, ev)) in cases.enumerated() {
+            do {
+                let r = try MPLP().run(g, evidence: ev)
+                Issue.record("case \(k): decoded \(r.assignment.states) of score \(r.assignment.logScore)")
+            } catch let e as FactorGraphError {
+                switch e {
+                case .inconsistentEvidence: break
+                // The ≠ triangle's relaxation is feasible (½, ½ everywhere): no proof, no answer.
+                case .infeasibleDecoding: #expect(k == 2)
+                default: Issue.record("case \(k): \(e)")
+                }
+            }
+            #expect(throws: FactorGraphError.self, "Gibbs case \(k)") { try GibbsSampling().marginals(g, evidence: ev) }
+        }
+    }
 }

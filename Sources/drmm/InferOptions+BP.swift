@@ -1,0 +1,57 @@
+import FactorGraph
+import Foundation
+
+extension InferOptions {
+    /// Belief propagation, reporting iterations and convergence on stderr.
+    func answerByBP(_ graph: FactorGraph, _ ev: Evidence, model: String, verbose: Bool) throws -> Outcome {
+        var bp = BeliefPropagation()
+        bp.options.damping = damping
+        bp.options.tolerance = tolerance
+        bp.options.maxIterations = maxIterations
+        bp.options.seed = seed
+        bp.options.schedule =
+            switch schedule {
+            case .automatic: .automatic
+            case .tree: .tree
+            case .parallel: .parallel
+            case .sequential: .sequential
+            case .random: .sequentialRandom
+            }
+        let r =
+            try task == .MAP || task == .MPE
+            ? bp.run(graph, evidence: ev, semiring: MaxSum.self)
+            : bp.run(graph, evidence: ev, semiring: LogSumProduct.self)
+        let how =
+            r.isExact
+            ? "exact (tree schedule)"
+            : "loopy, \(r.converged ? "converged" : "NOT converged") (last change \(r.maxDifference))"
+        if verbose {
+            FileHandle.standardError.write(Data("\(r.semiring): \(r.iterations) iteration(s), \(how)\n".utf8))
+        }
+        if verbose && !r.isExact && r.infeasibility == nil
+            && graph.factors.contains(where: { $0.logValues.contains(-.infinity) })
+        {
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    note: \(model) has zero potentials, and loopy BP cannot prove that some configuration avoids them \
+                    all (Z > 0); --algorithm exact decides.
+
+                    """.utf8))
+        }
+        let details: [String: Any] = [
+            "iterations": r.iterations, "converged": r.converged || r.isExact, "lastChange": r.maxDifference,
+            "schedule": schedule.rawValue, "damping": damping
+        ]
+        switch task {
+        case .PR: return Outcome(answer: .partition(logZ: r.logPartition ?? -.infinity), details: details)
+        case .MAR:
+            if let why = r.infeasibility { throw FactorGraphError.inconsistentEvidence(why) }
+            return Outcome(answer: .marginals(r.marginals), details: details)
+        case .MAP, .MPE:
+            let map = try r.assignment()
+            if verbose { report(map) }
+            return Outcome(answer: .assignment(map), details: details)
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import ArgumentParser
+import FactorGraph
+import Foundation
+import NumericalCore
+
+/// The task, the algorithm and its options: what `infer` and `batch infer` share.
+struct InferOptions: ParsableArguments {
+    enum Task: String, ExpressibleByArgument, CaseIterable { case PR, MAR, MAP, MPE }
+    enum Algorithm: String, ExpressibleByArgument, CaseIterable { case exact, jtree, bp, mplp, gibbs, bruteforce }
+    enum Updates: String, ExpressibleByArgument, CaseIterable { case automatic, tree, parallel, sequential, random }
+
+    @Option(help: "PR, MAR or MAP.")
+    var task: Task = .MAR
+
+    @Option(
+        help: """
+            exact (variable elimination), jtree (junction tree), bp (belief propagation), mplp (MAP with an upper \
+            bound), gibbs (MAR by sampling) or bruteforce.
+            """)
+    var algorithm: Algorithm = .exact
+
+    @Option(help: "BP schedule: automatic, tree, parallel, sequential or random.")
+    var schedule: Updates = .automatic
+
+    @Option(help: "BP damping in [0, 1).")
+    var damping: Double = 0
+
+    @Option(help: "BP and MPLP convergence tolerance.")
+    var tolerance: Double = 1e-9
+
+    @Option(help: "BP and MPLP iteration limit.")
+    var maxIterations: Int = 10_000
+
+    @Option(help: "Gibbs: sweeps counted.")
+    var samples: Int = 10_000
+
+    @Option(help: "Gibbs: sweeps discarded first.")
+    var burnIn: Int = 1000
+
+    @Option(help: "Gibbs: independent chains sharing the counted sweeps (their disagreement is reported).")
+    var chains: Int = 2
+
+    @Option(help: "Gibbs: seed of the chains; BP random schedule and MPLP forest moves: their seed.")
+    var seed: UInt64 = 0
+
+    @OptionGroup var limitOptions: LimitOptions
+
+    func validate() throws {
+        guard damping >= 0, damping < 1 else { throw ValidationError("--damping must be in [0, 1), got \(damping)") }
+        guard tolerance >= 0, tolerance.isFinite else {
+            throw ValidationError("--tolerance must be a finite number ≥ 0, got \(tolerance)")
+        }
+        guard maxIterations >= 1 else {
+            throw ValidationError("--max-iterations must be at least 1, got \(maxIterations)")
+        }
+        guard chains >= 1, samples >= chains, burnIn >= 0 else {
+            throw ValidationError("--samples must be at least --chains (≥ 1), and --burn-in at least 0")
+        }
+        if algorithm == .mplp && task != .MAP && task != .MPE {
+            throw ValidationError("--algorithm mplp answers --task MAP; for \(task.rawValue) use exact, jtree or bp")
+        }
+        if algorithm == .gibbs && task != .MAR {
+            throw ValidationError("--algorithm gibbs answers --task MAR; for \(task.rawValue) use exact, jtree or bp")
+        }
+    }
+
+    /// The task's answer on `graph` (read from `model`) with the chosen algorithm, with how
+    /// the run went (iterations, convergence, bound, time); `verbose` reports on stderr.
+    func answer(_ graph: FactorGraph, _ ev: Evidence, model: String, verbose: Bool = true) throws -> Outcome {
+        let start = DispatchTime.now().uptimeNanoseconds
+        var outcome: Outcome
+        switch algorithm {
+        case .exact:
+            outcome = try answer(VariableElimination(limits: try limitOptions.limits()), graph, ev, verbose)
+        case .jtree: outcome = try answer(JunctionTree(limits: try limitOptions.limits()), graph, ev, verbose)
+        case .bruteforce: outcome = try answer(BruteForceEnumeration(), graph, ev, verbose)
+        case .bp: outcome = try answerByBP(graph, ev, model: model, verbose: verbose)
+        case .mplp: outcome = try answerByMPLP(graph, ev, verbose: verbose)
+        case .gibbs: outcome = try answerByGibbs(graph, ev, verbose: verbose)
+        }
+        outcome.details["seconds"] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return outcome
+    }
+
+    /// The result from any exact method behind the common interface.
+    func answer(_ algorithm: some InferenceAlgorithm, _ graph: FactorGraph, _ ev: Evidence, _ verbose: Bool) throws
+        -> Outcome
+    {
+        switch task {
+        case .PR: return Outcome(answer: .partition(logZ: try algorithm.logPartition(graph, evidence: ev)))
+        case .MAR: return Outcome(answer: .marginals(try algorithm.marginals(graph, evidence: ev)))
+        case .MAP, .MPE:
+            let map = try algorithm.mostProbableAssignment(graph, evidence: ev)
+            if verbose { report(map) }
+            return Outcome(answer: .assignment(map))
+        }
+    }
+
+    /// What a task answers, written as a UAI result or as JSON.
+    enum Answer {
+        case partition(logZ: Double)
+        case marginals([[Double]])
+        case assignment(MAPAssignment)
+
+        var uaiText: String {
+            switch self {
+            case let .partition(logZ): return UAIFormat.partitionResult(logPartition: logZ)
+            case let .marginals(m): return UAIFormat.marginalsResult(m)
+            case let .assignment(map): return UAIFormat.assignmentResult(map.states)
+            }
+        }
+
+        var json: [String: Any] {
+            switch self {
+            case let .partition(logZ):
+                return [
+                    "task": "PR", "log10Z": logZ.isFinite ? logZ / log(10.0) : "-inf",
+                    "logZ": logZ.isFinite ? logZ : "-inf"
+                ]
+            case let .marginals(m): return ["task": "MAR", "marginals": m]
+            case let .assignment(map):
+                return ["task": "MAP", "states": map.states, "logScore": map.logScore, "exact": map.isExact]
+            }
+        }
+    }
+
+    /// An answer and how the run went (iterations, convergence, bounds, seconds).
+    struct Outcome {
+        var answer: Answer
+        var details: [String: Any] = [:]
+
+        var uaiText: String { answer.uaiText }
+        var json: [String: Any] { answer.json.merging(details) { a, _ in a } }
+    }
+
+    /// MPLP, reporting the bound, the gap and the sweeps on stderr.
+    func answerByMPLP(_ graph: FactorGraph, _ ev: Evidence, verbose: Bool) throws -> Outcome {
+        var mplp = MPLP()
+        mplp.options.maxIterations = maxIterations
+        mplp.options.tolerance = tolerance
+        mplp.options.seed = seed
+        let r = try mplp.run(graph, evidence: ev)
+        if verbose {
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    MPLP: \(r.iterations) sweep(s), \(r.converged ? "converged" : "NOT converged"), upper bound \
+                    \(r.upperBound) (log10 \(r.upperBound / log(10.0))), gap \(r.gap)
+
+                    """.utf8))
+            report(r.assignment)
+        }
+        return Outcome(
+            answer: .assignment(r.assignment),
+            details: [
+                "iterations": r.iterations, "converged": r.converged, "upperBound": r.upperBound, "gap": r.gap,
+                "log10UpperBound": r.upperBound / log(10.0)
+            ])
+    }
+
+    /// Gibbs sampling, reporting how far its chains disagree on stderr.
+    func answerByGibbs(_ graph: FactorGraph, _ ev: Evidence, verbose: Bool) throws -> Outcome {
+        var gibbs = GibbsSampling()
+        gibbs.options.samples = samples
+        gibbs.options.burnIn = burnIn
+        gibbs.options.chains = chains
+        gibbs.options.seed = seed
+        let r = try gibbs.run(graph, evidence: ev)
+        let disagreement = r.chainDisagreement
+        if verbose {
+            var line = "Gibbs: \(chains) chain(s), \(samples) counted sweeps, chains disagree by up to \(disagreement)"
+            if disagreement > 0.1 {
+                line += "\nwarning: the chains have not mixed (zero potentials or strong couplings); the estimate is "
+                line += "unreliable: use --algorithm exact, jtree or bp"
+            }
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        return Outcome(
+            answer: .marginals(r.marginals),
+            details: [
+                "samples": samples, "burnIn": burnIn, "chains": chains, "seed": seed,
+                "chainDisagreement": disagreement
+            ])
+    }
+
+    func report(_ map: MAPAssignment) {
+        let note =
+            map.isExact
+            ? "exact" : "decoded without a certificate of optimality (see the bound where the algorithm gives one)"
+        FileHandle.standardError.write(
+            Data("log score \(map.logScore) (log10 \(map.logScore / log(10.0))), \(note)\n".utf8))
+    }
+}
