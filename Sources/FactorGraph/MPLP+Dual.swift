@@ -8,7 +8,10 @@ struct DualState {
     var belief: [Double]
     /// The factors over two or more variables: scopes, cardinalities, penalised scores.
     let scopes: [[Int]]
-    let scores: [[Double]]
+    /// Each factor's score `θ_f` plus the messages of the cycle clusters on it.
+    var scores: [[Double]]
+    /// The cycle clusters that tighten the relaxation (empty without tightening).
+    var clusters: [CycleCluster] = []
     /// Where each factor's messages start in `delta` (one block per scope position).
     let deltaStart: [Int]
     var delta: [Double]
@@ -20,7 +23,7 @@ struct DualState {
     private var lambda: [Double] = []
     private var maxima: [Double] = []
 
-    init(_ problem: DiscreteProblem) throws {
+    init(_ problem: DiscreteProblem, cycles: Bool) throws {
         self.problem = problem
         let tables = problem.factors.map { Table.restricted($0, clamp: problem.clamp) }
         let n = problem.variableCount
@@ -61,10 +64,12 @@ struct DualState {
         self.deltaStart = deltaStart
         self.constant = constant
         delta = [Double](repeating: 0, count: deltaCount)
+        if cycles { clusters = CycleCluster.find(scopes: scopes, cardinalities: problem.cardinalities) }
     }
 
-    /// The dual bound `Σ_i max b_i` plus the constant; valid once every factor has been
-    /// updated (each factor's own term is then zero).
+    /// The dual bound `Σ_i max b_i` plus the constant; valid after a sweep (each factor's and
+    /// each cluster's own term is then zero: a factor's update zeroes its term, and a cluster's
+    /// term changes only with its own update, which zeroes it).
     var bound: Double {
         var total = constant
         for v in 0..<problem.variableCount where problem.clamp[v] == nil {
@@ -75,12 +80,13 @@ struct DualState {
         return total
     }
 
-    /// One MPLP sweep: every factor's messages set to the minimiser of the dual in them,
+    /// One MPLP sweep: every cycle cluster's messages (``updateCluster(_:)``), then every factor's messages set to the minimiser of the dual in them,
     ///
     ///     λ_i = b_i − δ_fi,  m_i(x_i) = max_{x_f∖x_i} [θ_f + Σ_j λ_j],  δ_fi = m_i/|f| − λ_i,
     ///
     /// after which `b_i = m_i/|f|` for every `i ∈ f`.
     mutating func sweep() {
+        for c in clusters.indices { updateCluster(c) }
         let cards = problem.cardinalities
         for f in scopes.indices {
             let scope = scopes[f]

@@ -29,6 +29,8 @@ public struct MPLP {
         public var maxIterations = 1000
         /// Stop when a sweep lowers the bound by less than `tolerance · max(1, |bound|)`.
         public var tolerance = 1e-9
+        /// Tighten the relaxation with the triangles and chordless squares of pairwise factors.
+        public var cycles = true
         /// Improve each decoded assignment by iterated conditional modes.
         public var localSearch = true
         /// Exact block moves on random induced forests applied to the best assignment at the end.
@@ -36,7 +38,7 @@ public struct MPLP {
         /// Seed of the forests' random orders.
         public var seed: UInt64 = 0
 
-        /// The defaults: 1000 sweeps, tolerance 1e-9, local search on, 50 forest moves, seed 0.
+        /// The defaults: 1000 sweeps, tolerance 1e-9, cycles, local search, 50 forest moves, seed 0.
         public init() {}
     }
 
@@ -66,7 +68,7 @@ public struct MPLP {
     /// Runs MPLP on the discrete part of `graph` under `evidence`.
     public func run(_ graph: FactorGraph, evidence: Evidence = .none) throws -> Result {
         let problem = try DiscreteProblem(graph, evidence: evidence)
-        var dual = try DualState(problem)
+        var dual = try DualState(problem, cycles: options.cycles)
         let search = LocalSearch(problem)
         func decoded() -> (states: [Int], score: Double) {
             var x = dual.decode()

@@ -31,6 +31,9 @@ struct InferOptions: ParsableArguments {
     @Option(help: "BP and MPLP iteration limit.")
     var maxIterations: Int = 10_000
 
+    @Option(help: "MPLP: exact moves of random induced forests that improve the decoded assignment at the end.")
+    var forestRounds: Int = 50
+
     @Option(help: "Gibbs: sweeps counted.")
     var samples: Int = 10_000
 
@@ -53,6 +56,7 @@ struct InferOptions: ParsableArguments {
         guard maxIterations >= 1 else {
             throw ValidationError("--max-iterations must be at least 1, got \(maxIterations)")
         }
+        guard forestRounds >= 0 else { throw ValidationError("--forest-rounds must be at least 0") }
         guard chains >= 1, samples >= chains, burnIn >= 0 else {
             throw ValidationError("--samples must be at least --chains (≥ 1), and --burn-in at least 0")
         }
@@ -139,6 +143,7 @@ struct InferOptions: ParsableArguments {
         mplp.options.maxIterations = maxIterations
         mplp.options.tolerance = tolerance
         mplp.options.seed = seed
+        mplp.options.forestRounds = forestRounds
         let r = try mplp.run(graph, evidence: ev)
         if verbose {
             FileHandle.standardError.write(

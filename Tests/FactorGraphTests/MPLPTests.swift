@@ -56,16 +56,40 @@ struct MPLPTests {
         #expect(certified >= 20, "certified optimal on \(certified) of 60")
     }
 
-    @Test("the 10×10 Ising grid and ALARM: within the bound, and at or near the exact MAP")
+    @Test("the 10×10 Ising grid: exact and certified with cycles; ALARM: the exact MAP decoded")
     func fixtures() throws {
         for path in ["ising/ising10.fg", "libdai/alarm.fg"] {
             let g = try ModelFile.read(path: Fixture.path(path))
             let exact = try VariableElimination().mostProbableAssignment(g, evidence: .none).logScore
             let r = try MPLP().run(g)
             checkInvariants(r, exact: exact, label: path)
-            print(
-                "\(path): exact \(exact), decoded \(r.assignment.logScore), bound \(r.upperBound), \(r.iterations) it.")
+            #expect(abs(r.assignment.logScore - exact) < 1e-9 * abs(exact), "\(path): \(r.assignment.logScore)")
+            if path.hasPrefix("ising") { #expect(r.assignment.isExact && r.gap < 1e-6, "\(path): certified") }
+            var local = MPLP()
+            local.options.cycles = false
+            local.options.forestRounds = 0
+            let plain = try local.run(g)
+            checkInvariants(plain, exact: exact, label: "\(path) without cycles")
+            #expect(r.upperBound <= plain.upperBound + 1e-9, "\(path): cycles never loosen the bound")
         }
+    }
+
+    @Test("cycles tighten the bound on random loopy graphs and never loosen it")
+    func cyclesTighten() throws {
+        var tighter = 0
+        for seed in 0..<40 {
+            let rng = RandomSource(seed: UInt64(8100 + seed))
+            let n = 5 + rng.integer(below: 10)
+            let g = RandomModels.loopy(n: n, extraEdges: n, rng: rng, maxCardinality: 3, coupling: 2)
+            let exact = try VariableElimination().mostProbableAssignment(g, evidence: .none).logScore
+            var plain = MPLP()
+            plain.options.cycles = false
+            let a = try plain.run(g), b = try MPLP().run(g)
+            checkInvariants(b, exact: exact, label: "seed \(seed)")
+            #expect(b.upperBound <= a.upperBound + 1e-7 * max(1, abs(exact)), "seed \(seed)")
+            if b.upperBound < a.upperBound - 1e-6 { tighter += 1 }
+        }
+        #expect(tighter >= 5, "tighter on \(tighter) of 40")
     }
 
     @Test("Z = 0 and impossible evidence: MPLP and Gibbs refuse with a typed error, never a −∞ assignment")
