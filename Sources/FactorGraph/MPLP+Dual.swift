@@ -80,7 +80,8 @@ struct DualState {
         return total
     }
 
-    /// One MPLP sweep: every cycle cluster's messages (``updateCluster(_:)``), then every factor's messages set to the minimiser of the dual in them,
+    /// One MPLP sweep: every cycle cluster's messages (``updateCluster(_:)``), then every
+    /// factor's messages set to the minimiser of the dual in them,
     ///
     ///     λ_i = b_i − δ_fi,  m_i(x_i) = max_{x_f∖x_i} [θ_f + Σ_j λ_j],  δ_fi = m_i/|f| − λ_i,
     ///
