@@ -13,7 +13,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         // MPI: empty unless the package is built with the trait (`swift build --traits MPI`).
         .library(name: "DRMMMPI", targets: ["DRMMMPI"]),
-        .executable(name: "drmm", targets: ["drmm"]),
+        .executable(name: "drmm", targets: ["drmm"])
     ],
     // `MPI` builds DRMMMPI against the system's MPI (Open MPI or MPICH, pkg-config `mpi`) and
     // gives `drmm` its `--mpi` option. The default build needs no MPI.
@@ -22,7 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         // `swift package generate-documentation` for the DocC catalogues.
-        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0")
     ],
     targets: [
         // System libraries (Debian packages). GSL is linked without its pkg-config file on purpose:
@@ -42,12 +42,13 @@ let package = Package(
         .target(name: "DRMMLearning", dependencies: ["DRMM", "FactorGraph", "NumericalCore", "Datasets"]),
         .target(name: "GenerativeNetworks", dependencies: ["FactorGraph", "NumericalCore"]),
         .target(name: "Datasets", dependencies: ["CZlib", "CPNG", "CZip", "NumericalCore"]),
-        .target(name: "DRMMMPI", dependencies: ["DRMMLearning", "CMPI"]),
+        .target(
+            name: "DRMMMPI", dependencies: ["DRMMLearning", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
         .executableTarget(
             name: "drmm",
             dependencies: [
                 "FactorGraph", "DRMM", "DRMMLearning", "EDRMM", "GenerativeNetworks", "Datasets", "DRMMMPI",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         .executableTarget(
             name: "FactorGraphBenchmark",
@@ -76,23 +77,25 @@ let package = Package(
         // Independent loop implementations (oracles) shared by the DRMM and learning tests.
         .target(name: "DRMMTestSupport", dependencies: ["DRMM", "NumericalCore"], path: "Tests/DRMMTestSupport"),
         .testTarget(
-            name: "DRMMLearningTests", dependencies: ["DRMMLearning", "DRMM", "NumericalCore", "Datasets", "DRMMTestSupport"],
+            name: "DRMMLearningTests",
+            dependencies: ["DRMMLearning", "DRMM", "NumericalCore", "Datasets", "DRMMTestSupport"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "GenerativeNetworksTests", dependencies: ["GenerativeNetworks", "FactorGraph", "NumericalCore"]),
+        .testTarget(
+            name: "GenerativeNetworksTests", dependencies: ["GenerativeNetworks", "FactorGraph", "NumericalCore"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "NumericalCore"], exclude: ["Fixtures"]),
         .testTarget(name: "EDRMMTests", dependencies: ["EDRMM", "FactorGraph", "NumericalCore"]),
         .testTarget(
             name: "DRMMTests",
             dependencies: [
                 "DRMM", "FactorGraph", "NumericalCore", "DRMMTestSupport",
-                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "PropertyBased", package: "swift-property-based")
             ]),
         .testTarget(
             name: "FactorGraphTests",
             dependencies: [
                 "FactorGraph", "NumericalCore",
-                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "PropertyBased", package: "swift-property-based")
             ],
-            resources: [.copy("Fixtures")]),
+            resources: [.copy("Fixtures")])
     ]
 )

@@ -17,10 +17,14 @@ extension InferOptions {
             case .sequential: .sequential
             case .random: .sequentialRandom
             }
+        let maximize = task == .MAP || task == .MPE
         let r =
-            try task == .MAP || task == .MPE
-            ? bp.run(graph, evidence: ev, semiring: MaxSum.self)
-            : bp.run(graph, evidence: ev, semiring: LogSumProduct.self)
+            switch (domain, maximize) {
+            case (.automatic, true): try bp.run(graph, evidence: ev, semiring: MaxProduct.self)
+            case (.automatic, false): try bp.run(graph, evidence: ev, semiring: SumProduct.self)
+            case (.log, true): try bp.run(graph, evidence: ev, semiring: MaxSum.self)
+            case (.log, false): try bp.run(graph, evidence: ev, semiring: LogSumProduct.self)
+            }
         let how =
             r.isExact
             ? "exact (tree schedule)"
@@ -41,7 +45,7 @@ extension InferOptions {
         }
         let details: [String: Any] = [
             "iterations": r.iterations, "converged": r.converged || r.isExact, "lastChange": r.maxDifference,
-            "schedule": schedule.rawValue, "damping": damping
+            "schedule": schedule.rawValue, "damping": damping, "semiring": r.semiring
         ]
         switch task {
         case .PR: return Outcome(answer: .partition(logZ: r.logPartition ?? -.infinity), details: details)

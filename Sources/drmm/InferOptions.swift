@@ -22,6 +22,15 @@ struct InferOptions: ParsableArguments {
     @Option(help: "BP schedule: automatic, tree, parallel, sequential or random.")
     var schedule: Updates = .automatic
 
+    enum Domain: String, ExpressibleByArgument, CaseIterable { case automatic, log }
+
+    @Option(
+        help: """
+            BP number domain: automatic (plain numbers with per-message rescaling, repeated in the log domain \
+            when a belief underflows to zero) or log.
+            """)
+    var domain: Domain = .automatic
+
     @Option(help: "BP damping in [0, 1).")
     var damping: Double = 0
 

@@ -261,3 +261,62 @@ struct SeededShuffle: RandomNumberGenerator {
     init(_ rng: RandomSource) { self.rng = rng }
     mutating func next() -> UInt64 { rng.next() }
 }
+
+/// CHILD from the bnlearn repository: read, written back in both formats, and inferred.
+@Suite("The CHILD network")
+struct ChildNetworkTests {
+    static func child() throws -> BayesianNetwork { try BIFFormat.read(path: Fixture.path("bif/child.bif")) }
+
+    @Test("reads with its awkward state names; P(Disease) is the hand-computed mixture")
+    func reads() throws {
+        let net = try Self.child()
+        #expect(net.nodes.count == 20)
+        let disease = try #require(net.nodes.firstIndex { $0.name == "Disease" })
+        #expect(net.nodes[disease].states == ["PFC", "TGA", "Fallot", "PAIVS", "TAPVD", "Lung"])
+        let co2 = try #require(net.nodes.first { $0.name == "CO2Report" })
+        #expect(co2.states == ["<7.5", ">=7.5"])
+        // P(Disease) = 0.1 · P(· | asphyxia) + 0.9 · P(· | none), by hand from the file's rows.
+        let yes = [0.20, 0.30, 0.25, 0.15, 0.05, 0.05]
+        let no = [0.03061224, 0.33673469, 0.29591837, 0.23469388, 0.05102041, 0.05102041]
+        let expected = zip(yes, no).map { 0.1 * $0 + 0.9 * $1 }
+        let marginals = try JunctionTree().marginals(net.factorGraph(), evidence: .none)
+        #expect(zip(marginals[disease], expected).allSatisfy { abs($0 - $1) < 1e-8 }, "\(marginals[disease])")
+        #expect(net.nodes.reduce(0) { $0 + $1.table.count - $1.table.count / $1.states.count } == 230)
+    }
+
+    @Test("BIF and XMLBIF round trips; junction tree = variable elimination, with evidence")
+    func roundTripsAndInference() throws {
+        let net = try Self.child()
+        #expect(try BIFFormat.parse(BIFFormat.text(net, name: "child")) == net)
+        #expect(try XMLBIFFormat.parse(XMLBIFFormat.text(net, name: "child")) == net)
+        let g = try net.factorGraph()
+        func index(_ name: String) throws -> Int { try #require(net.nodes.firstIndex { $0.name == name }) }
+        let ev = Evidence(states: [try index("LowerBodyO2"): 0, try index("CO2Report"): 1, try index("XrayReport"): 3])
+        let ve = try VariableElimination().solve(g, evidence: ev)
+        let jt = try JunctionTree().calibrate(g, evidence: ev, mode: .sumProduct)
+        #expect(abs(jt.logPartition - ve.logPartition) < 1e-12)
+        #expect(maxAbsDifference(try JunctionTree().marginals(g, evidence: ev), ve.marginals) < 1e-12)
+        let map = try JunctionTree().mostProbableAssignment(g, evidence: ev)
+        let exact = try VariableElimination().mostProbableAssignment(g, evidence: ev)
+        #expect(abs(map.logScore - exact.logScore) < 1e-12)
+        let mplp = try MPLP().run(g, evidence: ev)
+        #expect(abs(mplp.assignment.logScore - exact.logScore) < 1e-12 && mplp.upperBound >= exact.logScore - 1e-12)
+    }
+
+    @Test("forward samples and likelihood weighting within tolerance of the exact marginals")
+    func sampling() throws {
+        let net = try Self.child()
+        let g = try net.factorGraph()
+        let exact = try VariableElimination().marginals(g, evidence: .none)
+        let samples = try net.sample(count: 40_000, seed: 11)
+        var counts = net.nodes.map { [Double](repeating: 0, count: $0.states.count) }
+        for x in samples { for (v, s) in x.enumerated() { counts[v][s] += 1 } }
+        let estimate = counts.map { $0.map { $0 / 40_000 } }
+        #expect(maxAbsDifference(estimate, exact) < 0.015)
+        let disease = try #require(net.nodes.firstIndex { $0.name == "Disease" })
+        let ev = [try #require(net.nodes.firstIndex { $0.name == "LowerBodyO2" }): 0]
+        let weighted = try net.likelihoodWeighting(evidence: ev, samples: 40_000, seed: 5)
+        let conditional = try VariableElimination().marginals(g, evidence: Evidence(states: ev))
+        #expect(zip(weighted.marginals[disease], conditional[disease]).allSatisfy { abs($0 - $1) < 0.02 })
+    }
+}
