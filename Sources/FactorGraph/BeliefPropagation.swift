@@ -122,13 +122,25 @@ public struct BeliefPropagation: InferenceAlgorithm {
     public func run<S: Semiring>(
         _ graph: FactorGraph, evidence: Evidence = .none, semiring: S.Type = LogSumProduct.self
     ) throws -> BeliefPropagationResult {
-        let r = try runOnce(graph, evidence: evidence, semiring: S.self)
+        let r = try runSpecialized(graph, evidence: evidence, semiring: S.self)
         guard r.infeasibility != nil, S.zero == 0, S.one == 1 else { return r }
         let logDomain =
             S.isMaximizing
             ? try runOnce(graph, evidence: evidence, semiring: MaxSum.self)
             : try runOnce(graph, evidence: evidence, semiring: LogSumProduct.self)
         return logDomain.infeasibility == nil ? logDomain : r
+    }
+
+    /// The run with the engine specialised for each of the four semirings (a caller in another
+    /// module would otherwise get the unspecialised generic engine, a call per `⊕` and `⊗`).
+    private func runSpecialized<S: Semiring>(
+        _ graph: FactorGraph, evidence: Evidence, semiring: S.Type
+    ) throws -> BeliefPropagationResult {
+        if S.self == SumProduct.self { return try runOnce(graph, evidence: evidence, semiring: SumProduct.self) }
+        if S.self == LogSumProduct.self { return try runOnce(graph, evidence: evidence, semiring: LogSumProduct.self) }
+        if S.self == MaxProduct.self { return try runOnce(graph, evidence: evidence, semiring: MaxProduct.self) }
+        if S.self == MaxSum.self { return try runOnce(graph, evidence: evidence, semiring: MaxSum.self) }
+        return try runOnce(graph, evidence: evidence, semiring: S.self)
     }
 
     private func runOnce<S: Semiring>(
