@@ -40,6 +40,8 @@ public struct BeliefPropagation: InferenceAlgorithm {
         public var maxIterations: Int = 10_000
         /// Seed of ``Schedule/sequentialRandom``.
         public var seed: UInt64 = 0
+        /// Threads of the ``Schedule/parallel`` schedule (same answer as one thread, bit for bit).
+        public var threads = 1
         /// Also compute the beliefs of every factor.
         public var computeFactorMarginals = false
 
@@ -83,6 +85,11 @@ public struct BeliefPropagation: InferenceAlgorithm {
                         throw FactorGraphError.unsupported("property \(key)=\(value): expected an unsigned integer")
                     }
                     seed = s
+                case "threads":
+                    guard let t = Int(value), (1...1024).contains(t) else {
+                        throw FactorGraphError.unsupported("property \(key)=\(value): expected an integer in 1...1024")
+                    }
+                    threads = t
                 default:
                     throw FactorGraphError.unsupported("unknown property '\(key)'")
                 }
@@ -98,6 +105,9 @@ public struct BeliefPropagation: InferenceAlgorithm {
             }
             guard maxIterations >= 1 else {
                 throw FactorGraphError.unsupported("maxIterations must be at least 1, got \(maxIterations)")
+            }
+            guard (1...1024).contains(threads) else {
+                throw FactorGraphError.unsupported("threads must be in 1...1024, got \(threads)")
             }
         }
     }
@@ -168,7 +178,7 @@ public struct BeliefPropagation: InferenceAlgorithm {
             while iterations < options.maxIterations {
                 switch options.schedule {
                 case .parallel:
-                    engine.parallelIteration(damping: options.damping)
+                    engine.parallelIteration(damping: options.damping, threads: options.threads)
                 case .sequentialRandom:
                     order.shuffle(using: &rng)
                     engine.sequentialIteration(order: order, damping: options.damping)
@@ -176,7 +186,7 @@ public struct BeliefPropagation: InferenceAlgorithm {
                     engine.sequentialIteration(order: order, damping: options.damping)
                 }
                 iterations += 1
-                difference = engine.refreshBeliefs()
+                difference = engine.refreshBeliefs(threads: options.schedule == .parallel ? options.threads : 1)
                 if difference <= options.tolerance { converged = true; break }
             }
         }

@@ -10,7 +10,11 @@ import NumericalCore
 /// allocated inside an iteration. Messages are normalised after every update (by `⊕` over the
 /// message: its sum for sum-product, its max for max-product), which keeps the linear-domain
 /// semirings free of underflow and leaves the fixed points unchanged.
-final class MessagePassingEngine<S: Semiring> {
+///
+/// Unchecked `Sendable`: the threads of one flooding half-step
+/// (``parallelIteration(damping:threads:)``) read the other half's messages and write disjoint
+/// messages and beliefs, each with its own workspace; nothing else runs concurrently.
+final class MessagePassingEngine<S: Semiring>: @unchecked Sendable {
     let problem: DiscreteProblem
     let topology: GraphTopology
     let cards: [Int]
@@ -29,7 +33,11 @@ final class MessagePassingEngine<S: Semiring> {
     let scratch: UnsafeMutablePointer<Double>  // one message
     let digits: UnsafeMutablePointer<Int>
     let maxDegree: Int
+    let maxCardinality: Int
     private(set) var messageUpdates = 0
+
+    /// Counts message updates made outside the single-threaded update functions.
+    func addMessageUpdates(_ count: Int) { messageUpdates += count }
 
     init(_ problem: DiscreteProblem) {
         self.problem = problem
@@ -66,7 +74,8 @@ final class MessagePassingEngine<S: Semiring> {
         variableToFactor = .allocate(capacity: max(m, 1))
         scratchMessages = .allocate(capacity: max(m, 1))
         beliefs = .allocate(capacity: max(n, 1))
-        scratch = .allocate(capacity: max(problem.cardinalities.max() ?? 1, 1))
+        maxCardinality = max(problem.cardinalities.max() ?? 1, 1)
+        scratch = .allocate(capacity: maxCardinality)
         let md = problem.factors.map(\.scope.count).max() ?? 0
         maxDegree = md
         digits = .allocate(capacity: max(md, 1))
@@ -93,7 +102,7 @@ final class MessagePassingEngine<S: Semiring> {
     }
 
     @inline(__always)
-    private func normalizedCopy(
+    func normalizedCopy(
         from src: UnsafeMutablePointer<Double>, to dst: UnsafeMutablePointer<Double>, count: Int
     ) {
         var z = S.zero
@@ -111,6 +120,15 @@ final class MessagePassingEngine<S: Semiring> {
     /// messages into `out` (normalised).
     @inline(__always)
     func computeFactorToVariable(edge e: Int, into out: UnsafeMutablePointer<Double>) {
+        factorToVariableMessage(edge: e, into: out, digits: digits)
+        messageUpdates += 1
+    }
+
+    /// The factor→variable message on `edge` into `out` (normalised), with `digits` as
+    /// workspace (one per thread); touches nothing else.
+    @inline(__always)
+    func factorToVariableMessage(edge e: Int, into out: UnsafeMutablePointer<Double>, digits: UnsafeMutablePointer<Int>)
+    {
         let f = topology.edgeFactor[e]
         let first = topology.factorEdgeStart[f]
         let degree = topology.factorEdgeStart[f + 1] - first
@@ -161,7 +179,6 @@ final class MessagePassingEngine<S: Semiring> {
         var z = S.zero
         for x in 0..<ck { z = S.plus(z, out[x]) }
         if z != S.zero && z.isFinite { for x in 0..<ck { out[x] = S.over(out[x], z) } }
-        messageUpdates += 1
     }
 
     /// Recomputes the factor→variable message on `edge` in place, with damping.
@@ -181,6 +198,13 @@ final class MessagePassingEngine<S: Semiring> {
     /// The variable→factor message on `edge`: the prior times every other incoming message.
     @inline(__always)
     func updateVariableToFactor(edge e: Int) {
+        variableToFactorMessage(edge: e, scratch: scratch)
+        messageUpdates += 1
+    }
+
+    /// Sets the variable→factor message on `edge`, with `scratch` as workspace (one per thread).
+    @inline(__always)
+    func variableToFactorMessage(edge e: Int, scratch: UnsafeMutablePointer<Double>) {
         let v = topology.edgeVariable[e]
         let c = cards[v]
         let p = prior + variableOffset[v]
@@ -192,7 +216,6 @@ final class MessagePassingEngine<S: Semiring> {
             for x in 0..<c { scratch[x] = S.times(scratch[x], m[x]) }
         }
         normalizedCopy(from: scratch, to: variableToFactor + messageOffset[e], count: c)
-        messageUpdates += 1
     }
 
     func updateVariableToFactors(variable v: Int) {
@@ -220,20 +243,26 @@ final class MessagePassingEngine<S: Semiring> {
     @discardableResult
     func refreshBeliefs() -> Double {
         var diff = 0.0
-        for v in 0..<topology.variableCount {
-            let c = cards[v]
-            rawBelief(v, into: scratch)
-            var mx = -Double.infinity
-            for x in 0..<c { scratch[x] = S.log(scratch[x]); if scratch[x] > mx { mx = scratch[x] } }
-            var z = 0.0
-            for x in 0..<c { scratch[x] = mx == -.infinity ? 0 : exp(scratch[x] - mx); z += scratch[x] }
-            let b = beliefs + variableOffset[v]
-            for x in 0..<c {
-                let nb = z > 0 ? scratch[x] / z : 0
-                let d = abs(nb - b[x])
-                if d > diff { diff = d }
-                b[x] = nb
-            }
+        for v in 0..<topology.variableCount { diff = max(diff, refreshBelief(v, scratch: scratch)) }
+        return diff
+    }
+
+    /// Recomputes the belief of `v` with `scratch` as workspace; returns its largest change.
+    @inline(__always)
+    func refreshBelief(_ v: Int, scratch: UnsafeMutablePointer<Double>) -> Double {
+        let c = cards[v]
+        rawBelief(v, into: scratch)
+        var mx = -Double.infinity
+        for x in 0..<c { scratch[x] = S.log(scratch[x]); if scratch[x] > mx { mx = scratch[x] } }
+        var z = 0.0
+        for x in 0..<c { scratch[x] = mx == -.infinity ? 0 : exp(scratch[x] - mx); z += scratch[x] }
+        let b = beliefs + variableOffset[v]
+        var diff = 0.0
+        for x in 0..<c {
+            let nb = z > 0 ? scratch[x] / z : 0
+            let d = abs(nb - b[x])
+            if d > diff { diff = d }
+            b[x] = nb
         }
         return diff
     }

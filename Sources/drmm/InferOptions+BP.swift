@@ -9,6 +9,7 @@ extension InferOptions {
         bp.options.tolerance = tolerance
         bp.options.maxIterations = maxIterations
         bp.options.seed = seed
+        bp.options.threads = threads
         bp.options.schedule =
             switch schedule {
             case .automatic: .automatic

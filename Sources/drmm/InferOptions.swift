@@ -31,6 +31,9 @@ struct InferOptions: ParsableArguments {
             """)
     var domain: Domain = .automatic
 
+    @Option(help: "BP: threads of the parallel schedule (same answer as one thread).")
+    var threads: Int = 1
+
     @Option(help: "BP damping in [0, 1).")
     var damping: Double = 0
 
@@ -65,6 +68,7 @@ struct InferOptions: ParsableArguments {
         guard maxIterations >= 1 else {
             throw ValidationError("--max-iterations must be at least 1, got \(maxIterations)")
         }
+        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be in 1...1024") }
         guard forestRounds >= 0 else { throw ValidationError("--forest-rounds must be at least 0") }
         guard chains >= 1, samples >= chains, burnIn >= 0 else {
             throw ValidationError("--samples must be at least --chains (≥ 1), and --burn-in at least 0")

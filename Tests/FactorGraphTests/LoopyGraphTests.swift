@@ -96,4 +96,34 @@ struct LoopyGraphTests {
         #expect(throws: FactorGraphError.self) { try BeliefPropagation.Options(properties: ["damping": "1.5"]) }
         #expect(throws: FactorGraphError.self) { try BeliefPropagation.Options(properties: ["colour": "red"]) }
     }
+
+    @Test("the parallel schedule on 2, 3 and 5 threads gives one thread's answer bit for bit")
+    func threadsAgree() throws {
+        for seed in UInt64(1)...12 {
+            let rng = RandomSource(seed: 300 + seed)
+            // Loopy pairwise graphs, and forests with ternary factors (the general-degree path).
+            let g =
+                seed % 2 == 0
+                ? RandomModels.loopy(n: 30, extraEdges: 20, rng: rng, maxCardinality: 4, coupling: 0.8)
+                : RandomModels.forest(n: 40, rng: rng, maxStates: 1 << 40)
+            for (semiring, damping) in [("sum", 0.0), ("sum", 0.3), ("max", 0.0)] {
+                var bp = BeliefPropagation()
+                bp.options.schedule = .parallel
+                bp.options.damping = damping
+                bp.options.maxIterations = 200
+                let one =
+                    try semiring == "sum" ? bp.run(g, semiring: SumProduct.self) : bp.run(g, semiring: MaxProduct.self)
+                for threads in [2, 3, 5] {
+                    bp.options.threads = threads
+                    let many =
+                        try semiring == "sum"
+                        ? bp.run(g, semiring: SumProduct.self) : bp.run(g, semiring: MaxProduct.self)
+                    #expect(many.marginals == one.marginals, "seed \(seed) \(semiring) \(damping) threads \(threads)")
+                    #expect(many.iterations == one.iterations && many.messageUpdates == one.messageUpdates)
+                    #expect(many.logPartition == one.logPartition)
+                }
+            }
+        }
+        #expect(throws: FactorGraphError.self) { try BeliefPropagation.Options(properties: ["threads": "0"]) }
+    }
 }
