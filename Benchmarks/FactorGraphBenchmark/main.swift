@@ -3,7 +3,8 @@
 //   swift run -c release FactorGraphBenchmark [--repeats N] [--json FILE]
 //   swift run -c release FactorGraphBenchmark memory      # 100×100 grid, peak RSS
 //   swift run -c release FactorGraphBenchmark order       # min-fill order on 10^4–10^6 variables
-//   swift run -c release FactorGraphBenchmark large [SIDE] [THREADS…]  # BP on a SIDE×SIDE grid (1000)
+//   swift run -c release FactorGraphBenchmark large [SIDE] [THREADS…] [--damping D] [--max-iterations N]
+//                                                         # parallel BP on a SIDE×SIDE grid (1000)
 //
 // Loopy BP on libDAI's Ising grids (tol 1e-9, sequential and parallel, every semiring) and
 // exact inference on the UAI 2014 instances; medians over repeated runs.
@@ -80,7 +81,7 @@ if arguments.first == "large" {
     // count, iterations, peak RSS. The answers of every thread count are compared bit for bit.
     let rest = Array(arguments.dropFirst())
     let side = rest.first.flatMap { Int($0) } ?? 1000
-    let threadCounts = rest.dropFirst().compactMap { Int($0) }
+    let threadCounts = rest.dropFirst().prefix { !$0.hasPrefix("--") }.compactMap { Int($0) }
     let before = peakResidentMegabytes()
     let (g, build) = try time { try isingGrid(side: side, seed: 42) }
     print(
@@ -93,6 +94,7 @@ if arguments.first == "large" {
         bp.options.schedule = .parallel
         bp.options.tolerance = 1e-9
         bp.options.maxIterations = Int(value(of: "--max-iterations") ?? "") ?? 1000
+        bp.options.damping = Double(value(of: "--damping") ?? "") ?? 0
         bp.options.threads = threads
         let (r, seconds) = try time { try bp.run(g, semiring: SumProduct.self) }
         let same = reference.map { $0 == r.marginals } ?? true

@@ -1,6 +1,6 @@
 """Bayesian networks side by side with pgmpy, in one run: reading a BIF file with all exact
 marginals, forward sampling, and maximum-likelihood parameter learning, on bnlearn's asia and
-on ALARM (libDAI's copy, as BIF by Scripts/fg-to-bif.py).
+child and on ALARM (libDAI's copy, as BIF by Scripts/fg-to-bif.py).
 
     python Benchmarks/peers/bayesian_network_peers.py DRMM_BINARY [--repeats N] [--json FILE]
 
@@ -42,7 +42,7 @@ def main():
     a = ap.parse_args()
     rows, report = [], {"samples": a.samples, "repeats": a.repeats, "networks": {}}
     work = tempfile.mkdtemp()
-    for name in ["asia", "alarm"]:
+    for name in ["asia", "alarm", "child"]:
         path = os.path.join(fixtures, f"{name}.bif")
         net = {}
         # Reading and every exact marginal.

@@ -1,6 +1,6 @@
 /// The clique tree of an elimination order: variable elimination's bucket tree with every
-/// clique that is contained in a neighbour merged into it, renumbered so that the maximal
-/// cliques remain, each with its factors, parent and children.
+/// clique that is contained in its only child merged into it, renumbered, each clique with
+/// its factors, parent and children.
 struct CliqueTree {
     /// The variables of each clique (the bucket's separator, then its eliminated variable).
     var cliques: [[Int]]
@@ -26,11 +26,14 @@ struct CliqueTree {
         var children = plan.children
         var assigned = plan.assigned
         var alive = [Bool](repeating: true, count: m)
-        // Leaves first: a clique contained in one of its (final) children merges into it, and
-        // that child takes its parent, its other children and its factors.
+        // Leaves first: a clique contained in its only (final) child merges into it, and the
+        // child takes its parent and its factors. (A clique with several children stays: merged
+        // into the larger clique, each of its other children's messages would be summed over
+        // the larger table.)
         for p in 0..<m {
             let members = Set(clique[p])
-            guard let b = children[p].first(where: { members.isSubset(of: clique[$0]) }) else { continue }
+            guard children[p].count == 1, let b = children[p].first(where: { members.isSubset(of: clique[$0]) })
+            else { continue }
             alive[p] = false
             parent[b] = parent[p]
             if parent[p] >= 0 { children[parent[p]] = children[parent[p]].map { $0 == p ? b : $0 } }

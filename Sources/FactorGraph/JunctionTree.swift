@@ -6,9 +6,9 @@ import Glibc
 /// Exact inference on a clique tree: the junction tree algorithm.
 ///
 /// The tree comes from variable elimination's min-fill order: eliminating `v` forms the clique
-/// `{v} ∪ separator(v)`, joined to the clique of the separator's first variable to go; a
-/// clique contained in one of its neighbours is merged into it, which leaves the maximal
-/// cliques and a tree with the running-intersection property. Each factor (restricted to the
+/// `{v} ∪ separator(v)`, joined to the clique of the separator's first variable to go (a tree
+/// with the running-intersection property); a clique contained in its only child is merged
+/// into it. Each factor (restricted to the
 /// evidence) is assigned to one clique containing its scope.
 ///
 /// One collect pass (leaves to roots) and one distribute pass (roots to leaves) calibrate
@@ -96,7 +96,7 @@ public struct JunctionTree: InferenceAlgorithm {
         // Collect: each clique's message to its parent, children first.
         var up = [Table?](repeating: nil, count: m)
         for c in tree.postOrder {
-            for k in tree.children[c] { potential[c] = potential[c].adding(up[k]!) }
+            for k in tree.children[c] { potential[c].add(up[k]!) }
             if let p = tree.parent[c] {
                 up[c] = potential[c].marginalized(onto: tree.separator(c, p), maximize: maximize)
             }
@@ -112,14 +112,25 @@ public struct JunctionTree: InferenceAlgorithm {
         // Distribute: a child's belief is its subtree part times the parent's belief divided by
         // the child's own message (−∞ where that message is −∞: the child's belief is −∞ there
         // whatever is sent).
-        for c in tree.postOrder.reversed() {
+        for c in tree.postOrder.reversed() where !tree.children[c].isEmpty {
+            // Sum-product: one exp per entry of the parent's belief (relative to its largest),
+            // then every child's separator is a plain sum.
+            let top = potential[c].values.max() ?? -.infinity
+            let linear = maximize || top == -.infinity ? [] : potential[c].values.map { exp($0 - top) }
             for k in tree.children[c] {
-                let sep = potential[c].marginalized(onto: tree.separator(k, c), maximize: maximize)
-                var down = sep
+                let scope = tree.separator(k, c)
+                var down =
+                    maximize
+                    ? potential[c].marginalized(onto: scope, maximize: true)
+                    : Table(
+                        scope: scope, cardinalities: up[k]!.cardinalities,
+                        values: linear.isEmpty
+                            ? [Double](repeating: -.infinity, count: up[k]!.values.count)
+                            : potential[c].summedLinear(linear, onto: scope).map { log($0) + top })
                 for i in down.values.indices {
-                    down.values[i] = up[k]!.values[i] == -.infinity ? -.infinity : sep.values[i] - up[k]!.values[i]
+                    down.values[i] = up[k]!.values[i] == -.infinity ? -.infinity : down.values[i] - up[k]!.values[i]
                 }
-                potential[k] = potential[k].adding(down)
+                potential[k].add(down)
             }
         }
         var home = [Int?](repeating: nil, count: problem.variableCount)
@@ -209,15 +220,14 @@ public struct JunctionTree: InferenceAlgorithm {
 }
 
 extension Table {
-    /// `self ⊗ other` (log-domain sum) over `self`'s scope, which contains `other`'s.
-    func adding(_ other: Table) -> Table {
-        var out = self
+    /// `self ⊗= other` (log-domain sum) over `self`'s scope, which contains `other`'s.
+    mutating func add(_ other: Table) {
         let s = other.strides(in: scope)
-        out.values.withUnsafeMutableBufferPointer { dst in
+        let cards = cardinalities
+        values.withUnsafeMutableBufferPointer { dst in
             other.values.withUnsafeBufferPointer { src in
-                Table.walk(cardinalities: cardinalities, strides: s) { i, j in dst[i] += src[j] }
+                Table.walk(cardinalities: cards, strides: s) { i, j in dst[i] += src[j] }
             }
         }
-        return out
     }
 }

@@ -11,23 +11,23 @@ extension MessagePassingEngine {
         let workspaces = Workspaces(count: threads, states: maxCardinality, degree: maxDegree)
         defer { workspaces.deallocate() }
         let edges = topology.edgeCount
+        // Factor→variable messages read only variable→factor ones, so each range is written
+        // (and damped) in place as soon as it is computed.
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             let digits = workspaces.digits[t]
             for e in Self.range(t, of: threads, in: edges) {
-                factorToVariableMessage(edge: e, into: scratchMessages + messageOffset[e], digits: digits)
-            }
-        }
-        if damping == 0 {
-            factorToVariable.update(from: scratchMessages, count: totalMessageLength)
-        } else {
-            for e in 0..<edges {
-                let c = cards[topology.edgeVariable[e]]
                 let o = messageOffset[e]
-                for x in 0..<c {
-                    scratchMessages[o + x] = S.damp(
-                        new: scratchMessages[o + x], old: factorToVariable[o + x], damping: damping)
+                let c = cards[topology.edgeVariable[e]]
+                factorToVariableMessage(edge: e, into: scratchMessages + o, digits: digits)
+                if damping == 0 {
+                    (factorToVariable + o).update(from: scratchMessages + o, count: c)
+                } else {
+                    for x in 0..<c {
+                        scratchMessages[o + x] = S.damp(
+                            new: scratchMessages[o + x], old: factorToVariable[o + x], damping: damping)
+                    }
+                    normalizedCopy(from: scratchMessages + o, to: factorToVariable + o, count: c)
                 }
-                normalizedCopy(from: scratchMessages + o, to: factorToVariable + o, count: c)
             }
         }
         let variables = topology.variableCount

@@ -117,6 +117,16 @@ struct CommandLineTests {
 
         let bpRun = try json([ising, "--task", "MAR", "--algorithm", "bp", "--schedule", "parallel"])
         #expect(bpRun["converged"] as? Bool == true && (bpRun["iterations"] as? Int ?? 0) > 1)
+        #expect(bpRun["semiring"] as? String == "sum-product")
+        let threaded = try json([ising, "--task", "MAR", "--algorithm", "bp", "--schedule", "parallel", "--threads", "2"])
+        #expect(threaded["marginals"] as? [[Double]] == bpRun["marginals"] as? [[Double]])
+        let linear = try json([ising, "--task", "MAR", "--algorithm", "bp"])
+        let logDomain = try json([ising, "--task", "MAR", "--algorithm", "bp", "--domain", "log"])
+        #expect(logDomain["semiring"] as? String == "log-sum-product")
+        #expect(
+            maxAbsDifference(
+                try #require(logDomain["marginals"] as? [[Double]]), try #require(linear["marginals"] as? [[Double]]))
+                < 1e-8)
 
         let asia = try run(["infer", Fixture.path("bif/asia.bif"), "--task", "MAR", "--algorithm", "gibbs"])
         #expect(asia.status == 0 && asia.stderr.contains("have not mixed"), "deterministic asia: \(asia.stderr)")
