@@ -18,7 +18,7 @@ import NumericalCore
 /// Values are stored in the semiring's own encoding (``encode(log:)``/``log(_:)`` convert),
 /// so a zero potential is `0` in the linear semirings and `-∞` in the log ones, and no
 /// operation ever turns it into NaN.
-public protocol Semiring {
+public protocol Semiring: SendableMetatype {
     /// A short name for reports ("sum-product", "max-sum", …).
     static var name: String { get }
     /// The additive identity (the encoding of probability 0).

@@ -118,7 +118,9 @@ struct CommandLineTests {
         let bpRun = try json([ising, "--task", "MAR", "--algorithm", "bp", "--schedule", "parallel"])
         #expect(bpRun["converged"] as? Bool == true && (bpRun["iterations"] as? Int ?? 0) > 1)
         #expect(bpRun["semiring"] as? String == "sum-product")
-        let threaded = try json([ising, "--task", "MAR", "--algorithm", "bp", "--schedule", "parallel", "--threads", "2"])
+        let threaded = try json([
+            ising, "--task", "MAR", "--algorithm", "bp", "--schedule", "parallel", "--threads", "2"
+        ])
         #expect(threaded["marginals"] as? [[Double]] == bpRun["marginals"] as? [[Double]])
         let linear = try json([ising, "--task", "MAR", "--algorithm", "bp"])
         let logDomain = try json([ising, "--task", "MAR", "--algorithm", "bp", "--domain", "log"])
