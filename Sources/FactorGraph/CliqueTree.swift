@@ -14,8 +14,8 @@ struct CliqueTree {
     var home: [Int]
     /// Every clique, children before parents.
     var postOrder: [Int]
-    /// Each clique's separator with its parent, in the clique's own order.
-    private var separators: [[Int]]
+    /// Each clique's separator with its parent (empty for a root), in the clique's own order.
+    var separators: [[Int]]
     let cardinalities: [Int]
 
     init(plan: VariableElimination.Plan, tables: [Table], cardinalities: [Int]) {
@@ -76,11 +76,5 @@ struct CliqueTree {
             let inParent = Set(cliqueList[p])
             return cliqueList[c].filter { inParent.contains($0) }
         }
-    }
-
-    /// The separator of clique `c` and its parent `p`, in `c`'s order.
-    func separator(_ c: Int, _ p: Int) -> [Int] {
-        precondition(parent[c] == p)
-        return separators[c]
     }
 }

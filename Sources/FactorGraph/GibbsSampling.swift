@@ -72,10 +72,9 @@ public struct GibbsSampling {
         let search = LocalSearch(problem)
         var chains: [[[Double]]] = []
         for c in 0..<options.chains {
-            var x = c == 0 ? start : nil
-            if x == nil { x = problem.cardinalities.map { rng.integer(below: $0) } }
+            let x = (c == 0 ? start : nil) ?? problem.cardinalities.map { rng.integer(below: $0) }
             let counted = options.samples / options.chains + (c < options.samples % options.chains ? 1 : 0)
-            chains.append(try chain(problem, search, from: x!, samples: counted, rng: rng))
+            chains.append(try chain(problem, search, from: x, samples: counted, rng: rng))
         }
         var pooled = problem.cardinalities.map { [Double](repeating: 0, count: $0) }
         for m in chains {
@@ -110,7 +109,7 @@ public struct GibbsSampling {
         for sweep in 0..<(options.burnIn + samples) {
             for v in free {
                 search.localScores(v, &x, into: &scores)
-                let top = scores.max()!
+                let top = scores.max() ?? 0
                 for s in scores.indices { scores[s] = exp(scores[s] - top) }
                 x[v] = rng.categorical(scores)
             }

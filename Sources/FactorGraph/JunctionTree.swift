@@ -59,19 +59,42 @@ public struct JunctionTree: InferenceAlgorithm {
         /// The normalised marginal of variable `v` (sum-product), or its normalised
         /// max-marginal (max-sum); one-hot for an observed variable.
         public func marginal(of v: Int) -> [Double] {
-            guard let c = home[v] else { return (0..<cardinalities[v]).map { $0 == clamp[v] ? 1 : 0 } }
+            guard let c = home[v] else { return oneHot(v) }
             return jointMarginal(of: [v], in: c)
         }
 
         /// The normalised marginal over `variables`, all of them in clique `c`, row-major over
         /// `variables` as given.
         public func jointMarginal(of variables: [Int], in c: Int) -> [Double] {
+            jointMarginals(of: [variables], in: c)[0]
+        }
+
+        /// The normalised marginals over each of `sets`, all in clique `c`: the clique's
+        /// belief is exponentiated once for all of them.
+        func jointMarginals(of sets: [[Int]], in c: Int) -> [[Double]] {
             let t = Table(scope: cliques[c], cardinalities: cliques[c].map { cardinalities[$0] }, values: beliefs[c])
             let top = t.values.max() ?? 0
-            let sums = t.summedLinear(t.values.map { exp($0 - top) }, onto: variables)
-            let z = sums.reduce(0, +)
-            return sums.map { $0 / z }
+            let linear = t.values.map { exp($0 - top) }
+            return sets.map { variables in
+                let sums = t.summedLinear(linear, onto: variables)
+                let z = sums.reduce(0, +)
+                return sums.map { $0 / z }
+            }
         }
+
+        /// Every variable's marginal (one-hot where observed), each clique exponentiated once.
+        public func marginals() -> [[Double]] {
+            var out = (0..<cardinalities.count).map { home[$0] == nil ? oneHot($0) : [] }
+            var housed = [[Int]](repeating: [], count: cliques.count)
+            for (v, c) in home.enumerated() { if let c { housed[c].append(v) } }
+            for (c, variables) in housed.enumerated() where !variables.isEmpty {
+                for (v, m) in zip(variables, jointMarginals(of: variables.map { [$0] }, in: c)) { out[v] = m }
+            }
+            return out
+        }
+
+        /// The marginal of an observed variable: all mass on its observed state.
+        private func oneHot(_ v: Int) -> [Double] { (0..<cardinalities[v]).map { $0 == clamp[v] ? 1 : 0 } }
     }
 
     /// The clique tree of `graph` under `evidence`, calibrated by `mode`.
@@ -97,8 +120,8 @@ public struct JunctionTree: InferenceAlgorithm {
         var up = [Table?](repeating: nil, count: m)
         for c in tree.postOrder {
             for k in tree.children[c] { potential[c].add(up[k]!) }
-            if let p = tree.parent[c] {
-                up[c] = potential[c].marginalized(onto: tree.separator(c, p), maximize: maximize)
+            if tree.parent[c] != nil {
+                up[c] = potential[c].marginalized(onto: tree.separators[c], maximize: maximize)
             }
         }
         // potential[c] now holds the clique with its subtree; the roots are calibrated.
@@ -118,7 +141,7 @@ public struct JunctionTree: InferenceAlgorithm {
             let top = potential[c].values.max() ?? -.infinity
             let linear = maximize || top == -.infinity ? [] : potential[c].values.map { exp($0 - top) }
             for k in tree.children[c] {
-                let scope = tree.separator(k, c)
+                let scope = tree.separators[k]
                 var down =
                     maximize
                     ? potential[c].marginalized(onto: scope, maximize: true)
@@ -153,8 +176,8 @@ public struct JunctionTree: InferenceAlgorithm {
     /// Every variable's exact marginal, from one calibration.
     public func marginals(_ graph: FactorGraph, evidence: Evidence) throws -> [[Double]] {
         let problem = try DiscreteProblem(graph, evidence: evidence)
-        let c = try calibrate(problem, mode: .sumProduct).calibration
-        return (0..<problem.variableCount).map { problem.isCategorical[$0] ? c.marginal(of: $0) : [] }
+        let all = try calibrate(problem, mode: .sumProduct).calibration.marginals()
+        return all.enumerated().map { problem.isCategorical[$0.offset] ? $0.element : [] }
     }
 
     /// The marginal of every factor of `graph` over its scope (row-major as the factor's
@@ -167,28 +190,17 @@ public struct JunctionTree: InferenceAlgorithm {
             let factor = problem.factors[f]
             let free = factor.scope.filter { problem.clamp[$0] == nil }
             let joint = free.isEmpty ? [1.0] : c.jointMarginal(of: free, in: tree.home[f])
+            // The joint of the free variables, placed where the factor's table has the observed
+            // states (zero elsewhere): the inverse of restricting the table to the evidence.
+            let positions = factor.scope.indices.filter { problem.clamp[factor.scope[$0]] == nil }
+            var base = 0
+            for (i, v) in factor.scope.enumerated() { base += (problem.clamp[v] ?? 0) * factor.strides[i] }
             var out = [Double](repeating: 0, count: factor.count)
-            var digits = [Int](repeating: 0, count: factor.scope.count)
-            for t in 0..<factor.count {
-                var consistent = true
-                var k = 0
-                for (i, v) in factor.scope.enumerated() {
-                    if let s = problem.clamp[v] { consistent = consistent && digits[i] == s }
-                }
-                if consistent {
-                    for v in free {
-                        let i = factor.scope.firstIndex(of: v)!
-                        k = k * factor.cardinalities[i] + digits[i]
-                    }
-                    out[t] = joint[k]
-                }
-                var j = digits.count - 1
-                while j >= 0 {
-                    digits[j] += 1
-                    if digits[j] < factor.cardinalities[j] { break }
-                    digits[j] = 0; j -= 1
-                }
-            }
+            Table.walk(
+                cardinalities: positions.map { factor.cardinalities[$0] },
+                strides: positions.map { factor.strides[$0] },
+                base: base
+            ) { i, j in out[j] = joint[i] }
             return out
         }
     }

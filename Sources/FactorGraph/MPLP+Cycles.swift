@@ -12,8 +12,9 @@ struct CycleCluster {
     let members: [Int]
     /// For each member, the stride of each cluster variable in the member's table (0 if absent).
     let strides: [[Int]]
-    /// The message to each member, laid out as the member's table.
-    var messages: [[Double]]
+    /// Where the cluster's messages start in `DualState.clusterMessages` (one block per member,
+    /// each laid out as the member's table).
+    var messageStart = 0
 
     /// The triangles and chordless squares of the pairwise factors (the first factor of each
     /// pair of variables), skipping clusters of more than `maximumEntries` joint states.
@@ -54,11 +55,7 @@ struct CycleCluster {
                     return p == 0 ? cardinalities[scopes[f][1]] : 1
                 }
             }
-            return CycleCluster(
-                variables: cycle, cardinalities: cards, members: members, strides: strides,
-                messages: members.map { f in
-                    [Double](repeating: 0, count: scopes[f].map { cardinalities[$0] }.reduce(1, *))
-                })
+            return CycleCluster(variables: cycle, cardinalities: cards, members: members, strides: strides)
         }
     }
 }
@@ -73,40 +70,52 @@ extension DualState {
     mutating func updateCluster(_ c: Int) {
         let cluster = clusters[c]
         let k = cluster.members.count
-        var lambdas: [[Double]] = []
+        // λ_f for every member, one block per member (as the member's table), in `lambda`.
+        lambda.removeAll(keepingCapacity: true)
+        memberStart.removeAll(keepingCapacity: true)
+        memberStart.append(contentsOf: repeatElement(0, count: k + 1))
         for (m, f) in cluster.members.enumerated() {
-            var l = scores[f]
             let card1 = problem.cardinalities[scopes[f][1]]
-            let d0 = deltaStart[f], d1 = deltaStart[f] + problem.cardinalities[scopes[f][0]]
-            for t in l.indices { l[t] -= cluster.messages[m][t] + delta[d0 + t / card1] + delta[d1 + t % card1] }
-            lambdas.append(l)
+            let d0 = deltaStart[f], d1 = deltaStart[f] + blocks[f][1]
+            let message = cluster.messageStart + memberStart[m]
+            for t in scores[f].indices {
+                lambda.append(
+                    scores[f][t] - clusterMessages[message + t] - delta[d0 + t / card1] - delta[d1 + t % card1])
+            }
+            memberStart[m + 1] = lambda.count
         }
-        var maxima = lambdas.map { [Double](repeating: -.infinity, count: $0.count) }
-        var digits = [Int](repeating: 0, count: cluster.variables.count)
-        var index = [Int](repeating: 0, count: k)
-        let total = cluster.cardinalities.reduce(1, *)
-        for _ in 0..<total {
+        maxima.removeAll(keepingCapacity: true)
+        maxima.append(contentsOf: repeatElement(-.infinity, count: lambda.count))
+        digits.removeAll(keepingCapacity: true)
+        digits.append(contentsOf: repeatElement(0, count: cluster.variables.count))
+        for _ in 0..<cluster.cardinalities.reduce(1, *) {
             var s = 0.0
             for m in 0..<k {
-                var i = 0
+                var i = memberStart[m]
                 for j in digits.indices { i += digits[j] * cluster.strides[m][j] }
-                index[m] = i
-                s += lambdas[m][i]
+                s += lambda[i]
             }
-            for m in 0..<k where s > maxima[m][index[m]] { maxima[m][index[m]] = s }
+            for m in 0..<k {
+                var i = memberStart[m]
+                for j in digits.indices { i += digits[j] * cluster.strides[m][j] }
+                if s > maxima[i] { maxima[i] = s }
+            }
             var j = digits.count - 1
             while j >= 0 {
                 digits[j] += 1
                 if digits[j] < cluster.cardinalities[j] { break }
-                digits[j] = 0; j -= 1
+                digits[j] = 0
+                j -= 1
             }
         }
         let share = 1 / Double(k)
         for (m, f) in cluster.members.enumerated() {
+            let message = cluster.messageStart + memberStart[m]
             for t in scores[f].indices {
-                let message = maxima[m][t] * share - lambdas[m][t]
-                scores[f][t] += message - clusters[c].messages[m][t]
-                clusters[c].messages[m][t] = message
+                let i = memberStart[m] + t
+                let new = maxima[i] * share - lambda[i]
+                scores[f][t] += new - clusterMessages[message + t]
+                clusterMessages[message + t] = new
             }
         }
     }

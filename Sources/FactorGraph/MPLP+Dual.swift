@@ -10,22 +10,29 @@ struct DualState {
     let scopes: [[Int]]
     /// Each factor's score `θ_f` plus the messages of the cycle clusters on it.
     var scores: [[Double]]
-    /// The cycle clusters that tighten the relaxation (empty without tightening).
+    /// The cycle clusters that tighten the relaxation (empty without tightening), and their
+    /// messages to their factors, one after another (each laid out as the factor's table).
     var clusters: [CycleCluster] = []
-    /// Where each factor's messages start in `delta` (one block per scope position).
+    var clusterMessages: [Double] = []
+    /// Where each factor's messages start in `delta` (one block per scope position), and where
+    /// each scope position's block starts relative to that.
     let deltaStart: [Int]
+    let blocks: [[Int]]
     var delta: [Double]
     /// The scores of tables with an empty scope (observed throughout).
     let constant: Double
     /// The lowest score an assignment without a zero potential can have: a (penalised) bound
     /// below it proves that every assignment has one, i.e. `Z = 0`.
     let feasibleFloor: Double
-    private var lambda: [Double] = []
-    private var maxima: [Double] = []
+    /// Scratch of the updates (reused, never reallocated after the first sweep).
+    var lambda: [Double] = []
+    var maxima: [Double] = []
+    var digits: [Int] = []
+    var memberStart: [Int] = []
 
-    init(_ problem: DiscreteProblem, cycles: Bool) throws {
+    /// The dual of `problem`, whose factors restricted to its evidence are `tables`.
+    init(_ problem: DiscreteProblem, tables: [Table], cycles: Bool) throws {
         self.problem = problem
-        let tables = problem.factors.map { Table.restricted($0, clamp: problem.clamp) }
         let n = problem.variableCount
         var offset = [Int](repeating: 0, count: n + 1)
         for v in 0..<n { offset[v + 1] = offset[v] + problem.cardinalities[v] }
@@ -43,7 +50,7 @@ struct DualState {
         }
         feasibleFloor = floorSum
         var belief = [Double](repeating: 0, count: offset[n])
-        var scopes: [[Int]] = [], scores: [[Double]] = [], deltaStart: [Int] = []
+        var scopes: [[Int]] = [], scores: [[Double]] = [], deltaStart: [Int] = [], blocks: [[Int]] = []
         var constant = 0.0, deltaCount = 0
         for t in tables {
             let floor = (t.values.filter { $0 > -.infinity }.min() ?? 0) - spread
@@ -55,16 +62,30 @@ struct DualState {
                 scopes.append(t.scope)
                 scores.append(penalised)
                 deltaStart.append(deltaCount)
-                for v in t.scope { deltaCount += problem.cardinalities[v] }
+                var block: [Int] = []
+                for v in t.scope {
+                    block.append(deltaCount - deltaStart[deltaStart.count - 1])
+                    deltaCount += problem.cardinalities[v]
+                }
+                blocks.append(block)
             }
         }
         self.belief = belief
         self.scopes = scopes
         self.scores = scores
         self.deltaStart = deltaStart
+        self.blocks = blocks
         self.constant = constant
         delta = [Double](repeating: 0, count: deltaCount)
-        if cycles { clusters = CycleCluster.find(scopes: scopes, cardinalities: problem.cardinalities) }
+        if cycles {
+            clusters = CycleCluster.find(scopes: scopes, cardinalities: problem.cardinalities)
+            var start = 0
+            for c in clusters.indices {
+                clusters[c].messageStart = start
+                start += clusters[c].members.reduce(0) { $0 + scores[$1].count }
+            }
+            clusterMessages = [Double](repeating: 0, count: start)
+        }
     }
 
     /// The dual bound `Σ_i max b_i` plus the constant; valid after a sweep (each factor's and
@@ -120,22 +141,26 @@ struct DualState {
     /// `maxima[block_j + x_j] = max over the factor's entries with x_j of θ_f + Σ_j λ_j`.
     private mutating func accumulateMaxima(_ f: Int) {
         let scope = scopes[f]
-        let cards = scope.map { problem.cardinalities[$0] }
-        var block = [Int](repeating: 0, count: scope.count)
-        for j in 1..<scope.count { block[j] = block[j - 1] + cards[j - 1] }
-        var digits = [Int](repeating: 0, count: scope.count)
+        let cards = problem.cardinalities
+        digits.removeAll(keepingCapacity: true)
+        digits.append(contentsOf: repeatElement(0, count: scope.count))
         scores[f].withUnsafeBufferPointer { theta in
             lambda.withUnsafeBufferPointer { l in
                 maxima.withUnsafeMutableBufferPointer { m in
-                    for t in 0..<theta.count {
-                        var s = theta[t]
-                        for j in 0..<digits.count { s += l[block[j] + digits[j]] }
-                        for j in 0..<digits.count where s > m[block[j] + digits[j]] { m[block[j] + digits[j]] = s }
-                        var j = digits.count - 1
-                        while j >= 0 {
-                            digits[j] += 1
-                            if digits[j] < cards[j] { break }
-                            digits[j] = 0; j -= 1
+                    digits.withUnsafeMutableBufferPointer { d in
+                        blocks[f].withUnsafeBufferPointer { block in
+                            for t in 0..<theta.count {
+                                var s = theta[t]
+                                for j in 0..<d.count { s += l[block[j] + d[j]] }
+                                for j in 0..<d.count where s > m[block[j] + d[j]] { m[block[j] + d[j]] = s }
+                                var j = d.count - 1
+                                while j >= 0 {
+                                    d[j] += 1
+                                    if d[j] < cards[scope[j]] { break }
+                                    d[j] = 0
+                                    j -= 1
+                                }
+                            }
                         }
                     }
                 }

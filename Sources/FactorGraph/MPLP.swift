@@ -68,8 +68,8 @@ public struct MPLP {
     /// Runs MPLP on the discrete part of `graph` under `evidence`.
     public func run(_ graph: FactorGraph, evidence: Evidence = .none) throws -> Result {
         let problem = try DiscreteProblem(graph, evidence: evidence)
-        var dual = try DualState(problem, cycles: options.cycles)
         let search = LocalSearch(problem)
+        var dual = try DualState(problem, tables: search.tables, cycles: options.cycles)
         func decoded() -> (states: [Int], score: Double) {
             var x = dual.decode()
             if options.localSearch { search.conditionalModes(&x) }
