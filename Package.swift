@@ -25,17 +25,17 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0")
     ],
     targets: [
-        // System libraries (Debian packages). GSL is linked without its pkg-config file on purpose:
+        // System libraries (Debian packages). OpenBLAS gives CBLAS and LAPACK (its Fortran interface,
+        // declared in COpenBLAS/shim.h). GSL is linked without its pkg-config file on purpose:
         // gsl.pc adds -lgslcblas, and the process must bind every cblas_* symbol to OpenBLAS.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
         .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "mpi", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
-        .target(name: "NumericalCore", dependencies: ["COpenBLAS", "CLAPACKE", "CGSL"]),
+        .target(name: "NumericalCore", dependencies: ["COpenBLAS", "CGSL"]),
         .target(name: "FactorGraph", dependencies: ["NumericalCore"]),
         .target(name: "DRMM", dependencies: ["FactorGraph", "NumericalCore"]),
         .target(name: "EDRMM", dependencies: ["FactorGraph", "NumericalCore"]),

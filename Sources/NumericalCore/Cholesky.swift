@@ -1,6 +1,9 @@
-import CLAPACKE
+import COpenBLAS
 
 /// The Cholesky factorisation `A = L·Lᵀ` of a symmetric positive-definite matrix (LAPACK `dpotrf`).
+///
+/// LAPACK is column-major: a row-major buffer is the transpose, so the row-major lower triangle
+/// is LAPACK's upper (`"U"`), and `A = Uᵀ·U` there is `L·Lᵀ` here.
 ///
 /// Used for information-form Gaussians: solving `J·μ = h` for the mean, forming `J⁻¹` for the
 /// marginal covariance, and `log det J`.
@@ -19,9 +22,9 @@ public struct Cholesky: Sendable {
         let n = a.rows
         var l = a
         if n > 0 {
-            let info = l.elements.withUnsafeMutableBufferPointer { p in
-                LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), p.baseAddress, Int32(n))
-            }
+            var order = Int32(n)
+            var info: Int32 = 0
+            l.elements.withUnsafeMutableBufferPointer { p in dpotrf_(upper, &order, p.baseAddress, &order, &info, 1) }
             if info > 0 { throw LinearAlgebraError.notPositiveDefinite(pivot: Int(info)) }
             if info < 0 { throw LinearAlgebraError.lapackArgument(routine: "dpotrf", info: info) }
         }
@@ -45,17 +48,19 @@ public struct Cholesky: Sendable {
             throw LinearAlgebraError.shapeMismatch(
                 "solve with a \(order)×\(order) factor and a right side with \(b.rows) rows")
         }
-        var x = b
-        if order == 0 || b.columns == 0 { return x }
-        let info = lower.elements.withUnsafeBufferPointer { pl in
+        if order == 0 || b.columns == 0 { return b }
+        // Column-major right sides: the columns of B, one after another.
+        var x = b.columns == 1 ? b : b.transposed
+        var n = Int32(order)
+        var columns = Int32(b.columns)
+        var info: Int32 = 0
+        lower.elements.withUnsafeBufferPointer { pl in
             x.elements.withUnsafeMutableBufferPointer { px in
-                LAPACKE_dpotrs(
-                    LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(order), Int32(b.columns),
-                    pl.baseAddress, Int32(order), px.baseAddress, Int32(b.columns))
+                dpotrs_(upper, &n, &columns, pl.baseAddress, &n, px.baseAddress, &n, &info, 1)
             }
         }
         if info < 0 { throw LinearAlgebraError.lapackArgument(routine: "dpotrs", info: info) }
-        return x
+        return b.columns == 1 ? x : try Matrix(rows: b.rows, columns: b.columns, elements: x.transposed.elements)
     }
 
     /// Solves `A·x = b` for one right-hand side.
@@ -68,9 +73,9 @@ public struct Cholesky: Sendable {
         let n = order
         var inv = lower
         if n == 0 { return inv }
-        let info = inv.elements.withUnsafeMutableBufferPointer { p in
-            LAPACKE_dpotri(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), p.baseAddress, Int32(n))
-        }
+        var order = Int32(n)
+        var info: Int32 = 0
+        inv.elements.withUnsafeMutableBufferPointer { p in dpotri_(upper, &order, p.baseAddress, &order, &info, 1) }
         if info > 0 { throw LinearAlgebraError.singular(pivot: Int(info)) }
         if info < 0 { throw LinearAlgebraError.lapackArgument(routine: "dpotri", info: info) }
         for i in 0..<n { for j in (i + 1)..<n where j < n { inv.elements[i * n + j] = inv.elements[j * n + i] } }
@@ -83,3 +88,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+
+/// LAPACK's name for the triangle that holds the row-major lower factor.
+private let upper = "U"

@@ -1,30 +1,36 @@
-import CLAPACKE
+import COpenBLAS
 
 extension Matrix {
-    /// Solves `A·X = B` for a general square `A` by LU with partial pivoting (LAPACK `dgesv`).
+    /// Solves `A·X = B` for a general square `A` by LU with partial pivoting (LAPACK `dgetrf`,
+    /// `dgetrs`).
+    ///
+    /// LAPACK is column-major, so the row-major buffer it factorises is `Aᵀ`; solving with the
+    /// transposed factor (`"T"`) gives `A·X = B`.
     /// - Throws: ``LinearAlgebraError/singular(pivot:)`` for an exactly singular matrix.
     public func solve(_ b: Matrix) throws -> Matrix {
         guard isSquare, b.rows == rows else {
             throw LinearAlgebraError.shapeMismatch(
                 "solve with a \(rows)×\(columns) matrix and a \(b.rows)×\(b.columns) right side")
         }
-        let n = rows
+        if rows == 0 || b.columns == 0 { return b }
         var a = self
-        var x = b
-        if n == 0 || b.columns == 0 { return x }
-        var pivots = [Int32](repeating: 0, count: n)
-        let info = a.elements.withUnsafeMutableBufferPointer { pa in
-            x.elements.withUnsafeMutableBufferPointer { px in
-                pivots.withUnsafeMutableBufferPointer { pp in
-                    LAPACKE_dgesv(
-                        LAPACK_ROW_MAJOR, Int32(n), Int32(b.columns), pa.baseAddress, Int32(n),
-                        pp.baseAddress, px.baseAddress, Int32(b.columns))
+        var x = b.columns == 1 ? b : b.transposed
+        var n = Int32(rows)
+        var columns = Int32(b.columns)
+        var info: Int32 = 0
+        var pivots = [Int32](repeating: 0, count: rows)
+        a.elements.withUnsafeMutableBufferPointer { pa in
+            pivots.withUnsafeMutableBufferPointer { pp in
+                dgetrf_(&n, &n, pa.baseAddress, &n, pp.baseAddress, &info)
+                guard info == 0 else { return }
+                x.elements.withUnsafeMutableBufferPointer { px in
+                    dgetrs_("T", &n, &columns, pa.baseAddress, &n, pp.baseAddress, px.baseAddress, &n, &info, 1)
                 }
             }
         }
         if info > 0 { throw LinearAlgebraError.singular(pivot: Int(info)) }
-        if info < 0 { throw LinearAlgebraError.lapackArgument(routine: "dgesv", info: info) }
-        return x
+        if info < 0 { throw LinearAlgebraError.lapackArgument(routine: "dgetrf/dgetrs", info: info) }
+        return b.columns == 1 ? x : try Matrix(rows: b.rows, columns: b.columns, elements: x.transposed.elements)
     }
 
     /// Solves `A·x = b` for one right-hand side.
@@ -32,7 +38,7 @@ extension Matrix {
         try solve(Matrix(rows: b.count, columns: 1, elements: b)).elements
     }
 
-    /// `A⁻¹` for a general square matrix (by `dgesv` against the identity).
+    /// `A⁻¹` for a general square matrix (solving against the identity).
     public func inverse() throws -> Matrix {
         try solve(Matrix.identity(rows))
     }

@@ -52,6 +52,33 @@ struct NumericalCoreTests {
         #expect(abs(try Cholesky(Matrix.diagonal([2, 3, 4])).logDeterminant - log(24)) < 1e-14)
     }
 
+    @Test(
+        "row-major in, row-major out: L·Lᵀ = A with L lower, and A·X = B for a non-symmetric A and several right sides")
+    func rowMajorLAPACK() throws {
+        let rng = RandomSource(seed: 3)
+        for (n, k) in [(1, 1), (2, 3), (5, 1), (7, 4)] {
+            let g = random(n, n, rng)
+            var spd = try g.transposed * g
+            for i in 0..<n { spd[i, i] += 0.5 }
+            let ch = try Cholesky(spd)
+            for i in 0..<n { for j in (i + 1)..<n { #expect(ch.lower[i, j] == 0) } }
+            let product = try ch.lower * ch.lower.transposed
+            #expect(zip(product.elements, spd.elements).allSatisfy { abs($0 - $1) < 1e-10 })
+            let b = random(n, k, rng)
+            let y = try ch.solve(b)
+            #expect(zip(try (spd * y).elements, b.elements).allSatisfy { abs($0 - $1) < 1e-9 })
+
+            var a = random(n, n, rng)
+            for i in 0..<n { a[i, i] += Double(n) }  // non-symmetric, well conditioned
+            let x = try a.solve(b)
+            #expect(x.rows == n && x.columns == k)
+            #expect(zip(try (a * x).elements, b.elements).allSatisfy { abs($0 - $1) < 1e-10 })
+            let inverse = try a.inverse()
+            let eye = try a * inverse
+            for i in 0..<n { for j in 0..<n { #expect(abs(eye[i, j] - (i == j ? 1 : 0)) < 1e-10) } }
+        }
+    }
+
     @Test("every cblas symbol binds to OpenBLAS, not to GSL's CBLAS")
     func oneCBLAS() throws {
         _ = try Matrix.identity(4) * Matrix.identity(4)
