@@ -30,13 +30,14 @@ let package = Package(
         // gsl.pc adds -lgslcblas, and the process must bind every cblas_* symbol to OpenBLAS.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
+        .systemLibrary(name: "CExpat", pkgConfig: "expat", providers: [.apt(["libexpat1-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "mpi", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         .target(name: "NumericalCore", dependencies: ["COpenBLAS", "CGSL"]),
-        .target(name: "FactorGraph", dependencies: ["NumericalCore"]),
+        .target(name: "FactorGraph", dependencies: ["NumericalCore", "CExpat"]),
         .target(name: "DRMM", dependencies: ["FactorGraph", "NumericalCore"]),
         .target(name: "EDRMM", dependencies: ["FactorGraph", "NumericalCore"]),
         .target(name: "DRMMLearning", dependencies: ["DRMM", "FactorGraph", "NumericalCore", "Datasets"]),

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the library links against, if any is missing:
-# OpenBLAS (CBLAS + LAPACK), GSL, zlib, libpng, libzip, and pkg-config to find them.
+# OpenBLAS (CBLAS + LAPACK), GSL, Expat (XML), zlib, libpng, libzip, and pkg-config to find them.
 # With --mpi, also Open MPI (libopenmpi-dev and its launcher openmpi-bin) for the package trait
 # MPI (`swift build --traits MPI`); an MPI already installed (MPICH, say) is kept.
 set -euo pipefail
-packages=(libopenblas-dev libgsl-dev zlib1g-dev libpng-dev libzip-dev pkg-config)
+packages=(libopenblas-dev libgsl-dev libexpat1-dev zlib1g-dev libpng-dev libzip-dev pkg-config)
 if [ "${1:-}" = "--mpi" ] && ! { pkg-config --exists mpi 2>/dev/null && command -v mpirun >/dev/null; }; then
     packages+=(libopenmpi-dev openmpi-bin)
 fi

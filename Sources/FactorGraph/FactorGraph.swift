@@ -221,10 +221,14 @@ extension FactorGraphError {
         case let .tableSizeMismatch(-1, e, a): return .tableSizeMismatch(factor: factor, expected: e, actual: a)
         case let .invalidPotential(-1, i, v): return .invalidPotential(factor: factor, entry: i, value: v)
         case let .invalidFactor(-1, m): return .invalidFactor(factor: factor, message: m)
-        case let .tooLarge(m): return .tooLarge(m.replacingOccurrences(of: "factor -1", with: "factor \(factor)"))
+        case let .tooLarge(m): return .tooLarge(m.replacing("factor -1", with: "factor \(factor)"))
         default: return self
         }
     }
 }
 
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif

@@ -126,7 +126,7 @@ struct MinFillOrder {
         let log2Size = neighbours.reduce(log2(Double(cardinalities[v]))) { $0 + log2(Double(cardinalities[$1])) }
         let entries = exp2(log2Size)
         throw FactorGraphError.tooLarge(
-            "exact inference needs a clique table of at least 2^\(String(format: "%.1f", log2Size)) entries "
+            "exact inference needs a clique table of at least 2^\(log2Size.formatted(decimalPlaces: 1)) entries "
                 + "(\(ResourceLimits.describe(doubles: entries))) when it eliminates variable \(v) with its "
                 + "\(neighbours.count) neighbours, after \(eliminated) variables; the limit is \(limit) entries "
                 + "(raise with --limit cliqueEntries=N, or use --algorithm bp)")

@@ -1,5 +1,10 @@
 import COpenBLAS
-import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// The floating-point types the dense kernels run in: `Float` (OpenBLAS `sgemm`) for the convnet
 /// and training, `Double` (`dgemm`) for exact inference and the gradient checks. Code written
@@ -31,9 +36,9 @@ extension Float: BLASScalar {
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
-    @inlinable public static func exponential(_ x: Float) -> Float { Foundation.exp(x) }
-    @inlinable public static func logarithm(_ x: Float) -> Float { Foundation.log(x) }
-    @inlinable public static func logarithmOnePlus(_ x: Float) -> Float { Foundation.log1p(x) }
+    @inlinable public static func exponential(_ x: Float) -> Float { exp(x) }
+    @inlinable public static func logarithm(_ x: Float) -> Float { log(x) }
+    @inlinable public static func logarithmOnePlus(_ x: Float) -> Float { log1p(x) }
 }
 
 extension Double: BLASScalar {
@@ -49,7 +54,7 @@ extension Double: BLASScalar {
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
-    @inlinable public static func exponential(_ x: Double) -> Double { Foundation.exp(x) }
-    @inlinable public static func logarithm(_ x: Double) -> Double { Foundation.log(x) }
-    @inlinable public static func logarithmOnePlus(_ x: Double) -> Double { Foundation.log1p(x) }
+    @inlinable public static func exponential(_ x: Double) -> Double { exp(x) }
+    @inlinable public static func logarithm(_ x: Double) -> Double { log(x) }
+    @inlinable public static func logarithmOnePlus(_ x: Double) -> Double { log1p(x) }
 }

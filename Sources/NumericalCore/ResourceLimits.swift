@@ -141,7 +141,8 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
         var u = 0
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
         while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
-        return u == 0 ? "\(Int(v)) B" : String(format: "%.1f ", v) + units[u]
+        let tenths = Int((v * 10).rounded())
+        return u == 0 ? "\(Int(v)) B" : "\(tenths / 10).\(tenths % 10) \(units[u])"
     }
 }
 
@@ -170,5 +171,3 @@ private extension Substring {
         String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }
-
-import Foundation

@@ -113,6 +113,38 @@ import Testing
             "\($0)".contains("cut.xml")
         }
         #expect(throws: FactorGraphError.self) { try XMLBIFFormat.parse("<BIF></BIF>") }
+        let badNumber = pgmpyStyle.replacingOccurrences(of: "0.2 0.8</TABLE>", with: "0.2 zero</TABLE>")
+        #expect(
+            throws: FactorGraphError.malformedFile(path: "rain.xml", line: 11, message: "'zero' is not a probability")
+        ) {
+            try XMLBIFFormat.parse(badNumber, path: "rain.xml")
+        }
+        #expect { try XMLBIFFormat.parse("<BIF>\n<NETWORK>\n<NAME>x</NAM>", path: "tags.xml") } throws: {
+            "\($0)".contains("tags.xml:3") && "\($0)".contains("mismatched tag")
+        }
+    }
+
+    @Test("hostile XMLBIF: entity expansion and external entities are refused, not followed")
+    func hostileXMLBIF() throws {
+        var laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE BIF [\n<!ENTITY l0 \"lol\">\n"
+        for i in 1...12 { laughs += "<!ENTITY l\(i) \"" + String(repeating: "&l\(i - 1);", count: 10) + "\">\n" }
+        laughs += "]>\n<BIF><NETWORK><VARIABLE><NAME>&l12;</NAME></VARIABLE></NETWORK></BIF>\n"
+        #expect { try XMLBIFFormat.parse(laughs, path: "laughs.xml") } throws: {
+            "\($0)".contains("laughs.xml") && "\($0)".contains("not well-formed XML")
+        }
+        let external = """
+            <?xml version="1.0"?>
+            <!DOCTYPE BIF [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+            <BIF><NETWORK><VARIABLE><NAME>&secret;</NAME><OUTCOME>a</OUTCOME></VARIABLE>
+            <DEFINITION><FOR>&secret;</FOR><TABLE>1</TABLE></DEFINITION></NETWORK></BIF>
+            """
+        // Expat does not load the entity: the name is empty, never the file's contents.
+        do {
+            let net = try XMLBIFFormat.parse(external, path: "external.xml")
+            #expect(net.nodes.allSatisfy { !$0.name.contains("root") })
+        } catch {
+            #expect("\(error)".contains("external.xml"))
+        }
     }
 
     /// A random DAG of 6–9 variables, 2–4 states, up to three parents each; names with spaces.

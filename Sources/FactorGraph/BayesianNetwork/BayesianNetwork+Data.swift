@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import NumericalCore
 
 /// Observations of a Bayesian network's variables: one row per case, one entry per variable

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import NumericalCore
 
 /// Parameter learning: the conditional tables from data, the graph fixed.
@@ -83,7 +87,7 @@ extension BayesianNetwork {
             guard total > 0 else {
                 throw FactorGraphError.inconsistentEvidence("case \(r + 1) has probability zero under the tables")
             }
-            logLikelihood += Foundation.log(total)
+            logLikelihood += log(total)
             for c in 0..<configurations where weights[c] > 0 {
                 complete(c)
                 let w = weights[c] / total

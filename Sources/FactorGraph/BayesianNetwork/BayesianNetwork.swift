@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import NumericalCore
 
 /// A Bayesian network as its users write it: named variables with named states, and for
@@ -92,7 +96,7 @@ public struct BayesianNetwork: Sendable, Equatable {
             let sum = row.reduce(0, +)
             guard abs(sum - 1) <= Self.rowTolerance else {
                 throw FactorGraphError.invalidNetwork(
-                    "\(label(child, parents: parents, row: r)) sums to \(String(format: "%.9g", sum)), not 1")
+                    "\(label(child, parents: parents, row: r)) sums to \(sum.formatted(significantDigits: 9)), not 1")
             }
             node.table += row
         }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import NumericalCore
 
 /// The Bayesian Interchange Format (`.bif`), as the bnlearn repository and pgmpy write it:
@@ -176,6 +180,6 @@ public enum BIFFormat {
     /// A name as BIF writes it: bare if it is one token, quoted otherwise.
     static func quoted(_ s: String) -> String {
         let plain = !s.isEmpty && s.utf8.allSatisfy { !BIFTokens.isSeparator($0) && $0 != 0x22 }
-        return plain ? s : "\"" + s.replacingOccurrences(of: "\"", with: "'") + "\""
+        return plain ? s : "\"" + s.replacing("\"", with: "'") + "\""
     }
 }

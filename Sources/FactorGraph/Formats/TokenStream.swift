@@ -161,7 +161,7 @@ struct TokenStream {
     }
 }
 
-import Foundation
+import FoundationEssentials
 
 /// Reads a whole file's bytes, mapping I/O failures to ``FactorGraphError/malformedFile(path:line:message:)``.
 /// Files of 2 GiB or more are refused (token positions are 32-bit).

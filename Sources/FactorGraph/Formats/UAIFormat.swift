@@ -244,7 +244,7 @@ public enum UAIFormat {
 
     private static func formatted(_ x: Double) -> String {
         if x == -.infinity { return "-inf" }
-        return String(format: "%.10g", x)
+        return x.formatted(significantDigits: 10)
     }
 
     /// A parsed result file.
@@ -282,5 +282,3 @@ public enum UAIFormat {
         }
     }
 }
-
-import Foundation

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 extension UAIFormat {
     /// A discrete model as UAI `MARKOV` text: every variable with its cardinality, every factor
@@ -19,7 +23,8 @@ extension UAIFormat {
         for f in graph.factors {
             out += "\n\(f.count)\n"
             out +=
-                f.logValues.map { $0 == -.infinity ? "0" : String(format: "%.17g", exp($0)) }.joined(separator: " ")
+                f.logValues.map { $0 == -.infinity ? "0" : exp($0).formatted(significantDigits: 17) }.joined(
+                    separator: " ")
                 + "\n"
         }
         return out

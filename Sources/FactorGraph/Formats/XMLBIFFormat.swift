@@ -1,41 +1,31 @@
-import Foundation
+import CExpat
 import NumericalCore
-
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// XMLBIF 0.3, the XML form of BIF that pgmpy, Weka and JavaBayes read and write:
 /// `<VARIABLE>` with `<NAME>` and `<OUTCOME>`s, `<DEFINITION>` with `<FOR>`, `<GIVEN>`s (first
 /// most significant) and a `<TABLE>` whose values run over the child's states fastest. Parsed
-/// with Foundation's XML parser; errors name the file and line.
+/// with Expat (which refuses entity expansion attacks and loads no external entities); errors
+/// name the file and line.
 public enum XMLBIFFormat {
     /// Reads the network at `path`.
     public static func read(path: String, limits: ResourceLimits = .standard) throws -> BayesianNetwork {
-        try parse(Data(try readFileBytes(path)), path: path, limits: limits)
+        try parse(try readFileBytes(path), path: path, limits: limits)
     }
 
     /// Parses XMLBIF text.
     public static func parse(_ text: String, path: String = "<xmlbif>", limits: ResourceLimits = .standard) throws
         -> BayesianNetwork
     {
-        try parse(Data(text.utf8), path: path, limits: limits)
+        try parse(Array(text.utf8), path: path, limits: limits)
     }
 
-    static func parse(_ data: Data, path: String, limits: ResourceLimits) throws -> BayesianNetwork {
-        let reader = Reader()
-        let parser = XMLParser(data: data)
-        parser.delegate = reader
-        guard parser.parse(), reader.failure == nil else {
-            throw FactorGraphError.malformedFile(
-                path: path, line: reader.failure?.line ?? parser.lineNumber,
-                message: reader.failure?.message ?? "not well-formed XML (\(parser.parserError.map { "\($0)" } ?? ""))")
-        }
+    static func parse(_ bytes: [UInt8], path: String, limits: ResourceLimits) throws -> BayesianNetwork {
+        let reader = try Reader(parsing: bytes, path: path)
         var network = BayesianNetwork()
         func fail(_ line: Int, _ message: String) -> FactorGraphError {
             .malformedFile(path: path, line: line, message: message)
         }
-        if let inside = reader.open.last { throw fail(parser.lineNumber, "the file ends inside <\(inside)>") }
+        if let inside = reader.open.last { throw fail(reader.lastLine, "the file ends inside <\(inside)>") }
         guard !reader.variables.isEmpty else { throw fail(0, "no <VARIABLE> in the file") }
         for v in reader.variables {
             guard network.nodes.count < limits.variables else {
@@ -96,69 +86,15 @@ public enum XMLBIFFormat {
     }
 
     static func escaped(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
-    }
-
-    /// Collects the variables and definitions as the parser reports them.
-    final class Reader: NSObject, XMLParserDelegate {
-        struct VariableEntry {
-            var name = "", outcomes: [String] = [], line = 0
-        }
-        struct Definition {
-            var child = "", given: [String] = [], table: [Double] = [], line = 0
-        }
-        var variables: [VariableEntry] = []
-        var definitions: [Definition] = []
-        var failure: (line: Int, message: String)?
-        private var text = ""
-        /// The elements open at the moment (a well-formed file ends with none).
-        var open: [String] = []
-        private var variable: VariableEntry?
-        private var definition: Definition?
-
-        func parser(
-            _ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
-            attributes: [String: String] = [:]
-        ) {
-            let tag = element.uppercased()
-            open.append(tag)
-            text = ""
-            if tag == "VARIABLE" { variable = VariableEntry(line: parser.lineNumber) }
-            if tag == "DEFINITION" || tag == "PROBABILITY" { definition = Definition(line: parser.lineNumber) }
-        }
-
-        func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
-
-        func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
-            let tag = element.uppercased()
-            let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            switch tag {
-            case "NAME" where variable != nil: variable?.name = value
-            case "OUTCOME" where variable != nil: variable?.outcomes.append(value)
-            case "VARIABLE":
-                if let v = variable { variables.append(v) }
-                variable = nil
-            case "FOR" where definition != nil: definition?.child = value
-            case "GIVEN" where definition != nil: definition?.given.append(value)
-            case "TABLE" where definition != nil:
-                var values: [Double] = []
-                for token in value.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }) {
-                    guard let v = Double(token) else {
-                        failure = failure ?? (parser.lineNumber, "'\(token)' is not a probability")
-                        parser.abortParsing()
-                        return
-                    }
-                    values.append(v)
-                }
-                definition?.table = values
-            case "DEFINITION", "PROBABILITY":
-                if let d = definition { definitions.append(d) }
-                definition = nil
-            default: break
+        var out = ""
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            default: out.append(c)
             }
-            _ = open.popLast()
-            text = ""
         }
+        return out
     }
 }
