@@ -13,7 +13,9 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         // MPI: empty unless the package is built with the trait (`swift build --traits MPI`).
         .library(name: "DRMMMPI", targets: ["DRMMMPI"]),
-        .executable(name: "drmm", targets: ["drmm"])
+        .executable(name: "drmm", targets: ["drmm"]),
+        // Inference, sampling and learning on model files, linking FactorGraph alone.
+        .executable(name: "pgm", targets: ["pgm"])
     ],
     // `MPI` builds DRMMMPI against the system's MPI (Open MPI or MPICH, pkg-config `mpi`) and
     // gives `drmm` its `--mpi` option. The default build needs no MPI.
@@ -28,7 +30,7 @@ let package = Package(
         // System libraries (Debian packages). OpenBLAS gives CBLAS and LAPACK (its Fortran interface,
         // declared in COpenBLAS/shim.h). GSL is linked without its pkg-config file on purpose:
         // gsl.pc adds -lgslcblas, and the process must bind every cblas_* symbol to OpenBLAS.
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
         .systemLibrary(name: "CExpat", pkgConfig: "expat", providers: [.apt(["libexpat1-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -45,10 +47,21 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["CZlib", "CPNG", "CZip", "NumericalCore"]),
         .target(
             name: "DRMMMPI", dependencies: ["DRMMLearning", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
+        // The model-file commands (infer, sample, learn) that `drmm` and `pgm` share.
+        .target(
+            name: "FactorGraphCommands",
+            dependencies: [
+                "FactorGraph", "NumericalCore", .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
+        .executableTarget(
+            name: "pgm",
+            dependencies: [
+                "FactorGraphCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
         .executableTarget(
             name: "drmm",
             dependencies: [
-                "FactorGraph", "DRMM", "DRMMLearning", "EDRMM", "GenerativeNetworks", "Datasets", "DRMMMPI",
+                "FactorGraph", "FactorGraphCommands", "DRMM", "DRMMLearning", "EDRMM", "GenerativeNetworks", "Datasets", "DRMMMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         .executableTarget(

@@ -92,13 +92,16 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
         return nil
     }
 
-    /// Checks `value` against the limit at `keyPath`; `what` names the thing measured.
+    /// Checks `value` against the limit at `keyPath`; `what` names the thing measured (and is
+    /// only formed when the check fails).
     @discardableResult
-    public func check(_ value: Int, limit keyPath: KeyPath<ResourceLimits, Int>, what: String) throws -> Int {
+    public func check(_ value: Int, limit keyPath: KeyPath<ResourceLimits, Int>, what: @autoclosure () -> String)
+        throws -> Int
+    {
         let limit = self[keyPath: keyPath]
         guard value <= limit else {
             throw ResourceLimitError.exceeded(
-                what: what, requested: "\(value)", limit: limit, name: Self.name(of: keyPath))
+                what: what(), requested: "\(value)", limit: limit, name: Self.name(of: keyPath))
         }
         return value
     }
@@ -106,15 +109,15 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
     /// `Π factors`, computed without overflow and checked against the limit at `keyPath`.
     /// Every factor must be non-negative.
     @discardableResult
-    public func checkedProduct(_ factors: [Int], limit keyPath: KeyPath<ResourceLimits, Int>, what: String) throws
-        -> Int
-    {
+    public func checkedProduct(
+        _ factors: [Int], limit keyPath: KeyPath<ResourceLimits, Int>, what: @autoclosure () -> String
+    ) throws -> Int {
         guard let p = Self.product(factors) else {
             throw ResourceLimitError.exceeded(
-                what: what, requested: "more than 2^63 (\(factors.map(String.init).joined(separator: " × ")))",
+                what: what(), requested: "more than 2^63 (\(factors.map(String.init).joined(separator: " × ")))",
                 limit: self[keyPath: keyPath], name: Self.name(of: keyPath))
         }
-        return try check(p, limit: keyPath, what: what)
+        return try check(p, limit: keyPath, what: what())
     }
 
     /// `Π factors`, or `nil` if it overflows `Int`.

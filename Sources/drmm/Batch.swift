@@ -1,4 +1,5 @@
 import ArgumentParser
+import FactorGraphCommands
 import DRMMLearning
 import FactorGraph
 import Foundation
@@ -184,8 +185,8 @@ struct BatchInfer: ParsableCommand {
                 evidence && FileManager.default.fileExists(atPath: evidencePath)
                 ? try UAIFormat.readEvidence(path: evidencePath, for: graph) : Evidence()
             var object = try options.answer(graph, ev, model: path, verbose: false).json
-            if !ev.states.isEmpty { object["evidence"] = evidencePath }
-            return object
+            if !ev.states.isEmpty { object["evidence"] = .string(evidencePath) }
+            return object.mapValues(\.plain)
         }
     }
 }

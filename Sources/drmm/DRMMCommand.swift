@@ -1,4 +1,5 @@
 import ArgumentParser
+import FactorGraphCommands
 
 @main
 struct DRMMCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FactorGraphCommands
 import DRMMLearning
 import Foundation
 import NumericalCore

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FactorGraphCommands
 import Datasets
 import DRMMLearning
 import Foundation

@@ -99,8 +99,8 @@ struct BIFTokens {
 
     mutating func skip() { _ = try? next("") }
 
-    mutating func next(_ what: String) throws -> Token {
-        guard let t = peek() else { throw error("the file ends where \(what) should be") }
+    mutating func next(_ what: @autoclosure () -> String) throws -> Token {
+        guard let t = peek() else { throw error("the file ends where \(what()) should be") }
         lookahead = nil
         lastLine = t.line
         return t
@@ -115,10 +115,10 @@ struct BIFTokens {
         !t.quoted && t.text.utf8.count == 1 && Self.isSeparator(t.text.utf8.first!)
     }
 
-    mutating func name(_ what: String) throws -> String {
-        let t = try next(what)
+    mutating func name(_ what: @autoclosure () -> String) throws -> String {
+        let t = try next(what())
         guard !isPunctuation(t), !t.text.isEmpty else {
-            throw error("expected \(what), found '\(t.text)'", line: t.line)
+            throw error("expected \(what()), found '\(t.text)'", line: t.line)
         }
         return t.text
     }

@@ -82,33 +82,33 @@ struct TokenStream {
     }
 
     /// Moves past the next token and returns its index.
-    private mutating func advance(_ what: String) throws -> Int {
+    private mutating func advance(_ what: @autoclosure () -> String) throws -> Int {
         guard position < starts.count else {
             throw FactorGraphError.malformedFile(
-                path: path, line: 0, message: "unexpected end of file: expected \(what)")
+                path: path, line: 0, message: "unexpected end of file: expected \(what())")
         }
         defer { position += 1 }
         return position
     }
 
-    mutating func next(_ what: String) throws -> (text: Substring, line: Int) {
-        let k = try advance(what)
+    mutating func next(_ what: @autoclosure () -> String) throws -> (text: Substring, line: Int) {
+        let k = try advance(what())
         let s = Int(starts[k]), e = Int(ends[k])
         return (Substring(String(decoding: bytes[s..<e], as: UTF8.self)), Int(lines[k]))
     }
 
     /// The next token as a word.
-    mutating func word(_ what: String) throws -> String { String(try next(what).text) }
+    mutating func word(_ what: @autoclosure () -> String) throws -> String { String(try next(what()).text) }
 
     /// The next token as an integer in `range`.
-    mutating func integer(_ what: String, in range: ClosedRange<Int> = 0...Int.max) throws -> Int {
-        let k = try advance(what)
+    mutating func integer(_ what: @autoclosure () -> String, in range: ClosedRange<Int> = 0...Int.max) throws -> Int {
+        let k = try advance(what())
         let line = Int(lines[k])
         guard let v = parseInteger(k) else {
-            throw error("expected \(what) (an integer), found '\(text(k).prefix(40))'", line: line)
+            throw error("expected \(what()) (an integer), found '\(text(k).prefix(40))'", line: line)
         }
         guard range.contains(v) else {
-            throw error("\(what) must be in \(range.lowerBound)...\(range.upperBound), found \(v)", line: line)
+            throw error("\(what()) must be in \(range.lowerBound)...\(range.upperBound), found \(v)", line: line)
         }
         return v
     }
@@ -134,8 +134,8 @@ struct TokenStream {
 
     /// The next token as a real number in any decimal or exponent form (not NaN; `inf` is
     /// returned as read, for the caller to refuse where it must).
-    mutating func real(_ what: String) throws -> (value: Double, line: Int) {
-        let k = try advance(what)
+    mutating func real(_ what: @autoclosure () -> String) throws -> (value: Double, line: Int) {
+        let k = try advance(what())
         let line = Int(lines[k])
         let s = Int(starts[k]), e = Int(ends[k])
         var v = Double.nan
@@ -148,7 +148,7 @@ struct TokenStream {
             }
         }
         guard consumed == e - s, !v.isNaN, !isHexadecimal(s, e) else {
-            throw error("expected \(what) (a number), found '\(text(k).prefix(40))'", line: line)
+            throw error("expected \(what()) (a number), found '\(text(k).prefix(40))'", line: line)
         }
         return (v, line)
     }
@@ -161,21 +161,39 @@ struct TokenStream {
     }
 }
 
-import FoundationEssentials
-
-/// Reads a whole file's bytes, mapping I/O failures to ``FactorGraphError/malformedFile(path:line:message:)``.
-/// Files of 2 GiB or more are refused (token positions are 32-bit).
+/// Reads a whole file's bytes (a regular file, or a pipe or device read to its end), mapping
+/// I/O failures to ``FactorGraphError/malformedFile(path:line:message:)``. Files of 2 GiB or
+/// more are refused before they are read (token positions are 32-bit).
 func readFileBytes(_ path: String) throws -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw FactorGraphError.malformedFile(
-            path: path, line: 0, message: "cannot read the file (missing or unreadable)")
+    func failure(_ message: String) -> FactorGraphError { .malformedFile(path: path, line: 0, message: message) }
+    let limit = Int(Int32.max)
+    let tooLarge = "the file has 2 GiB or more; model and evidence files must be under 2 GiB"
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw failure("cannot read the file (\(String(cString: strerror(errno))))") }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw failure("cannot read the file (\(String(cString: strerror(errno))))") }
+    if (info.st_mode & S_IFMT) == S_IFDIR { throw failure("cannot read the file (it is a directory)") }
+    let regular = (info.st_mode & S_IFMT) == S_IFREG
+    if regular && Int(info.st_size) >= limit { throw failure(tooLarge) }
+    var bytes = [UInt8](repeating: 0, count: regular ? Int(info.st_size) + 1 : 1 << 16)
+    var count = 0
+    while true {
+        if count == bytes.count {
+            guard count < limit else { throw failure(tooLarge) }
+            bytes.append(contentsOf: repeatElement(0, count: Swift.min(count, limit - count + 1)))
+        }
+        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress.unsafelyUnwrapped + count, $0.count - count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw failure("cannot read the file (\(String(cString: strerror(errno))))")
+        }
+        if n == 0 { break }
+        count += n
     }
-    guard data.count < Int(Int32.max) else {
-        throw FactorGraphError.malformedFile(
-            path: path, line: 0,
-            message: "the file has \(data.count) bytes; model and evidence files must be under 2 GiB")
-    }
-    return [UInt8](data)
+    guard count < limit else { throw failure(tooLarge) }
+    bytes.removeSubrange(count...)
+    return bytes
 }
 
 /// Writes `text` atomically: to a temporary file in the same directory, then `rename(2)` over
@@ -192,9 +210,9 @@ public func writeAtomically(bytes: [UInt8], to path: String) throws {
     func failure(_ what: String) -> FactorGraphError {
         .malformedFile(path: path, line: 0, message: "cannot write: \(what): \(String(cString: strerror(errno)))")
     }
-    let url = URL(fileURLWithPath: path)
-    let directory = url.deletingLastPathComponent().path
-    let prefix = ".\(url.lastPathComponent).tmp-"
+    let slash = path.lastIndex(of: "/")
+    let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+    let prefix = ".\(slash.map { String(path[path.index(after: $0)...]) } ?? path).tmp-"
     removeStaleTemporaries(in: directory, prefix: prefix)
     let tmp = directory + "/" + prefix + "\(getpid())"
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -217,8 +235,16 @@ public func writeAtomically(bytes: [UInt8], to path: String) throws {
 
 /// Removes `prefix<pid>` files of writers that no longer run.
 private func removeStaleTemporaries(in directory: String, prefix: String) {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-    for name in names where name.hasPrefix(prefix) {
+    guard let listing = opendir(directory) else { return }
+    var names: [String] = []
+    while let entry = readdir(listing) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        if name.hasPrefix(prefix) { names.append(name) }
+    }
+    closedir(listing)
+    for name in names {
         guard let pid = Int32(name.dropFirst(prefix.count)) else { continue }
         if pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH) { unlink(directory + "/" + name) }
     }

@@ -1,5 +1,4 @@
 import FactorGraph
-import Foundation
 
 extension InferOptions {
     /// Belief propagation, reporting iterations and convergence on stderr.
@@ -31,22 +30,21 @@ extension InferOptions {
             ? "exact (tree schedule)"
             : "loopy, \(r.converged ? "converged" : "NOT converged") (last change \(r.maxDifference))"
         if verbose {
-            FileHandle.standardError.write(Data("\(r.semiring): \(r.iterations) iteration(s), \(how)\n".utf8))
+            printToStandardError("\(r.semiring): \(r.iterations) iteration(s), \(how)")
         }
         if verbose && !r.isExact && r.infeasibility == nil
             && graph.factors.contains(where: { $0.logValues.contains(-.infinity) })
         {
-            FileHandle.standardError.write(
-                Data(
-                    """
-                    note: \(model) has zero potentials, and loopy BP cannot prove that some configuration avoids them \
-                    all (Z > 0); --algorithm exact decides.
-
-                    """.utf8))
+            printToStandardError(
+                """
+                note: \(model) has zero potentials, and loopy BP cannot prove that some configuration avoids them \
+                all (Z > 0); --algorithm exact decides.
+                """)
         }
-        let details: [String: Any] = [
-            "iterations": r.iterations, "converged": r.converged || r.isExact, "lastChange": r.maxDifference,
-            "schedule": schedule.rawValue, "damping": damping, "semiring": r.semiring
+        let details: [String: JSONValue] = [
+            "iterations": .integer(r.iterations), "converged": .bool(r.converged || r.isExact),
+            "lastChange": .finite(r.maxDifference), "schedule": .string(schedule.rawValue), "damping": .finite(damping),
+            "semiring": .string(r.semiring)
         ]
         switch task {
         case .PR: return Outcome(answer: .partition(logZ: r.logPartition ?? -.infinity), details: details)

@@ -3,7 +3,7 @@ import NumericalCore
 
 /// `--limit name=value`: raises (or lowers) one of the ``ResourceLimits`` a command checks
 /// sizes against before it allocates.
-struct LimitOptions: ParsableArguments {
+public struct LimitOptions: ParsableArguments {
     @Option(
         name: .customLong("limit"),
         help: ArgumentHelp(
@@ -13,8 +13,10 @@ struct LimitOptions: ParsableArguments {
                     separator: ", ")))
     var assignments: [String] = []
 
+    public init() {}
+
     /// The standard limits with the assignments applied.
-    func limits() throws -> ResourceLimits {
+    public func limits() throws -> ResourceLimits {
         var l = ResourceLimits.standard
         for a in assignments {
             do { try l.apply(a) } catch { throw ValidationError("--limit \(a): \(error)") }

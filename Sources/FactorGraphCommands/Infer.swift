@@ -1,10 +1,10 @@
 import ArgumentParser
 import FactorGraph
-import Foundation
 import NumericalCore
 
-struct Infer: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `infer`: one model file, one task, one algorithm; the answer as a UAI result (and JSON).
+public struct Infer: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         abstract: "Run inference on a UAI, libDAI, BIF or XMLBIF model and print a UAI result.",
         discussion: """
             Tasks: PR (log10 of the partition function, or of P(evidence)), MAR (marginals),
@@ -25,17 +25,19 @@ struct Infer: ParsableCommand {
 
     @Option(
         help: """
-            Also write the result as JSON here: log Z and log10 Z, marginals, or the assignment, with the \
-            iterations, convergence, bound and seconds of the run.
+            Also write the result as JSON here (- for standard output, instead of the UAI result): log Z and \
+            log10 Z, marginals, or the assignment, with the iterations, convergence, bound and seconds of the run.
             """)
     var json: String?
 
     @OptionGroup var options: InferOptions
 
+    public init() {}
+
     var task: InferOptions.Task { options.task }
     var algorithm: InferOptions.Algorithm { options.algorithm }
 
-    func run() throws {
+    public func run() throws {
         let limits = try options.limitOptions.limits()
         let graph = try ModelFile.read(path: model, limits: limits)
         let ev = try evidence.map { try UAIFormat.readEvidence(path: $0, for: graph) } ?? Evidence()
@@ -45,17 +47,24 @@ struct Infer: ParsableCommand {
         } catch FactorGraphError.inconsistentEvidence(let why) {
             throw FactorGraphError.inconsistentEvidence("\(impossibility(ev)) (\(why)); \(task.rawValue) has no answer")
         }
-        let text = result.uaiText
         if let json {
             var object = result.json
-            object["model"] = model
-            object["algorithm"] = algorithm.rawValue
-            try writeJSONObject(object, to: json)
+            object["model"] = .string(model)
+            object["algorithm"] = .string(algorithm.rawValue)
+            if json == "-" {
+                print(JSONValue.object(object).text(), terminator: "")
+            } else {
+                try JSONValue.object(object).write(to: json)
+            }
         }
-        if task == .PR, text.contains("-inf") {
-            FileHandle.standardError.write(Data("notice: \(impossibility(ev)): log10 Z = -inf\n".utf8))
+        if case let .partition(logZ) = result.answer, logZ == -.infinity {
+            printToStandardError("notice: \(impossibility(ev)): log10 Z = -inf")
         }
-        if let output { try writeAtomically(text, to: output) } else { print(text, terminator: "") }
+        if let output {
+            try writeAtomically(result.uaiText, to: output)
+        } else if json != "-" {
+            print(result.uaiText, terminator: "")
+        }
     }
 
     /// Names the files and the evidence of a model whose `Z` is zero.

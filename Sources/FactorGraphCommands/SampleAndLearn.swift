@@ -1,9 +1,10 @@
 import ArgumentParser
 import FactorGraph
-import Foundation
+import NumericalCore
 
-struct Sample: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `sample`: forward samples of a Bayesian network as CSV.
+public struct Sample: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         abstract: "Draw samples from a Bayesian network (.bif) as CSV: forward sampling, seeded.")
     @Argument(help: "The network (.bif).") var network: String
     @Option(help: "Number of samples.") var count = 1000
@@ -11,11 +12,13 @@ struct Sample: ParsableCommand {
     @Option(help: "Write the samples here (CSV, atomically) instead of printing them.") var output: String?
     @OptionGroup var limitOptions: LimitOptions
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
     }
 
-    func run() throws {
+    public func run() throws {
         let limits = try limitOptions.limits()
         let net = try BIFFormat.read(path: network, limits: limits)
         let rows = try net.sample(count: count, seed: seed, limits: limits)
@@ -24,8 +27,9 @@ struct Sample: ParsableCommand {
     }
 }
 
-struct Learn: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `learn`: the tables of a Bayesian network from data, by maximum likelihood or EM.
+public struct Learn: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         abstract: "Learn the tables of a Bayesian network (.bif) from data (CSV), its graph fixed.",
         discussion: """
             The CSV's header names variables, its cells states; an empty cell, ?, NA or NaN is missing. Complete \
@@ -41,7 +45,9 @@ struct Learn: ParsableCommand {
     @Option(help: "Also write the EM log-likelihood trace and counts as JSON here.") var json: String?
     @OptionGroup var limitOptions: LimitOptions
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         guard pseudocount >= 0, pseudocount.isFinite else {
             throw ValidationError("--pseudocount must be a finite number ≥ 0, got \(pseudocount)")
         }
@@ -49,12 +55,12 @@ struct Learn: ParsableCommand {
         guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be ≥ 0") }
     }
 
-    func run() throws {
+    public func run() throws {
         let limits = try limitOptions.limits()
         var net = try BIFFormat.read(path: network, limits: limits)
         let cases = try Observations.readCSV(path: data, for: net, limits: limits)
         let missing = cases.rows.reduce(0) { $0 + $1.filter { $0 == nil }.count }
-        let start = Date()
+        let start = monotonicSeconds()
         var trace: [Double] = []
         if missing == 0 {
             try net.learnMaximumLikelihood(from: cases, pseudocount: pseudocount)
@@ -62,20 +68,20 @@ struct Learn: ParsableCommand {
             trace = try net.learnByEM(
                 from: cases, pseudocount: pseudocount, iterations: iterations, tolerance: tolerance, limits: limits)
         }
-        let seconds = Date().timeIntervalSince(start)
+        let seconds = monotonicSeconds() - start
         try BIFFormat.write(net, to: out)
         let method = missing == 0 ? (pseudocount == 0 ? "maximum likelihood" : "Dirichlet MAP") : "EM"
-        print(
-            "\(method) from \(cases.rows.count) cases (\(missing) missing values)"
-                + (trace.isEmpty
-                    ? "" : String(format: ", %d iterations, log-likelihood %.6f", trace.count - 1, trace.last!))
-                + String(format: ", %.3f s; written to %@", seconds, out))
+        var summary = "\(method) from \(cases.rows.count) cases (\(missing) missing values)"
+        if let last = trace.last {
+            summary += ", \(trace.count - 1) iterations, log-likelihood \(last.formatted(decimalPlaces: 6))"
+        }
+        print(summary + ", \(seconds.formatted(decimalPlaces: 3)) s; written to \(out)")
         if let json {
-            try writeJSONObject(
-                [
-                    "method": method, "cases": cases.rows.count, "missingValues": missing, "trace": trace,
-                    "seconds": seconds, "network": out
-                ], to: json)
+            let report: JSONValue = [
+                "method": .string(method), "cases": .integer(cases.rows.count), "missingValues": .integer(missing),
+                "trace": .array(trace.map(JSONValue.finite)), "seconds": .number(seconds), "network": .string(out)
+            ]
+            try report.write(to: json)
         }
     }
 }

@@ -1,28 +1,37 @@
 import ArgumentParser
 import FactorGraph
-import Foundation
 import NumericalCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// The task, the algorithm and its options: what `infer` and `batch infer` share.
-struct InferOptions: ParsableArguments {
-    enum Task: String, ExpressibleByArgument, CaseIterable { case PR, MAR, MAP, MPE }
-    enum Algorithm: String, ExpressibleByArgument, CaseIterable { case exact, jtree, bp, mplp, gibbs, bruteforce }
-    enum Updates: String, ExpressibleByArgument, CaseIterable { case automatic, tree, parallel, sequential, random }
+public struct InferOptions: ParsableArguments {
+    public enum Task: String, ExpressibleByArgument, CaseIterable { case PR, MAR, MAP, MPE }
+    public enum Algorithm: String, ExpressibleByArgument, CaseIterable {
+        case exact, jtree, bp, mplp, gibbs, bruteforce
+    }
+    public enum Updates: String, ExpressibleByArgument, CaseIterable {
+        case automatic, tree, parallel, sequential, random
+    }
 
     @Option(help: "PR, MAR or MAP.")
-    var task: Task = .MAR
+    public var task: Task = .MAR
 
     @Option(
         help: """
             exact (variable elimination), jtree (junction tree), bp (belief propagation), mplp (MAP with an upper \
             bound), gibbs (MAR by sampling) or bruteforce.
             """)
-    var algorithm: Algorithm = .exact
+    public var algorithm: Algorithm = .exact
 
     @Option(help: "BP schedule: automatic, tree, parallel, sequential or random.")
     var schedule: Updates = .automatic
 
-    enum Domain: String, ExpressibleByArgument, CaseIterable { case automatic, log }
+    public enum Domain: String, ExpressibleByArgument, CaseIterable { case automatic, log }
 
     @Option(
         help: """
@@ -58,9 +67,11 @@ struct InferOptions: ParsableArguments {
     @Option(help: "Gibbs: seed of the chains; BP random schedule and MPLP forest moves: their seed.")
     var seed: UInt64 = 0
 
-    @OptionGroup var limitOptions: LimitOptions
+    @OptionGroup public var limitOptions: LimitOptions
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         guard damping >= 0, damping < 1 else { throw ValidationError("--damping must be in [0, 1), got \(damping)") }
         guard tolerance >= 0, tolerance.isFinite else {
             throw ValidationError("--tolerance must be a finite number ≥ 0, got \(tolerance)")
@@ -83,8 +94,8 @@ struct InferOptions: ParsableArguments {
 
     /// The task's answer on `graph` (read from `model`) with the chosen algorithm, with how
     /// the run went (iterations, convergence, bound, time); `verbose` reports on stderr.
-    func answer(_ graph: FactorGraph, _ ev: Evidence, model: String, verbose: Bool = true) throws -> Outcome {
-        let start = DispatchTime.now().uptimeNanoseconds
+    public func answer(_ graph: FactorGraph, _ ev: Evidence, model: String, verbose: Bool = true) throws -> Outcome {
+        let start = monotonicSeconds()
         var outcome: Outcome
         switch algorithm {
         case .exact:
@@ -95,7 +106,7 @@ struct InferOptions: ParsableArguments {
         case .mplp: outcome = try answerByMPLP(graph, ev, verbose: verbose)
         case .gibbs: outcome = try answerByGibbs(graph, ev, verbose: verbose)
         }
-        outcome.details["seconds"] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        outcome.details["seconds"] = .number(monotonicSeconds() - start)
         return outcome
     }
 
@@ -114,12 +125,12 @@ struct InferOptions: ParsableArguments {
     }
 
     /// What a task answers, written as a UAI result or as JSON.
-    enum Answer {
+    public enum Answer: Sendable {
         case partition(logZ: Double)
         case marginals([[Double]])
         case assignment(MAPAssignment)
 
-        var uaiText: String {
+        public var uaiText: String {
             switch self {
             case let .partition(logZ): return UAIFormat.partitionResult(logPartition: logZ)
             case let .marginals(m): return UAIFormat.marginalsResult(m)
@@ -127,27 +138,33 @@ struct InferOptions: ParsableArguments {
             }
         }
 
-        var json: [String: Any] {
+        public var json: [String: JSONValue] {
             switch self {
             case let .partition(logZ):
-                return [
-                    "task": "PR", "log10Z": logZ.isFinite ? logZ / log(10.0) : "-inf",
-                    "logZ": logZ.isFinite ? logZ : "-inf"
-                ]
-            case let .marginals(m): return ["task": "MAR", "marginals": m]
+                return ["task": "PR", "log10Z": .finite(logZ / log(10.0)), "logZ": .finite(logZ)]
+            case let .marginals(m):
+                return ["task": "MAR", "marginals": .array(m.map { .array($0.map(JSONValue.finite)) })]
             case let .assignment(map):
-                return ["task": "MAP", "states": map.states, "logScore": map.logScore, "exact": map.isExact]
+                return [
+                    "task": "MAP", "states": .array(map.states.map(JSONValue.integer)),
+                    "logScore": .finite(map.logScore),
+                    "exact": .bool(map.isExact)
+                ]
             }
         }
     }
 
     /// An answer and how the run went (iterations, convergence, bounds, seconds).
-    struct Outcome {
-        var answer: Answer
-        var details: [String: Any] = [:]
+    public struct Outcome: Sendable {
+        /// The task's answer.
+        public var answer: Answer
+        /// Iterations, convergence, bounds and seconds, as the JSON result reports them.
+        public var details: [String: JSONValue] = [:]
 
-        var uaiText: String { answer.uaiText }
-        var json: [String: Any] { answer.json.merging(details) { a, _ in a } }
+        /// The answer as a UAI result.
+        public var uaiText: String { answer.uaiText }
+        /// The answer and the details as one JSON object.
+        public var json: [String: JSONValue] { answer.json.merging(details) { a, _ in a } }
     }
 
     /// MPLP, reporting the bound, the gap and the sweeps on stderr.
@@ -159,20 +176,19 @@ struct InferOptions: ParsableArguments {
         mplp.options.forestRounds = forestRounds
         let r = try mplp.run(graph, evidence: ev)
         if verbose {
-            FileHandle.standardError.write(
-                Data(
-                    """
-                    MPLP: \(r.iterations) sweep(s), \(r.converged ? "converged" : "NOT converged"), upper bound \
-                    \(r.upperBound) (log10 \(r.upperBound / log(10.0))), gap \(r.gap)
-
-                    """.utf8))
+            printToStandardError(
+                """
+                MPLP: \(r.iterations) sweep(s), \(r.converged ? "converged" : "NOT converged"), upper bound \
+                \(r.upperBound) (log10 \(r.upperBound / log(10.0))), gap \(r.gap)
+                """)
             report(r.assignment)
         }
         return Outcome(
             answer: .assignment(r.assignment),
             details: [
-                "iterations": r.iterations, "converged": r.converged, "upperBound": r.upperBound, "gap": r.gap,
-                "log10UpperBound": r.upperBound / log(10.0)
+                "iterations": .integer(r.iterations), "converged": .bool(r.converged),
+                "upperBound": .finite(r.upperBound), "gap": .finite(r.gap),
+                "log10UpperBound": .finite(r.upperBound / log(10.0))
             ])
     }
 
@@ -191,13 +207,14 @@ struct InferOptions: ParsableArguments {
                 line += "\nwarning: the chains have not mixed (zero potentials or strong couplings); the estimate is "
                 line += "unreliable: use --algorithm exact, jtree or bp"
             }
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            printToStandardError(line)
         }
         return Outcome(
             answer: .marginals(r.marginals),
             details: [
-                "samples": samples, "burnIn": burnIn, "chains": chains, "seed": seed,
-                "chainDisagreement": disagreement
+                "samples": .integer(samples), "burnIn": .integer(burnIn), "chains": .integer(chains),
+                "seed": seed <= UInt64(Int.max) ? .integer(Int(seed)) : .string("\(seed)"),
+                "chainDisagreement": .finite(disagreement)
             ])
     }
 
@@ -205,7 +222,6 @@ struct InferOptions: ParsableArguments {
         let note =
             map.isExact
             ? "exact" : "decoded without a certificate of optimality (see the bound where the algorithm gives one)"
-        FileHandle.standardError.write(
-            Data("log score \(map.logScore) (log10 \(map.logScore / log(10.0))), \(note)\n".utf8))
+        printToStandardError("log score \(map.logScore) (log10 \(map.logScore / log(10.0))), \(note)")
     }
 }
