@@ -86,6 +86,11 @@ let package = Package(
             path: "Examples/WorkedExamples"),
 
         .testTarget(name: "NumericalCoreTests", dependencies: ["NumericalCore"]),
+        .testTarget(
+            name: "FactorGraphCommandsTests",
+            dependencies: [
+                "FactorGraphCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
         // Runs the built `drmm` executable: careless and hostile input through the user's code paths.
         .testTarget(name: "CommandLineTests", dependencies: ["NumericalCore"]),
         // Independent loop implementations (oracles) shared by the DRMM and learning tests.

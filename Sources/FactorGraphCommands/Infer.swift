@@ -34,48 +34,10 @@ public struct Infer: ParsableCommand {
 
     public init() {}
 
-    var task: InferOptions.Task { options.task }
-    var algorithm: InferOptions.Algorithm { options.algorithm }
-
-    public func run() throws {
-        let limits = try options.limitOptions.limits()
-        let graph = try ModelFile.read(path: model, limits: limits)
-        let ev = try evidence.map { try UAIFormat.readEvidence(path: $0, for: graph) } ?? Evidence()
-        let result: InferOptions.Outcome
-        do {
-            result = try options.answer(graph, ev, model: model)
-        } catch FactorGraphError.inconsistentEvidence(let why) {
-            throw FactorGraphError.inconsistentEvidence("\(impossibility(ev)) (\(why)); \(task.rawValue) has no answer")
-        }
-        if let json {
-            var object = result.json
-            object["model"] = .string(model)
-            object["algorithm"] = .string(algorithm.rawValue)
-            if json == "-" {
-                print(JSONValue.object(object).text(), terminator: "")
-            } else {
-                try JSONValue.object(object).write(to: json)
-            }
-        }
-        if case let .partition(logZ) = result.answer, logZ == -.infinity {
-            printToStandardError("notice: \(impossibility(ev)): log10 Z = -inf")
-        }
-        if let output {
-            try writeAtomically(result.uaiText, to: output)
-        } else if json != "-" {
-            print(result.uaiText, terminator: "")
-        }
+    /// The parsed command line.
+    public var request: InferRequest {
+        InferRequest(model: model, evidence: evidence, output: output, json: json, settings: options.settings)
     }
 
-    /// Names the files and the evidence of a model whose `Z` is zero.
-    func impossibility(_ ev: Evidence) -> String {
-        guard let evidence, !ev.states.isEmpty else {
-            return "\(model) has Z = 0: every configuration has a zero potential"
-        }
-        let observed = ev.states.sorted { $0.key < $1.key }
-        let shown = observed.prefix(12).map { "x\($0.key)=\($0.value)" }.joined(separator: " ")
-        return
-            "the evidence in \(evidence) (\(shown)\(observed.count > 12 ? " …" : "")) has probability zero under "
-            + "\(model)"
-    }
+    public func run() throws { try request.run() }
 }

@@ -1,227 +1,97 @@
 import ArgumentParser
 import FactorGraph
-import NumericalCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+extension InferSettings.Task: ExpressibleByArgument {}
+extension InferSettings.Algorithm: ExpressibleByArgument {}
+extension InferSettings.Updates: ExpressibleByArgument {}
+extension InferSettings.Domain: ExpressibleByArgument {}
 
-/// The task, the algorithm and its options: what `infer` and `batch infer` share.
+/// The ``InferSettings`` as ArgumentParser options: what `infer` and `batch infer` share.
 public struct InferOptions: ParsableArguments {
-    public enum Task: String, ExpressibleByArgument, CaseIterable { case PR, MAR, MAP, MPE }
-    public enum Algorithm: String, ExpressibleByArgument, CaseIterable {
-        case exact, jtree, bp, mplp, gibbs, bruteforce
-    }
-    public enum Updates: String, ExpressibleByArgument, CaseIterable {
-        case automatic, tree, parallel, sequential, random
-    }
+    public typealias Task = InferSettings.Task
+    public typealias Algorithm = InferSettings.Algorithm
+
+    private static let standard = InferSettings()
 
     @Option(help: "PR, MAR or MAP.")
-    public var task: Task = .MAR
+    public var task: Task = standard.task
 
     @Option(
         help: """
             exact (variable elimination), jtree (junction tree), bp (belief propagation), mplp (MAP with an upper \
             bound), gibbs (MAR by sampling) or bruteforce.
             """)
-    public var algorithm: Algorithm = .exact
+    public var algorithm: Algorithm = standard.algorithm
 
     @Option(help: "BP schedule: automatic, tree, parallel, sequential or random.")
-    var schedule: Updates = .automatic
-
-    public enum Domain: String, ExpressibleByArgument, CaseIterable { case automatic, log }
+    var schedule: InferSettings.Updates = standard.schedule
 
     @Option(
         help: """
             BP number domain: automatic (plain numbers with per-message rescaling, repeated in the log domain \
             when a belief underflows to zero) or log.
             """)
-    var domain: Domain = .automatic
+    var domain: InferSettings.Domain = standard.domain
 
     @Option(help: "BP: threads of the parallel schedule (same answer as one thread).")
-    var threads: Int = 1
+    var threads: Int = standard.threads
 
     @Option(help: "BP damping in [0, 1).")
-    var damping: Double = 0
+    var damping: Double = standard.damping
 
     @Option(help: "BP and MPLP convergence tolerance.")
-    var tolerance: Double = 1e-9
+    var tolerance: Double = standard.tolerance
 
     @Option(help: "BP and MPLP iteration limit.")
-    var maxIterations: Int = 10_000
+    var maxIterations: Int = standard.maxIterations
 
     @Option(help: "MPLP: exact moves of random induced forests that improve the decoded assignment at the end.")
-    var forestRounds: Int = 50
+    var forestRounds: Int = standard.forestRounds
 
     @Option(help: "Gibbs: sweeps counted.")
-    var samples: Int = 10_000
+    var samples: Int = standard.samples
 
     @Option(help: "Gibbs: sweeps discarded first.")
-    var burnIn: Int = 1000
+    var burnIn: Int = standard.burnIn
 
     @Option(help: "Gibbs: independent chains sharing the counted sweeps (their disagreement is reported).")
-    var chains: Int = 2
+    var chains: Int = standard.chains
 
     @Option(help: "Gibbs: seed of the chains; BP random schedule and MPLP forest moves: their seed.")
-    var seed: UInt64 = 0
+    var seed: UInt64 = standard.seed
 
     @OptionGroup public var limitOptions: LimitOptions
 
     public init() {}
 
+    /// The parsed values.
+    public var settings: InferSettings {
+        var s = InferSettings()
+        s.task = task
+        s.algorithm = algorithm
+        s.schedule = schedule
+        s.domain = domain
+        s.threads = threads
+        s.damping = damping
+        s.tolerance = tolerance
+        s.maxIterations = maxIterations
+        s.forestRounds = forestRounds
+        s.samples = samples
+        s.burnIn = burnIn
+        s.chains = chains
+        s.seed = seed
+        s.limitAssignments = limitOptions.assignments
+        return s
+    }
+
     public func validate() throws {
-        guard damping >= 0, damping < 1 else { throw ValidationError("--damping must be in [0, 1), got \(damping)") }
-        guard tolerance >= 0, tolerance.isFinite else {
-            throw ValidationError("--tolerance must be a finite number ≥ 0, got \(tolerance)")
-        }
-        guard maxIterations >= 1 else {
-            throw ValidationError("--max-iterations must be at least 1, got \(maxIterations)")
-        }
-        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be in 1...1024") }
-        guard forestRounds >= 0 else { throw ValidationError("--forest-rounds must be at least 0") }
-        guard chains >= 1, samples >= chains, burnIn >= 0 else {
-            throw ValidationError("--samples must be at least --chains (≥ 1), and --burn-in at least 0")
-        }
-        if algorithm == .mplp && task != .MAP && task != .MPE {
-            throw ValidationError("--algorithm mplp answers --task MAP; for \(task.rawValue) use exact, jtree or bp")
-        }
-        if algorithm == .gibbs && task != .MAR {
-            throw ValidationError("--algorithm gibbs answers --task MAR; for \(task.rawValue) use exact, jtree or bp")
-        }
+        if let problem = settings.problem { throw ValidationError(problem) }
     }
 
-    /// The task's answer on `graph` (read from `model`) with the chosen algorithm, with how
-    /// the run went (iterations, convergence, bound, time); `verbose` reports on stderr.
-    public func answer(_ graph: FactorGraph, _ ev: Evidence, model: String, verbose: Bool = true) throws -> Outcome {
-        let start = monotonicSeconds()
-        var outcome: Outcome
-        switch algorithm {
-        case .exact:
-            outcome = try answer(VariableElimination(limits: try limitOptions.limits()), graph, ev, verbose)
-        case .jtree: outcome = try answer(JunctionTree(limits: try limitOptions.limits()), graph, ev, verbose)
-        case .bruteforce: outcome = try answer(BruteForceEnumeration(), graph, ev, verbose)
-        case .bp: outcome = try answerByBP(graph, ev, model: model, verbose: verbose)
-        case .mplp: outcome = try answerByMPLP(graph, ev, verbose: verbose)
-        case .gibbs: outcome = try answerByGibbs(graph, ev, verbose: verbose)
-        }
-        outcome.details["seconds"] = .number(monotonicSeconds() - start)
-        return outcome
-    }
-
-    /// The result from any exact method behind the common interface.
-    func answer(_ algorithm: some InferenceAlgorithm, _ graph: FactorGraph, _ ev: Evidence, _ verbose: Bool) throws
-        -> Outcome
+    /// The task's answer on `graph` (see ``InferSettings/answer(_:_:model:verbose:)``).
+    public func answer(_ graph: FactorGraph, _ ev: Evidence, model: String, verbose: Bool = true) throws
+        -> InferSettings.Outcome
     {
-        switch task {
-        case .PR: return Outcome(answer: .partition(logZ: try algorithm.logPartition(graph, evidence: ev)))
-        case .MAR: return Outcome(answer: .marginals(try algorithm.marginals(graph, evidence: ev)))
-        case .MAP, .MPE:
-            let map = try algorithm.mostProbableAssignment(graph, evidence: ev)
-            if verbose { report(map) }
-            return Outcome(answer: .assignment(map))
-        }
-    }
-
-    /// What a task answers, written as a UAI result or as JSON.
-    public enum Answer: Sendable {
-        case partition(logZ: Double)
-        case marginals([[Double]])
-        case assignment(MAPAssignment)
-
-        public var uaiText: String {
-            switch self {
-            case let .partition(logZ): return UAIFormat.partitionResult(logPartition: logZ)
-            case let .marginals(m): return UAIFormat.marginalsResult(m)
-            case let .assignment(map): return UAIFormat.assignmentResult(map.states)
-            }
-        }
-
-        public var json: [String: JSONValue] {
-            switch self {
-            case let .partition(logZ):
-                return ["task": "PR", "log10Z": .finite(logZ / log(10.0)), "logZ": .finite(logZ)]
-            case let .marginals(m):
-                return ["task": "MAR", "marginals": .array(m.map { .array($0.map(JSONValue.finite)) })]
-            case let .assignment(map):
-                return [
-                    "task": "MAP", "states": .array(map.states.map(JSONValue.integer)),
-                    "logScore": .finite(map.logScore),
-                    "exact": .bool(map.isExact)
-                ]
-            }
-        }
-    }
-
-    /// An answer and how the run went (iterations, convergence, bounds, seconds).
-    public struct Outcome: Sendable {
-        /// The task's answer.
-        public var answer: Answer
-        /// Iterations, convergence, bounds and seconds, as the JSON result reports them.
-        public var details: [String: JSONValue] = [:]
-
-        /// The answer as a UAI result.
-        public var uaiText: String { answer.uaiText }
-        /// The answer and the details as one JSON object.
-        public var json: [String: JSONValue] { answer.json.merging(details) { a, _ in a } }
-    }
-
-    /// MPLP, reporting the bound, the gap and the sweeps on stderr.
-    func answerByMPLP(_ graph: FactorGraph, _ ev: Evidence, verbose: Bool) throws -> Outcome {
-        var mplp = MPLP()
-        mplp.options.maxIterations = maxIterations
-        mplp.options.tolerance = tolerance
-        mplp.options.seed = seed
-        mplp.options.forestRounds = forestRounds
-        let r = try mplp.run(graph, evidence: ev)
-        if verbose {
-            printToStandardError(
-                """
-                MPLP: \(r.iterations) sweep(s), \(r.converged ? "converged" : "NOT converged"), upper bound \
-                \(r.upperBound) (log10 \(r.upperBound / log(10.0))), gap \(r.gap)
-                """)
-            report(r.assignment)
-        }
-        return Outcome(
-            answer: .assignment(r.assignment),
-            details: [
-                "iterations": .integer(r.iterations), "converged": .bool(r.converged),
-                "upperBound": .finite(r.upperBound), "gap": .finite(r.gap),
-                "log10UpperBound": .finite(r.upperBound / log(10.0))
-            ])
-    }
-
-    /// Gibbs sampling, reporting how far its chains disagree on stderr.
-    func answerByGibbs(_ graph: FactorGraph, _ ev: Evidence, verbose: Bool) throws -> Outcome {
-        var gibbs = GibbsSampling()
-        gibbs.options.samples = samples
-        gibbs.options.burnIn = burnIn
-        gibbs.options.chains = chains
-        gibbs.options.seed = seed
-        let r = try gibbs.run(graph, evidence: ev)
-        let disagreement = r.chainDisagreement
-        if verbose {
-            var line = "Gibbs: \(chains) chain(s), \(samples) counted sweeps, chains disagree by up to \(disagreement)"
-            if disagreement > 0.1 {
-                line += "\nwarning: the chains have not mixed (zero potentials or strong couplings); the estimate is "
-                line += "unreliable: use --algorithm exact, jtree or bp"
-            }
-            printToStandardError(line)
-        }
-        return Outcome(
-            answer: .marginals(r.marginals),
-            details: [
-                "samples": .integer(samples), "burnIn": .integer(burnIn), "chains": .integer(chains),
-                "seed": seed <= UInt64(Int.max) ? .integer(Int(seed)) : .string("\(seed)"),
-                "chainDisagreement": .finite(disagreement)
-            ])
-    }
-
-    func report(_ map: MAPAssignment) {
-        let note =
-            map.isExact
-            ? "exact" : "decoded without a certificate of optimality (see the bound where the algorithm gives one)"
-        printToStandardError("log score \(map.logScore) (log10 \(map.logScore / log(10.0))), \(note)")
+        try settings.answer(graph, ev, model: model, verbose: verbose)
     }
 }

@@ -11,7 +11,7 @@ public struct LimitOptions: ParsableArguments {
             discussion: "Limits: "
                 + ResourceLimits.names.map { "\($0.name) (\(ResourceLimits.standard[keyPath: $0.keyPath]))" }.joined(
                     separator: ", ")))
-    var assignments: [String] = []
+    public var assignments: [String] = []
 
     public init() {}
 

@@ -14,11 +14,17 @@ struct DRMMCommand: ParsableCommand {
 
     /// `drmm infer …` goes straight to its command: building the parser of the whole command
     /// tree (by reflection, for every command and option) costs more than inference on a
-    /// small model.
+    /// small model. A well-formed line is read directly (``InferCommandLine``), anything else
+    /// by ArgumentParser under the command's full name.
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "infer" {
-            InferAlone.main(Array(arguments.dropFirst()))
+            let rest = Array(arguments.dropFirst())
+            if let request = InferCommandLine.request(rest) {
+                do { try request.run() } catch { InferAlone.exit(withError: error) }
+            } else {
+                InferAlone.main(rest)
+            }
         } else {
             main(nil)
         }

@@ -12,11 +12,17 @@ struct PGMCommand: ParsableCommand {
         version: "0.9.0",
         subcommands: [Infer.self, Sample.self, Learn.self])
 
-    /// `pgm infer …` goes straight to its command (see ``InferAlone``).
+    /// `pgm infer …` goes straight to its command: a well-formed line is read directly
+    /// (``InferCommandLine``), anything else by ArgumentParser under the command's full name.
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "infer" {
-            InferAlone.main(Array(arguments.dropFirst()))
+            let rest = Array(arguments.dropFirst())
+            if let request = InferCommandLine.request(rest) {
+                do { try request.run() } catch { InferAlone.exit(withError: error) }
+            } else {
+                InferAlone.main(rest)
+            }
         } else {
             main(nil)
         }

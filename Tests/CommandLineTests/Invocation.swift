@@ -1,7 +1,7 @@
 import Foundation
 
-/// The built `drmm` executable, run the way a user runs it, under a time limit and an
-/// address-space cap, with each run classified by how it ended.
+/// A built executable (`drmm` unless named), run the way a user runs it, under a time limit
+/// and an address-space cap, with each run classified by how it ended.
 struct Invocation {
     /// How one run ended.
     enum Outcome: String, CaseIterable {
@@ -28,12 +28,14 @@ struct Invocation {
     var timeLimit = 60
     /// Address space of a run, in KiB (4 GiB).
     var memoryLimit = 4 << 20
+    /// The executable's name.
+    var program = "drmm"
 
-    /// The `drmm` executable next to the test bundle.
-    static var executable: String? {
+    /// The executable `program` next to the test bundle.
+    static func executable(_ program: String = "drmm") -> String? {
         var dir = URL(fileURLWithPath: Swift.CommandLine.arguments[0]).deletingLastPathComponent()
         for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("drmm")
+            let candidate = dir.appendingPathComponent(program)
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
             dir.deleteLastPathComponent()
         }
@@ -41,7 +43,7 @@ struct Invocation {
     }
 
     func run(_ arguments: [String]) throws -> Run {
-        guard let drmm = Self.executable else { throw CocoaError(.fileNoSuchFile) }
+        guard let drmm = Self.executable(program) else { throw CocoaError(.fileNoSuchFile) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         // timeout: TERM at the limit, KILL 5 s later; exit 124 when it had to.

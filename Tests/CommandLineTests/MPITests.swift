@@ -65,7 +65,7 @@ import Testing
     }
 
     static func drmm() throws -> String {
-        guard let d = Invocation.executable else { throw CocoaError(.fileNoSuchFile) }
+        guard let d = Invocation.executable() else { throw CocoaError(.fileNoSuchFile) }
         return d
     }
 

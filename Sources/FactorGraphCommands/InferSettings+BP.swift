@@ -1,6 +1,6 @@
 import FactorGraph
 
-extension InferOptions {
+extension InferSettings {
     /// Belief propagation, reporting iterations and convergence on stderr.
     func answerByBP(_ graph: FactorGraph, _ ev: Evidence, model: String, verbose: Bool) throws -> Outcome {
         var bp = BeliefPropagation()
