@@ -1,11 +1,12 @@
-"""drmm infer and libDAI side by side, whole process, in one run on one machine.
+"""`pgm infer` (or `drmm infer`) and libDAI side by side, whole process, in one run on one machine.
 
 libDAI is not installable from a package registry; build it from its public source beside the
 project (it is not part of this repository) together with a small driver that reads a .fg
 file, runs one libDAI algorithm with a properties string and prints JSON
 ({"iterations", "seconds", "logZ" | "logScore", "marginals"}); pass that driver as --libdai.
 
-    python Benchmarks/peers/libdai_side_by_side.py --drmm BIN --libdai DRIVER \
+    swift build -c release --product pgm --static-swift-stdlib
+    python Benchmarks/peers/libdai_side_by_side.py --ours .build/release/pgm --libdai DRIVER \
         --grid100 ising100.fg --uai-fg DIR --repeats 7 --json OUT.json
 
 Sections: loopy BP marginals on the Ising grids in three schedules (tolerance 1e-9), exact
@@ -20,7 +21,6 @@ import math
 import os
 import statistics
 import subprocess
-import tempfile
 import time
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "FactorGraphTests", "Fixtures")
@@ -34,11 +34,10 @@ def timed(command):
     return time.perf_counter() - start, out
 
 
-def ours(drmm, arguments):
-    with tempfile.NamedTemporaryFile(suffix=".json") as f:
-        seconds, _ = timed([drmm, "infer"] + arguments + ["--json", f.name])
-        with open(f.name) as handle:
-            return seconds, json.load(handle)
+def ours(binary, arguments):
+    """Our answer as JSON on standard output, as the libDAI driver prints its own."""
+    seconds, out = timed([binary, "infer"] + arguments + ["--json", "-"])
+    return seconds, json.loads(out)
 
 
 def theirs(driver, path, method, properties, marginals=False):
@@ -70,7 +69,7 @@ def bp_marginals(args, rows):
         for schedule, updates in SCHEDULES:
             variants = [["--threads", "1"]] + ([["--threads", "2"]] if schedule == "parallel" else [])
             for extra in variants:
-                a = lambda: ours(args.drmm, [path, "--task", "MAR", "--algorithm", "bp", "--schedule", schedule,
+                a = lambda: ours(args.ours, [path, "--task", "MAR", "--algorithm", "bp", "--schedule", schedule,
                                              "--tolerance", "1e-9"] + extra)
                 props = f"[updates={updates},tol=1e-9,maxiter=10000,logdomain=0,inference=SUMPROD,damping=0.0]"
                 b = lambda: theirs(args.libdai, path, "BP", props, marginals=True)
@@ -89,7 +88,7 @@ def exact(args, rows):
         common = [model, "--evidence", model + ".evid"]
         fg = os.path.join(args.uai_fg, f"{name}.0.fg")
         for task, algorithm in [("PR", "exact"), ("MAR", "exact"), ("MAR", "jtree")]:
-            a = lambda: ours(args.drmm, common + ["--task", task, "--algorithm", algorithm])
+            a = lambda: ours(args.ours, common + ["--task", task, "--algorithm", algorithm])
             b = lambda: theirs(args.libdai, fg, "JTREE", "[updates=HUGIN,inference=SUMPROD]", marginals=task == "MAR")
             repeats = max(1, args.repeats // 2) if name in ("DBN_11", "Alchemy_11") else args.repeats
             ta, ra, tb, rb = interleaved(repeats, a, b)
@@ -109,7 +108,7 @@ def map_scores(args, rows):
     models = [("ising10", f"{FIXTURES}/ising/ising10.fg"), ("ising20", f"{FIXTURES}/ising/ising20.fg"),
               ("ising50", f"{FIXTURES}/ising/ising50.fg"), ("alarm", f"{FIXTURES}/libdai/alarm.fg")]
     for name, path in models:
-        seconds, r = ours(args.drmm, [path, "--task", "MAP", "--algorithm", "mplp"])
+        seconds, r = ours(args.ours, [path, "--task", "MAP", "--algorithm", "mplp"])
         row = {"section": "map", "model": name, "method": "MPLP (ours)", "log10_score": r["logScore"] / math.log(10),
                "log10_bound": r["log10UpperBound"], "certified": r["exact"], "iterations": r["iterations"],
                "seconds": seconds}
@@ -127,7 +126,7 @@ def map_scores(args, rows):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--drmm", required=True)
+    parser.add_argument("--ours", required=True, help="the pgm (or drmm) executable")
     parser.add_argument("--libdai", required=True, help="the libDAI driver (see the module docstring)")
     parser.add_argument("--grid100", help="libDAI createfg's 100×100 grid (seed 42), if made")
     parser.add_argument("--uai-fg", help="the UAI instances converted by libDAI's uai2fg (with evidence)")

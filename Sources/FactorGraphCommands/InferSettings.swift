@@ -14,22 +14,36 @@ public struct InferSettings: Equatable, Sendable {
     /// The number domain of belief propagation.
     public enum Domain: String, CaseIterable, Sendable { case automatic, log }
 
+    /// `--task`.
     public var task: Task = .MAR
+    /// `--algorithm`.
     public var algorithm: Algorithm = .exact
+    /// `--schedule` (BP).
     public var schedule: Updates = .automatic
+    /// `--domain` (BP).
     public var domain: Domain = .automatic
+    /// `--threads`: threads of BP's parallel schedule.
     public var threads = 1
+    /// `--damping` (BP), in [0, 1).
     public var damping = 0.0
+    /// `--tolerance` (BP and MPLP).
     public var tolerance = 1e-9
+    /// `--max-iterations` (BP and MPLP).
     public var maxIterations = 10_000
+    /// `--forest-rounds` (MPLP's final exact moves).
     public var forestRounds = 50
+    /// `--samples` (Gibbs sweeps counted).
     public var samples = 10_000
+    /// `--burn-in` (Gibbs sweeps discarded).
     public var burnIn = 1000
+    /// `--chains` (Gibbs).
     public var chains = 2
+    /// `--seed` (Gibbs, BP's random schedule, MPLP's forest moves).
     public var seed: UInt64 = 0
     /// `name=value` assignments to the ``ResourceLimits`` (`--limit`), in order.
     public var limitAssignments: [String] = []
 
+    /// The defaults.
     public init() {}
 
     /// The standard limits with ``limitAssignments`` applied.
@@ -65,6 +79,7 @@ public struct InferSettings: Equatable, Sendable {
 
 /// A setting the command cannot run with.
 public struct InvalidSetting: Error, CustomStringConvertible {
+    /// What is wrong, in terms of the options.
     public let message: String
     public var description: String { message }
 }
