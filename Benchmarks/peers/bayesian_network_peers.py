@@ -4,7 +4,7 @@ child and on ALARM (libDAI's copy, as BIF by Scripts/fg-to-bif.py).
 
     python Benchmarks/peers/bayesian_network_peers.py DRMM_BINARY [--repeats N] [--json FILE]
 
-Ours is timed as the whole `drmm` process (start-up, reading, work, writing); pgmpy inside one
+Ours is timed as the whole `pgm` (or `drmm`) process (start-up, reading, work, writing); pgmpy inside one
 Python process after its import (reading and work only), so the comparison leans toward pgmpy.
 Both report medians of N repeats. Prints a Markdown table; the answers are compared.
 """
