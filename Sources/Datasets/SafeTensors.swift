@@ -98,12 +98,12 @@ public enum SafeTensors {
             let dtype = dtypes.first { $0.value == t.elementType }!.key
             let shape = t.shape.map(String.init).joined(separator: ",")
             entries.append(
-                "\(jsonString(name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(shape)],"
+                "\(name.jsonQuoted):{\"dtype\":\"\(dtype)\",\"shape\":[\(shape)],"
                     + "\"data_offsets\":[\(offset),\(offset + t.data.count)]}")
             offset += t.data.count
         }
         if !file.metadata.isEmpty {
-            let pairs = file.metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(file.metadata[$0]!))" }
+            let pairs = file.metadata.keys.sorted().map { "\($0.jsonQuoted):\(file.metadata[$0]!.jsonQuoted)" }
             entries.insert("\"__metadata__\":{\(pairs.joined(separator: ","))}", at: 0)
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
@@ -112,22 +112,5 @@ public enum SafeTensors {
         out.reserveCapacity(out.count + offset)
         for name in names { out += file.tensors[name]!.data }
         return out
-    }
-
-    /// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

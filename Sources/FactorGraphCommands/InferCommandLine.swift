@@ -1,3 +1,5 @@
+import ArgumentParser
+
 /// A well-formed `infer` command line read directly: the model path and `--name value` pairs
 /// with values that parse and settings that are valid.
 ///
@@ -69,5 +71,14 @@ public enum InferCommandLine {
         guard let value else { return false }
         set(value)
         return true
+    }
+}
+
+extension InferCommandLine {
+    /// Runs `infer` on `arguments`: a well-formed line directly, anything else through the
+    /// ArgumentParser command `Full` (help, errors and exit codes as ArgumentParser gives them).
+    public static func main<Full: ParsableCommand>(_ arguments: [String], otherwise full: Full.Type) {
+        guard let request = request(arguments) else { return Full.main(arguments) }
+        do { try request.run() } catch { Full.exit(withError: error) }
     }
 }

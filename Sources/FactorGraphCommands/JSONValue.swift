@@ -1,4 +1,5 @@
 import FactorGraph
+import NumericalCore
 
 /// A JSON value: what the commands write as their `--json` results.
 public enum JSONValue: Sendable, Equatable {
@@ -49,7 +50,7 @@ public enum JSONValue: Sendable, Equatable {
         switch self {
         case let .number(x): out += x.isFinite ? "\(x)" : "null"
         case let .integer(i): out += "\(i)"
-        case let .string(s): JSONValue.quote(s, into: &out)
+        case let .string(s): out += s.jsonQuoted
         case let .bool(b): out += b ? "true" : "false"
         case .null: out += "null"
         case let .array(a):
@@ -76,31 +77,12 @@ public enum JSONValue: Sendable, Equatable {
             out += "{\n"
             for (i, key) in o.keys.sorted().enumerated() {
                 out += i > 0 ? ",\n" + inner : inner
-                JSONValue.quote(key, into: &out)
+                out += key.jsonQuoted
                 out += ": "
                 o[key].unsafelyUnwrapped.write(into: &out, indent: inner)
             }
             out += "\n" + indent + "}"
         }
-    }
-
-    /// `s` as a JSON string: quotes, backslashes and control characters escaped.
-    private static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 
     /// Writes ``text()`` to `path` atomically.

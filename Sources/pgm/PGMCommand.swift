@@ -17,12 +17,7 @@ struct PGMCommand: ParsableCommand {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "infer" {
-            let rest = Array(arguments.dropFirst())
-            if let request = InferCommandLine.request(rest) {
-                do { try request.run() } catch { InferAlone.exit(withError: error) }
-            } else {
-                InferAlone.main(rest)
-            }
+            InferCommandLine.main(Array(arguments.dropFirst()), otherwise: InferAlone.self)
         } else {
             main(nil)
         }
