@@ -75,10 +75,35 @@ public enum InferCommandLine {
 }
 
 extension InferCommandLine {
+    /// Runs a tool whose `infer` goes straight to its command: `CommandLine.arguments` starting
+    /// with `infer` are read here (``main(_:as:)``), any others by the tool's own parser `Tool`,
+    /// since building the parser of every command by reflection costs more than inference on a
+    /// small model.
+    public static func main<Tool: ParsableCommand>(_ tool: Tool.Type) {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        guard arguments.first == "infer" else { return Tool.main(nil) }
+        main(Array(arguments.dropFirst()), as: InferAlone<Tool>.self)
+    }
+
     /// Runs `infer` on `arguments`: a well-formed line directly, anything else through the
     /// ArgumentParser command `Full` (help, errors and exit codes as ArgumentParser gives them).
-    public static func main<Full: ParsableCommand>(_ arguments: [String], otherwise full: Full.Type) {
+    public static func main<Full: ParsableCommand>(_ arguments: [String], as full: Full.Type) {
         guard let request = request(arguments) else { return Full.main(arguments) }
         do { try request.run() } catch { Full.exit(withError: error) }
     }
+}
+
+/// `infer` parsed on its own: the same command, options and help, under the full name
+/// (`Tool infer`), without the parser of every other command of `Tool`.
+struct InferAlone<Tool: ParsableCommand>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "\(Tool.configuration.commandName ?? "\(Tool.self)") infer",
+            abstract: Infer.configuration.abstract,
+            discussion: Infer.configuration.discussion)
+    }
+
+    @OptionGroup var infer: Infer
+
+    func run() throws { try infer.run() }
 }

@@ -16,23 +16,5 @@ struct DRMMCommand: ParsableCommand {
     /// tree (by reflection, for every command and option) costs more than inference on a
     /// small model. A well-formed line is read directly (``InferCommandLine``), anything else
     /// by ArgumentParser under the command's full name.
-    static func main() {
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "infer" {
-            InferCommandLine.main(Array(arguments.dropFirst()), otherwise: InferAlone.self)
-        } else {
-            main(nil)
-        }
-    }
-}
-
-/// `drmm infer` parsed on its own (see ``DRMMCommand/main()``): the same command, options and
-/// help, under its full name.
-struct InferAlone: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "drmm infer", abstract: Infer.configuration.abstract, discussion: Infer.configuration.discussion)
-
-    @OptionGroup var infer: Infer
-
-    func run() throws { try infer.run() }
+    static func main() { InferCommandLine.main(DRMMCommand.self) }
 }

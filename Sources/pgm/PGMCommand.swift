@@ -14,23 +14,5 @@ struct PGMCommand: ParsableCommand {
 
     /// `pgm infer …` goes straight to its command: a well-formed line is read directly
     /// (``InferCommandLine``), anything else by ArgumentParser under the command's full name.
-    static func main() {
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "infer" {
-            InferCommandLine.main(Array(arguments.dropFirst()), otherwise: InferAlone.self)
-        } else {
-            main(nil)
-        }
-    }
-}
-
-/// `pgm infer` parsed on its own: the same command, options and help, under its full name,
-/// without building the parser of every command first.
-struct InferAlone: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "pgm infer", abstract: Infer.configuration.abstract, discussion: Infer.configuration.discussion)
-
-    @OptionGroup var infer: Infer
-
-    func run() throws { try infer.run() }
+    static func main() { InferCommandLine.main(PGMCommand.self) }
 }
