@@ -47,13 +47,7 @@ public struct InferSettings: Equatable, Sendable {
     public init() {}
 
     /// The standard limits with ``limitAssignments`` applied.
-    public func resourceLimits() throws -> ResourceLimits {
-        var l = ResourceLimits.standard
-        for a in limitAssignments {
-            do { try l.apply(a) } catch { throw InvalidSetting(message: "--limit \(a): \(error)") }
-        }
-        return l
-    }
+    public func resourceLimits() throws -> ResourceLimits { try .standard(applying: limitAssignments) }
 
     /// What is wrong with the settings, said in terms of the options, or `nil`.
     public var problem: String? {

@@ -75,11 +75,9 @@ public enum JSONValue: Sendable, Equatable {
             if o.isEmpty { out += "{}"; return }
             let inner = indent + "  "
             out += "{\n"
-            for (i, key) in o.keys.sorted().enumerated() {
-                out += i > 0 ? ",\n" + inner : inner
-                out += key.jsonQuoted
-                out += ": "
-                o[key].unsafelyUnwrapped.write(into: &out, indent: inner)
+            for (i, (key, value)) in o.sorted(by: { $0.key < $1.key }).enumerated() {
+                out += (i > 0 ? ",\n" + inner : inner) + key.jsonQuoted + ": "
+                value.write(into: &out, indent: inner)
             }
             out += "\n" + indent + "}"
         }

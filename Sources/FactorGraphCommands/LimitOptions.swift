@@ -17,9 +17,16 @@ public struct LimitOptions: ParsableArguments {
 
     /// The standard limits with the assignments applied.
     public func limits() throws -> ResourceLimits {
+        do { return try .standard(applying: assignments) } catch { throw ValidationError(error.message) }
+    }
+}
+
+extension ResourceLimits {
+    /// The standard limits with `--limit name=value` assignments applied in order.
+    static func standard(applying assignments: [String]) throws(InvalidSetting) -> ResourceLimits {
         var l = ResourceLimits.standard
         for a in assignments {
-            do { try l.apply(a) } catch { throw ValidationError("--limit \(a): \(error)") }
+            do { try l.apply(a) } catch { throw InvalidSetting(message: "--limit \(a): \(error)") }
         }
         return l
     }
